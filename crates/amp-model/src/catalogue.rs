@@ -1,0 +1,73 @@
+//! The endpoint catalogue: what each endpoint is called, where it lives, how it is limited and
+//! which query parameters it takes. The data is generated from `spec/endpoints.toml`.
+
+pub use crate::generated::catalogue::*;
+
+/// Which of Amplitude's two query APIs an endpoint belongs to; it decides the host and the
+/// authentication scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiFamily {
+    /// The Dashboard REST API: `amplitude.com` or the EU host, HTTP Basic auth.
+    Dashboard,
+    /// The User Profile API: `profile-api.amplitude.com` only, `Api-Key` auth.
+    Profile,
+}
+
+/// Which budget in the limits table an endpoint draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RateClass {
+    /// Dashboard endpoints limited by query cost (and by the 5 concurrent requests).
+    Cost,
+    /// User activity and user search: 10 concurrent, 360 per hour.
+    UserLookup,
+    /// The User Profile API: 600 requests per minute per organisation.
+    Profile,
+}
+
+/// One endpoint of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointSpec {
+    /// The SDK's name for the endpoint, after Amplitude's heading (`GetEventSegmentation`).
+    pub name: &'static str,
+    /// Path on the API host; `{chart_id}` marks a path parameter.
+    pub path: &'static str,
+    /// The API the endpoint belongs to.
+    pub family: ApiFamily,
+    /// The budget it draws on.
+    pub rate_class: RateClass,
+    /// Section of the project reference describing it.
+    pub section: &'static str,
+    /// One-line summary.
+    pub doc: &'static str,
+    /// Query parameters in the order they are written.
+    pub params: &'static [ParamSpec],
+}
+
+impl EndpointSpec {
+    /// The parameter with wire name `wire`, if the endpoint has one.
+    pub fn param(&self, wire: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|param| param.wire == wire)
+    }
+}
+
+/// One query parameter of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParamSpec {
+    /// Name on the wire (`e`, `start`, `timeHistogramConfigBinMin`).
+    pub wire: &'static str,
+    /// Value type: `date`, `int`, `number`, `string`, `bool`, `property`, `event`, `segment`,
+    /// `brackets`, or the name of a generated enum.
+    pub kind: &'static str,
+    /// Whether Amplitude requires it.
+    pub required: bool,
+    /// Whether it holds several values (repeated, or comma-separated for profiles).
+    pub list: bool,
+    /// Amplitude's default when the parameter is absent, if documented.
+    pub default: Option<&'static str>,
+    /// What it means.
+    pub doc: &'static str,
+}

@@ -1,0 +1,253 @@
+use serde::{Deserialize, Serialize};
+use serde_with::{DefaultOnNull, serde_as};
+
+use crate::catalogue::{EndpointSpec, GET_FUNNEL};
+use crate::cost::QueryKind;
+use crate::dashboard::{
+    DateRange, Event, FlexNumber, Segment, SeriesLabel, check_limit, check_property, push_segment,
+};
+use crate::{Cost, FunnelMode, FunnelUserType, Interval, Query, QueryPairs, ValidationError};
+
+/// `GET /api/2/funnels`: how many users go through each step.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct FunnelQuery {
+    /// The steps, in order; at least two. Each is sent as its own `e`.
+    pub steps: Vec<Event>,
+    /// Days included.
+    pub range: DateRange,
+    /// How steps must be ordered; ordered when absent.
+    pub mode: Option<FunnelMode>,
+    /// Which users enter (`n`); active when absent.
+    pub user_type: Option<FunnelUserType>,
+    /// Bucket size (`i`); daily when absent.
+    pub interval: Option<Interval>,
+    /// Only users in this segment.
+    pub segment: Option<Segment>,
+    /// Group by this property (one at most).
+    pub group_by: Option<String>,
+    /// Conversion window in seconds (`cs`); 30 days when absent.
+    pub conversion_window_secs: Option<u64>,
+    /// How many group values to return (at most 1,000).
+    pub limit: Option<u32>,
+}
+
+impl FunnelQuery {
+    /// An ordered funnel of `steps` over `range`.
+    pub fn new(steps: Vec<Event>, range: DateRange) -> Self {
+        Self {
+            steps,
+            range,
+            mode: None,
+            user_type: None,
+            interval: None,
+            segment: None,
+            group_by: None,
+            conversion_window_secs: None,
+            limit: None,
+        }
+    }
+}
+
+impl Query for FunnelQuery {
+    type Response = FunnelResponse;
+
+    fn spec(&self) -> &'static EndpointSpec {
+        &GET_FUNNEL
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        if self.steps.len() < 2 {
+            return Err(ValidationError::new(
+                "e",
+                format!(
+                    "a funnel needs at least 2 steps, this one has {}",
+                    self.steps.len()
+                ),
+            ));
+        }
+        for step in &self.steps {
+            step.validate("e")?;
+        }
+        if self.conversion_window_secs == Some(0) {
+            return Err(ValidationError::new(
+                "cs",
+                "the conversion window must be at least 1 second",
+            ));
+        }
+        self.segment.as_ref().map_or(Ok(()), Segment::validate)?;
+        check_property("g", self.group_by.as_deref())?;
+        check_limit(self.limit)
+    }
+
+    fn query_pairs(&self) -> QueryPairs {
+        let mut pairs = QueryPairs::new();
+        for step in &self.steps {
+            pairs.push_json("e", step);
+        }
+        self.range.push_to(&mut pairs);
+        pairs.push_opt("mode", self.mode.as_ref());
+        pairs.push_opt("n", self.user_type.as_ref());
+        pairs.push_opt("i", self.interval.as_ref());
+        push_segment(&mut pairs, self.segment.as_ref());
+        pairs.push_opt("g", self.group_by.as_ref());
+        pairs.push_opt("cs", self.conversion_window_secs);
+        pairs.push_opt("limit", self.limit);
+        pairs
+    }
+
+    fn cost(&self) -> Cost {
+        let kind = QueryKind::Funnel {
+            steps: self.steps.len(),
+            event_group_bys: self.steps.iter().map(|step| step.group_by.len()).sum(),
+        };
+        Cost::of(
+            kind,
+            Some(&self.range),
+            self.segment.as_ref(),
+            usize::from(self.group_by.is_some()),
+        )
+    }
+}
+
+/// `{"data": [...]}`: one funnel per segment or group value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FunnelResponse {
+    /// The funnels.
+    #[serde(default)]
+    pub data: Vec<Funnel>,
+}
+
+impl FunnelResponse {
+    /// One row per (funnel, step): the tidy view.
+    pub fn steps(&self) -> impl Iterator<Item = FunnelStep<'_>> + '_ {
+        self.data.iter().enumerate().flat_map(|(index, funnel)| {
+            funnel.steps().map(move |step| FunnelStep {
+                funnel: index,
+                ..step
+            })
+        })
+    }
+}
+
+/// One funnel: a segment's or a group value's conversion through the steps.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Funnel {
+    /// Which segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<FunnelMeta>,
+    /// The group value, with a group-by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_value: Option<SeriesLabel>,
+    /// Step labels.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// Share of the previous step's users completing each step (first 1.0).
+    #[serde_as(as = "DefaultOnNull<Vec<FlexNumber>>")]
+    #[serde(default)]
+    pub step_by_step: Vec<f64>,
+    /// Share of entering users completing each step.
+    #[serde_as(as = "DefaultOnNull<Vec<FlexNumber>>")]
+    #[serde(default)]
+    pub cumulative: Vec<f64>,
+    /// Users completing each step.
+    #[serde_as(as = "DefaultOnNull<Vec<FlexNumber>>")]
+    #[serde(default)]
+    pub cumulative_raw: Vec<f64>,
+    /// Median time to reach each step from the previous one, ms (first 0).
+    #[serde_as(as = "DefaultOnNull<Vec<FlexNumber>>")]
+    #[serde(default)]
+    pub median_trans_times: Vec<f64>,
+    /// Average time to reach each step from the previous one, ms.
+    #[serde_as(as = "DefaultOnNull<Vec<FlexNumber>>")]
+    #[serde(default)]
+    pub avg_trans_times: Vec<f64>,
+    /// Users completing each step, per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_funnels: Option<DaySeries>,
+    /// Median transition times per step, per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_median_trans_times: Option<DaySeries>,
+    /// Average transition times per step, per day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_avg_trans_times: Option<DaySeries>,
+    /// Histogram of time to convert per step; its shape is undocumented, so it is kept as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_trans_time_distribution: Option<serde_json::Value>,
+    /// Histogram of how often users did the previous step; shape undocumented, kept as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_prev_step_count_distribution: Option<serde_json::Value>,
+}
+
+impl Funnel {
+    fn steps(&self) -> impl Iterator<Item = FunnelStep<'_>> + '_ {
+        let at = |values: &[f64], index: usize| values.get(index).copied();
+        self.events
+            .iter()
+            .enumerate()
+            .map(move |(index, event)| FunnelStep {
+                funnel: 0,
+                step: index,
+                event,
+                users: at(&self.cumulative_raw, index),
+                cumulative: at(&self.cumulative, index),
+                step_by_step: at(&self.step_by_step, index),
+                median_trans_time_ms: at(&self.median_trans_times, index),
+            })
+    }
+}
+
+/// One step of one funnel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FunnelStep<'a> {
+    /// Index of the funnel in `data`.
+    pub funnel: usize,
+    /// Step index.
+    pub step: usize,
+    /// Step label.
+    pub event: &'a str,
+    /// Users completing the step.
+    pub users: Option<f64>,
+    /// Share of entering users.
+    pub cumulative: Option<f64>,
+    /// Share of the previous step's users.
+    pub step_by_step: Option<f64>,
+    /// Median time from the previous step, ms.
+    pub median_trans_time_ms: Option<f64>,
+}
+
+/// `meta` of a funnel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FunnelMeta {
+    /// Which segment.
+    #[serde(default)]
+    pub segment_index: Option<u32>,
+}
+
+/// A per-day breakdown in a funnel: `series[j]` holds one value per step for `x_values[j]`.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct DaySeries {
+    /// One row per day, one value per step.
+    #[serde_as(as = "DefaultOnNull<Vec<Vec<FlexNumber>>>")]
+    #[serde(default)]
+    pub series: Vec<Vec<f64>>,
+    /// Days, `YYYY-MM-DD`.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub x_values: Vec<String>,
+    /// Days as shown in charts (`Aug 14`).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub formatted_x_values: Vec<String>,
+}

@@ -1,0 +1,225 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_with::{DefaultOnNull, serde_as};
+
+use crate::catalogue::{EndpointSpec, GET_RETENTION};
+use crate::cost::QueryKind;
+use crate::dashboard::{
+    DateRange, Event, Segment, SeriesLabel, SeriesMeta, check_day_interval, check_property,
+    push_segment,
+};
+use crate::{Cost, Interval, Query, QueryPairs, RetentionMode, ValidationError};
+
+/// `GET /api/2/retention`: how many users return after a start action.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RetentionQuery {
+    /// The start action (`se`); `_new` and `_active` are the special ones.
+    pub start_event: Event,
+    /// The return action (`re`); `_all` and `_active` are the special ones.
+    pub return_event: Event,
+    /// Days included.
+    pub range: DateRange,
+    /// How a return is counted (`rm`); n-day when absent.
+    pub mode: Option<RetentionMode>,
+    /// Brackets for `rm=bracket` (`rb`): `[0, 5]` is day 0 to day 4, the upper bound excluded.
+    pub brackets: Vec<[u32; 2]>,
+    /// Daily (default), weekly or monthly.
+    pub interval: Option<Interval>,
+    /// Only users in this segment.
+    pub segment: Option<Segment>,
+    /// Group by this property (one at most).
+    pub group_by: Option<String>,
+}
+
+impl RetentionQuery {
+    /// N-day retention of users who did `start_event` and came back to do `return_event`.
+    pub fn new(start_event: Event, return_event: Event, range: DateRange) -> Self {
+        Self {
+            start_event,
+            return_event,
+            range,
+            mode: None,
+            brackets: Vec::new(),
+            interval: None,
+            segment: None,
+            group_by: None,
+        }
+    }
+}
+
+impl Query for RetentionQuery {
+    type Response = RetentionResponse;
+
+    fn spec(&self) -> &'static EndpointSpec {
+        &GET_RETENTION
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        self.start_event.validate("se")?;
+        self.return_event.validate("re")?;
+        let bracket_mode = self.mode == Some(RetentionMode::Bracket);
+        if bracket_mode && self.brackets.is_empty() {
+            return Err(ValidationError::new(
+                "rb",
+                "`rm=bracket` needs brackets, e.g. [[0,5]] for day 0 to day 4",
+            ));
+        }
+        if !bracket_mode && !self.brackets.is_empty() {
+            return Err(ValidationError::new(
+                "rb",
+                "brackets are only read with `rm=bracket`; set the mode to bracket",
+            ));
+        }
+        if let Some([low, high]) = self.brackets.iter().find(|[low, high]| low >= high) {
+            return Err(ValidationError::new(
+                "rb",
+                format!(
+                    "bracket [{low},{high}] is empty; the upper bound is excluded and must exceed the lower"
+                ),
+            ));
+        }
+        check_day_interval(self.interval.as_ref())?;
+        self.segment.as_ref().map_or(Ok(()), Segment::validate)?;
+        check_property("g", self.group_by.as_deref())
+    }
+
+    fn query_pairs(&self) -> QueryPairs {
+        let mut pairs = QueryPairs::new();
+        pairs.push_json("se", &self.start_event);
+        pairs.push_json("re", &self.return_event);
+        pairs.push_opt("rm", self.mode.as_ref());
+        if !self.brackets.is_empty() {
+            pairs.push_json("rb", &self.brackets);
+        }
+        self.range.push_to(&mut pairs);
+        pairs.push_opt("i", self.interval.as_ref());
+        push_segment(&mut pairs, self.segment.as_ref());
+        pairs.push_opt("g", self.group_by.as_ref());
+        pairs
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::of(
+            QueryKind::Retention,
+            Some(&self.range),
+            self.segment.as_ref(),
+            usize::from(self.group_by.is_some()),
+        )
+    }
+}
+
+/// `{"data": ...}` of `/api/2/retention`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RetentionResponse {
+    /// The result.
+    pub data: RetentionData,
+}
+
+impl RetentionResponse {
+    /// One row per (series, cohort date, position): the tidy view.
+    pub fn rows(&self) -> impl Iterator<Item = RetentionRow<'_>> + '_ {
+        self.data
+            .series
+            .iter()
+            .enumerate()
+            .flat_map(|(series, retention)| {
+                retention.dates.iter().flat_map(move |date| {
+                    let cells = retention.values.get(date).map_or(&[][..], Vec::as_slice);
+                    cells
+                        .iter()
+                        .enumerate()
+                        .map(move |(position, cell)| RetentionRow {
+                            series,
+                            date,
+                            position,
+                            count: cell.count,
+                            outof: cell.outof,
+                            incomplete: cell.incomplete,
+                        })
+                })
+            })
+    }
+}
+
+/// The retention result: one series per segment or group value.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RetentionData {
+    /// The series.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub series: Vec<RetentionSeries>,
+    /// Segment and event indices per series.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series_meta: Vec<SeriesMeta>,
+    /// Group labels per series, when Amplitude sends them.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series_labels: Vec<SeriesLabel>,
+}
+
+/// Retention of one segment or group value.
+///
+/// `values[date][0]` is the cohort that started on `date`; per Amplitude's 2026-01 wording,
+/// position N+1 is the return N intervals out (older wording: position N). The positions are
+/// kept as sent.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RetentionSeries {
+    /// Cohort dates, newest first, as labels like `Aug 15`.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub dates: Vec<String>,
+    /// Per cohort date, one cell per position.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<RetentionCell>>,
+    /// All cohorts together, deduplicated.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub combined: Vec<RetentionCell>,
+}
+
+/// One retention figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RetentionCell {
+    /// Users retained.
+    #[serde(default)]
+    pub count: u64,
+    /// Cohort size.
+    #[serde(default)]
+    pub outof: u64,
+    /// Not enough time has passed to know the final figure.
+    #[serde(default)]
+    pub incomplete: bool,
+    /// Set on `combined` cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_set_id: Option<String>,
+}
+
+/// One retention figure with its series, cohort date and position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RetentionRow<'a> {
+    /// Index of the series.
+    pub series: usize,
+    /// The cohort date label.
+    pub date: &'a str,
+    /// Position in the cohort's values (0 is the cohort itself).
+    pub position: usize,
+    /// Users retained.
+    pub count: u64,
+    /// Cohort size.
+    pub outof: u64,
+    /// Not final yet.
+    pub incomplete: bool,
+}

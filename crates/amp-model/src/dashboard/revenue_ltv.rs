@@ -1,0 +1,240 @@
+use std::collections::BTreeMap;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use serde_with::{DefaultOnNull, serde_as};
+
+use crate::catalogue::{EndpointSpec, GET_REVENUE_LTV};
+use crate::cost::QueryKind;
+use crate::dashboard::{
+    DateRange, Segment, SeriesLabel, check_day_interval, check_property, push_segment,
+};
+use crate::{Cost, Interval, LtvMetric, Query, QueryPairs, ValidationError};
+
+/// `GET /api/2/revenue/ltv`: lifetime revenue of the users who started on each day.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RevenueLtvQuery {
+    /// The metric (`m`); ARPU when absent.
+    pub metric: Option<LtvMetric>,
+    /// Days included.
+    pub range: DateRange,
+    /// Daily (default), weekly or monthly.
+    pub interval: Option<Interval>,
+    /// Only users in this segment.
+    pub segment: Option<Segment>,
+    /// Group by this property (one at most).
+    pub group_by: Option<String>,
+}
+
+impl RevenueLtvQuery {
+    /// ARPU of the users who started in `range`.
+    pub fn new(range: DateRange) -> Self {
+        Self {
+            metric: None,
+            range,
+            interval: None,
+            segment: None,
+            group_by: None,
+        }
+    }
+}
+
+impl Query for RevenueLtvQuery {
+    type Response = RevenueLtvResponse;
+
+    fn spec(&self) -> &'static EndpointSpec {
+        &GET_REVENUE_LTV
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        check_day_interval(self.interval.as_ref())?;
+        self.segment.as_ref().map_or(Ok(()), Segment::validate)?;
+        check_property("g", self.group_by.as_deref())
+    }
+
+    fn query_pairs(&self) -> QueryPairs {
+        let mut pairs = QueryPairs::new();
+        pairs.push_opt("m", self.metric.as_ref());
+        self.range.push_to(&mut pairs);
+        pairs.push_opt("i", self.interval.as_ref());
+        push_segment(&mut pairs, self.segment.as_ref());
+        pairs.push_opt("g", self.group_by.as_ref());
+        pairs
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::of(
+            QueryKind::Other,
+            Some(&self.range),
+            self.segment.as_ref(),
+            usize::from(self.group_by.is_some()),
+        )
+    }
+}
+
+/// `{"data": ...}` of `/api/2/revenue/ltv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RevenueLtvResponse {
+    /// The result.
+    pub data: LtvData,
+}
+
+impl RevenueLtvResponse {
+    /// One row per (series, start date, day N) of the `rNd` figures: the tidy view. Rows follow
+    /// the keys of `values`, oldest date first, since `dates` may not match them.
+    pub fn rows(&self) -> impl Iterator<Item = LtvRow<'_>> + '_ {
+        self.data
+            .series
+            .iter()
+            .enumerate()
+            .flat_map(|(series, ltv)| {
+                ltv.values.iter().flat_map(move |(date, figures)| {
+                    figures.revenue.iter().map(move |(day, value)| LtvRow {
+                        series,
+                        date,
+                        day: *day,
+                        value: *value,
+                    })
+                })
+            })
+    }
+}
+
+/// The LTV result: one series per segment or group value.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct LtvData {
+    /// Group labels per series.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub series_labels: Vec<SeriesLabel>,
+    /// The series.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub series: Vec<LtvSeries>,
+}
+
+/// LTV of one segment or group value, per start date.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LtvSeries {
+    /// Start dates, `YYYY-MM-DD`, newest first.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub dates: Vec<String>,
+    /// Figures per start date. Keys may not match `dates` (the docs' own example does not).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub values: BTreeMap<String, LtvDay>,
+    /// Per start date, whether each `rNd` figure is final (real responses).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub complete: BTreeMap<String, BTreeMap<String, bool>>,
+    /// All start dates together (real responses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combined: Option<LtvDay>,
+    /// Whether each combined figure is final (real responses).
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub combined_complete: BTreeMap<String, bool>,
+}
+
+/// The figures of one start date: `count`, `paid`, `total_amount`, and the `rNd` and `rNnew`
+/// series keyed by day N (docs show up to d90, real responses up to d180).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct LtvDay {
+    /// Users who started that day.
+    pub count: Option<f64>,
+    /// Paying users.
+    pub paid: Option<f64>,
+    /// Revenue in total.
+    pub total_amount: Option<f64>,
+    /// `rtotal` (real responses).
+    pub rtotal: Option<f64>,
+    /// `rtotalnew` (real responses).
+    pub rtotalnew: Option<f64>,
+    /// `rNd`: the metric N days after the start, by N.
+    pub revenue: BTreeMap<u32, f64>,
+    /// `rNnew`: new payers on day N, by N (real responses).
+    pub new_payers: BTreeMap<u32, f64>,
+}
+
+impl<'de> Deserialize<'de> for LtvDay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A handful of keys per date: reading them through `Value` keeps this simple.
+        let fields = BTreeMap::<String, Value>::deserialize(deserializer)?;
+        let mut day = LtvDay::default();
+        for (key, value) in fields {
+            let Some(number) = value.as_f64() else {
+                continue;
+            };
+            let day_number = |suffix: &str| {
+                key.strip_prefix('r')?
+                    .strip_suffix(suffix)?
+                    .parse::<u32>()
+                    .ok()
+            };
+            match key.as_str() {
+                "count" => day.count = Some(number),
+                "paid" => day.paid = Some(number),
+                "total_amount" => day.total_amount = Some(number),
+                "rtotal" => day.rtotal = Some(number),
+                "rtotalnew" => day.rtotalnew = Some(number),
+                _ => {
+                    if let Some(n) = day_number("d") {
+                        day.revenue.insert(n, number);
+                    } else if let Some(n) = day_number("new") {
+                        day.new_payers.insert(n, number);
+                    }
+                }
+            }
+        }
+        Ok(day)
+    }
+}
+
+impl Serialize for LtvDay {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let named = [
+            ("count", self.count),
+            ("paid", self.paid),
+            ("total_amount", self.total_amount),
+            ("rtotal", self.rtotal),
+            ("rtotalnew", self.rtotalnew),
+        ];
+        for (key, value) in named {
+            if let Some(value) = value {
+                map.serialize_entry(key, &value)?;
+            }
+        }
+        for (day, value) in &self.revenue {
+            map.serialize_entry(&format!("r{day}d"), value)?;
+        }
+        for (day, value) in &self.new_payers {
+            map.serialize_entry(&format!("r{day}new"), value)?;
+        }
+        map.end()
+    }
+}
+
+/// One `rNd` figure with its series and start date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LtvRow<'a> {
+    /// Index of the series.
+    pub series: usize,
+    /// Start date.
+    pub date: &'a str,
+    /// Days after the start.
+    pub day: u32,
+    /// The metric.
+    pub value: f64,
+}

@@ -1,0 +1,267 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use serde_with::{DefaultOnNull, serde_as};
+
+use crate::catalogue::{EndpointSpec, GET_USER_ACTIVITY};
+use crate::dates::{EventTime, IsoDate};
+use crate::{ActivityDirection, Cost, Query, QueryPairs, ValidationError};
+
+/// The most events one user activity page returns.
+const MAX_EVENTS: u32 = 1_000;
+
+/// `GET /api/2/useractivity`: a user's summary and a page of their events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserActivityQuery {
+    /// The user's Amplitude ID (find it with user search).
+    pub user: u64,
+    /// Events to skip from the end given by `direction`.
+    pub offset: Option<u32>,
+    /// Events to return, at most 1,000 (Amplitude's default). Amplitude may return more so that
+    /// no session is split.
+    pub limit: Option<u32>,
+    /// Latest (default) or earliest events first.
+    pub direction: Option<ActivityDirection>,
+}
+
+impl UserActivityQuery {
+    /// The latest events of the user with this Amplitude ID.
+    pub fn new(amplitude_id: u64) -> Self {
+        Self {
+            user: amplitude_id,
+            offset: None,
+            limit: None,
+            direction: None,
+        }
+    }
+}
+
+impl Query for UserActivityQuery {
+    type Response = UserActivityResponse;
+
+    fn spec(&self) -> &'static EndpointSpec {
+        &GET_USER_ACTIVITY
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        match self.limit {
+            Some(0) => Err(ValidationError::new(
+                "limit",
+                format!("0 returns no events; use 1 to {MAX_EVENTS}"),
+            )),
+            Some(limit) if limit > MAX_EVENTS => Err(ValidationError::new(
+                "limit",
+                format!("{limit} is above the maximum of {MAX_EVENTS}; page with `offset` instead"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn query_pairs(&self) -> QueryPairs {
+        let mut pairs = QueryPairs::new();
+        pairs.push("user", self.user);
+        pairs.push_opt("offset", self.offset);
+        pairs.push_opt("limit", self.limit);
+        pairs.push_opt("direction", self.direction.as_ref());
+        pairs
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::MINIMUM
+    }
+}
+
+/// The answer of `/api/2/useractivity` (not wrapped in `data`).
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct UserActivityResponse {
+    /// The user's summary; an unknown Amplitude ID gets an empty one.
+    #[serde(default)]
+    pub user_data: ActivityUser,
+    /// The page of events.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub events: Vec<ActivityEvent>,
+    /// Query metadata, in real responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<ActivityMetadata>,
+}
+
+/// A user's summary in user activity.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ActivityUser {
+    /// User ID.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The Amplitude ID others were merged into.
+    #[serde(default)]
+    pub canonical_amplitude_id: Option<u64>,
+    /// Amplitude IDs merged into this user.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub merged_amplitude_ids: Vec<u64>,
+    /// Events in total.
+    #[serde(default)]
+    pub num_events: Option<u64>,
+    /// Sessions in total.
+    #[serde(default)]
+    pub num_sessions: Option<u64>,
+    /// Time in the product, ms.
+    #[serde(default)]
+    pub usage_time: Option<u64>,
+    /// First day seen.
+    #[serde_as(as = "Option<IsoDate>")]
+    #[serde(default)]
+    pub first_used: Option<NaiveDate>,
+    /// Last day seen.
+    #[serde_as(as = "Option<IsoDate>")]
+    #[serde(default)]
+    pub last_used: Option<NaiveDate>,
+    /// Purchases.
+    #[serde(default)]
+    pub purchases: Option<u64>,
+    /// Revenue.
+    #[serde(default)]
+    pub revenue: Option<f64>,
+    /// Platform.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Operating system.
+    #[serde(default)]
+    pub os: Option<String>,
+    /// App version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Device.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Device type.
+    #[serde(default)]
+    pub device_type: Option<String>,
+    /// Carrier.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// Country.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// Region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// City.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// Designated market area.
+    #[serde(default)]
+    pub dma: Option<String>,
+    /// Language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// First app version.
+    #[serde(default)]
+    pub start_version: Option<String>,
+    /// Device IDs seen.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub device_ids: Vec<String>,
+    /// Last device ID seen.
+    #[serde(default)]
+    pub last_device_id: Option<String>,
+    /// Last location.
+    #[serde(default)]
+    pub last_location: Option<Location>,
+    /// User properties.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+}
+
+/// A latitude and longitude.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Location {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lng: f64,
+}
+
+/// One event in user activity: the common fields typed; properties as sent.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ActivityEvent {
+    /// Event name.
+    #[serde(default)]
+    pub event_type: String,
+    /// When it happened (UTC).
+    #[serde_as(as = "Option<EventTime>")]
+    #[serde(default)]
+    pub event_time: Option<DateTime<Utc>>,
+    /// Event ID.
+    #[serde(default)]
+    pub event_id: Option<i64>,
+    /// Session ID (ms since epoch of its start; -1 outside sessions).
+    #[serde(default)]
+    pub session_id: Option<i64>,
+    /// User ID.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Device ID.
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// Amplitude ID.
+    #[serde(default)]
+    pub amplitude_id: Option<u64>,
+    /// Project ID.
+    #[serde(default)]
+    pub app: Option<u64>,
+    /// Insert ID, for deduplication.
+    #[serde(default, rename = "$insert_id")]
+    pub insert_id: Option<String>,
+    /// Platform.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Operating system.
+    #[serde(default)]
+    pub os_name: Option<String>,
+    /// App version.
+    #[serde(default)]
+    pub version_name: Option<String>,
+    /// Country.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// City.
+    #[serde(default)]
+    pub city: Option<String>,
+    /// Event properties.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub event_properties: Map<String, Value>,
+    /// User properties at the time of the event.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub user_properties: Map<String, Value>,
+}
+
+/// `metadata` of a real user activity response.
+#[serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ActivityMetadata {
+    /// Some data could not be read.
+    #[serde(default)]
+    pub missing_data: Option<bool>,
+    /// Served from cache.
+    #[serde(default)]
+    pub cached: Option<bool>,
+    /// Query IDs.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub query_ids: Vec<String>,
+}

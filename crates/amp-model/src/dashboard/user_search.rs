@@ -1,0 +1,90 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_with::{DefaultOnNull, serde_as};
+
+use crate::catalogue::{EndpointSpec, SEARCH_USERS};
+use crate::dates::IsoDate;
+use crate::{Cost, MatchType, Query, QueryPairs, ValidationError};
+
+/// `GET /api/2/usersearch`: find users by Amplitude ID, device ID, user ID or user ID prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserSearchQuery {
+    /// What to search for.
+    pub user: String,
+}
+
+impl UserSearchQuery {
+    /// Search for `user`.
+    pub fn new(user: impl Into<String>) -> Self {
+        Self { user: user.into() }
+    }
+}
+
+impl Query for UserSearchQuery {
+    type Response = UserSearchResponse;
+
+    fn spec(&self) -> &'static EndpointSpec {
+        &SEARCH_USERS
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        if self.user.trim().is_empty() {
+            return Err(ValidationError::new(
+                "user",
+                "empty; give an Amplitude ID, device ID, user ID or user ID prefix",
+            ));
+        }
+        Ok(())
+    }
+
+    fn query_pairs(&self) -> QueryPairs {
+        let mut pairs = QueryPairs::new();
+        pairs.push("user", &self.user);
+        pairs
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::MINIMUM
+    }
+}
+
+/// The answer of `/api/2/usersearch` (not wrapped in `data`); no match is a 200 with
+/// `nomatch`.
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserSearchResponse {
+    /// How the query matched.
+    #[serde(rename = "type")]
+    pub match_type: MatchType,
+    /// The users found.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub matches: Vec<UserMatch>,
+}
+
+/// One user found by user search.
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UserMatch {
+    /// Amplitude ID, for user activity.
+    pub amplitude_id: u64,
+    /// User ID.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Last device ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_device_id: Option<String>,
+    /// Platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Country.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Last day seen.
+    #[serde_as(as = "Option<IsoDate>")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<NaiveDate>,
+}

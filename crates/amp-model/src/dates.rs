@@ -1,0 +1,133 @@
+//! Every date and time format the two APIs use, as `serde_with` adapters and plain functions.
+//!
+//! Amplitude writes dates four ways: `YYYYMMDD` in Dashboard query strings, `YYYY-MM-DD` in
+//! response labels, `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) for event times, and Unix seconds for
+//! profile recommendation timestamps. Keeping them here means one parser per format.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serializer};
+use serde_with::{DeserializeAs, SerializeAs};
+
+use crate::ValidationError;
+
+const COMPACT: &str = "%Y%m%d";
+const ISO: &str = "%Y-%m-%d";
+
+/// Formats a date as Amplitude's query-string `YYYYMMDD`.
+pub fn format_compact(date: NaiveDate) -> String {
+    date.format(COMPACT).to_string()
+}
+
+/// Parses a query-string date, `YYYYMMDD`; `param` names the parameter in the error.
+pub fn parse_compact(param: &'static str, text: &str) -> Result<NaiveDate, ValidationError> {
+    // chrono accepts fewer digits than the format shows; Amplitude does not.
+    if text.len() == 8
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(date) = NaiveDate::parse_from_str(text, COMPACT)
+    {
+        return Ok(date);
+    }
+    Err(ValidationError::new(
+        param,
+        format!("`{text}` is not a date in the form YYYYMMDD (e.g. 20240131)"),
+    ))
+}
+
+/// Parses an event time: `2024-01-15 10:00:00.000000` (Export and user activity), with or
+/// without fractional seconds, or RFC 3339. Times without an offset are UTC.
+pub fn parse_event_time(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(time.with_timezone(&Utc));
+    }
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|naive| naive.and_utc())
+}
+
+/// `YYYYMMDD`, the Dashboard query-string form.
+pub struct CompactDate;
+
+impl SerializeAs<NaiveDate> for CompactDate {
+    fn serialize_as<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&date.format(COMPACT))
+    }
+}
+
+impl<'de> DeserializeAs<'de, NaiveDate> for CompactDate {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        parse_compact("date", &text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `YYYY-MM-DD`, the form of response labels and `last_seen`.
+pub struct IsoDate;
+
+impl SerializeAs<NaiveDate> for IsoDate {
+    fn serialize_as<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&date.format(ISO))
+    }
+}
+
+impl<'de> DeserializeAs<'de, NaiveDate> for IsoDate {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        NaiveDate::parse_from_str(&text, ISO).map_err(|_| {
+            serde::de::Error::custom(format!("`{text}` is not a date in the form YYYY-MM-DD"))
+        })
+    }
+}
+
+/// An event time in any of the forms [`parse_event_time`] reads; written back as
+/// `YYYY-MM-DD HH:MM:SS.ffffff`, the form Amplitude sends.
+pub struct EventTime;
+
+impl SerializeAs<DateTime<Utc>> for EventTime {
+    fn serialize_as<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&time.format("%Y-%m-%d %H:%M:%S%.6f"))
+    }
+}
+
+impl<'de> DeserializeAs<'de, DateTime<Utc>> for EventTime {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        parse_event_time(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an event time")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_dates_round_trip_and_reject_near_misses() {
+        let date = parse_compact("start", "20240229").unwrap();
+        assert_eq!(format_compact(date), "20240229");
+        for bad in ["2024-02-29", "2024229", "20240230", "2024022x", ""] {
+            let error = parse_compact("start", bad).unwrap_err();
+            assert_eq!(error.param(), "start");
+            assert!(error.to_string().contains("YYYYMMDD"), "{error}");
+        }
+    }
+
+    #[test]
+    fn event_times_in_every_observed_form() {
+        let expected = NaiveDate::from_ymd_opt(2024, 1, 15)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap()
+            .and_utc();
+        for text in [
+            "2024-01-15 10:00:00.000000",
+            "2024-01-15 10:00:00",
+            "2024-01-15T10:00:00Z",
+            "2024-01-15T12:00:00+02:00",
+            "2024-01-15T10:00:00.000",
+        ] {
+            assert_eq!(parse_event_time(text), Some(expected), "{text}");
+        }
+        assert_eq!(parse_event_time("yesterday"), None);
+    }
+}

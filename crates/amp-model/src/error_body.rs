@@ -1,0 +1,146 @@
+//! Amplitude's error bodies, in the three forms it sends them.
+//!
+//! - nested: `{"error": {"http_code": 400, "type": "invalid", "message": "...",
+//!   "metadata": {"details": "..."}}}` (Dashboard API, cohorts);
+//! - flat: `{"error": "User id and device id not seen before"}` (Profile API);
+//! - plain text: `Invalid Api-Key` (Profile API authentication).
+
+use serde::{Deserialize, Serialize};
+
+/// An error body, read from whichever form Amplitude sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ErrorBody {
+    /// The status code Amplitude wrote into the body, when it did.
+    pub http_code: Option<u16>,
+    /// Amplitude's error type (`invalid`, `unspecified`, ...).
+    pub kind: Option<String>,
+    /// The message.
+    pub message: String,
+    /// `metadata.details`: the part that says what to fix.
+    pub details: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: ErrorField,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ErrorField {
+    Flat(String),
+    Nested(Nested),
+}
+
+#[derive(Deserialize)]
+struct Nested {
+    #[serde(default)]
+    http_code: Option<u16>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    details: Option<serde_json::Value>,
+}
+
+impl ErrorBody {
+    /// Reads a body; anything that is not one of the JSON forms is taken as plain text.
+    /// Returns `None` for an empty body.
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        if let Ok(envelope) = serde_json::from_slice::<Envelope>(body) {
+            return Some(match envelope.error {
+                ErrorField::Flat(message) => Self {
+                    message,
+                    ..Self::default()
+                },
+                ErrorField::Nested(nested) => Self {
+                    http_code: nested.http_code,
+                    kind: nested.kind,
+                    message: nested.message.unwrap_or_default(),
+                    details: nested
+                        .metadata
+                        .and_then(|metadata| match metadata.details? {
+                            serde_json::Value::String(text) => Some(text),
+                            serde_json::Value::Null => None,
+                            other => Some(other.to_string()),
+                        }),
+                },
+            });
+        }
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        (!text.is_empty()).then(|| Self {
+            message: text.to_owned(),
+            ..Self::default()
+        })
+    }
+
+    /// The message a user needs: `message (details)`, or whichever of the two there is.
+    pub fn summary(&self) -> String {
+        match (&self.details, self.message.is_empty()) {
+            (Some(details), false) => format!("{} ({details})", self.message),
+            (Some(details), true) => details.clone(),
+            (None, _) => self.message.clone(),
+        }
+    }
+
+    /// The query cost a 429 names ("Exceeded rate limit with query of cost 1800").
+    pub fn rate_limited_cost(&self) -> Option<u64> {
+        let text = self.details.as_deref().unwrap_or(&self.message);
+        let after = &text[text.find("cost")? + "cost".len()..];
+        let digits: String = after
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_gives_the_message_a_user_needs() {
+        let nested = br#"{"error":{"http_code":400,"type":"invalid","message":"Invalid chart definition","metadata":{"details":"Invalid user property country"}}}"#;
+        let body = ErrorBody::parse(nested).unwrap();
+        assert_eq!(
+            body.summary(),
+            "Invalid chart definition (Invalid user property country)"
+        );
+        assert_eq!(body.http_code, Some(400));
+        let flat =
+            ErrorBody::parse(br#"{"error":"User id and device id not seen before"}"#).unwrap();
+        assert_eq!(flat.summary(), "User id and device id not seen before");
+        assert_eq!(
+            ErrorBody::parse(b"Invalid Api-Key\n").unwrap().summary(),
+            "Invalid Api-Key"
+        );
+        assert_eq!(ErrorBody::parse(b"  "), None);
+        assert_eq!(
+            ErrorBody::parse(b"{\"unrelated\":1}").unwrap().message,
+            "{\"unrelated\":1}"
+        );
+    }
+
+    #[test]
+    fn a_429_names_its_cost() {
+        let body = ErrorBody::parse(br#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded rate limit with query of cost 1800"}}}"#).unwrap();
+        assert_eq!(body.rate_limited_cost(), Some(1800));
+        assert_eq!(
+            ErrorBody::parse(b"Too Many Requests")
+                .unwrap()
+                .rate_limited_cost(),
+            None
+        );
+    }
+}

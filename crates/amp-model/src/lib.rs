@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+pub mod catalogue;
+pub mod cost;
+pub mod dashboard;
+pub mod dates;
+mod error;
+pub mod error_body;
+mod generated;
+pub mod limits;
+pub mod profile;
+mod query;
+mod wire_enum;
+
+pub use cost::Cost;
+pub use error::ValidationError;
+pub use error_body::ErrorBody;
+pub use generated::{
+    ActivityDirection, BinTimeUnit, CountComparator, FilterOperator, FunnelMode, FunnelUserType,
+    Interval, LtvMetric, MatchType, PropensityType, PropertyType, RecType, RetentionMode,
+    SegmentationMetric, SegmentationUserType, TimeType, UsersMetric,
+};
+pub use limits::{CostLimitReading, Limits};
+pub use query::{Query, QueryPairs};

@@ -1,0 +1,164 @@
+//! Amplitude's published per-project limits, as one table of data with where each number comes
+//! from. The rate governor reads it; a user with raised limits overrides it.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// One limit: at most `value` within `window` (or at once, when there is no window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limit {
+    /// The ceiling: requests, or cost units for the cost limits.
+    pub value: u64,
+    /// The period the ceiling applies to; `None` for a limit on what is in flight.
+    pub window: Option<Duration>,
+    /// Where the number comes from.
+    pub source: Cow<'static, str>,
+    /// When the source was last checked, `YYYY-MM-DD`.
+    pub as_of: Cow<'static, str>,
+}
+
+impl Limit {
+    const fn documented(value: u64, window: Option<Duration>, source: &'static str) -> Self {
+        Self {
+            value,
+            window,
+            source: Cow::Borrowed(source),
+            as_of: Cow::Borrowed(AS_OF),
+        }
+    }
+
+    /// A limit of your own, e.g. one Amplitude Support raised for your project.
+    pub fn custom(value: u64, window: Option<Duration>) -> Self {
+        Self {
+            value,
+            window,
+            source: Cow::Borrowed("set by the user"),
+            as_of: Cow::Borrowed(""),
+        }
+    }
+}
+
+const AS_OF: &str = "2026-03-13";
+const DASHBOARD_DOCS: &str = "Amplitude docs, Dashboard REST API, \"Rate limits\"";
+const MINUTE: Duration = Duration::from_secs(60);
+const FIVE_MINUTES: Duration = Duration::from_secs(300);
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// How to read the 1,000-cost limit, whose wording Amplitude changed.
+///
+/// Until 2025-03 the docs said "1000 cost at the same time"; since 2025-04, "within a five
+/// minute period". Read literally as a rolling window, 1,000 per 5 minutes caps a project at
+/// 12,000 per hour, so the 108,000 hourly limit could never bind, and any single query above
+/// 1,000 (a 90-day segmentation with a few conditions) could never run. The in-flight reading
+/// keeps both documented limits meaningful, so it is the default; the window reading is there
+/// for a project that sees 429s under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CostLimitReading {
+    /// At most 1,000 cost in flight at once (the default).
+    #[default]
+    InFlight,
+    /// At most 1,000 cost started within any five minutes.
+    FiveMinuteWindow,
+}
+
+/// The per-project limits table. `Limits::default()` is Amplitude's documented figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Requests in flight across all REST endpoints: 5.
+    pub concurrent_requests: Limit,
+    /// The 1,000-cost limit; see [`CostLimitReading`] for its window.
+    pub concurrent_cost: Limit,
+    /// Which reading of `concurrent_cost` applies.
+    pub concurrent_cost_reading: CostLimitReading,
+    /// Cost per hour: 108,000 (36,000 before 2022-07).
+    pub cost_per_hour: Limit,
+    /// User activity and user search requests in flight: 10.
+    pub user_lookup_concurrent: Limit,
+    /// User activity and user search requests per hour: 360.
+    pub user_lookup_per_hour: Limit,
+    /// User Profile API requests per minute, per organisation: 600.
+    pub profile_per_minute: Limit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            concurrent_requests: Limit::documented(5, None, DASHBOARD_DOCS),
+            concurrent_cost: Limit::documented(1_000, Some(FIVE_MINUTES), DASHBOARD_DOCS),
+            concurrent_cost_reading: CostLimitReading::InFlight,
+            cost_per_hour: Limit::documented(108_000, Some(HOUR), DASHBOARD_DOCS),
+            user_lookup_concurrent: Limit::documented(
+                10,
+                None,
+                "Amplitude docs, Dashboard REST API, \"User activity and user search limits\" (2025-12)",
+            ),
+            user_lookup_per_hour: Limit::documented(
+                360,
+                Some(HOUR),
+                "Amplitude docs, Dashboard REST API, \"User activity and user search limits\"",
+            ),
+            profile_per_minute: Limit::documented(
+                600,
+                Some(MINUTE),
+                "Amplitude docs, User Profile API, \"Rate limits\" (since 2024-06)",
+            ),
+        }
+    }
+}
+
+impl Limits {
+    /// The window the 1,000-cost limit is enforced over under the chosen reading: `None` for
+    /// cost in flight.
+    pub fn concurrent_cost_window(&self) -> Option<Duration> {
+        match self.concurrent_cost_reading {
+            CostLimitReading::InFlight => None,
+            CostLimitReading::FiveMinuteWindow => self.concurrent_cost.window,
+        }
+    }
+
+    /// The largest cost a single query may have and still be admitted: a query above either
+    /// cost limit can never run.
+    pub fn max_query_cost(&self) -> u64 {
+        self.concurrent_cost.value.min(self.cost_per_hour.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_figures_with_their_sources() {
+        let limits = Limits::default();
+        assert_eq!(limits.concurrent_requests.value, 5);
+        assert_eq!(limits.concurrent_cost.value, 1_000);
+        assert_eq!(limits.cost_per_hour.value, 108_000);
+        assert_eq!(limits.user_lookup_concurrent.value, 10);
+        assert_eq!(limits.user_lookup_per_hour.value, 360);
+        assert_eq!(limits.profile_per_minute.value, 600);
+        assert_eq!(limits.profile_per_minute.window, Some(MINUTE));
+        assert!(limits.cost_per_hour.source.contains("Amplitude docs"));
+        assert_eq!(limits.max_query_cost(), 1_000);
+    }
+
+    #[test]
+    fn the_cost_limit_reading_decides_its_window() {
+        let mut limits = Limits::default();
+        assert_eq!(limits.concurrent_cost_window(), None);
+        limits.concurrent_cost_reading = CostLimitReading::FiveMinuteWindow;
+        assert_eq!(limits.concurrent_cost_window(), Some(FIVE_MINUTES));
+    }
+
+    #[test]
+    fn a_user_overrides_one_limit() {
+        let limits = Limits {
+            concurrent_cost: Limit::custom(5_000, None),
+            ..Limits::default()
+        };
+        assert_eq!(limits.max_query_cost(), 5_000);
+        assert_eq!(limits.concurrent_cost.source, "set by the user");
+    }
+}

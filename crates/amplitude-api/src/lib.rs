@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+pub use amp_model as model;
+pub use amp_transport as transport;
+
+#[cfg(feature = "dashboard")]
+pub use amp_dashboard as dashboard;
+#[cfg(feature = "profile")]
+pub use amp_profile as profile;

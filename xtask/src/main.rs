@@ -1,0 +1,31 @@
+//! `cargo xtask <task>`: the project's chores. Run `cargo xtask help` for the list.
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  codegen          regenerate code from spec/endpoints.toml
+  codegen --check  fail if the generated code is stale";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outcome = match args.as_slice() {
+        ["codegen"] => xtask::codegen::write(),
+        ["codegen", "--check"] => xtask::codegen::check(),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown task `{}`\n\n{USAGE}", args.join(" "))),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
