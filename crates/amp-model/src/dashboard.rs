@@ -84,9 +84,28 @@ fn check_day_interval(interval: Option<&Interval>) -> Result<(), ValidationError
     }
 }
 
+/// Checks the segment (`s`) and the one group-by (`g`) of users, funnels, retention and LTV.
+fn check_segment_and_group(
+    segment: Option<&Segment>,
+    group_by: Option<&str>,
+) -> Result<(), ValidationError> {
+    segment.map_or(Ok(()), Segment::validate)?;
+    check_property("g", group_by)
+}
+
 /// Writes `s` unless the segment is absent or empty ("Any users" is the default).
 fn push_segment(pairs: &mut QueryPairs, segment: Option<&Segment>) {
     if let Some(segment) = segment.filter(|segment| !segment.conditions.is_empty()) {
         pairs.push_json("s", segment);
     }
+}
+
+/// Writes `s` and the one group-by `g`.
+fn push_segment_and_group(
+    pairs: &mut QueryPairs,
+    segment: Option<&Segment>,
+    group_by: Option<&String>,
+) {
+    push_segment(pairs, segment);
+    pairs.push_opt("g", group_by);
 }

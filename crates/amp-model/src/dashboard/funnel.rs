@@ -4,7 +4,8 @@ use serde_with::{DefaultOnNull, serde_as};
 use crate::catalogue::{EndpointSpec, GET_FUNNEL};
 use crate::cost::QueryKind;
 use crate::dashboard::{
-    DateRange, Event, FlexNumber, Segment, SeriesLabel, check_limit, check_property, push_segment,
+    DateRange, Event, FlexNumber, Segment, SeriesLabel, check_limit, check_segment_and_group,
+    push_segment_and_group,
 };
 use crate::{Cost, FunnelMode, FunnelUserType, Interval, Query, QueryPairs, ValidationError};
 
@@ -75,8 +76,7 @@ impl Query for FunnelQuery {
                 "the conversion window must be at least 1 second",
             ));
         }
-        self.segment.as_ref().map_or(Ok(()), Segment::validate)?;
-        check_property("g", self.group_by.as_deref())?;
+        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())?;
         check_limit(self.limit)
     }
 
@@ -89,8 +89,7 @@ impl Query for FunnelQuery {
         pairs.push_opt("mode", self.mode.as_ref());
         pairs.push_opt("n", self.user_type.as_ref());
         pairs.push_opt("i", self.interval.as_ref());
-        push_segment(&mut pairs, self.segment.as_ref());
-        pairs.push_opt("g", self.group_by.as_ref());
+        push_segment_and_group(&mut pairs, self.segment.as_ref(), self.group_by.as_ref());
         pairs.push_opt("cs", self.conversion_window_secs);
         pairs.push_opt("limit", self.limit);
         pairs

@@ -6,8 +6,8 @@ use serde_with::{DefaultOnNull, serde_as};
 use crate::catalogue::{EndpointSpec, GET_RETENTION};
 use crate::cost::QueryKind;
 use crate::dashboard::{
-    DateRange, Event, Segment, SeriesLabel, SeriesMeta, check_day_interval, check_property,
-    push_segment,
+    DateRange, Event, Segment, SeriesLabel, SeriesMeta, check_day_interval,
+    check_segment_and_group, push_segment_and_group,
 };
 use crate::{Cost, Interval, Query, QueryPairs, RetentionMode, ValidationError};
 
@@ -81,8 +81,7 @@ impl Query for RetentionQuery {
             ));
         }
         check_day_interval(self.interval.as_ref())?;
-        self.segment.as_ref().map_or(Ok(()), Segment::validate)?;
-        check_property("g", self.group_by.as_deref())
+        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
     }
 
     fn query_pairs(&self) -> QueryPairs {
@@ -95,8 +94,7 @@ impl Query for RetentionQuery {
         }
         self.range.push_to(&mut pairs);
         pairs.push_opt("i", self.interval.as_ref());
-        push_segment(&mut pairs, self.segment.as_ref());
-        pairs.push_opt("g", self.group_by.as_ref());
+        push_segment_and_group(&mut pairs, self.segment.as_ref(), self.group_by.as_ref());
         pairs
     }
 
