@@ -1,5 +1,6 @@
 //! The project's chores as a library, so that tests can call them.
 
+pub mod bench;
 pub mod codegen;
 
 use std::path::PathBuf;

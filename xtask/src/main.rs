@@ -7,7 +7,8 @@ usage: cargo xtask <task>
 
 tasks:
   codegen          regenerate code from spec/endpoints.toml
-  codegen --check  fail if the generated code is stale";
+  codegen --check  fail if the generated code is stale
+  bench overhead   Client::send against raw reqwest on loopback (release build)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -15,6 +16,7 @@ fn main() -> ExitCode {
     let outcome = match args.as_slice() {
         ["codegen"] => xtask::codegen::write(),
         ["codegen", "--check"] => xtask::codegen::check(),
+        ["bench", "overhead"] => xtask::bench::run("amp-transport", "overhead"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

@@ -1,3 +1,28 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod credentials;
+mod endpoint;
+mod error;
+mod region;
+mod request;
+#[cfg(feature = "reqwest")]
+mod reqwest_transport;
+pub mod retry;
+#[cfg(feature = "test-util")]
+pub mod test_util;
+mod transport;
 
 pub use amp_model;
+pub use amp_model::catalogue::{ApiFamily, RateClass};
+pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use credentials::Credential;
+pub use endpoint::Endpoint;
+pub use error::{DecodeError, Error, ErrorKind};
+pub use region::{Region, UnknownRegion};
+pub use request::{Body, HttpRequest, HttpResponse, Method, Request};
+#[cfg(feature = "reqwest")]
+pub use reqwest_transport::ReqwestTransport;
+pub use retry::{ExponentialBackoff, NoRetry, RetryDecision, RetryPolicy};
+pub use transport::{FnTransport, Transport, TransportError, TransportErrorKind, transport_fn};

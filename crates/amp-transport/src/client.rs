@@ -1,0 +1,424 @@
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use amp_model::catalogue::ApiFamily;
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use crate::credentials::Credential;
+use crate::endpoint::Endpoint;
+use crate::error::{DecodeError, Error};
+use crate::region::Region;
+use crate::request::{HttpRequest, HttpResponse, Request};
+use crate::retry::{ExponentialBackoff, RetryDecision, RetryPolicy};
+use crate::transport::Transport;
+
+/// How long a whole request may take by default: Amplitude's large queries are slow.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long connecting may take by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends endpoints to Amplitude. Cheap to clone (one `Arc` inside) and shared across tasks.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), amp_transport::Error> {
+/// let client = amp_transport::Client::from_env()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api_key: Option<Credential>,
+    secret_key: Credential,
+    region: Region,
+    dashboard_base: String,
+    profile_base: Option<String>,
+    transport: Arc<dyn Transport>,
+    retry: Arc<dyn RetryPolicy>,
+    timeout: Duration,
+    user_agent: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        formatter
+            .debug_struct("Client")
+            .field("api_key", &inner.api_key)
+            .field("secret_key", &inner.secret_key)
+            .field("region", &inner.region)
+            .field("dashboard_base", &inner.dashboard_base)
+            .field("profile_base", &inner.profile_base)
+            .field("transport", &inner.transport)
+            .field("retry", &inner.retry)
+            .field("timeout", &inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults: US region, the reqwest transport, the default retry policy.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment; see [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Self, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// Validates, sends and decodes `endpoint`, retrying as the retry policy allows.
+    pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
+        let response = self.send_raw(endpoint).await?;
+        endpoint
+            .parse_response(&response)
+            .map_err(|source| Error::Decode {
+                endpoint: endpoint.name(),
+                source,
+            })
+    }
+
+    /// Like [`Client::send`], but decodes the body into a type of the caller's choosing.
+    pub async fn send_as<T: DeserializeOwned, E: Endpoint>(
+        &self,
+        endpoint: &E,
+    ) -> Result<T, Error> {
+        let response = self.send_raw(endpoint).await?;
+        DecodeError::decode_json(&response.body).map_err(|source| Error::Decode {
+            endpoint: endpoint.name(),
+            source,
+        })
+    }
+
+    /// Sends `endpoint` and returns the successful response as it came: the escape hatch for a
+    /// body the SDK does not model.
+    pub async fn send_raw<E: Endpoint>(&self, endpoint: &E) -> Result<HttpResponse, Error> {
+        endpoint.validate()?;
+        let request = endpoint.to_request();
+        let http = self.http_request(&request)?;
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let span = tracing::info_span!(
+                "amplitude.request",
+                endpoint = %request.endpoint,
+                cost = request.cost.total(),
+                attempt,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            );
+            let outcome = self
+                .attempt(&request, http.clone())
+                .instrument(span.clone())
+                .await;
+            let error = match outcome {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            match self.inner.retry.decide(attempt, &error, started.elapsed()) {
+                RetryDecision::Stop => return Err(error),
+                RetryDecision::Wait(wait) => {
+                    tracing::debug!(parent: &span, wait_ms = wait.as_millis(), %error, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, request: &Request, http: HttpRequest) -> Result<HttpResponse, Error> {
+        let started = Instant::now();
+        let sent = tokio::time::timeout(self.inner.timeout, self.inner.transport.send(http)).await;
+        let span = tracing::Span::current();
+        span.record("latency_ms", started.elapsed().as_millis());
+        let response = match sent {
+            Err(_) => {
+                return Err(Error::Timeout {
+                    endpoint: request.endpoint.clone(),
+                    after: self.inner.timeout,
+                });
+            }
+            Ok(Err(source)) => {
+                return Err(Error::Transport {
+                    endpoint: request.endpoint.clone(),
+                    source,
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
+        span.record("status", response.status);
+        if response.is_success() {
+            Ok(response)
+        } else {
+            Err(Error::from_response(
+                request.endpoint.clone(),
+                request.family,
+                &response,
+            ))
+        }
+    }
+
+    /// The full HTTP request for `request`: host by family and region, credentials, headers.
+    /// Nothing is sent; an EU client asking for a profile gets its error here.
+    pub fn http_request(&self, request: &Request) -> Result<HttpRequest, Error> {
+        let inner = &self.inner;
+        let (base, authorization) = if request.family == ApiFamily::Profile {
+            let base = inner.profile_base.as_deref().ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "{}: the User Profile API has no endpoint in Amplitude's {} region; only US projects can use it",
+                    request.endpoint,
+                    inner.region.to_string().to_uppercase()
+                ))
+            })?;
+            (base, format!("Api-Key {}", inner.secret_key.expose()))
+        } else {
+            let api_key = inner.api_key.as_ref().ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "{}: the Dashboard API needs the project's API key as well as its secret key (ClientBuilder::api_key or AMPLITUDE_API_KEY)",
+                    request.endpoint
+                ))
+            })?;
+            let pair = format!("{}:{}", api_key.expose(), inner.secret_key.expose());
+            (
+                inner.dashboard_base.as_str(),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ),
+            )
+        };
+        let mut headers = vec![
+            (Cow::Borrowed("authorization"), authorization),
+            (Cow::Borrowed("user-agent"), inner.user_agent.clone()),
+            (Cow::Borrowed("accept"), "application/json".to_owned()),
+        ];
+        if let Some(body) = &request.body {
+            headers.push((Cow::Borrowed("content-type"), body.content_type.to_string()));
+        }
+        Ok(HttpRequest {
+            method: request.method,
+            url: format!("{base}{}", request.path_and_query()),
+            headers,
+            body: request.body.clone(),
+        })
+    }
+
+    /// The region this client targets.
+    pub fn region(&self) -> Region {
+        self.inner.region
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<Credential>,
+    secret_key: Option<Credential>,
+    region: Region,
+    base_url: Option<String>,
+    profile_base_url: Option<String>,
+    transport: Option<Arc<dyn Transport>>,
+    retry: Arc<dyn RetryPolicy>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            secret_key: None,
+            region: Region::Us,
+            base_url: None,
+            profile_base_url: None,
+            transport: None,
+            retry: Arc::new(ExponentialBackoff::default()),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: concat!("amplitude-api-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder from the environment: `AMPLITUDE_API_KEY`, `AMPLITUDE_SECRET_KEY` (required),
+    /// `AMPLITUDE_REGION` (`us` or `eu`), `AMPLITUDE_BASE_URL` and `AMPLITUDE_PROFILE_BASE_URL`
+    /// (a proxy or the emulator).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`ClientBuilder::from_env`], reading variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let read = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let secret_key = read("AMPLITUDE_SECRET_KEY").ok_or_else(|| {
+            Error::Config(
+                "AMPLITUDE_SECRET_KEY is not set; set it to the project's secret key".into(),
+            )
+        })?;
+        let mut builder = Self::default().secret_key(secret_key);
+        if let Some(api_key) = read("AMPLITUDE_API_KEY") {
+            builder = builder.api_key(api_key);
+        }
+        if let Some(region) = read("AMPLITUDE_REGION") {
+            let region = region
+                .parse()
+                .map_err(|error| Error::Config(format!("AMPLITUDE_REGION: {error}")))?;
+            builder = builder.region(region);
+        }
+        if let Some(url) = read("AMPLITUDE_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        if let Some(url) = read("AMPLITUDE_PROFILE_BASE_URL") {
+            builder = builder.profile_base_url(url);
+        }
+        Ok(builder)
+    }
+
+    /// The project's API key, needed by the Dashboard API.
+    pub fn api_key(mut self, key: impl Into<Credential>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The project's secret key, needed by both APIs.
+    pub fn secret_key(mut self, key: impl Into<Credential>) -> Self {
+        self.secret_key = Some(key.into());
+        self
+    }
+
+    /// The project's data region; US by default.
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Sends Dashboard requests here instead of the region's host (a proxy, the emulator).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Sends Profile requests here instead of Amplitude's host; this also allows profiles in
+    /// the EU region, for an emulator or proxy that serves them.
+    pub fn profile_base_url(mut self, url: impl Into<String>) -> Self {
+        self.profile_base_url = Some(url.into());
+        self
+    }
+
+    /// The transport that moves the bytes; the reqwest one by default.
+    pub fn transport(mut self, transport: impl Transport + 'static) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// A shared transport.
+    pub fn shared_transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The retry policy; [`ExponentialBackoff::default`] by default.
+    pub fn retry_policy(mut self, policy: impl RetryPolicy + 'static) -> Self {
+        self.retry = Arc::new(policy);
+        self
+    }
+
+    /// The longest a whole attempt may take, response body included; 120 s by default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take, for the default transport; 10 s by default.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Builds the client, checking the credentials and URLs.
+    pub fn build(self) -> Result<Client, Error> {
+        let secret_key = self.secret_key.ok_or_else(|| {
+            Error::Config(
+                "no secret key; set ClientBuilder::secret_key or AMPLITUDE_SECRET_KEY".into(),
+            )
+        })?;
+        let dashboard_base = match self.base_url {
+            Some(url) => checked_base_url("base URL", &url)?,
+            None => self.region.dashboard_base_url().to_owned(),
+        };
+        let profile_base = match self.profile_base_url {
+            Some(url) => Some(checked_base_url("profile base URL", &url)?),
+            None => self.region.profile_base_url().map(str::to_owned),
+        };
+        let transport = match self.transport {
+            Some(transport) => transport,
+            None => default_transport(self.connect_timeout)?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                api_key: self.api_key,
+                secret_key,
+                region: self.region,
+                dashboard_base,
+                profile_base,
+                transport,
+                retry: self.retry,
+                timeout: self.timeout,
+                user_agent: self.user_agent,
+            }),
+        })
+    }
+}
+
+/// An `http` or `https` URL without query or fragment, without its trailing `/`.
+fn checked_base_url(what: &str, text: &str) -> Result<String, Error> {
+    let url = url::Url::parse(text)
+        .map_err(|error| Error::Config(format!("{what} `{text}`: {error}")))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(Error::Config(format!(
+            "{what} `{text}`: use an http or https URL without query or fragment"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(format!(
+            "{what}: put credentials in the client's keys, not in the URL"
+        )));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+#[cfg(feature = "reqwest")]
+fn default_transport(connect_timeout: Duration) -> Result<Arc<dyn Transport>, Error> {
+    crate::ReqwestTransport::new(connect_timeout)
+        .map(|transport| Arc::new(transport) as Arc<dyn Transport>)
+}
+
+#[cfg(not(feature = "reqwest"))]
+fn default_transport(_connect_timeout: Duration) -> Result<Arc<dyn Transport>, Error> {
+    Err(Error::Config(
+        "no transport: enable the `reqwest` feature or set ClientBuilder::transport".into(),
+    ))
+}

@@ -1,0 +1,289 @@
+use std::borrow::Cow;
+use std::time::Duration;
+
+use amp_model::catalogue::ApiFamily;
+use amp_model::{ErrorBody, ValidationError};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::request::HttpResponse;
+use crate::transport::{TransportError, TransportErrorKind};
+
+/// How much of a body an error quotes.
+const EXCERPT_CHARS: usize = 240;
+
+/// Everything that can go wrong with a request. [`Error::kind`] says which stage failed and so
+/// whether the request reached Amplitude.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is invalid; nothing was sent.
+    #[error("request not sent: {0}")]
+    Invalid(#[from] ValidationError),
+    /// This client cannot send the request (an EU client asking for a profile, a Dashboard
+    /// request without an API key); nothing was sent.
+    #[error("request not sent: {0}")]
+    Unsupported(String),
+    /// The client could not be built: a missing credential, a bad URL or region.
+    #[error("client configuration: {0}")]
+    Config(String),
+    /// No response arrived.
+    #[error("{endpoint}: {source}")]
+    Transport {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// What the transport reported.
+        #[source]
+        source: TransportError,
+    },
+    /// No response within the client's timeout; the request may have run.
+    #[error("{endpoint}: no answer from Amplitude within {after:?}")]
+    Timeout {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// Amplitude refused the request for a rate, concurrency or cost limit (HTTP 429).
+    #[error("{endpoint}: rate limited by Amplitude (HTTP 429): {message}")]
+    RateLimited {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// Amplitude's message.
+        message: String,
+        /// The query cost Amplitude named, if it did.
+        cost: Option<u64>,
+        /// How long Amplitude asked to wait (`Retry-After`), if it did.
+        retry_after: Option<Duration>,
+        /// The raw body.
+        body: Bytes,
+    },
+    /// Amplitude answered with an error status.
+    #[error("{endpoint}: Amplitude answered HTTP {status}: {message}{hint}")]
+    Api {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// The status code.
+        status: u16,
+        /// Amplitude's message, with its details.
+        message: String,
+        /// The parsed error body, when there was one.
+        error: Option<Box<ErrorBody>>,
+        /// A hint at the likely cause, or empty.
+        hint: &'static str,
+        /// The raw body.
+        body: Bytes,
+    },
+    /// A 2xx response did not decode into the expected type.
+    #[error("{endpoint}: {source}")]
+    Decode {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// Where and why decoding failed.
+        #[source]
+        source: DecodeError,
+    },
+}
+
+/// Which stage an [`Error`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Never sent: invalid input, an unsupported request, or configuration.
+    NotBuilt,
+    /// No response arrived.
+    Transport,
+    /// No response in time.
+    Timeout,
+    /// HTTP 429.
+    RateLimited,
+    /// Any other error status.
+    Api,
+    /// A 2xx body that did not decode.
+    Decode,
+}
+
+impl Error {
+    /// Which stage failed.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Invalid(_) | Self::Unsupported(_) | Self::Config(_) => ErrorKind::NotBuilt,
+            Self::Transport { .. } => ErrorKind::Transport,
+            Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::RateLimited { .. } => ErrorKind::RateLimited,
+            Self::Api { .. } => ErrorKind::Api,
+            Self::Decode { .. } => ErrorKind::Decode,
+        }
+    }
+
+    /// Whether trying again may succeed: 429, 500, 502, 503, 504, timeouts and failed
+    /// connections. Other 4xx, invalid input and decode errors never are.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::RateLimited { .. } | Self::Timeout { .. } => true,
+            Self::Api { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Self::Transport { source, .. } => {
+                matches!(
+                    source.kind,
+                    TransportErrorKind::Connect | TransportErrorKind::Timeout
+                )
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the request may have reached Amplitude (and so counted against its limits).
+    pub fn maybe_sent(&self) -> bool {
+        match self {
+            Self::Invalid(_) | Self::Unsupported(_) | Self::Config(_) => false,
+            Self::Transport { source, .. } => source.kind != TransportErrorKind::Connect,
+            _ => true,
+        }
+    }
+
+    /// The HTTP status, when Amplitude answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::RateLimited { .. } => Some(429),
+            Self::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long Amplitude asked to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The error for a non-2xx `response` from `family`.
+    pub fn from_response(
+        endpoint: Cow<'static, str>,
+        family: ApiFamily,
+        response: &HttpResponse,
+    ) -> Self {
+        let parsed = ErrorBody::parse(&response.body);
+        let message = parsed.as_ref().map_or_else(
+            || format!("HTTP {} with an empty body", response.status),
+            ErrorBody::summary,
+        );
+        if response.status == 429 {
+            return Self::RateLimited {
+                endpoint,
+                message,
+                cost: parsed.as_ref().and_then(ErrorBody::rate_limited_cost),
+                retry_after: response.header("retry-after").and_then(parse_retry_after),
+                body: response.body.clone(),
+            };
+        }
+        let hint = match (family, response.status) {
+            (ApiFamily::Dashboard, 401 | 403) => {
+                " (check the API key and secret key, and the region: an EU-resident project needs the EU region)"
+            }
+            (ApiFamily::Profile, 401 | 403) => {
+                " (the User Profile API takes the project's secret key)"
+            }
+            _ => "",
+        };
+        Self::Api {
+            endpoint,
+            status: response.status,
+            message,
+            error: parsed.map(Box::new),
+            hint,
+            body: response.body.clone(),
+        }
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A body that did not decode: where, why, and how it began.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not decode the response at `{path}`: {message}; the body begins: {excerpt}")]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The JSON path where decoding stopped (`data.series[0][3]`).
+    pub path: String,
+    /// Why.
+    pub message: String,
+    /// The start of the body, at most 240 characters.
+    pub excerpt: String,
+}
+
+impl DecodeError {
+    /// Decodes JSON, keeping the path of the first failure. Tracking the path slows decoding,
+    /// so it is done only to explain a failure, by decoding again.
+    pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Self> {
+        serde_json::from_slice(body).map_err(|error| {
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            let path = match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+                Err(traced) => traced.path().to_string(),
+                Ok(_) => ".".to_owned(),
+            };
+            Self {
+                path,
+                message: error.to_string(),
+                excerpt: excerpt(body),
+            }
+        })
+    }
+
+    /// An error for a body that is not what the endpoint expects.
+    pub fn new(message: impl Into<String>, body: &[u8]) -> Self {
+        Self {
+            path: ".".into(),
+            message: message.into(),
+            excerpt: excerpt(body),
+        }
+    }
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after("30"), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn decode_errors_keep_the_path_and_a_bounded_excerpt() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only the failure is looked at")]
+        struct Shape {
+            data: Vec<u32>,
+        }
+        let body = format!(r#"{{"data":[1,"two"],"pad":"{}"}}"#, "x".repeat(500));
+        let error = DecodeError::decode_json::<Shape>(body.as_bytes()).unwrap_err();
+        assert_eq!(error.path, "data[1]");
+        assert_eq!(error.excerpt.chars().count(), EXCERPT_CHARS + 1);
+        assert!(error.to_string().contains("data[1]"));
+    }
+}

@@ -1,0 +1,80 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::request::{HttpRequest, HttpResponse, Method};
+use crate::transport::{Transport, TransportError};
+
+/// The default transport: one pooled `reqwest::Client` with keep-alive and gzip, TLS by rustls
+/// (feature `rustls`, the default) or the platform library (feature `native-tls`).
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// A transport whose connections must open within `connect_timeout`.
+    pub fn new(connect_timeout: Duration) -> Result<Self, crate::Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_keepalive(Duration::from_secs(60))
+            .gzip(true)
+            .build()
+            .map_err(|error| {
+                crate::Error::Config(format!("cannot build the HTTP client: {error}"))
+            })?;
+        Ok(Self { client })
+    }
+
+    /// A transport over a `reqwest::Client` you configured (proxy, certificates, ...).
+    pub fn from_client(client: reqwest::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self.client.request(method, &request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_ref(), value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body.bytes);
+        }
+        let response = builder.send().await.map_err(|error| map_error(&error))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        let body = response.bytes().await.map_err(|error| map_error(&error))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// reqwest's error text names the URL, which holds no credential; headers are never quoted.
+fn map_error(error: &reqwest::Error) -> TransportError {
+    let message = error.to_string();
+    if error.is_connect() {
+        TransportError::connect(message)
+    } else if error.is_timeout() {
+        TransportError::timeout(message)
+    } else {
+        TransportError::other(message)
+    }
+}

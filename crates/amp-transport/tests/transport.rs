@@ -1,0 +1,744 @@
+//! The client through its public API only: auth, regions, errors, retries, timeouts, secrets,
+//! extensibility, and the real reqwest transport on loopback.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use amp_transport::test_util::{NeverTransport, RecordingTransport, ReplayTransport};
+use amp_transport::{
+    ApiFamily, Client, ClientBuilder, Endpoint, Error, ErrorKind, ExponentialBackoff, HttpRequest,
+    HttpResponse, Method, NoRetry, Region, RetryDecision, RetryPolicy, Transport, TransportError,
+    transport_fn,
+};
+use async_trait::async_trait;
+
+const API_KEY: &str = "api-key-7f3a";
+const SECRET_KEY: &str = "secret-key-91c2";
+
+/// `GET /api/3/cohorts`, an endpoint the SDK does not ship: defined here with public API only.
+#[derive(Debug, Clone)]
+struct ListCohorts;
+
+#[derive(Debug, serde::Deserialize)]
+struct Cohorts {
+    cohorts: Vec<serde_json::Value>,
+}
+
+impl Endpoint for ListCohorts {
+    type Response = Cohorts;
+    fn name(&self) -> Cow<'static, str> {
+        "ListCohorts".into()
+    }
+    fn family(&self) -> ApiFamily {
+        ApiFamily::Dashboard
+    }
+    fn path(&self) -> Cow<'_, str> {
+        "/api/3/cohorts".into()
+    }
+    fn query(&self) -> amp_transport::amp_model::QueryPairs {
+        let mut pairs = amp_transport::amp_model::QueryPairs::new();
+        pairs.push("includeSyncInfo", "true");
+        pairs
+    }
+}
+
+/// A profile lookup, also defined here.
+#[derive(Debug, Clone)]
+struct Profile(&'static str);
+
+impl Endpoint for Profile {
+    type Response = serde_json::Value;
+    fn name(&self) -> Cow<'static, str> {
+        "Profile".into()
+    }
+    fn family(&self) -> ApiFamily {
+        ApiFamily::Profile
+    }
+    fn path(&self) -> Cow<'_, str> {
+        "/v1/userprofile".into()
+    }
+    fn query(&self) -> amp_transport::amp_model::QueryPairs {
+        let mut pairs = amp_transport::amp_model::QueryPairs::new();
+        pairs.push("user_id", self.0);
+        pairs
+    }
+    fn validate(&self) -> Result<(), amp_transport::amp_model::ValidationError> {
+        if self.0.is_empty() {
+            return Err(amp_transport::amp_model::ValidationError::new(
+                "user_id", "empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn builder() -> ClientBuilder {
+    Client::builder().api_key(API_KEY).secret_key(SECRET_KEY)
+}
+
+fn client(transport: impl Transport + 'static) -> Client {
+    builder()
+        .transport(transport)
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap()
+}
+
+const COHORTS_PATH: &str = "/api/3/cohorts?includeSyncInfo=true";
+
+fn ok_cohorts() -> HttpResponse {
+    HttpResponse::new(200, r#"{"cohorts":[{"id":"a"}]}"#)
+}
+
+#[tokio::test]
+async fn dashboard_requests_use_basic_auth_on_the_region_host() {
+    let recording = Arc::new(RecordingTransport::new(ReplayTransport::new().expect(
+        Method::Get,
+        COHORTS_PATH,
+        ok_cohorts(),
+    )));
+    let client = builder()
+        .shared_transport(recording.clone())
+        .build()
+        .unwrap();
+    let cohorts = client.send(&ListCohorts).await.unwrap();
+    assert_eq!(cohorts.cohorts.len(), 1);
+    let sent = &recording.requests()[0];
+    assert_eq!(
+        sent.url,
+        "https://amplitude.com/api/3/cohorts?includeSyncInfo=true"
+    );
+    // base64("api-key-7f3a:secret-key-91c2")
+    assert_eq!(
+        sent.header("authorization"),
+        Some("Basic YXBpLWtleS03ZjNhOnNlY3JldC1rZXktOTFjMg==")
+    );
+    assert!(
+        sent.header("user-agent")
+            .unwrap()
+            .starts_with("amplitude-api-rust/")
+    );
+
+    let eu = builder()
+        .region(Region::Eu)
+        .transport(NeverTransport)
+        .build()
+        .unwrap();
+    let request = eu.http_request(&ListCohorts.to_request()).unwrap();
+    assert_eq!(
+        request.url,
+        "https://analytics.eu.amplitude.com/api/3/cohorts?includeSyncInfo=true"
+    );
+}
+
+#[tokio::test]
+async fn profile_requests_use_the_api_key_scheme_and_refuse_the_eu() {
+    let recording = Arc::new(RecordingTransport::new(ReplayTransport::new().expect(
+        Method::Get,
+        "/v1/userprofile?user_id=u1",
+        HttpResponse::new(200, "{}"),
+    )));
+    let client = Client::builder()
+        .secret_key(SECRET_KEY)
+        .shared_transport(recording.clone())
+        .build()
+        .unwrap();
+    client.send(&Profile("u1")).await.unwrap();
+    let sent = &recording.requests()[0];
+    assert_eq!(
+        sent.url,
+        "https://profile-api.amplitude.com/v1/userprofile?user_id=u1"
+    );
+    assert_eq!(
+        sent.header("authorization"),
+        Some("Api-Key secret-key-91c2")
+    );
+
+    let unused = Arc::new(RecordingTransport::new(NeverTransport));
+    let eu = builder()
+        .region(Region::Eu)
+        .shared_transport(unused.clone())
+        .build()
+        .unwrap();
+    let error = eu.send(&Profile("u1")).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotBuilt);
+    assert!(!error.maybe_sent());
+    assert!(
+        error
+            .to_string()
+            .contains("no endpoint in Amplitude's EU region"),
+        "{error}"
+    );
+    assert!(unused.requests().is_empty());
+
+    let proxied = builder()
+        .region(Region::Eu)
+        .profile_base_url("http://127.0.0.1:9/")
+        .transport(NeverTransport)
+        .build()
+        .unwrap();
+    assert_eq!(
+        proxied
+            .http_request(&Profile("u").to_request())
+            .unwrap()
+            .url,
+        "http://127.0.0.1:9/v1/userprofile?user_id=u"
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_and_missing_keys_are_refused_before_sending() {
+    let unused = Arc::new(RecordingTransport::new(NeverTransport));
+    let client = builder().shared_transport(unused.clone()).build().unwrap();
+    let error = client.send(&Profile("")).await.unwrap_err();
+    assert!(matches!(error, Error::Invalid(_)), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "request not sent: invalid `user_id`: empty"
+    );
+    let profile_only = Client::builder()
+        .secret_key(SECRET_KEY)
+        .shared_transport(unused.clone())
+        .build()
+        .unwrap();
+    let error = profile_only.send(&ListCohorts).await.unwrap_err();
+    assert!(
+        error.to_string().contains("needs the project's API key"),
+        "{error}"
+    );
+    assert!(unused.requests().is_empty());
+}
+
+#[test]
+fn configuration_from_the_environment() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    };
+    let error = ClientBuilder::from_lookup(env(&[("AMPLITUDE_API_KEY", "k")])).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("AMPLITUDE_SECRET_KEY is not set"),
+        "{error}"
+    );
+    let error = ClientBuilder::from_lookup(env(&[
+        ("AMPLITUDE_SECRET_KEY", "s"),
+        ("AMPLITUDE_REGION", "mars"),
+    ]))
+    .unwrap_err();
+    assert!(error.to_string().contains("use `us` or `eu`"), "{error}");
+    let client = ClientBuilder::from_lookup(env(&[
+        ("AMPLITUDE_API_KEY", "k"),
+        ("AMPLITUDE_SECRET_KEY", "s"),
+        ("AMPLITUDE_REGION", "EU"),
+        ("AMPLITUDE_BASE_URL", "http://127.0.0.1:8080"),
+        ("AMPLITUDE_PROFILE_BASE_URL", "http://127.0.0.1:8081"),
+    ]))
+    .unwrap()
+    .transport(NeverTransport)
+    .build()
+    .unwrap();
+    assert_eq!(client.region(), Region::Eu);
+    assert!(
+        client
+            .http_request(&ListCohorts.to_request())
+            .unwrap()
+            .url
+            .starts_with("http://127.0.0.1:8080/api/3/")
+    );
+    assert!(
+        client
+            .http_request(&Profile("u").to_request())
+            .unwrap()
+            .url
+            .starts_with("http://127.0.0.1:8081/v1/")
+    );
+    for bad in [
+        "ftp://x",
+        "not a url",
+        "https://a.com/?q=1",
+        "https://user:pw@a.com",
+    ] {
+        let error = builder()
+            .base_url(bad)
+            .transport(NeverTransport)
+            .build()
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotBuilt, "{bad}");
+        assert!(!error.to_string().contains("pw@"), "{error}");
+    }
+}
+
+async fn error_for(status: u16, body: &'static str, family_profile: bool) -> Error {
+    let response = HttpResponse::new(status, body).with_header("Retry-After", "7");
+    let path = if family_profile {
+        "/v1/userprofile?user_id=u"
+    } else {
+        COHORTS_PATH
+    };
+    let client = client(ReplayTransport::new().expect(Method::Get, path, response));
+    if family_profile {
+        client.send(&Profile("u")).await.map(drop).unwrap_err()
+    } else {
+        client.send(&ListCohorts).await.map(drop).unwrap_err()
+    }
+}
+
+#[tokio::test]
+async fn every_error_body_form_becomes_a_readable_message() {
+    let nested = error_for(400, r#"{"error":{"http_code":400,"type":"invalid","message":"Invalid chart definition","metadata":{"details":"Invalid user property country"}}}"#, false).await;
+    assert_eq!(nested.status(), Some(400));
+    assert!(!nested.is_retryable());
+    assert_eq!(
+        nested.to_string(),
+        "ListCohorts: Amplitude answered HTTP 400: Invalid chart definition (Invalid user property country)"
+    );
+
+    let flat = error_for(
+        404,
+        r#"{"error":"User id and device id not seen before"}"#,
+        true,
+    )
+    .await;
+    assert_eq!(
+        flat.to_string(),
+        "Profile: Amplitude answered HTTP 404: User id and device id not seen before"
+    );
+
+    let plain = error_for(401, "Invalid Api-Key", true).await;
+    assert!(
+        plain.to_string().contains(
+            "HTTP 401: Invalid Api-Key (the User Profile API takes the project's secret key)"
+        ),
+        "{plain}"
+    );
+
+    let dashboard_auth = error_for(403, "", false).await;
+    assert!(
+        dashboard_auth
+            .to_string()
+            .contains("HTTP 403 with an empty body"),
+        "{dashboard_auth}"
+    );
+    assert!(
+        dashboard_auth.to_string().contains("region"),
+        "{dashboard_auth}"
+    );
+
+    let limited = error_for(429, r#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded rate limit with query of cost 1800"}}}"#, false).await;
+    assert_eq!(limited.kind(), ErrorKind::RateLimited);
+    assert_eq!(limited.retry_after(), Some(Duration::from_secs(7)));
+    assert!(matches!(
+        limited,
+        Error::RateLimited {
+            cost: Some(1800),
+            ..
+        }
+    ));
+    assert!(limited.is_retryable());
+
+    for status in [500, 502, 503, 504] {
+        assert!(
+            error_for(status, "oops", false).await.is_retryable(),
+            "{status}"
+        );
+    }
+    assert!(!error_for(501, "", false).await.is_retryable());
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_keeps_its_path_and_an_excerpt() {
+    let client = client(ReplayTransport::new().expect(
+        Method::Get,
+        COHORTS_PATH,
+        HttpResponse::new(200, r#"{"cohorts": 3}"#),
+    ));
+    let error = client.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    let text = error.to_string();
+    assert!(
+        text.contains("at `cohorts`") && text.contains(r#"{"cohorts": 3}"#),
+        "{text}"
+    );
+    let raw = client_with(HttpResponse::new(200, "anything"))
+        .send_raw(&ListCohorts)
+        .await
+        .unwrap();
+    assert_eq!(&raw.body[..], b"anything");
+    let chosen: serde_json::Value = client_with(ok_cohorts())
+        .send_as(&ListCohorts)
+        .await
+        .unwrap();
+    assert_eq!(chosen["cohorts"][0]["id"], "a");
+}
+
+fn client_with(response: HttpResponse) -> Client {
+    client(ReplayTransport::new().expect(Method::Get, COHORTS_PATH, response))
+}
+
+fn transport_error(kind: &str) -> Error {
+    let source = match kind {
+        "connect" => TransportError::connect("refused"),
+        "timeout" => TransportError::timeout("slow"),
+        _ => TransportError::other("broken"),
+    };
+    Error::Transport {
+        endpoint: "x".into(),
+        source,
+    }
+}
+
+#[test]
+fn every_retry_decision() {
+    let policy = ExponentialBackoff::default().with_jitter(false);
+    let api = |status| {
+        Error::from_response(
+            "x".into(),
+            ApiFamily::Dashboard,
+            &HttpResponse::new(status, ""),
+        )
+    };
+    let rate_limited = |retry_after: Option<&str>| {
+        let mut response = HttpResponse::new(429, "");
+        if let Some(value) = retry_after {
+            response = response.with_header("retry-after", value);
+        }
+        Error::from_response("x".into(), ApiFamily::Dashboard, &response)
+    };
+    let zero = Duration::ZERO;
+    let secs = Duration::from_secs;
+    assert_eq!(
+        policy.decide(1, &api(503), zero),
+        RetryDecision::Wait(secs(1))
+    );
+    assert_eq!(
+        policy.decide(2, &api(500), zero),
+        RetryDecision::Wait(secs(2))
+    );
+    assert_eq!(
+        policy.decide(3, &api(502), zero),
+        RetryDecision::Wait(secs(4))
+    );
+    assert_eq!(
+        policy.decide(4, &api(504), zero),
+        RetryDecision::Stop,
+        "attempts are bounded"
+    );
+    assert_eq!(
+        policy.decide(1, &rate_limited(None), zero),
+        RetryDecision::Wait(secs(1))
+    );
+    assert_eq!(
+        policy.decide(1, &rate_limited(Some("45")), zero),
+        RetryDecision::Wait(secs(45)),
+        "Retry-After wins"
+    );
+    assert_eq!(
+        policy.decide(1, &rate_limited(Some("45")), secs(100)),
+        RetryDecision::Stop,
+        "past the deadline"
+    );
+    assert_eq!(
+        policy.decide(1, &transport_error("connect"), zero),
+        RetryDecision::Wait(secs(1))
+    );
+    assert_eq!(
+        policy.decide(1, &transport_error("timeout"), zero),
+        RetryDecision::Wait(secs(1))
+    );
+    assert_eq!(
+        policy.decide(
+            1,
+            &Error::Timeout {
+                endpoint: "x".into(),
+                after: secs(1)
+            },
+            zero
+        ),
+        RetryDecision::Wait(secs(1))
+    );
+    for never in [
+        api(400),
+        api(401),
+        api(404),
+        transport_error("other"),
+        Error::Invalid(amp_transport::amp_model::ValidationError::new("e", "x")),
+    ] {
+        assert_eq!(
+            policy.decide(1, &never, zero),
+            RetryDecision::Stop,
+            "{never}"
+        );
+    }
+    let decode = Error::Decode {
+        endpoint: "x".into(),
+        source: amp_transport::DecodeError::new("bad", b""),
+    };
+    assert_eq!(policy.decide(1, &decode, zero), RetryDecision::Stop);
+    let jittered = ExponentialBackoff::default();
+    for attempt in 1..4 {
+        match jittered.decide(attempt, &api(503), zero) {
+            RetryDecision::Wait(wait) => assert!(wait <= jittered.ceiling(attempt), "{wait:?}"),
+            RetryDecision::Stop => panic!("attempt {attempt} should retry"),
+        }
+    }
+}
+
+/// Counts calls and answers from a list: 503, 503, then 200.
+fn flaky(calls: Arc<AtomicU32>) -> impl Transport {
+    transport_fn(move |_request| {
+        let call = calls.fetch_add(1, Ordering::SeqCst);
+        async move {
+            Ok(if call < 2 {
+                HttpResponse::new(503, "busy")
+            } else {
+                ok_cohorts()
+            })
+        }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_client_retries_with_backoff_and_gives_up_at_the_limit() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let policy = ExponentialBackoff::default().with_jitter(false);
+    let client = builder()
+        .transport(flaky(calls.clone()))
+        .retry_policy(policy.clone())
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    client.send(&ListCohorts).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(1 + 2),
+        "waited the backoff, nothing more"
+    );
+
+    let calls = Arc::new(AtomicU32::new(0));
+    let stubborn = policy.clone();
+    let client = builder()
+        .transport(transport_fn({
+            let calls = calls.clone();
+            move |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok(HttpResponse::new(503, "busy")) }
+            }
+        }))
+        .retry_policy(stubborn)
+        .build()
+        .unwrap();
+    let error = client.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(calls.load(Ordering::SeqCst), policy.max_attempts);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transport_that_never_answers_times_out() {
+    let client = builder()
+        .transport(NeverTransport)
+        .timeout(Duration::from_secs(5))
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let error = client.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+
+    let policy = ExponentialBackoff::default()
+        .with_jitter(false)
+        .with_deadline(Duration::from_secs(20));
+    let client = builder()
+        .transport(NeverTransport)
+        .timeout(Duration::from_secs(5))
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    client.send(&ListCohorts).await.unwrap_err();
+    // 5 s, wait 1, 5 s, wait 2, 5 s (elapsed 18 s): the next wait of 4 s would pass the deadline.
+    assert_eq!(started.elapsed(), Duration::from_secs(18));
+}
+
+/// A decorator written outside the SDK: counts requests, then delegates.
+#[derive(Debug)]
+struct Counting<T> {
+    inner: T,
+    count: AtomicU32,
+}
+
+#[async_trait]
+impl<T: Transport> Transport for Counting<T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        self.inner.send(request).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outside_endpoint_and_transport_get_auth_and_retries() {
+    let replay = ReplayTransport::new()
+        .expect_error(
+            Method::Get,
+            COHORTS_PATH,
+            TransportError::connect("refused"),
+        )
+        .expect(Method::Get, COHORTS_PATH, HttpResponse::new(503, ""))
+        .expect(Method::Get, COHORTS_PATH, ok_cohorts());
+    let counting = Arc::new(Counting {
+        inner: replay,
+        count: AtomicU32::new(0),
+    });
+    let client = builder()
+        .shared_transport(counting.clone())
+        .build()
+        .unwrap();
+    assert_eq!(client.send(&ListCohorts).await.unwrap().cohorts.len(), 1);
+    assert_eq!(counting.count.load(Ordering::SeqCst), 3);
+    counting.inner.assert_done();
+}
+
+/// Collects everything `tracing` writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn no_secret_in_errors_debug_output_or_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .finish();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let mut rendered = Vec::new();
+    tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let client = builder()
+                .transport(
+                    ReplayTransport::new()
+                        .expect(Method::Get, COHORTS_PATH, HttpResponse::new(503, ""))
+                        .expect(Method::Get, COHORTS_PATH, HttpResponse::new(401, "")),
+                )
+                .retry_policy(ExponentialBackoff::default().with_jitter(false))
+                .build()
+                .unwrap();
+            rendered.push(format!("{client:?}"));
+            rendered.push(format!(
+                "{:?}",
+                client.http_request(&ListCohorts.to_request()).unwrap()
+            ));
+            rendered.push(format!("{:?}", ListCohorts.to_request()));
+            let error = client.send(&ListCohorts).await.unwrap_err();
+            rendered.push(format!("{error} {error:?}"));
+            let eu = builder()
+                .region(Region::Eu)
+                .transport(NeverTransport)
+                .build()
+                .unwrap();
+            let error = eu.send(&Profile("u")).await.unwrap_err();
+            rendered.push(format!("{error} {error:?}"));
+            rendered.push(format!("{:?}", builder()));
+        });
+    });
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("amplitude.request")
+            && log.contains("attempt=2")
+            && log.contains("status=401"),
+        "{log}"
+    );
+    rendered.push(log);
+    let basic = "YXBpLWtleS03ZjNhOnNlY3JldC1rZXktOTFjMg";
+    for text in &rendered {
+        for secret in [API_KEY, SECRET_KEY, basic] {
+            assert!(!text.contains(secret), "`{secret}` leaked into: {text}");
+        }
+    }
+}
+
+/// The real reqwest transport against a server on an ephemeral loopback port.
+#[tokio::test]
+async fn the_reqwest_transport_talks_to_a_local_server() {
+    use axum::extract::RawQuery;
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+
+    let app = axum::Router::new().route(
+        "/api/3/cohorts",
+        get(|headers: HeaderMap, RawQuery(query): RawQuery| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            if auth == "Basic YXBpLWtleS03ZjNhOnNlY3JldC1rZXktOTFjMg=="
+                && query.as_deref() == Some("includeSyncInfo=true")
+            {
+                (
+                    axum::http::StatusCode::OK,
+                    r#"{"cohorts":[{"id":"c1"},{"id":"c2"}]}"#,
+                )
+            } else {
+                (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    r#"{"error":"bad auth"}"#,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = builder()
+        .base_url(format!("http://{address}"))
+        .build()
+        .unwrap();
+    let cohorts = client.send(&ListCohorts).await.unwrap();
+    assert_eq!(cohorts.cohorts.len(), 2);
+    let wrong = Client::builder()
+        .api_key("nope")
+        .secret_key("nope")
+        .base_url(format!("http://{address}"))
+        .build()
+        .unwrap();
+    assert_eq!(
+        wrong.send(&ListCohorts).await.unwrap_err().status(),
+        Some(401)
+    );
+    server.abort();
+
+    let closed = builder()
+        .base_url(format!("http://{address}"))
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    let error = closed.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+    assert!(error.is_retryable());
+}
