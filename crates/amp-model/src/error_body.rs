@@ -55,31 +55,36 @@ impl ErrorBody {
     /// Reads a body; anything that is not one of the JSON forms is taken as plain text.
     /// Returns `None` for an empty body.
     pub fn parse(body: &[u8]) -> Option<Self> {
-        if let Ok(envelope) = serde_json::from_slice::<Envelope>(body) {
-            return Some(match envelope.error {
-                ErrorField::Flat(message) => Self {
-                    message,
-                    ..Self::default()
-                },
-                ErrorField::Nested(nested) => Self {
-                    http_code: nested.http_code,
-                    kind: nested.kind,
-                    message: nested.message.unwrap_or_default(),
-                    details: nested
-                        .metadata
-                        .and_then(|metadata| match metadata.details? {
-                            serde_json::Value::String(text) => Some(text),
-                            serde_json::Value::Null => None,
-                            other => Some(other.to_string()),
-                        }),
-                },
-            });
-        }
-        let text = String::from_utf8_lossy(body);
-        let text = text.trim();
-        (!text.is_empty()).then(|| Self {
-            message: text.to_owned(),
-            ..Self::default()
+        Self::from_json(body).or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            (!text.is_empty()).then(|| Self {
+                message: text.to_owned(),
+                ..Self::default()
+            })
+        })
+    }
+
+    /// Reads one of the two JSON forms; `None` for anything else.
+    pub fn from_json(body: &[u8]) -> Option<Self> {
+        let envelope = serde_json::from_slice::<Envelope>(body).ok()?;
+        Some(match envelope.error {
+            ErrorField::Flat(message) => Self {
+                message,
+                ..Self::default()
+            },
+            ErrorField::Nested(nested) => Self {
+                http_code: nested.http_code,
+                kind: nested.kind,
+                message: nested.message.unwrap_or_default(),
+                details: nested
+                    .metadata
+                    .and_then(|metadata| match metadata.details? {
+                        serde_json::Value::String(text) => Some(text),
+                        serde_json::Value::Null => None,
+                        other => Some(other.to_string()),
+                    }),
+            },
         })
     }
 
@@ -90,6 +95,13 @@ impl ErrorBody {
             (Some(details), true) => details.clone(),
             (None, _) => self.message.clone(),
         }
+    }
+
+    /// Whether the body says a rate limit was hit, whatever the status: the Profile API's
+    /// per-minute message, or the Dashboard API's "Too Many Requests".
+    pub fn is_rate_limit(&self) -> bool {
+        let text = self.summary();
+        text.contains("exceeds system limit") || text.contains("Too Many Requests")
     }
 
     /// The query cost a 429 names ("Exceeded rate limit with query of cost 1800").
@@ -136,6 +148,14 @@ mod tests {
     fn a_429_names_its_cost() {
         let body = ErrorBody::parse(br#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded rate limit with query of cost 1800"}}}"#).unwrap();
         assert_eq!(body.rate_limited_cost(), Some(1800));
+        assert!(body.is_rate_limit());
+        let profile = ErrorBody::parse(br#"{"error":"Number of requests per minute exceeds system limit. Contact Support if you need this limit raised"}"#).unwrap();
+        assert!(profile.is_rate_limit());
+        assert!(
+            !ErrorBody::parse(b"Invalid Api-Key")
+                .unwrap()
+                .is_rate_limit()
+        );
         assert_eq!(
             ErrorBody::parse(b"Too Many Requests")
                 .unwrap()

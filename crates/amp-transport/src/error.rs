@@ -14,7 +14,7 @@ const EXCERPT_CHARS: usize = 240;
 
 /// Everything that can go wrong with a request. [`Error::kind`] says which stage failed and so
 /// whether the request reached Amplitude.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The input is invalid; nothing was sent.
@@ -169,7 +169,8 @@ impl Error {
             || format!("HTTP {} with an empty body", response.status),
             ErrorBody::summary,
         );
-        if response.status == 429 {
+        // The Profile API's per-minute limit body is a rate limit whatever status carries it.
+        if response.status == 429 || parsed.as_ref().is_some_and(ErrorBody::is_rate_limit) {
             return Self::RateLimited {
                 endpoint,
                 message,
