@@ -8,7 +8,8 @@ usage: cargo xtask <task>
 tasks:
   codegen          regenerate code from spec/endpoints.toml
   codegen --check  fail if the generated code is stale
-  bench overhead   Client::send against raw reqwest on loopback (release build)";
+  bench overhead   Client::send against raw reqwest on loopback (release build)
+  bench decode     typed decode of large Dashboard responses against serde_json::Value";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         ["codegen"] => xtask::codegen::write(),
         ["codegen", "--check"] => xtask::codegen::check(),
         ["bench", "overhead"] => xtask::bench::run("amp-transport", "overhead"),
+        ["bench", "decode"] => xtask::bench::run("amp-dashboard", "decode"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

@@ -1622,7 +1622,7 @@ pub mod catalogue {
                 required: false,
                 list: false,
                 default: None,
-                doc: "First group-by property.",
+                doc: "First group-by property; a second call sets `g2`.",
             },
             ParamSpec {
                 wire: "g2",
@@ -1919,7 +1919,7 @@ pub mod catalogue {
             required: false,
             list: false,
             default: Some("5"),
-            doc: "Interval in minutes; only 5 is accepted.",
+            doc: "Interval in minutes; only 5 is accepted, so it is never sent.",
         }],
     };
 

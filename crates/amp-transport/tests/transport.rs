@@ -623,47 +623,52 @@ impl std::io::Write for Captured {
 
 #[test]
 fn no_secret_in_errors_debug_output_or_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-        .finish();
+    // A global subscriber: a scoped one can miss spans whose interest other test threads
+    // cached first. The capture then holds every test's log, all of which must be clean.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        captured
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .unwrap();
     let mut rendered = Vec::new();
-    tracing::subscriber::with_default(subscriber, || {
-        runtime.block_on(async {
-            let client = builder()
-                .transport(
-                    ReplayTransport::new()
-                        .expect(Method::Get, COHORTS_PATH, HttpResponse::new(503, ""))
-                        .expect(Method::Get, COHORTS_PATH, HttpResponse::new(401, "")),
-                )
-                .retry_policy(ExponentialBackoff::default().with_jitter(false))
-                .build()
-                .unwrap();
-            rendered.push(format!("{client:?}"));
-            rendered.push(format!(
-                "{:?}",
-                client.http_request(&ListCohorts.to_request()).unwrap()
-            ));
-            rendered.push(format!("{:?}", ListCohorts.to_request()));
-            let error = client.send(&ListCohorts).await.unwrap_err();
-            rendered.push(format!("{error} {error:?}"));
-            let eu = builder()
-                .region(Region::Eu)
-                .transport(NeverTransport)
-                .build()
-                .unwrap();
-            let error = eu.send(&Profile("u")).await.unwrap_err();
-            rendered.push(format!("{error} {error:?}"));
-            rendered.push(format!("{:?}", builder()));
-        });
+    runtime.block_on(async {
+        let client = builder()
+            .transport(
+                ReplayTransport::new()
+                    .expect(Method::Get, COHORTS_PATH, HttpResponse::new(503, ""))
+                    .expect(Method::Get, COHORTS_PATH, HttpResponse::new(401, "")),
+            )
+            .retry_policy(ExponentialBackoff::default().with_jitter(false))
+            .build()
+            .unwrap();
+        rendered.push(format!("{client:?}"));
+        rendered.push(format!(
+            "{:?}",
+            client.http_request(&ListCohorts.to_request()).unwrap()
+        ));
+        rendered.push(format!("{:?}", ListCohorts.to_request()));
+        let error = client.send(&ListCohorts).await.unwrap_err();
+        rendered.push(format!("{error} {error:?}"));
+        let eu = builder()
+            .region(Region::Eu)
+            .transport(NeverTransport)
+            .build()
+            .unwrap();
+        let error = eu.send(&Profile("u")).await.unwrap_err();
+        rendered.push(format!("{error} {error:?}"));
+        rendered.push(format!("{:?}", builder()));
     });
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -181,6 +181,15 @@ pub enum ChartCsv {
     Structured(serde_json::Value),
 }
 
+impl ChartCsvResponse {
+    /// A response whose body was the CSV text itself rather than JSON around it.
+    pub fn from_text(text: impl Into<String>) -> Self {
+        Self {
+            data: ChartCsv::Text(text.into()),
+        }
+    }
+}
+
 impl ChartCsv {
     /// The CSV text, when Amplitude sent text.
     pub fn text(&self) -> Option<&str> {

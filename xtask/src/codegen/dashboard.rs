@@ -1,0 +1,200 @@
+//! `amp-dashboard`'s endpoint structs: each wraps its `amp-model` query, has a builder method per
+//! settable parameter, and implements `Endpoint`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines};
+
+/// Amplitude's page for the Dashboard REST API.
+const DOCS: &str = "https://amplitude.com/docs/apis/analytics/dashboard-rest";
+
+/// A builder method: its name, argument type, and the statement that applies it.
+struct Setter {
+    name: String,
+    arg: String,
+    apply: String,
+    doc: String,
+}
+
+pub(super) fn generate(spec: &Spec) -> Result<String, String> {
+    let enums: BTreeSet<&str> = spec.enums.iter().map(|spec| spec.name.as_str()).collect();
+    let mut used_enums = BTreeSet::new();
+    let mut bodies = String::new();
+    let mut parses = false;
+    for endpoint in spec
+        .endpoints
+        .iter()
+        .filter(|endpoint| endpoint.family == "dashboard")
+    {
+        let setters = endpoint
+            .params
+            .iter()
+            .filter(|param| param.set.is_some())
+            .map(|param| setter(&endpoint.name, param, &enums))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut names = BTreeSet::new();
+        for setter in &setters {
+            if !names.insert(setter.name.as_str()) {
+                return Err(format!(
+                    "{}: two builder methods are named `{}`",
+                    endpoint.name, setter.name
+                ));
+            }
+            if enums.contains(setter.arg.as_str()) {
+                used_enums.insert(setter.arg.clone());
+            }
+        }
+        parses |= endpoint.parse.is_some();
+        bodies.push_str(&endpoint_code(endpoint, &setters)?);
+    }
+
+    let mut out = String::from(HEADER);
+    out.push_str(
+        "//! The Dashboard REST API endpoints, from `spec/endpoints.toml`.\n\n\
+         #![allow(clippy::wildcard_imports)]\n\n\
+         use std::borrow::Cow;\n\n\
+         use amp_model::dashboard::*;\n",
+    );
+    let mut model_names: Vec<String> = ["Cost", "Query", "QueryPairs", "ValidationError"]
+        .map(String::from)
+        .into();
+    model_names.extend(used_enums);
+    let _ = writeln!(out, "use amp_model::{{{}}};", model_names.join(", "));
+    let transport_names = if parses {
+        "ApiFamily, DecodeError, Endpoint, HttpResponse, RateClass"
+    } else {
+        "ApiFamily, Endpoint, RateClass"
+    };
+    let _ = writeln!(out, "use amp_transport::{{{transport_names}}};\n");
+    out.push_str(&bodies);
+    Ok(out)
+}
+
+fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<Setter, String> {
+    let field = param
+        .field
+        .as_deref()
+        .ok_or_else(|| format!("{endpoint}.{}: `set` needs `field`", param.wire))?;
+    let name = param.setter.clone().unwrap_or_else(|| field.to_owned());
+    let arg = match (&param.rust, param.kind.as_str()) {
+        (Some(rust), _) => rust.clone(),
+        (None, "property" | "string") => "impl Into<String>".to_owned(),
+        (None, "int") => "u32".to_owned(),
+        (None, "event") => "Event".to_owned(),
+        (None, "segment") => "Segment".to_owned(),
+        (None, kind) if enums.contains(kind) => kind.to_owned(),
+        (None, kind) => {
+            return Err(format!(
+                "{endpoint}.{}: give `rust` for type `{kind}`",
+                param.wire
+            ));
+        }
+    };
+    let value = if arg.starts_with("impl Into<") {
+        format!("{name}.into()")
+    } else {
+        name.clone()
+    };
+    let apply = match param.set.as_deref() {
+        Some("some") => format!("self.query.{field} = Some({value});"),
+        Some("push") => format!("self.query.{field}.push({value});"),
+        other => {
+            return Err(format!(
+                "{endpoint}.{}: `set` is `some` or `push`, not {other:?}",
+                param.wire
+            ));
+        }
+    };
+    let doc = format!("{} (`{}`).", param.doc.trim_end_matches('.'), param.wire);
+    Ok(Setter {
+        name,
+        arg,
+        apply,
+        doc,
+    })
+}
+
+fn endpoint_code(endpoint: &EndpointSpec, setters: &[Setter]) -> Result<String, String> {
+    let name = &endpoint.name;
+    let query = endpoint
+        .query
+        .as_deref()
+        .ok_or_else(|| format!("{name}: a dashboard endpoint needs its `query` type"))?;
+    let rate_class = match endpoint.rate_class.as_str() {
+        "cost" => "Cost",
+        "user_lookup" => "UserLookup",
+        other => {
+            return Err(format!(
+                "{name}: rate class `{other}` is not a Dashboard one"
+            ));
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
+    let _ = writeln!(
+        out,
+        "///\n/// Amplitude's [Dashboard REST API docs]({DOCS}); the project reference, section {}.\n/// Cost: [`Query::cost`] of the query, against the limits of rate class `{rate_class}`.\n///\n/// # Errors\n///\n/// Sending it fails before anything leaves the process when [`Query::validate`] refuses the\n/// query, naming the parameter to fix.",
+        endpoint.section
+    );
+    // An endpoint without arguments also has a `Default`, as clippy expects of `new()`.
+    let default = if endpoint.args.is_empty() {
+        "Default, "
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "#[derive(Debug, Clone, {default}PartialEq)]\npub struct {name} {{\n    query: {query},\n}}\n"
+    );
+
+    let params: Vec<String> = endpoint
+        .args
+        .iter()
+        .map(|[arg, kind]| format!("{arg}: {kind}"))
+        .collect();
+    let names: Vec<&str> = endpoint.args.iter().map(|[arg, _]| arg.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "impl {name} {{\n/// The endpoint with its required parameters.\npub fn new({}) -> Self {{\nSelf {{ query: {query}::new({}) }}\n}}\n",
+        params.join(", "),
+        names.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "/// The query, every parameter readable.\npub fn as_query(&self) -> &{query} {{\n&self.query\n}}\n\n\
+         /// The query, every parameter writable.\npub fn query_mut(&mut self) -> &mut {query} {{\n&mut self.query\n}}\n"
+    );
+    for setter in setters {
+        doc_lines(&mut out, &setter.doc);
+        let _ = writeln!(
+            out,
+            "#[must_use]\npub fn {0}(mut self, {0}: {1}) -> Self {{\n{2}\nself\n}}\n",
+            setter.name, setter.arg, setter.apply
+        );
+    }
+    out.push_str("}\n\n");
+
+    let _ = writeln!(
+        out,
+        "impl From<{query}> for {name} {{\nfn from(query: {query}) -> Self {{\nSelf {{ query }}\n}}\n}}\n"
+    );
+    let parse = endpoint.parse.as_ref().map_or(String::new(), |function| {
+        format!(
+            "\nfn parse_response(&self, response: &HttpResponse) -> Result<Self::Response, DecodeError> {{\n{function}(response)\n}}\n"
+        )
+    });
+    let _ = writeln!(
+        out,
+        "impl Endpoint for {name} {{\n\
+         type Response = <{query} as Query>::Response;\n\n\
+         fn name(&self) -> Cow<'static, str> {{\nCow::Borrowed({name:?})\n}}\n\n\
+         fn family(&self) -> ApiFamily {{\nApiFamily::Dashboard\n}}\n\n\
+         fn rate_class(&self) -> RateClass {{\nRateClass::{rate_class}\n}}\n\n\
+         fn path(&self) -> Cow<'_, str> {{\nself.query.path()\n}}\n\n\
+         fn query(&self) -> QueryPairs {{\nself.query.query_pairs()\n}}\n\n\
+         fn cost(&self) -> Cost {{\nQuery::cost(&self.query)\n}}\n\n\
+         fn validate(&self) -> Result<(), ValidationError> {{\nQuery::validate(&self.query)\n}}\n{parse}}}\n"
+    );
+    Ok(out)
+}
