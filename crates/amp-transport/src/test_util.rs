@@ -9,7 +9,8 @@ use crate::request::{HttpRequest, HttpResponse, Method};
 use crate::transport::{Transport, TransportError};
 
 /// Answers expected requests, in order, with canned responses. A request that was not expected
-/// panics the test; [`ReplayTransport::assert_done`] checks every expectation was used.
+/// panics the test, and so does dropping the transport with expectations left unused (or call
+/// [`ReplayTransport::assert_done`] to check earlier).
 #[derive(Debug, Default)]
 pub struct ReplayTransport {
     expected: Mutex<VecDeque<Expected>>,
@@ -70,6 +71,14 @@ impl ReplayTransport {
                 .map(|(m, p, _)| format!("{m} {p}"))
                 .collect::<Vec<_>>()
         );
+    }
+}
+
+impl Drop for ReplayTransport {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_done();
+        }
     }
 }
 

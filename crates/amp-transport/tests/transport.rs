@@ -747,3 +747,9 @@ async fn the_reqwest_transport_talks_to_a_local_server() {
     assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
     assert!(error.is_retryable());
 }
+
+#[test]
+#[should_panic(expected = "expected requests never made")]
+fn a_replay_with_unused_expectations_fails_the_test() {
+    drop(ReplayTransport::new().expect(Method::Get, COHORTS_PATH, ok_cohorts()));
+}
