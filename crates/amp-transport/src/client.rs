@@ -35,8 +35,11 @@ pub struct Client {
 }
 
 struct Inner {
-    api_key: Option<Credential>,
-    secret_key: Credential,
+    /// `Authorization` for the Dashboard API, `Basic base64(api_key:secret_key)`, when there is
+    /// an API key; built once.
+    dashboard_authorization: Option<Credential>,
+    /// `Authorization` for the Profile API, `Api-Key <secret_key>`.
+    profile_authorization: Credential,
     region: Region,
     dashboard_base: String,
     profile_base: Option<String>,
@@ -51,8 +54,8 @@ impl fmt::Debug for Client {
         let inner = &self.inner;
         formatter
             .debug_struct("Client")
-            .field("api_key", &inner.api_key)
-            .field("secret_key", &inner.secret_key)
+            .field("dashboard_authorization", &inner.dashboard_authorization)
+            .field("profile_authorization", &inner.profile_authorization)
             .field("region", &inner.region)
             .field("dashboard_base", &inner.dashboard_base)
             .field("profile_base", &inner.profile_base)
@@ -177,25 +180,21 @@ impl Client {
                     inner.region.to_string().to_uppercase()
                 ))
             })?;
-            (base, format!("Api-Key {}", inner.secret_key.expose()))
+            (base, &inner.profile_authorization)
         } else {
-            let api_key = inner.api_key.as_ref().ok_or_else(|| {
+            let authorization = inner.dashboard_authorization.as_ref().ok_or_else(|| {
                 Error::Unsupported(format!(
                     "{}: the Dashboard API needs the project's API key as well as its secret key (ClientBuilder::api_key or AMPLITUDE_API_KEY)",
                     request.endpoint
                 ))
             })?;
-            let pair = format!("{}:{}", api_key.expose(), inner.secret_key.expose());
-            (
-                inner.dashboard_base.as_str(),
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(pair)
-                ),
-            )
+            (inner.dashboard_base.as_str(), authorization)
         };
         let mut headers = vec![
-            (Cow::Borrowed("authorization"), authorization),
+            (
+                Cow::Borrowed("authorization"),
+                authorization.expose().to_owned(),
+            ),
             (Cow::Borrowed("user-agent"), inner.user_agent.clone()),
             (Cow::Borrowed("accept"), "application/json".to_owned()),
         ];
@@ -376,8 +375,14 @@ impl ClientBuilder {
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                api_key: self.api_key,
-                secret_key,
+                dashboard_authorization: self.api_key.map(|api_key| {
+                    let pair = format!("{}:{}", api_key.expose(), secret_key.expose());
+                    Credential::new(format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(pair)
+                    ))
+                }),
+                profile_authorization: Credential::new(format!("Api-Key {}", secret_key.expose())),
                 region: self.region,
                 dashboard_base,
                 profile_base,
