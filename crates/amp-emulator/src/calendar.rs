@@ -1,0 +1,152 @@
+//! Days, weeks, months and their buckets in the project time zone.
+
+use amp_model::Interval;
+use amp_model::dashboard::DateRange;
+use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// One bucket of a time series: its label and its half-open span in ms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM:00` below a day.
+    pub label: String,
+    /// Start, ms since the epoch.
+    pub start_ms: i64,
+    /// End (excluded).
+    pub end_ms: i64,
+}
+
+/// The project's calendar.
+#[derive(Debug, Clone, Copy)]
+pub struct Calendar {
+    offset: FixedOffset,
+}
+
+impl Calendar {
+    /// The calendar of a time zone.
+    pub fn new(offset: FixedOffset) -> Self {
+        Self { offset }
+    }
+
+    /// The day `ms` falls on.
+    pub fn day_of(self, ms: i64) -> NaiveDate {
+        self.offset
+            .timestamp_millis_opt(ms)
+            .single()
+            .map_or(NaiveDate::MIN, |time| time.date_naive())
+    }
+
+    /// When `day` begins, ms.
+    pub fn start_of(self, day: NaiveDate) -> i64 {
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        midnight.and_utc().timestamp_millis() - i64::from(self.offset.local_minus_utc()) * 1000
+    }
+
+    /// The span of a range, ms, end excluded.
+    pub fn span(self, range: DateRange) -> (i64, i64) {
+        (
+            self.start_of(range.start()),
+            self.start_of(range.end()) + DAY_MS,
+        )
+    }
+
+    /// The buckets of `range` at `interval`. Weeks start on Monday and months on the 1st; a
+    /// bucket is labelled by its own start and counts only the part inside the range.
+    pub fn buckets(self, range: DateRange, interval: &Interval) -> Vec<Bucket> {
+        let (range_start, range_end) = self.span(range);
+        let step_ms = match interval {
+            Interval::Realtime => Some(300_000),
+            Interval::Hourly => Some(3_600_000),
+            _ => None,
+        };
+        if let Some(step) = step_ms {
+            return (range_start..range_end)
+                .step_by(usize::try_from(step).expect("positive step"))
+                .map(|start| Bucket {
+                    label: self.label_time(start),
+                    start_ms: start,
+                    end_ms: start + step,
+                })
+                .collect();
+        }
+        let mut buckets = Vec::new();
+        let mut day = match interval {
+            Interval::Weekly => {
+                range.start() - Days::new(u64::from(range.start().weekday().num_days_from_monday()))
+            }
+            Interval::Monthly => range.start().with_day(1).expect("the 1st exists"),
+            _ => range.start(),
+        };
+        while day <= range.end() {
+            let next = match interval {
+                Interval::Weekly => day + Days::new(7),
+                Interval::Monthly => day + Months::new(1),
+                _ => day + Days::new(1),
+            };
+            buckets.push(Bucket {
+                label: day.format("%Y-%m-%d").to_string(),
+                start_ms: self.start_of(day).max(range_start),
+                end_ms: self.start_of(next).min(range_end),
+            });
+            day = next;
+        }
+        buckets
+    }
+
+    fn label_time(self, ms: i64) -> String {
+        self.offset
+            .timestamp_millis_opt(ms)
+            .single()
+            .map_or_else(String::new, |time| {
+                time.format("%Y-%m-%dT%H:%M:00").to_string()
+            })
+    }
+
+    /// `HH:MM` of `ms`.
+    pub fn clock(self, ms: i64) -> String {
+        self.offset
+            .timestamp_millis_opt(ms)
+            .single()
+            .map_or_else(String::new, |time| time.format("%H:%M").to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_and_are_clipped_to_the_range() {
+        let calendar = Calendar::new(FixedOffset::east_opt(0).unwrap());
+        let range = DateRange::parse("20240103", "20240110").unwrap();
+        let weeks = calendar.buckets(range, &Interval::Weekly);
+        let labels: Vec<&str> = weeks.iter().map(|bucket| bucket.label.as_str()).collect();
+        assert_eq!(labels, ["2024-01-01", "2024-01-08"]);
+        assert_eq!(weeks[0].start_ms, calendar.start_of(range.start()));
+        assert_eq!(calendar.buckets(range, &Interval::Daily).len(), 8);
+        assert_eq!(
+            calendar
+                .buckets(DateRange::day(range.start()), &Interval::Hourly)
+                .len(),
+            24
+        );
+        let months = calendar.buckets(
+            DateRange::parse("20240115", "20240301").unwrap(),
+            &Interval::Monthly,
+        );
+        assert_eq!(
+            months.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
+            ["2024-01-01", "2024-02-01", "2024-03-01"]
+        );
+    }
+
+    #[test]
+    fn days_begin_at_midnight_in_the_project_zone() {
+        let paris = Calendar::new(FixedOffset::east_opt(3600).unwrap());
+        let day = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+        assert_eq!(paris.start_of(day), 1_704_150_000_000);
+        assert_eq!(paris.day_of(1_704_150_000_000), day);
+        assert_eq!(paris.day_of(1_704_149_999_999), day.pred_opt().unwrap());
+    }
+}

@@ -1,0 +1,253 @@
+//! The project the emulator pretends to be: keys, time zone, limits, faults, and the
+//! definitions of cohorts, computations, recommendations, predictions and saved charts.
+//! `fixtures/emulator.toml` is a documented example.
+
+use amp_model::dashboard::Segment;
+use chrono::FixedOffset;
+use serde::Deserialize;
+
+/// The API key when none is configured.
+pub const DEFAULT_API_KEY: &str = "emulator-api-key";
+/// The secret key when none is configured.
+pub const DEFAULT_SECRET_KEY: &str = "emulator-secret-key";
+
+/// The whole configuration. Every field has a default, so an empty file is valid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Config {
+    /// The project's API key (Dashboard API username, ingestion `api_key`).
+    pub api_key: String,
+    /// The project's secret key (Dashboard API password, Profile API `Api-Key`).
+    pub secret_key: String,
+    /// `UTC` or a fixed offset such as `+02:00`: where days begin.
+    pub time_zone: String,
+    /// "Now" as `YYYY-MM-DDTHH:MM:SSZ`, for realtime and relative windows; the clock when absent.
+    pub now: Option<String>,
+    /// Amplitude's limits.
+    pub limits: LimitsConfig,
+    /// Injected faults, off by default.
+    pub faults: FaultsConfig,
+    /// Behavioural cohorts.
+    pub cohorts: Vec<CohortConfig>,
+    /// Computed user properties.
+    pub computations: Vec<ComputationConfig>,
+    /// Recommendations.
+    pub recommendations: Vec<RecommendationConfig>,
+    /// Predictions.
+    pub predictions: Vec<PredictionConfig>,
+    /// Saved charts.
+    pub charts: Vec<ChartConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            api_key: DEFAULT_API_KEY.into(),
+            secret_key: DEFAULT_SECRET_KEY.into(),
+            time_zone: "UTC".into(),
+            now: None,
+            limits: LimitsConfig::default(),
+            faults: FaultsConfig::default(),
+            cohorts: Vec::new(),
+            computations: Vec::new(),
+            recommendations: Vec::new(),
+            predictions: Vec::new(),
+            charts: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML configuration.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|error| error.to_string())?;
+        config.offset()?;
+        config.now_ms()?;
+        Ok(config)
+    }
+
+    /// The project time zone as an offset from UTC.
+    pub fn offset(&self) -> Result<FixedOffset, String> {
+        let zone = self.time_zone.trim();
+        if matches!(zone, "UTC" | "Z" | "utc" | "") {
+            return Ok(FixedOffset::east_opt(0).expect("zero is a valid offset"));
+        }
+        zone.parse::<FixedOffset>().map_err(|_| {
+            format!("time_zone `{zone}`: use `UTC` or a fixed offset such as `+02:00`")
+        })
+    }
+
+    /// The configured "now", in ms, if any.
+    pub fn now_ms(&self) -> Result<Option<i64>, String> {
+        self.now
+            .as_deref()
+            .map(|text| {
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|time| time.timestamp_millis())
+                    .map_err(|_| format!("now `{text}`: use RFC 3339, e.g. 2024-03-31T12:00:00Z"))
+            })
+            .transpose()
+    }
+}
+
+/// Amplitude's limits, and how fast the emulator's clock runs for them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LimitsConfig {
+    /// Enforce limits at all.
+    pub enabled: bool,
+    /// Dashboard requests in flight: 5.
+    pub concurrent_requests: usize,
+    /// The 1,000-cost limit.
+    pub concurrent_cost: u64,
+    /// `in-flight` (cost of requests being answered) or `five-minute-window`.
+    pub cost_reading: String,
+    /// Cost per hour: 108,000.
+    pub cost_per_hour: u64,
+    /// User activity and search requests in flight: 10.
+    pub user_lookup_concurrent: usize,
+    /// User activity and search requests per hour: 360.
+    pub user_lookup_per_hour: u64,
+    /// Profile requests per minute: 600.
+    pub profile_per_minute: u64,
+    /// Emulated seconds per real second for the windows: 100 makes an hour last 36 s.
+    pub time_scale: f64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            concurrent_requests: 5,
+            concurrent_cost: 1_000,
+            cost_reading: "in-flight".into(),
+            cost_per_hour: 108_000,
+            user_lookup_concurrent: 10,
+            user_lookup_per_hour: 360,
+            profile_per_minute: 600,
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// Faults to inject into API answers, for reliability tests. Rates are shares of requests.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FaultsConfig {
+    /// Seed of the fault dice.
+    pub seed: u64,
+    /// Share answered 429.
+    pub rate_429: f64,
+    /// Share answered 500.
+    pub rate_500: f64,
+    /// Share answered 503.
+    pub rate_503: f64,
+    /// Delay added to every answer, ms.
+    pub latency_ms: u64,
+    /// Share whose connection is cut mid-body.
+    pub reset_rate: f64,
+    /// Share whose body is cut short.
+    pub truncate_rate: f64,
+}
+
+/// A behavioural cohort: users who match `segment`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CohortConfig {
+    /// The cohort ID (as in a cohort URL, and in `userdata_cohort` conditions).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its definition, as a Dashboard segment.
+    pub segment: Segment,
+}
+
+/// A computed user property.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ComputationConfig {
+    /// The computation ID (`comp_id`).
+    pub id: String,
+    /// Its name: the key under which it appears in `amp_props`.
+    pub name: String,
+    /// `count` of `event`, or `sum` of `property` over `event`.
+    pub kind: ComputationKind,
+    /// The event counted or summed.
+    pub event: String,
+    /// The event property summed, for `sum`.
+    pub property: Option<String>,
+    /// Only the last `days` days (before "now"); all time when absent.
+    pub days: Option<u32>,
+}
+
+/// What a computation computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ComputationKind {
+    /// How many times the user did the event.
+    Count,
+    /// The sum of a property over the user's events.
+    Sum,
+}
+
+/// A recommendation: the items of `item_property` on `event`, ranked by popularity among other
+/// users, without the ones the user already had.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RecommendationConfig {
+    /// The recommendation ID (`rec_id`).
+    pub id: String,
+    /// The event whose property names items.
+    pub event: String,
+    /// The event property that names an item.
+    pub item_property: String,
+    /// Share of users in the control group, 0 to 1; they get random items.
+    #[serde(default)]
+    pub control_share: f64,
+    /// The `recommendation_source` reported.
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// Items returned.
+    #[serde(default = "default_item_count")]
+    pub items: usize,
+}
+
+fn default_model() -> String {
+    "model".into()
+}
+
+fn default_item_count() -> usize {
+    5
+}
+
+/// A prediction: the propensity to do `event`, scored from the user's own history.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PredictionConfig {
+    /// The prediction ID (`prediction_id`).
+    pub id: String,
+    /// The event predicted.
+    pub event: String,
+}
+
+/// A saved chart: its ID and the Dashboard request it stands for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ChartConfig {
+    /// The chart ID.
+    pub id: String,
+    /// Its title.
+    #[serde(default)]
+    pub title: String,
+    /// The request, as a path and query string: `/api/2/events/segmentation?e=...`.
+    pub query: String,
+}

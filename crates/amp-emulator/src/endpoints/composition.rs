@@ -1,0 +1,47 @@
+//! `/api/2/composition`: the users active in the range, counted by their latest value of one
+//! property (`(none)` when unset), largest first.
+
+use std::collections::{HashMap, HashSet};
+
+use amp_model::ValidationError;
+use amp_model::dashboard::CompositionQuery;
+use serde_json::{Value, json};
+
+use crate::params::Params;
+use crate::predicate::user_values;
+use crate::project::Project;
+
+/// Reads the query.
+pub fn parse(params: &Params) -> Result<CompositionQuery, ValidationError> {
+    Ok(CompositionQuery::new(
+        params.range()?,
+        params.required("p")?,
+    ))
+}
+
+/// Answers it.
+pub fn compute(project: &Project, query: &CompositionQuery) -> Value {
+    let store = &project.store;
+    let (from, to) = project.calendar.span(query.range);
+    let active: HashSet<u32> = store
+        .events
+        .iter()
+        .filter(|event| (from..to).contains(&event.time_ms))
+        .map(|event| event.user)
+        .collect();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for user in active {
+        let value = user_values(&store.users[user as usize], &query.property)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "(none)".into());
+        *counts.entry(value).or_default() += 1;
+    }
+    let mut ordered: Vec<(String, u64)> = counts.into_iter().collect();
+    ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    json!({"data": {
+        "series": [ordered.iter().map(|(_, count)| count).collect::<Vec<_>>()],
+        "seriesLabels": [query.property],
+        "xValues": ordered.iter().map(|(value, _)| value).collect::<Vec<_>>(),
+    }})
+}

@@ -1,0 +1,69 @@
+//! `/api/2/realtime`: active users per 5 minutes, today up to now and yesterday at the same
+//! times of day, in the project time zone. `i` must be 5, as Amplitude requires.
+
+use std::collections::HashSet;
+
+use amp_model::ValidationError;
+use amp_model::dashboard::RealtimeQuery;
+use chrono::Days;
+use serde_json::{Value, json};
+
+use crate::params::Params;
+use crate::project::Project;
+
+const FIVE_MINUTES_MS: i64 = 300_000;
+
+/// Reads the query.
+pub fn parse(params: &Params) -> Result<RealtimeQuery, ValidationError> {
+    match params.get("i") {
+        None | Some("5") => Ok(RealtimeQuery::new()),
+        Some(other) => Err(ValidationError::new(
+            "i",
+            format!("`{other}` is not allowed; the only interval is 5 (minutes)"),
+        )),
+    }
+}
+
+/// Answers it.
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "every endpoint's compute has this signature"
+)]
+pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
+    let now = project.now_ms();
+    let today = project.calendar.day_of(now);
+    let today_start = project.calendar.start_of(today);
+    let yesterday_start = project.calendar.start_of(today - Days::new(1));
+    let slots = usize::try_from((now - today_start) / FIVE_MINUTES_MS + 1).unwrap_or(0);
+    let mut today_users = vec![HashSet::new(); slots];
+    let mut yesterday_users = vec![HashSet::new(); slots];
+    for event in project
+        .store
+        .events
+        .iter()
+        .filter(|event| event.time_ms <= now)
+    {
+        for (start, users) in [
+            (today_start, &mut today_users),
+            (yesterday_start, &mut yesterday_users),
+        ] {
+            let slot = usize::try_from((event.time_ms - start).div_euclid(FIVE_MINUTES_MS)).ok();
+            if let Some(users) = slot.and_then(|slot| users.get_mut(slot)) {
+                users.insert(event.user);
+            }
+        }
+    }
+    let counts = |users: &[HashSet<u32>]| users.iter().map(HashSet::len).collect::<Vec<_>>();
+    let labels: Vec<String> = (0..slots)
+        .map(|slot| {
+            project
+                .calendar
+                .clock(today_start + i64::try_from(slot).unwrap_or(0) * FIVE_MINUTES_MS)
+        })
+        .collect();
+    json!({"data": {
+        "xValues": labels,
+        "seriesLabels": ["Today", "Yesterday"],
+        "series": [counts(&today_users), counts(&yesterday_users)],
+    }})
+}

@@ -1,0 +1,258 @@
+//! The HTTP server: routes, authentication, limits, faults, and answers in Amplitude's forms.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use amp_model::catalogue::RateClass;
+use amp_model::{Query, ValidationError};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::endpoints;
+use crate::faults::{Fault, Faults};
+use crate::limits::Limiter;
+use crate::params::Params;
+use crate::project::Project;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The project.
+    pub project: RwLock<Project>,
+    /// Amplitude's limits.
+    pub limiter: Arc<Limiter>,
+    /// Injected faults.
+    pub faults: Faults,
+}
+
+impl AppState {
+    /// Reads the project.
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Project> {
+        self.project.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the project.
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Project> {
+        self.project.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Every route the emulator answers; anything else is a 404 with an empty body.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/userprofile", get(endpoints::profile::handle))
+        .route(
+            "/api/2/users",
+            get(dashboard_route(
+                endpoints::users::parse,
+                endpoints::users::compute,
+            )),
+        )
+        .route(
+            "/api/2/sessions/length",
+            get(dashboard_route(
+                endpoints::session_length::parse,
+                endpoints::session_length::compute,
+            )),
+        )
+        .route(
+            "/api/2/sessions/average",
+            get(dashboard_route(
+                endpoints::session_average::parse,
+                endpoints::session_average::compute,
+            )),
+        )
+        .route(
+            "/api/2/sessions/peruser",
+            get(dashboard_route(
+                endpoints::sessions_per_user::parse,
+                endpoints::sessions_per_user::compute,
+            )),
+        )
+        .route(
+            "/api/2/composition",
+            get(dashboard_route(
+                endpoints::composition::parse,
+                endpoints::composition::compute,
+            )),
+        )
+        .route(
+            "/api/2/events/list",
+            get(dashboard_route(
+                endpoints::events_list::parse,
+                endpoints::events_list::compute,
+            )),
+        )
+        .route(
+            "/api/2/useractivity",
+            get(dashboard_route(
+                endpoints::user_activity::parse,
+                endpoints::user_activity::compute,
+            )),
+        )
+        .route(
+            "/api/2/usersearch",
+            get(dashboard_route(
+                endpoints::user_search::parse,
+                endpoints::user_search::compute,
+            )),
+        )
+        .route(
+            "/api/2/realtime",
+            get(dashboard_route(
+                endpoints::realtime::parse,
+                endpoints::realtime::compute,
+            )),
+        )
+        .route("/2/httpapi", post(endpoints::ingestion::http_api))
+        .route("/batch", post(endpoints::ingestion::http_api))
+        .route("/identify", post(endpoints::ingestion::identify))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
+}
+
+/// A JSON answer.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Amplitude's nested error envelope.
+pub fn nested_error(status: StatusCode, kind: &str, message: &str, details: &str) -> Response {
+    let body = json!({"error": {"http_code": status.as_u16(), "type": kind, "message": message, "metadata": {"details": details}}});
+    json_response(status, &body)
+}
+
+/// A 400 for an invalid parameter.
+pub fn invalid(error: &ValidationError) -> Response {
+    nested_error(
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        "Invalid request",
+        &error.to_string(),
+    )
+}
+
+/// Whether the request carries HTTP Basic credentials of the project.
+fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
+    let Some(encoded) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let expected = format!("{}:{}", project.config.api_key, project.config.secret_key);
+    decoded == expected.as_bytes()
+}
+
+type Parse<Q> = fn(&Params) -> Result<Q, ValidationError>;
+/// A handler's answer, still being computed.
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+type Compute<Q> = fn(&Project, &Q) -> Value;
+
+/// A Dashboard route: Basic auth, then the query parsed and validated as the SDK would, its
+/// cost admitted by the limiter, faults, and the answer computed from the events.
+fn dashboard_route<Q: Query + Send + Sync + 'static>(
+    parse: Parse<Q>,
+    compute: Compute<Q>,
+) -> impl Fn(State<Arc<AppState>>, HeaderMap, RawQuery) -> Pending + Clone + Send + Sync + 'static {
+    move |State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(query): RawQuery| {
+        Box::pin(async move {
+            if !basic_auth_ok(&headers, &state.read()) {
+                return nested_error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Invalid API key or secret key",
+                    "Use HTTP Basic authentication with the project's API key as the user name and its secret key as the password",
+                );
+            }
+            let params = Params::parse(query.as_deref());
+            let request =
+                match parse(&params).and_then(|request| request.validate().map(|()| request)) {
+                    Ok(request) => request,
+                    Err(error) => return invalid(&error),
+                };
+            let class = request.spec().rate_class;
+            let _permit = match state.limiter.admit(class, request.cost().total()) {
+                Ok(permit) => permit,
+                Err(refusal) => return rate_limited(class, &refusal.0),
+            };
+            answer(&state, || compute(&state.read(), &request)).await
+        })
+    }
+}
+
+/// A 429 in the form of the endpoint's API.
+pub fn rate_limited(class: RateClass, message: &str) -> Response {
+    if class == RateClass::Profile {
+        json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"error": message}))
+    } else {
+        nested_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "unspecified",
+            "Unspecified Error",
+            message,
+        )
+    }
+}
+
+/// Applies latency and faults, then answers with `body`.
+pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response {
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match state.faults.draw() {
+        Some(Fault::Status(429)) => nested_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "unspecified",
+            "Unspecified Error",
+            "Too Many Requests: injected fault",
+        ),
+        Some(Fault::Status(code)) => StatusCode::from_u16(code)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Some(Fault::Truncate) => {
+            let text = body().to_string();
+            let cut = text.len() / 2;
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                text[..cut].to_owned(),
+            )
+                .into_response()
+        }
+        Some(Fault::Reset) => {
+            let text = body().to_string();
+            let half = text.as_bytes()[..text.len() / 2].to_vec();
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+                Ok(half),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                )),
+            ];
+            let body = Body::from_stream(futures_util::stream::iter(chunks));
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, text.len())
+                .body(body)
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        None => json_response(StatusCode::OK, &body()),
+    }
+}

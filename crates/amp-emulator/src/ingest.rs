@@ -1,0 +1,351 @@
+//! Turning an event as Amplitude receives or exports it into the store, and identify
+//! operations on user properties.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::store::{Event, Prop, Store};
+
+/// An event in Amplitude's Export format or HTTP V2 API format; both are read by the same
+/// fields. Unknown fields are ignored.
+#[derive(Debug, Deserialize)]
+pub struct RawEvent<'a> {
+    #[serde(borrow, default)]
+    user_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    device_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event_type: Option<Cow<'a, str>>,
+    /// HTTP API: milliseconds since the epoch.
+    #[serde(default, deserialize_with = "lenient_i64")]
+    time: Option<i64>,
+    /// Export: `2024-01-15 10:00:00.000000` (UTC) or RFC 3339.
+    #[serde(borrow, default)]
+    event_time: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    session_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    amplitude_id: Option<i64>,
+    #[serde(default)]
+    event_properties: Option<Map<String, Value>>,
+    #[serde(default)]
+    user_properties: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    revenue: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    price: Option<f64>,
+    #[serde(default, deserialize_with = "lenient_f64")]
+    quantity: Option<f64>,
+    #[serde(borrow, default, alias = "$insert_id")]
+    insert_id: Option<Cow<'a, str>>,
+    // Built-in user attributes.
+    #[serde(borrow, default)]
+    country: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    city: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    region: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    dma: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    language: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    platform: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    os_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    os_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    version_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    app_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    device_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    device_model: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    device_carrier: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    carrier: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    start_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    library: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    paying: Option<bool>,
+}
+
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a fractional ID or time is cut to a whole one"
+)]
+fn lenient_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .or_else(|| number.as_f64().map(|n| n as i64)),
+        Some(Value::String(text)) => text.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+fn lenient_f64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::Number(number)) => number.as_f64(),
+        Some(Value::String(text)) => text.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// A boolean sent as `true`, `"true"`, `1` or `"1"`.
+fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    Ok(match Option::<Value>::deserialize(deserializer)? {
+        Some(Value::Bool(flag)) => Some(flag),
+        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            _ => None,
+        },
+        Some(Value::Number(number)) => number.as_f64().map(|n| n != 0.0),
+        _ => None,
+    })
+}
+
+impl RawEvent<'_> {
+    /// The event's time in ms, or `None` when it has none.
+    pub fn time_ms(&self) -> Result<Option<i64>, String> {
+        if let Some(time) = self.time {
+            return Ok(Some(time));
+        }
+        match &self.event_time {
+            Some(text) => amp_model::dates::parse_event_time(text)
+                .map(|time| Some(time.timestamp_millis()))
+                .ok_or_else(|| format!("`event_time` `{text}` is not a time")),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the event has what Amplitude requires: a type and a user or device ID.
+    pub fn is_complete(&self) -> bool {
+        let present =
+            |value: &Option<Cow<'_, str>>| value.as_deref().is_some_and(|text| !text.is_empty());
+        present(&self.event_type) && (present(&self.user_id) || present(&self.device_id))
+    }
+
+    /// The insert ID, for deduplication.
+    pub fn insert_id(&self) -> Option<&str> {
+        self.insert_id.as_deref()
+    }
+}
+
+/// Adds `raw` to the store. Events without a time take `now_ms`. `$identify` events update the
+/// user and are not stored as activity.
+pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), String> {
+    let event_type = raw
+        .event_type
+        .as_deref()
+        .filter(|name| !name.is_empty())
+        .ok_or("`event_type` is missing")?;
+    let user_id = raw.user_id.as_deref().filter(|id| !id.is_empty());
+    let device_id = raw.device_id.as_deref().filter(|id| !id.is_empty());
+    if user_id.is_none() && device_id.is_none() {
+        return Err("an event needs a `user_id` or a `device_id`".into());
+    }
+    let time_ms = raw.time_ms()?.unwrap_or(now_ms);
+    let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
+    let index = store.user_for(user_id, device_id, amplitude_id);
+    let user = &mut store.users[index as usize];
+    let newest = time_ms >= user.last_seen_ms;
+    if newest {
+        user.last_seen_ms = time_ms;
+        raw.apply_attrs(&mut user.attrs);
+    }
+    if let Some(properties) = &raw.user_properties {
+        if properties.keys().any(|key| key.starts_with('$')) {
+            apply_operations(&mut user.props, properties);
+        } else if newest {
+            user.props.extend(
+                properties
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone())),
+            );
+        }
+    }
+    if event_type == "$identify" {
+        user.first_seen_ms = user.first_seen_ms.min(time_ms);
+        return Ok(());
+    }
+    let revenue = raw
+        .revenue
+        .or_else(|| raw.price.map(|price| price * raw.quantity.unwrap_or(1.0)));
+    let props = raw
+        .event_properties
+        .iter()
+        .flatten()
+        .map(|(key, value)| (store.strings.intern(key), prop(store, value)))
+        .collect();
+    let event = Event {
+        user: index,
+        event_type: store.strings.intern(event_type),
+        time_ms,
+        session_id: raw.session_id.unwrap_or(-1),
+        device: device_id.map_or(u32::MAX, |id| store.strings.intern(id)),
+        revenue,
+        props,
+    };
+    store.push_event(event);
+    Ok(())
+}
+
+fn prop(store: &mut Store, value: &Value) -> Prop {
+    match value {
+        Value::String(text) => Prop::Str(store.strings.intern(text)),
+        Value::Number(number) => number
+            .as_f64()
+            .map_or_else(|| Prop::Json(Box::new(value.clone())), Prop::Num),
+        Value::Bool(flag) => Prop::Bool(*flag),
+        other => Prop::Json(Box::new(other.clone())),
+    }
+}
+
+impl RawEvent<'_> {
+    /// Copies the built-in user attributes the event carries.
+    fn apply_attrs(&self, attrs: &mut Map<String, Value>) {
+        let mut set = |key: &str, value: Option<&str>| {
+            if let Some(value) = value.filter(|value| !value.is_empty()) {
+                attrs.insert(key.to_owned(), Value::String(value.to_owned()));
+            }
+        };
+        set("country", self.country.as_deref());
+        set("city", self.city.as_deref());
+        set("region", self.region.as_deref());
+        set("DMA", self.dma.as_deref());
+        set("language", self.language.as_deref());
+        set("platform", self.platform.as_deref());
+        set(
+            "version",
+            self.version_name.as_deref().or(self.app_version.as_deref()),
+        );
+        set("device", self.device_model.as_deref());
+        set("device_type", self.device_type.as_deref());
+        set(
+            "carrier",
+            self.device_carrier.as_deref().or(self.carrier.as_deref()),
+        );
+        set("start_version", self.start_version.as_deref());
+        set("library", self.library.as_deref());
+        let os = match (self.os_name.as_deref(), self.os_version.as_deref()) {
+            (Some(name), Some(version)) => Some(format!("{name} {version}")),
+            (Some(name), None) => Some(name.to_owned()),
+            _ => None,
+        };
+        set("os", os.as_deref());
+        if let Some(paying) = self.paying {
+            attrs.insert("paying".into(), Value::String(paying.to_string()));
+        }
+    }
+}
+
+/// Applies identify operations to user properties in Amplitude's order: `$clearAll`, `$unset`,
+/// `$setOnce`, `$set`, `$add`, `$append`, `$prepend`, `$remove`. A key outside an operation is
+/// set as it is.
+pub fn apply_operations(props: &mut Map<String, Value>, operations: &Map<String, Value>) {
+    let entries = |name: &str| {
+        operations
+            .get(name)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+    };
+    if operations.contains_key("$clearAll") {
+        props.clear();
+    }
+    for (key, _) in entries("$unset") {
+        props.remove(key);
+    }
+    for (key, value) in entries("$setOnce") {
+        props.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    for (key, value) in
+        entries("$set").chain(operations.iter().filter(|(key, _)| !key.starts_with('$')))
+    {
+        props.insert(key.clone(), value.clone());
+    }
+    for (key, value) in entries("$add") {
+        let current = props.get(key).and_then(number_of).unwrap_or(0.0);
+        if let Some(amount) = number_of(value) {
+            props.insert(key.clone(), serde_json::json!(current + amount));
+        }
+    }
+    for (key, value) in entries("$append") {
+        let mut list = as_list(props.remove(key));
+        list.extend(as_list(Some(value.clone())));
+        props.insert(key.clone(), Value::Array(list));
+    }
+    for (key, value) in entries("$prepend") {
+        let mut list = as_list(Some(value.clone()));
+        list.extend(as_list(props.remove(key)));
+        props.insert(key.clone(), Value::Array(list));
+    }
+    for (key, value) in entries("$remove") {
+        let gone = as_list(Some(value.clone()));
+        if let Some(Value::Array(list)) = props.get_mut(key) {
+            list.retain(|item| !gone.contains(item));
+        }
+    }
+}
+
+fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_list(value: Option<Value>) -> Vec<Value> {
+    match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(other) => vec![other],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn identify_operations_apply_in_amplitude_order() {
+        let mut props = json!({"plan": "free", "visits": 2, "tags": ["a"], "old": 1})
+            .as_object()
+            .unwrap()
+            .clone();
+        let operations = json!({
+            "$set": {"plan": "premium"},
+            "$setOnce": {"plan": "ignored", "first_source": "ad"},
+            "$add": {"visits": 3, "fresh": "1.5"},
+            "$append": {"tags": "b", "list": 1},
+            "$prepend": {"tags": "z"},
+            "$unset": {"old": "-"},
+            "$remove": {"tags": "a"},
+            "loose": true
+        });
+        apply_operations(&mut props, operations.as_object().unwrap());
+        assert_eq!(
+            Value::Object(props.clone()),
+            json!({"plan": "premium", "first_source": "ad", "visits": 5.0, "fresh": 1.5, "tags": ["z", "b"], "list": [1], "loose": true})
+        );
+        apply_operations(
+            &mut props,
+            json!({"$clearAll": "-", "$set": {"a": 1}})
+                .as_object()
+                .unwrap(),
+        );
+        assert_eq!(Value::Object(props), json!({"a": 1}));
+    }
+}

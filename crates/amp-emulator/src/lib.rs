@@ -1,0 +1,183 @@
+#![doc = include_str!("../README.md")]
+
+mod calendar;
+pub mod config;
+pub mod demo;
+mod endpoints;
+mod faults;
+mod http;
+mod ingest;
+mod limits;
+mod load;
+mod params;
+mod predicate;
+mod project;
+mod sessions;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+pub use config::Config;
+pub use demo::DemoOptions;
+
+use crate::faults::Faults;
+use crate::http::AppState;
+use crate::limits::Limiter;
+use crate::project::Project;
+
+/// Builds an emulator: configuration, data, and where to listen.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct EmulatorBuilder {
+    config: Config,
+    files: Vec<PathBuf>,
+    lines: Vec<String>,
+    demo: Option<DemoOptions>,
+    address: Option<SocketAddr>,
+}
+
+impl EmulatorBuilder {
+    /// The project configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Loads events from a file: JSON Lines, gzip, or an Export API zip.
+    pub fn data_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.files.push(path.into());
+        self
+    }
+
+    /// Loads events from JSON Lines records.
+    pub fn events<I: Into<String>>(mut self, lines: impl IntoIterator<Item = I>) -> Self {
+        self.lines.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds the demo dataset.
+    pub fn demo(mut self, options: DemoOptions) -> Self {
+        self.demo = Some(options);
+        self
+    }
+
+    /// Where to listen; `127.0.0.1` on an ephemeral port by default.
+    pub fn address(mut self, address: SocketAddr) -> Self {
+        self.address = Some(address);
+        self
+    }
+
+    /// Loads the data and starts serving.
+    pub async fn start(self) -> Result<Emulator, String> {
+        let mut project = Project::new(self.config.clone())?;
+        let mut loaded = 0;
+        for path in &self.files {
+            loaded += load::load_file(&mut project, path)?;
+        }
+        let demo_lines = self.demo.as_ref().map(demo::events).unwrap_or_default();
+        let text = self
+            .lines
+            .iter()
+            .chain(&demo_lines)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n");
+        loaded += load::load_lines(&mut project, text.as_bytes())?;
+        let state = Arc::new(AppState {
+            project: RwLock::new(project),
+            limiter: Limiter::new(self.config.limits.clone()),
+            faults: Faults::new(self.config.faults.clone()),
+        });
+        let address = self
+            .address
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+        let local = listener.local_addr().map_err(|error| error.to_string())?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = http::router(Arc::clone(&state));
+        let server = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|error| error.to_string())
+        });
+        Ok(Emulator {
+            address: local,
+            events: loaded,
+            stop: Some(stop),
+            server: Some(server),
+            state,
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Emulator {
+    address: SocketAddr,
+    events: usize,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    state: Arc<AppState>,
+}
+
+impl Emulator {
+    /// A builder with the default configuration and no data.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL of every API (Dashboard, Profile, ingestion).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The address it listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// How many events were loaded at start.
+    pub fn loaded_events(&self) -> usize {
+        self.events
+    }
+
+    /// How many events and users the project holds now.
+    pub fn counts(&self) -> (usize, usize) {
+        let project = self.state.read();
+        (project.store.events.len(), project.store.users.len())
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(mut self) -> Result<(), String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.map_err(|error| error.to_string())?,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the demo dataset of `options` as JSON Lines.
+    pub fn dump_demo(options: &DemoOptions, path: &std::path::Path) -> Result<(), String> {
+        let mut text = demo::events(options).join("\n");
+        text.push('\n');
+        std::fs::write(path, text).map_err(|error| format!("{}: {error}", path.display()))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Loading events from files: JSON Lines in Amplitude's Export format, gzip, or an Export API
+//! archive (a zip of gzipped JSON Lines).
+
+use std::io::{BufRead, BufReader, Read};
+
+use crate::ingest::RawEvent;
+use crate::project::Project;
+
+/// Loads every event of the file at `path`, returning how many were read.
+pub fn load_file(project: &mut Project, path: &std::path::Path) -> Result<usize, String> {
+    let bytes = std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    load_bytes(project, &bytes).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// Loads events from bytes in any of the supported forms.
+pub fn load_bytes(project: &mut Project, bytes: &[u8]) -> Result<usize, String> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+            .map_err(|error| format!("not a readable zip: {error}"))?;
+        let mut total = 0;
+        for index in 0..archive.len() {
+            let mut entry = archive
+                .by_index(index)
+                .map_err(|error| format!("zip entry {index}: {error}"))?;
+            if entry.is_dir() {
+                continue;
+            }
+            let name = entry
+                .name()
+                .map_or_else(|_| format!("entry {index}"), std::borrow::Cow::into_owned);
+            let mut inner = Vec::new();
+            entry
+                .read_to_end(&mut inner)
+                .map_err(|error| format!("{name}: {error}"))?;
+            total += load_bytes(project, &inner).map_err(|error| format!("{name}: {error}"))?;
+        }
+        return Ok(total);
+    }
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return load_lines(
+            project,
+            BufReader::new(flate2::read::MultiGzDecoder::new(bytes)),
+        );
+    }
+    load_lines(project, bytes)
+}
+
+/// Loads JSON Lines; blank lines are skipped, a bad line is an error naming it.
+pub fn load_lines(project: &mut Project, mut reader: impl BufRead) -> Result<usize, String> {
+    let mut line = String::new();
+    let mut count = 0;
+    for number in 1.. {
+        line.clear();
+        if reader
+            .read_line(&mut line)
+            .map_err(|error| format!("line {number}: {error}"))?
+            == 0
+        {
+            break;
+        }
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let raw: RawEvent<'_> =
+            serde_json::from_str(text).map_err(|error| format!("line {number}: {error}"))?;
+        project
+            .load(&raw)
+            .map_err(|error| format!("line {number}: {error}"))?;
+        count += 1;
+    }
+    Ok(count)
+}

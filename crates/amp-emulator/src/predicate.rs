@@ -1,0 +1,238 @@
+//! Filters and segments evaluated over the store: the ten comparison operators, user and event
+//! properties, cohort membership and "who performed" conditions.
+
+use amp_model::dashboard::{Condition, Filter, PerformedCondition, Segment};
+use amp_model::{CountComparator, FilterOperator, PropertyType, TimeType};
+use serde_json::Value;
+
+use crate::project::Project;
+use crate::store::{Event, Prop, Store, User, value_text};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Whether a property whose values are `actual` (empty when unset) passes `op` against
+/// `values`. An unset property reads as `(none)`. `contains` ignores case; the numeric
+/// operators compare the first value as numbers.
+pub fn compare(op: &FilterOperator, actual: &[String], values: &[String]) -> bool {
+    let none = [String::from("(none)")];
+    let actual = if actual.is_empty() { &none[..] } else { actual };
+    let numeric = |test: fn(f64, f64) -> bool| {
+        let bound = values
+            .first()
+            .and_then(|value| value.trim().parse::<f64>().ok());
+        bound.is_some_and(|bound| {
+            actual.iter().any(|value| {
+                value
+                    .trim()
+                    .parse::<f64>()
+                    .is_ok_and(|value| test(value, bound))
+            })
+        })
+    };
+    let contains = || {
+        actual.iter().any(|value| {
+            let value = value.to_lowercase();
+            values
+                .iter()
+                .any(|wanted| value.contains(&wanted.to_lowercase()))
+        })
+    };
+    let same_set = || {
+        let mut left: Vec<&String> = actual.iter().collect();
+        let mut right: Vec<&String> = values.iter().collect();
+        left.sort();
+        left.dedup();
+        right.sort();
+        right.dedup();
+        left == right
+    };
+    match op {
+        FilterOperator::Is => actual.iter().any(|value| values.contains(value)),
+        FilterOperator::IsNot => !actual.iter().any(|value| values.contains(value)),
+        FilterOperator::Contains => contains(),
+        FilterOperator::DoesNotContain => !contains(),
+        FilterOperator::Less => numeric(|value, bound| value < bound),
+        FilterOperator::LessOrEqual => numeric(|value, bound| value <= bound),
+        FilterOperator::Greater => numeric(|value, bound| value > bound),
+        FilterOperator::GreaterOrEqual => numeric(|value, bound| value >= bound),
+        FilterOperator::SetIs => same_set(),
+        FilterOperator::SetIsNot => !same_set(),
+        _ => false,
+    }
+}
+
+fn texts(value: &Value) -> Vec<String> {
+    match value {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items.iter().map(value_text).collect(),
+        other => vec![value_text(other)],
+    }
+}
+
+/// A user property's values: built-in names (`country`, `platform`, ...) read the user's
+/// attributes; `gp:name` (or a bare custom name) reads their custom properties.
+pub fn user_values(user: &User, property: &str) -> Vec<String> {
+    if let Some(custom) = property.strip_prefix("gp:") {
+        return user.props.get(custom).map(texts).unwrap_or_default();
+    }
+    user.attrs
+        .get(property)
+        .or_else(|| user.props.get(property))
+        .map(texts)
+        .unwrap_or_default()
+}
+
+/// An event property's values.
+pub fn event_values(store: &Store, event: &Event, property: &str) -> Vec<String> {
+    match store.event_prop(event, property) {
+        None => Vec::new(),
+        Some(Prop::Json(value)) => texts(value),
+        Some(prop) => vec![store.prop_text(prop)],
+    }
+}
+
+/// Whether `event` passes every filter; user-property filters read the user's current values.
+pub fn event_matches(store: &Store, event: &Event, filters: &[Filter]) -> bool {
+    filters.iter().all(|filter| {
+        let actual = match filter.subprop_type {
+            PropertyType::User => {
+                user_values(&store.users[event.user as usize], &filter.subprop_key)
+            }
+            _ => event_values(store, event, &filter.subprop_key),
+        };
+        compare(&filter.subprop_op, &actual, &filter.subprop_value)
+    })
+}
+
+/// Whether the user meets every condition of `segment`, judged at `at_ms` (the end of the
+/// period being computed) for "who performed" conditions.
+pub fn segment_matches(project: &Project, user: u32, segment: &Segment, at_ms: i64) -> bool {
+    segment
+        .conditions
+        .iter()
+        .all(|condition| condition_matches(project, user, condition, at_ms, 0))
+}
+
+/// Cohorts may refer to cohorts; this deep is taken as a cycle.
+const MAX_COHORT_DEPTH: usize = 8;
+
+fn condition_matches(
+    project: &Project,
+    user: u32,
+    condition: &Condition,
+    at_ms: i64,
+    depth: usize,
+) -> bool {
+    match condition {
+        Condition::Property(condition) if condition.prop == "userdata_cohort" => {
+            let member = |id: &String| {
+                depth < MAX_COHORT_DEPTH
+                    && project
+                        .config
+                        .cohorts
+                        .iter()
+                        .find(|cohort| &cohort.id == id)
+                        .is_some_and(|cohort| {
+                            cohort.segment.conditions.iter().all(|inner| {
+                                condition_matches(project, user, inner, at_ms, depth + 1)
+                            })
+                        })
+            };
+            let is = condition.values.iter().any(member);
+            match condition.op {
+                FilterOperator::IsNot => !is,
+                _ => is,
+            }
+        }
+        Condition::Property(condition) => {
+            let actual = user_values(&project.store.users[user as usize], &condition.prop);
+            compare(&condition.op, &actual, &condition.values)
+        }
+        Condition::Performed(condition) => performed(project, user, condition, at_ms),
+        _ => false,
+    }
+}
+
+fn performed(project: &Project, user: u32, condition: &PerformedCondition, at_ms: i64) -> bool {
+    let store = &project.store;
+    let since = match condition.time_type {
+        TimeType::AllTime => i64::MIN,
+        _ => at_ms - i64::from(condition.time_value.unwrap_or(1)) * DAY_MS,
+    };
+    let count = store.users[user as usize]
+        .events
+        .iter()
+        .map(|&index| &store.events[index as usize])
+        .filter(|event| event.time_ms >= since && event.time_ms < at_ms)
+        .filter(|event| store.strings.name(event.event_type) == condition.event_type.as_str())
+        .filter(|event| event_matches(store, event, &condition.filters))
+        .count();
+    let count = u64::try_from(count).unwrap_or(u64::MAX);
+    match condition.op {
+        CountComparator::AtLeast => count >= condition.value,
+        CountComparator::MoreThan => count > condition.value,
+        CountComparator::AtMost => count <= condition.value,
+        CountComparator::FewerThan => count < condition.value,
+        CountComparator::Exactly => count == condition.value,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|value| (*value).to_owned()).collect()
+    }
+
+    #[test]
+    fn all_ten_operators() {
+        let us = strings(&["United States"]);
+        let cases = [
+            (
+                FilterOperator::Is,
+                strings(&["United States", "France"]),
+                true,
+            ),
+            (FilterOperator::IsNot, strings(&["France"]), true),
+            (FilterOperator::Contains, strings(&["states"]), true),
+            (FilterOperator::DoesNotContain, strings(&["states"]), false),
+        ];
+        for (op, values, expected) in cases {
+            assert_eq!(compare(&op, &us, &values), expected, "{op}");
+        }
+        let twelve = strings(&["12"]);
+        assert!(compare(&FilterOperator::Less, &twelve, &strings(&["13"])));
+        assert!(compare(
+            &FilterOperator::LessOrEqual,
+            &twelve,
+            &strings(&["12"])
+        ));
+        assert!(!compare(
+            &FilterOperator::Greater,
+            &twelve,
+            &strings(&["12"])
+        ));
+        assert!(compare(
+            &FilterOperator::GreaterOrEqual,
+            &twelve,
+            &strings(&["12.0"])
+        ));
+        assert!(!compare(
+            &FilterOperator::Greater,
+            &strings(&["abc"]),
+            &strings(&["1"])
+        ));
+        let tags = strings(&["b", "a"]);
+        assert!(compare(
+            &FilterOperator::SetIs,
+            &tags,
+            &strings(&["a", "b"])
+        ));
+        assert!(compare(&FilterOperator::SetIsNot, &tags, &strings(&["a"])));
+        assert!(compare(&FilterOperator::Is, &[], &strings(&["(none)"])));
+        assert!(compare(&FilterOperator::IsNot, &[], &strings(&["France"])));
+        assert!(!compare(&FilterOperator::Unknown("regex".into()), &us, &us));
+    }
+}

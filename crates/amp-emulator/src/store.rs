@@ -1,0 +1,234 @@
+//! The event store: every event, compactly, and one record per user with their latest
+//! properties. Strings that repeat (event types, property names and values, device IDs) are
+//! interned, so a million events fit in a few hundred megabytes.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+/// An interned string.
+pub type Sym = u32;
+
+/// Interns strings.
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: HashMap<Box<str>, Sym>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    /// The symbol of `text`, adding it if new.
+    pub fn intern(&mut self, text: &str) -> Sym {
+        if let Some(&sym) = self.ids.get(text) {
+            return sym;
+        }
+        let sym = Sym::try_from(self.names.len()).expect("fewer than 4 billion distinct strings");
+        self.names.push(text.into());
+        self.ids.insert(text.into(), sym);
+        sym
+    }
+
+    /// The symbol of `text`, if interned.
+    pub fn get(&self, text: &str) -> Option<Sym> {
+        self.ids.get(text).copied()
+    }
+
+    /// The text of `sym`.
+    pub fn name(&self, sym: Sym) -> &str {
+        &self.names[sym as usize]
+    }
+}
+
+/// An event property value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prop {
+    /// A string.
+    Str(Sym),
+    /// A number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+    /// Anything else (arrays, objects, null), as sent.
+    Json(Box<Value>),
+}
+
+/// One event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Index of the user in [`Store::users`].
+    pub user: u32,
+    /// The event type.
+    pub event_type: Sym,
+    /// When, in milliseconds since the epoch (UTC).
+    pub time_ms: i64,
+    /// The session (its start in ms), or -1 outside a session.
+    pub session_id: i64,
+    /// The device it came from.
+    pub device: Sym,
+    /// Revenue carried by the event, if any.
+    pub revenue: Option<f64>,
+    /// Event properties.
+    pub props: Box<[(Sym, Prop)]>,
+}
+
+/// One user.
+#[derive(Debug, Clone, Default)]
+pub struct User {
+    /// Amplitude ID.
+    pub amplitude_id: u64,
+    /// User ID, if the user was identified.
+    pub user_id: Option<String>,
+    /// Device IDs seen, in order.
+    pub device_ids: Vec<String>,
+    /// Built-in properties (`country`, `platform`, `version`, ...) from the newest event.
+    pub attrs: Map<String, Value>,
+    /// Custom user properties, as set by events and identify calls.
+    pub props: Map<String, Value>,
+    /// Time of the newest event applied to `attrs`, ms.
+    pub last_seen_ms: i64,
+    /// Time of the first event, ms.
+    pub first_seen_ms: i64,
+    /// This user's events, indices into [`Store::events`], in the order they arrived.
+    pub events: Vec<u32>,
+}
+
+/// Everything the emulator knows.
+#[derive(Debug, Default)]
+pub struct Store {
+    /// Interned strings.
+    pub strings: Interner,
+    /// Users; an event's `user` indexes here.
+    pub users: Vec<User>,
+    /// Events, in the order they arrived.
+    pub events: Vec<Event>,
+    by_user_id: HashMap<String, u32>,
+    by_device: HashMap<String, u32>,
+    by_amplitude_id: HashMap<u64, u32>,
+    next_amplitude_id: u64,
+}
+
+/// The first Amplitude ID handed out to a user whose events carry none.
+const FIRST_AMPLITUDE_ID: u64 = 100_001;
+
+impl Store {
+    /// The user with this identity, created if new. A user ID wins over a device ID; a device
+    /// first seen anonymously and later with a user ID stays with its first user.
+    pub fn user_for(
+        &mut self,
+        user_id: Option<&str>,
+        device_id: Option<&str>,
+        amplitude_id: Option<u64>,
+    ) -> u32 {
+        let found = user_id
+            .and_then(|id| self.by_user_id.get(id))
+            .or_else(|| device_id.and_then(|id| self.by_device.get(id)))
+            .or_else(|| amplitude_id.and_then(|id| self.by_amplitude_id.get(&id)))
+            .copied();
+        let index = found.unwrap_or_else(|| {
+            let index = u32::try_from(self.users.len()).expect("fewer than 4 billion users");
+            let amplitude_id = amplitude_id
+                .filter(|id| !self.by_amplitude_id.contains_key(id))
+                .unwrap_or_else(|| {
+                    self.next_amplitude_id = self.next_amplitude_id.max(FIRST_AMPLITUDE_ID);
+                    while self.by_amplitude_id.contains_key(&self.next_amplitude_id) {
+                        self.next_amplitude_id += 1;
+                    }
+                    self.next_amplitude_id
+                });
+            self.by_amplitude_id.insert(amplitude_id, index);
+            self.users.push(User {
+                amplitude_id,
+                first_seen_ms: i64::MAX,
+                last_seen_ms: i64::MIN,
+                ..User::default()
+            });
+            index
+        });
+        let user = &mut self.users[index as usize];
+        if let Some(id) = user_id.filter(|_| user.user_id.is_none()) {
+            user.user_id = Some(id.to_owned());
+            self.by_user_id.insert(id.to_owned(), index);
+        }
+        if let Some(id) = device_id.filter(|id| !user.device_ids.iter().any(|known| known == id)) {
+            user.device_ids.push(id.to_owned());
+            self.by_device.entry(id.to_owned()).or_insert(index);
+        }
+        index
+    }
+
+    /// The user with this user ID.
+    pub fn by_user_id(&self, user_id: &str) -> Option<u32> {
+        self.by_user_id.get(user_id).copied()
+    }
+
+    /// The user with this device ID.
+    pub fn by_device(&self, device_id: &str) -> Option<u32> {
+        self.by_device.get(device_id).copied()
+    }
+
+    /// The user with this Amplitude ID.
+    pub fn by_amplitude_id(&self, amplitude_id: u64) -> Option<u32> {
+        self.by_amplitude_id.get(&amplitude_id).copied()
+    }
+
+    /// Adds an event and indexes it under its user.
+    pub fn push_event(&mut self, event: Event) {
+        let index = u32::try_from(self.events.len()).expect("fewer than 4 billion events");
+        let user = &mut self.users[event.user as usize];
+        user.first_seen_ms = user.first_seen_ms.min(event.time_ms);
+        user.events.push(index);
+        self.events.push(event);
+    }
+
+    /// The text of a property value.
+    pub fn prop_text(&self, prop: &Prop) -> String {
+        match prop {
+            Prop::Str(sym) => self.strings.name(*sym).to_owned(),
+            Prop::Num(number) => number_text(*number),
+            Prop::Bool(flag) => flag.to_string(),
+            Prop::Json(value) => value_text(value),
+        }
+    }
+
+    /// A property value as JSON.
+    pub fn prop_json(&self, prop: &Prop) -> Value {
+        match prop {
+            Prop::Str(sym) => Value::String(self.strings.name(*sym).to_owned()),
+            Prop::Num(number) => {
+                serde_json::Number::from_f64(*number).map_or(Value::Null, Value::Number)
+            }
+            Prop::Bool(flag) => Value::Bool(*flag),
+            Prop::Json(value) => (**value).clone(),
+        }
+    }
+
+    /// An event's property `key`, if it has one.
+    pub fn event_prop<'a>(&self, event: &'a Event, key: &str) -> Option<&'a Prop> {
+        let sym = self.strings.get(key)?;
+        event
+            .props
+            .iter()
+            .find(|(name, _)| *name == sym)
+            .map(|(_, value)| value)
+    }
+}
+
+/// A number as Amplitude shows it: no `.0` on whole numbers.
+pub fn number_text(number: f64) -> String {
+    if number.fract() == 0.0 && number.abs() < 1e15 {
+        format!("{number:.0}")
+    } else {
+        number.to_string()
+    }
+}
+
+/// A JSON value as text: strings bare, everything else as JSON.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number
+            .as_f64()
+            .map_or_else(|| number.to_string(), number_text),
+        other => other.to_string(),
+    }
+}
