@@ -9,7 +9,8 @@ tasks:
   codegen          regenerate code from spec/endpoints.toml
   codegen --check  fail if the generated code is stale
   bench overhead   Client::send against raw reqwest on loopback (release build)
-  bench decode     typed decode of large Dashboard responses against serde_json::Value";
+  bench decode     typed decode of large Dashboard responses against serde_json::Value
+  bench emulator   load a million events into the emulator: time and memory";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         ["codegen", "--check"] => xtask::codegen::check(),
         ["bench", "overhead"] => xtask::bench::run("amp-transport", "overhead"),
         ["bench", "decode"] => xtask::bench::run("amp-dashboard", "decode"),
+        ["bench", "emulator"] => xtask::bench::run("amp-emulator", "load"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

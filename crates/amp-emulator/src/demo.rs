@@ -111,9 +111,16 @@ const SONGS: u64 = 60;
 
 /// The events, one JSON Lines record each, in Amplitude's Export format.
 pub fn events(options: &DemoOptions) -> Vec<String> {
+    let mut lines = Vec::new();
+    generate(options, &mut |line| lines.push(line));
+    lines
+}
+
+/// Hands each event, as a JSON Lines record, to `sink`, in the order [`events`] lists them.
+pub fn generate(options: &DemoOptions, sink: &mut dyn FnMut(String)) {
     let mut dice = Dice::new(options.seed);
     let mut writer = Writer {
-        lines: Vec::new(),
+        sink,
         inserted: 0,
         seed: options.seed,
     };
@@ -139,7 +146,6 @@ pub fn events(options: &DemoOptions) -> Vec<String> {
             }
         }
     }
-    writer.lines
 }
 
 /// Who a demo user is.
@@ -168,13 +174,13 @@ impl Person {
 }
 
 /// Writes events as Export records.
-struct Writer {
-    lines: Vec<String>,
+struct Writer<'a> {
+    sink: &'a mut dyn FnMut(String),
     inserted: u64,
     seed: u64,
 }
 
-impl Writer {
+impl Writer<'_> {
     fn event(
         &mut self,
         person: &Person,
@@ -200,13 +206,13 @@ impl Writer {
         if let Some(amount) = revenue {
             line["revenue"] = json!(amount);
         }
-        self.lines.push(line.to_string());
+        (self.sink)(line.to_string());
     }
 }
 
 /// One session starting at `start`: open, then search, select and play (each step lost by some
 /// users), sometimes a like or a purchase.
-fn session(dice: &mut Dice, writer: &mut Writer, person: &Person, start: i64) {
+fn session(dice: &mut Dice, writer: &mut Writer<'_>, person: &Person, start: i64) {
     let mut at = start;
     let mut emit =
         |dice: &mut Dice, event_type: &str, properties: serde_json::Value, revenue: Option<f64>| {

@@ -166,11 +166,11 @@ pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), S
         if properties.keys().any(|key| key.starts_with('$')) {
             apply_operations(&mut user.props, properties);
         } else if newest {
-            user.props.extend(
-                properties
-                    .iter()
-                    .map(|(key, value)| (key.clone(), value.clone())),
-            );
+            for (key, value) in properties {
+                if user.props.get(key) != Some(value) {
+                    user.props.insert(key.clone(), value.clone());
+                }
+            }
         }
     }
     if event_type == "$identify" {
@@ -213,8 +213,11 @@ fn prop(store: &mut Store, value: &Value) -> Prop {
 impl RawEvent<'_> {
     /// Copies the built-in user attributes the event carries.
     fn apply_attrs(&self, attrs: &mut Map<String, Value>) {
+        // Most events repeat the user's attributes: compare before allocating.
         let mut set = |key: &str, value: Option<&str>| {
-            if let Some(value) = value.filter(|value| !value.is_empty()) {
+            if let Some(value) = value.filter(|value| !value.is_empty())
+                && attrs.get(key).and_then(Value::as_str) != Some(value)
+            {
                 attrs.insert(key.to_owned(), Value::String(value.to_owned()));
             }
         };
@@ -237,14 +240,16 @@ impl RawEvent<'_> {
         set("start_version", self.start_version.as_deref());
         set("library", self.library.as_deref());
         let os = match (self.os_name.as_deref(), self.os_version.as_deref()) {
-            (Some(name), Some(version)) => Some(format!("{name} {version}")),
-            (Some(name), None) => Some(name.to_owned()),
+            (Some(name), Some(version)) => Some(Cow::Owned(format!("{name} {version}"))),
+            (Some(name), None) => Some(Cow::Borrowed(name)),
             _ => None,
         };
         set("os", os.as_deref());
-        if let Some(paying) = self.paying {
-            attrs.insert("paying".into(), Value::String(paying.to_string()));
-        }
+        set(
+            "paying",
+            self.paying
+                .map(|paying| if paying { "true" } else { "false" }),
+        );
     }
 }
 

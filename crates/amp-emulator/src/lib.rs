@@ -166,11 +166,22 @@ impl Emulator {
         }
     }
 
-    /// Writes the demo dataset of `options` as JSON Lines.
-    pub fn dump_demo(options: &DemoOptions, path: &std::path::Path) -> Result<(), String> {
-        let mut text = demo::events(options).join("\n");
-        text.push('\n');
-        std::fs::write(path, text).map_err(|error| format!("{}: {error}", path.display()))
+    /// Writes the demo dataset of `options` as JSON Lines, returning how many events.
+    pub fn dump_demo(options: &DemoOptions, path: &std::path::Path) -> Result<usize, String> {
+        use std::io::Write as _;
+        let fail = |error: std::io::Error| format!("{}: {error}", path.display());
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+        let mut count = 0;
+        let mut failure = None;
+        demo::generate(options, &mut |line| {
+            if failure.is_none() {
+                failure = writeln!(file, "{line}").err();
+                count += 1;
+            }
+        });
+        failure.map_or(Ok(()), |error| Err(fail(error)))?;
+        file.flush().map_err(fail)?;
+        Ok(count)
     }
 }
 

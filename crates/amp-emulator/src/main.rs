@@ -76,7 +76,9 @@ async fn run(args: Args) -> Result<(), String> {
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let options = DemoOptions::new(args.users, args.days, as_of).with_seed(args.seed);
     if let Some(path) = &args.dump {
-        return Emulator::dump_demo(&options, path);
+        let count = Emulator::dump_demo(&options, path)?;
+        eprintln!("wrote {count} events to {}", path.display());
+        return Ok(());
     }
     let mut builder = Emulator::builder()
         .config(config)
