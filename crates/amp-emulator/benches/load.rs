@@ -56,11 +56,8 @@ fn main() {
         }
         users = users * 11 / 10 + 1_000;
     };
-    let size = std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
-    println!(
-        "dataset: {written} events of {users} demo users, {:.0} MB of JSON Lines",
-        size as f64 / 1e6
-    );
+    let megabytes = std::fs::metadata(&path).map_or(0, |meta| meta.len() / 1_000_000);
+    println!("dataset: {written} events of {users} demo users, {megabytes} MB of JSON Lines");
     for run in 1..=3 {
         let output = Command::new(std::env::current_exe().unwrap())
             .arg("--child")
