@@ -1,109 +1,191 @@
-//! A tour of the SDK that needs no Amplitude account: build endpoints, check them, see exactly
-//! what they put on the wire and what they cost, and decode Amplitude's documented responses.
+//! The SDK end to end with no Amplitude account: starts the emulator in this process with a
+//! demo music app, then asks it what a product team would ask Amplitude, through the real
+//! client and HTTP transport.
 //!
 //! Run it with `cargo run -p amplitude-api --example quickstart`.
 
+use amp_emulator::{Config, DemoOptions, Emulator};
 use amplitude_api::dashboard::{
-    Condition, DateRange, Event, Filter, FilterOperator, FunnelResponse, GetEventSegmentation,
-    GetFunnel, GroupBy, Segment, UsersResponse,
+    Condition, DateRange, Event, Filter, FilterOperator, GetAverageSessionLength,
+    GetEventSegmentation, GetFunnel, GetUserActivity, GetUserComposition, GetUsers, SearchUsers,
+    Segment,
 };
-use amplitude_api::model::Limits;
-use amplitude_api::profile::{GetUserProfile, UserProfileQuery, UserProfileResponse};
-use amplitude_api::transport::Endpoint;
+use amplitude_api::profile::{GetUserProfile, UserProfileQuery};
+use amplitude_api::transport::{Client, Endpoint};
+use chrono::Days;
 
-/// Documented responses, as they are checked in under `fixtures/`.
-const USERS: &str = include_str!("../../../fixtures/dashboard/users.documented.json");
-const FUNNEL: &str = include_str!("../../../fixtures/dashboard/funnel.documented.json");
-const PROFILE: &str = include_str!("../../../fixtures/profile/recommendations-two.documented.json");
+/// The demo project's definitions: a cohort, a computation, recommendations, a prediction.
+const PROJECT: &str = r#"
+[[cohorts]]
+id = "premium"
+name = "Premium listeners"
+segment = [{ prop = "gp:plan", op = "is", values = ["premium"] }]
 
-fn show(title: &str, endpoint: &impl Endpoint) {
-    let request = endpoint.to_request();
+[[computations]]
+id = "plays"
+name = "songs-played"
+kind = "count"
+event = "Play Song or Video"
+
+[[recommendations]]
+id = "home-feed"
+event = "Play Song or Video"
+item_property = "song_id"
+control_share = 0.1
+model = "popular-songs"
+
+[[predictions]]
+id = "buyer"
+event = "Purchase"
+"#;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let today = chrono::Utc::now().date_naive();
+    let emulator = Emulator::builder()
+        .config(Config::from_toml(PROJECT)?)
+        .demo(DemoOptions::new(2_000, 30, today))
+        .start()
+        .await?;
     println!(
-        "\n== {title}\n   {} {}",
-        request.method,
-        request.path_and_query()
+        "emulator: {} demo events at {}",
+        emulator.loaded_events(),
+        emulator.base_url()
     );
-    match endpoint.validate() {
-        Ok(()) => println!("   valid; cost {}", request.cost),
-        Err(error) => println!("   refused before sending: {error}"),
-    }
+    let client = Client::builder()
+        .api_key(amp_emulator::config::DEFAULT_API_KEY)
+        .secret_key(amp_emulator::config::DEFAULT_SECRET_KEY)
+        .base_url(emulator.base_url())
+        .profile_base_url(emulator.base_url())
+        .build()?;
+    let week = DateRange::new(today - Days::new(6), today)?;
+    numbers(&client, week).await?;
+    one_user(&client).await?;
+    costs(&client, week).await;
+    emulator.stop().await?;
+    Ok(())
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let march = DateRange::parse("20240301", "20240330")?;
+/// Counts a dashboard shows.
+async fn numbers(client: &Client, week: DateRange) -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n== daily active users of the last 7 days, by platform (GET /api/2/users)");
+    let users = client
+        .send(&GetUsers::new(week).group_by("platform"))
+        .await?;
+    for (index, label) in (0..users.data.series.len()).map(|index| (index, users.data.label(index)))
+    {
+        let counts: Vec<String> = users.data.series[index]
+            .iter()
+            .map(|value| format!("{value:>4}"))
+            .collect();
+        println!("   {label:<8} {}", counts.join(" "));
+    }
+
+    println!("\n== users by country, active in the last 7 days (GET /api/2/composition)");
+    let countries = client
+        .send(&GetUserComposition::new(week, "country"))
+        .await?;
+    for row in countries.data.rows().take(5) {
+        println!("   {:<16} {:>5}", row.x, row.value);
+    }
+
+    let lengths = client.send(&GetAverageSessionLength::new(week)).await?;
+    let days = lengths.data.series[0].len().max(1);
+    let average = lengths.data.series[0].iter().sum::<f64>() / f64::from(u32::try_from(days)?);
+    println!("\n== average session length this week: {average:.0} s (GET /api/2/sessions/average)");
+    Ok(())
+}
+
+/// One user: found by search, their events, and what to show them.
+async fn one_user(client: &Client) -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n== one user, found by search, and their latest events");
+    let found = client.send(&SearchUsers::new("user-00042")).await?;
+    if let Some(user) = found.matches.first() {
+        let activity = client.send(&GetUserActivity::from(user).limit(5)).await?;
+        println!(
+            "   {} (Amplitude ID {}): {} events in all",
+            user.user_id.as_deref().unwrap_or("?"),
+            user.amplitude_id,
+            activity.user_data.num_events.unwrap_or(0)
+        );
+        for event in &activity.events {
+            println!(
+                "   {}  {}",
+                event
+                    .event_time
+                    .map(|time| time.to_rfc3339())
+                    .unwrap_or_default(),
+                event.event_type
+            );
+        }
+    }
+
+    println!("\n== personalisation for that user (GET /v1/userprofile)");
+    let query = UserProfileQuery::for_user("user-00042")
+        .recommendations(["home-feed"])
+        .cohort_ids()
+        .computations(["plays"]);
+    let profile = client.send(&GetUserProfile::new(query)).await?.user_data;
+    if let Some(feed) = profile.recommendation("home-feed") {
+        println!(
+            "   home feed ({}): {}",
+            if feed.is_control {
+                "control group"
+            } else {
+                "modelled"
+            },
+            feed.items.join(", ")
+        );
+    }
+    let plays = profile
+        .property("songs-played")
+        .and_then(|value| value.as_str())
+        .unwrap_or("0");
+    println!(
+        "   premium listener: {}; songs played: {plays}",
+        profile.in_cohort("premium")
+    );
+    Ok(())
+}
+
+/// What queries cost, and one refused, before anything is sent.
+async fn costs(client: &Client, week: DateRange) {
+    println!("\n== what queries cost against the project's limits, before anything is sent");
+    let jazz = Event::new("Play Song or Video").filter(Filter::event(
+        "genre",
+        FilterOperator::Is,
+        ["jazz"],
+    ));
     let france = Segment::new(vec![Condition::property(
         "country",
         FilterOperator::Is,
         ["France"],
     )]);
-
-    let jazz = Event::new("Play Song").filter(Filter::event("genre", FilterOperator::Is, ["jazz"]));
-    let segmentation = GetEventSegmentation::new(jazz, march)
+    let segmentation = GetEventSegmentation::new(jazz, week)
         .segment(france.clone())
         .group_by("platform");
-    show(
-        "event segmentation: 30 days, one segment condition, one group-by",
-        &segmentation,
-    );
-
     let steps = vec![
         Event::new("Search Song or Video"),
         Event::new("Select Song or Video"),
         Event::new("Play Song or Video"),
     ];
-    show(
-        "a funnel of three steps",
-        &GetFunnel::new(steps, march).segment(france),
-    );
-
-    let too_wide = GetEventSegmentation::new(
-        Event::new("Play Song").group_by(GroupBy::user("plan")),
-        march,
-    )
-    .limit(5_000);
-    show("a query Amplitude would reject", &too_wide);
-
-    let profile = GetUserProfile::new(
-        UserProfileQuery::for_user("testUser")
-            .recommendations(["testRecId"])
-            .cohort_ids(),
-    );
-    show("a user profile", &profile);
-
-    let limits = Limits::default();
+    for (name, request) in [
+        ("segmentation", segmentation.to_request()),
+        (
+            "funnel",
+            GetFunnel::new(steps, week).segment(france).to_request(),
+        ),
+    ] {
+        println!("   {name}: {}", request.cost);
+    }
+    let refused = client
+        .send(&GetEventSegmentation::new(Event::new("Play Song or Video"), week).limit(5_000))
+        .await;
     println!(
-        "\n== limits: {} cost per hour, at most {} per query ({})",
-        limits.cost_per_hour.value,
-        limits.max_query_cost(),
-        limits.cost_per_hour.source
+        "   and one refused before sending: {}",
+        refused
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default()
     );
-
-    println!("\n== Amplitude's documented /api/2/users response, as tidy rows");
-    let users: UsersResponse = serde_json::from_str(USERS)?;
-    for row in users.data.rows() {
-        println!("   {:<14} {}  {:>8}", row.label, row.x, row.value);
-    }
-
-    println!("\n== the documented funnel, step by step");
-    let funnels: FunnelResponse = serde_json::from_str(FUNNEL)?;
-    for step in funnels.steps() {
-        let users = step.users.unwrap_or(0.0);
-        let share = step.cumulative.unwrap_or(0.0) * 100.0;
-        println!(
-            "   {:<22} {users:>8} users  {share:>6.1}% of entrants",
-            step.event
-        );
-    }
-
-    println!("\n== a documented profile");
-    let profile: UserProfileResponse = serde_json::from_str(PROFILE)?;
-    if let Some(rec) = profile.user_data.recommendation("testRecId2") {
-        println!(
-            "   {} ({}): {}",
-            rec.rec_id,
-            rec.recommendation_source.as_deref().unwrap_or("?"),
-            rec.items.join(", ")
-        );
-    }
-    Ok(())
 }
