@@ -6,6 +6,10 @@ use amp_model::ValidationError;
 use amp_model::dashboard::{DateRange, Segment};
 use serde::de::DeserializeOwned;
 
+/// The longest range the emulator computes, so that no request can make it build an absurd
+/// number of buckets (Amplitude itself caps daily series at 365 days).
+pub const MAX_DAYS: u64 = 3_660;
+
 /// A request's decoded query parameters, repeats kept in order.
 #[derive(Debug, Clone, Default)]
 pub struct Params(Vec<(String, String)>);
@@ -47,9 +51,16 @@ impl Params {
             .ok_or_else(|| ValidationError::new(name, "is required"))
     }
 
-    /// `start` and `end`.
+    /// `start` and `end`, at most [`MAX_DAYS`] apart.
     pub fn range(&self) -> Result<DateRange, ValidationError> {
-        DateRange::parse(self.required("start")?, self.required("end")?)
+        let range = DateRange::parse(self.required("start")?, self.required("end")?)?;
+        if range.days() > MAX_DAYS {
+            return Err(ValidationError::new(
+                "end",
+                format!("the range spans {} days; the emulator answers at most {MAX_DAYS}", range.days()),
+            ));
+        }
+        Ok(range)
     }
 
     /// `name` parsed from text (numbers, enums).
