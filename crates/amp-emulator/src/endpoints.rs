@@ -6,6 +6,7 @@ pub mod events_list;
 pub mod ingestion;
 pub mod profile;
 pub mod realtime;
+pub mod segmentation;
 pub mod session_average;
 pub mod session_length;
 pub mod sessions_per_user;

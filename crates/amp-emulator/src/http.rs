@@ -103,6 +103,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             )),
         )
         .route(
+            "/api/2/events/segmentation",
+            get(dashboard_route(
+                endpoints::segmentation::parse,
+                endpoints::segmentation::compute,
+            )),
+        )
+        .route(
             "/api/2/realtime",
             get(dashboard_route(
                 endpoints::realtime::parse,

@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 mod endpoints;
 mod faults;
+mod formula;
 mod http;
 mod ingest;
 mod limits;

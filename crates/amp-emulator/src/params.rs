@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use amp_model::ValidationError;
-use amp_model::dashboard::{DateRange, Segment};
+use amp_model::dashboard::{DateRange, Event, Segment};
 use serde::de::DeserializeOwned;
 
 /// The longest range the emulator computes, so that no request can make it build an absurd
@@ -57,7 +57,10 @@ impl Params {
         if range.days() > MAX_DAYS {
             return Err(ValidationError::new(
                 "end",
-                format!("the range spans {} days; the emulator answers at most {MAX_DAYS}", range.days()),
+                format!(
+                    "the range spans {} days; the emulator answers at most {MAX_DAYS}",
+                    range.days()
+                ),
             ));
         }
         Ok(range)
@@ -80,6 +83,11 @@ impl Params {
         name: &'static str,
     ) -> Result<Option<T>, ValidationError> {
         self.get(name).map(|text| json(name, text)).transpose()
+    }
+
+    /// The event in `name`.
+    pub fn event(&self, name: &'static str) -> Result<Event, ValidationError> {
+        json(name, self.required(name)?)
     }
 
     /// The segment in `s`, if any.

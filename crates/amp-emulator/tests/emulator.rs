@@ -2,6 +2,7 @@
 //! with `fixtures/emulator/events.jsonl`, whose every figure is worked out by hand below.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -794,4 +795,374 @@ fn write_export_zip(lines: &[u8], path: &Path) {
     .unwrap();
     zip.write_all(&gzipped).unwrap();
     zip.finish().unwrap();
+}
+
+/// Sends a segmentation and returns (labels, series, collapsed totals).
+async fn segmentation(
+    client: &Client,
+    query: GetEventSegmentation,
+) -> (Vec<String>, Vec<Vec<f64>>, Vec<f64>) {
+    let response = client.send(&query).await.unwrap().data;
+    let labels = (0..response.series.len())
+        .map(|index| response.label(index).into_owned())
+        .collect();
+    let totals = (0..response.series.len())
+        .map(|index| response.collapsed(index).unwrap())
+        .collect();
+    (labels, response.series, totals)
+}
+
+fn rounded(series: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    series
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|value| (value * 1000.0).round() / 1000.0)
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn segmentation_metrics_by_hand() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let plays = || Event::new("Play Song");
+    let seg = |event: Event| GetEventSegmentation::new(event, first_week());
+
+    let (labels, series, totals) = segmentation(&client, seg(plays())).await;
+    assert_eq!(
+        (labels, series, totals),
+        (
+            vec![String::new()],
+            vec![vec![1.0, 1.0, 0.0, 1.0]],
+            vec![2.0]
+        )
+    );
+    let (_, series, totals) =
+        segmentation(&client, seg(plays()).metric(SegmentationMetric::Totals)).await;
+    assert_eq!(
+        (series, totals),
+        (vec![vec![1.0, 1.0, 0.0, 1.0]], vec![3.0])
+    );
+    let (_, series, _) = segmentation(&client, seg(Event::new("_active"))).await;
+    assert_eq!(series, [[1.0, 2.0, 0.0, 2.0]]);
+    let (_, series, totals) =
+        segmentation(&client, seg(plays()).metric(SegmentationMetric::PctDau)).await;
+    assert_eq!(
+        (series, rounded(&[totals])),
+        (vec![vec![100.0, 50.0, 0.0, 50.0]], vec![vec![66.667]])
+    );
+    let (_, series, _) = segmentation(
+        &client,
+        seg(Event::new("Open App")).metric(SegmentationMetric::Average),
+    )
+    .await;
+    assert_eq!(series, [[1.0, 1.0, 0.0, 1.0]]);
+}
+
+#[tokio::test]
+async fn segmentation_groups_and_property_metrics_by_hand() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let plays = || Event::new("Play Song");
+    let seg = |event: Event| GetEventSegmentation::new(event, first_week());
+
+    let (labels, series, _) =
+        segmentation(&client, seg(plays().group_by(GroupBy::event("genre")))).await;
+    assert_eq!(
+        (labels, series),
+        (
+            vec!["jazz".to_owned(), "rock".to_owned()],
+            vec![vec![1.0, 0.0, 0.0, 1.0], vec![0.0, 1.0, 0.0, 0.0]]
+        )
+    );
+    let (labels, series, _) =
+        segmentation(&client, seg(Event::new("_active")).group_by("country")).await;
+    assert_eq!(labels, ["France", "Germany", "United States"]);
+    assert_eq!(
+        series,
+        [
+            [0.0, 0.0, 0.0, 1.0],
+            [0.0, 1.0, 0.0, 1.0],
+            [1.0, 1.0, 0.0, 0.0]
+        ]
+    );
+    let (labels, _, _) = segmentation(
+        &client,
+        seg(Event::new("_active")).group_by("country").limit(1),
+    )
+    .await;
+    assert_eq!(labels, ["France"]);
+
+    let price = Event::new("Purchase").group_by(GroupBy::event("price"));
+    let (_, series, totals) =
+        segmentation(&client, seg(price.clone()).metric(SegmentationMetric::Sums)).await;
+    assert_eq!(
+        (series, totals),
+        (vec![vec![0.0, 9.99, 0.0, 0.0]], vec![9.99])
+    );
+    let (_, series, _) =
+        segmentation(&client, seg(price).metric(SegmentationMetric::ValueAvg)).await;
+    assert_eq!(series, [[0.0, 9.99, 0.0, 0.0]]);
+    let revenue = Event::new("revenue_amount").group_by(GroupBy::event("revenue"));
+    let (_, series, _) = segmentation(&client, seg(revenue).metric(SegmentationMetric::Sums)).await;
+    assert_eq!(series, [[0.0, 9.99, 0.0, 0.0]]);
+    let (labels, series, _) = segmentation(
+        &client,
+        seg(plays().group_by(GroupBy::event("genre"))).metric(SegmentationMetric::Histogram),
+    )
+    .await;
+    assert_eq!(
+        (labels, series),
+        (
+            vec!["jazz".to_owned(), "rock".to_owned()],
+            vec![vec![1.0, 0.0, 0.0, 1.0], vec![0.0, 1.0, 0.0, 0.0]]
+        )
+    );
+}
+
+#[tokio::test]
+async fn segmentation_formulas_windows_intervals_and_filters_by_hand() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let plays = || Event::new("Play Song");
+    let seg = |event: Event| GetEventSegmentation::new(event, first_week());
+
+    let formula = seg(plays())
+        .second_event(Event::new("_active"))
+        .metric(SegmentationMetric::Formula)
+        .formula("TOTALS(A)/UNIQUES(B)");
+    let (_, series, totals) = segmentation(&client, formula).await;
+    assert_eq!(
+        (series, totals),
+        (vec![vec![1.0, 0.5, 0.0, 0.5]], vec![1.0])
+    );
+    let (labels, series, _) =
+        segmentation(&client, seg(plays()).second_event(Event::new("Open App"))).await;
+    assert_eq!(labels.len(), 2);
+    assert_eq!(series, [[1.0, 1.0, 0.0, 1.0], [1.0, 2.0, 0.0, 1.0]]);
+
+    let (_, series, _) = segmentation(&client, seg(Event::new("_active")).rolling_window(2)).await;
+    assert_eq!(series, [[1.0, 2.0, 2.0, 2.0]]);
+    let (_, series, _) = segmentation(&client, seg(Event::new("_active")).rolling_average(2)).await;
+    assert_eq!(series, [[1.0, 1.5, 1.0, 1.0]]);
+    let weekly = client
+        .send(&seg(Event::new("_active")).interval(Interval::Weekly))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        (weekly.x_values, weekly.series),
+        (
+            vec!["2024-02-26".to_owned(), "2024-03-04".to_owned()],
+            vec![vec![2.0, 2.0]]
+        )
+    );
+    let hourly = client
+        .send(
+            &GetEventSegmentation::new(Event::new("_active"), days("20240301", "20240301"))
+                .interval(Interval::Hourly),
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        (
+            hourly.series[0].len(),
+            hourly.series[0][10..=10].to_vec(),
+            hourly.series[0].iter().sum::<f64>()
+        ),
+        (24, vec![1.0], 1.0)
+    );
+
+    let germany = Segment::new(vec![Condition::property(
+        "country",
+        FilterOperator::Is,
+        ["Germany"],
+    )]);
+    let (_, series, _) = segmentation(&client, seg(Event::new("_active")).segment(germany)).await;
+    assert_eq!(series, [[0.0, 1.0, 0.0, 1.0]]);
+    let jazz = plays().filter(Filter::event("genre", FilterOperator::Is, ["jazz"]));
+    assert_eq!(
+        segmentation(&client, seg(jazz)).await.1,
+        [[1.0, 0.0, 0.0, 1.0]]
+    );
+    let android = plays().filter(Filter::user("platform", FilterOperator::Is, ["Android"]));
+    assert_eq!(
+        segmentation(&client, seg(android)).await.1,
+        [[0.0, 1.0, 0.0, 1.0]]
+    );
+
+    let week_hourly =
+        GetEventSegmentation::new(Event::new("_active"), days("20240301", "20240308"))
+            .interval(Interval::Hourly);
+    assert!(
+        client
+            .send(&week_hourly)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("at most 7 days")
+    );
+}
+
+/// What a reference needs of an event: user, type, day index, genre, country.
+type Fact = (u32, &'static str, u32, &'static str, &'static str);
+
+/// A random dataset and the facts of each of its events.
+fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut roll = |bound: u64| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        usize::try_from(state.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound).unwrap()
+    };
+    let types = ["Open App", "Play Song", "Purchase"];
+    let genres = ["jazz", "rock", "pop"];
+    let countries = ["France", "Japan", "Brazil"];
+    let users = 3 + roll(6) as u64;
+    let user_country: Vec<&str> = (0..users).map(|_| countries[roll(3)]).collect();
+    let mut lines = Vec::new();
+    let mut facts = Vec::new();
+    for _ in 0..(10 + roll(50)) {
+        let user = u32::try_from(roll(users)).unwrap();
+        let kind = types[roll(3)];
+        let genre = genres[roll(3)];
+        let day = u32::try_from(roll(14)).unwrap();
+        let second = roll(86_400);
+        let time = format!(
+            "2024-03-{:02} {:02}:{:02}:{:02}.000000",
+            day + 1,
+            second / 3600,
+            second / 60 % 60,
+            second % 60
+        );
+        let country = user_country[user as usize];
+        lines.push(json!({"user_id": format!("u{user}"), "event_type": kind, "event_time": time, "country": country, "event_properties": {"genre": genre}}).to_string());
+        facts.push((user, kind, day, genre, country));
+    }
+    (lines, facts)
+}
+
+/// The obviously correct answer: for each group and bucket, filter the facts and count.
+#[allow(clippy::cast_precision_loss, reason = "a few dozen events")]
+fn reference(
+    facts: &[(u32, &str, u32, &str, &str)],
+    kind: &str,
+    genre: Option<&str>,
+    by_country: bool,
+    weekly: bool,
+    metric: &str,
+) -> Vec<(String, Vec<f64>)> {
+    // 2024-03-01 is a Friday: weekly buckets are 03-01..03-03, 03-04..03-10, 03-11..03-14.
+    let bucket_of = |day: u32| {
+        if weekly {
+            [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2][day as usize]
+        } else {
+            day as usize
+        }
+    };
+    let buckets = if weekly { 3 } else { 14 };
+    // A group is a series when it has a matching event in the range.
+    let groups: BTreeSet<&str> = facts
+        .iter()
+        .filter(|fact| {
+            (kind == "_all" || fact.1 == kind) && genre.is_none_or(|genre| fact.3 == genre)
+        })
+        .map(|fact| fact.4)
+        .collect();
+    let groups: Vec<&str> = if by_country {
+        groups.into_iter().collect()
+    } else {
+        vec![""]
+    };
+    groups
+        .into_iter()
+        .map(|group| {
+            let values = (0..buckets)
+                .map(|bucket| {
+                    let chosen: Vec<_> = facts
+                        .iter()
+                        .filter(|fact| bucket_of(fact.2) == bucket)
+                        .filter(|fact| kind == "_all" || fact.1 == kind)
+                        .filter(|fact| genre.is_none_or(|genre| fact.3 == genre))
+                        .filter(|fact| !by_country || fact.4 == group)
+                        .collect();
+                    let users: BTreeSet<u32> = chosen.iter().map(|fact| fact.0).collect();
+                    let active: BTreeSet<u32> = facts
+                        .iter()
+                        .filter(|fact| bucket_of(fact.2) == bucket)
+                        .map(|fact| fact.0)
+                        .collect();
+                    let (users, events, active) =
+                        (users.len() as f64, chosen.len() as f64, active.len() as f64);
+                    match metric {
+                        "totals" => events,
+                        "average" => {
+                            if users == 0.0 {
+                                0.0
+                            } else {
+                                events / users
+                            }
+                        }
+                        "pct_dau" => {
+                            if active == 0.0 {
+                                0.0
+                            } else {
+                                users * 100.0 / active
+                            }
+                        }
+                        _ => users,
+                    }
+                })
+                .collect();
+            (group.to_owned(), values)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn segmentation_matches_a_naive_reference_on_random_data() {
+    let mut cases = 0;
+    for seed in 1..=12_u64 {
+        let (lines, facts) = random_dataset(seed);
+        let emulator = Emulator::builder().events(lines).start().await.unwrap();
+        let client = client(&emulator);
+        for variant in 0..30_u64 {
+            let kind = ["_all", "Open App", "Play Song", "Purchase"][(variant % 4) as usize];
+            let metric = ["uniques", "totals", "average", "pct_dau"][(variant / 4 % 4) as usize];
+            let genre = (variant % 3 == 0).then_some("jazz");
+            let by_country = variant % 2 == 1;
+            let weekly = variant % 5 == 0;
+            let mut event = Event::new(kind);
+            if let Some(genre) = genre {
+                event = event.filter(Filter::event("genre", FilterOperator::Is, [genre]));
+            }
+            let mut query = GetEventSegmentation::new(event, days("20240301", "20240314"))
+                .metric(metric.parse().unwrap());
+            if by_country {
+                query = query.group_by("country");
+            }
+            if weekly {
+                query = query.interval(Interval::Weekly);
+            }
+            let (labels, series, _) = segmentation(&client, query).await;
+            let mut actual: Vec<(String, Vec<f64>)> =
+                labels.into_iter().zip(rounded(&series)).collect();
+            actual.sort_by(|a, b| a.0.cmp(&b.0));
+            let expected: Vec<(String, Vec<f64>)> =
+                reference(&facts, kind, genre, by_country, weekly, metric)
+                    .into_iter()
+                    .map(|(group, values)| (group, rounded(&[values]).remove(0)))
+                    .collect();
+            assert_eq!(
+                actual, expected,
+                "seed {seed}, {kind} {metric} genre={genre:?} by_country={by_country} weekly={weekly}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 360);
 }
