@@ -3,6 +3,7 @@
 
 pub mod composition;
 pub mod events_list;
+pub mod funnel;
 pub mod ingestion;
 pub mod profile;
 pub mod realtime;

@@ -110,6 +110,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             )),
         )
         .route(
+            "/api/2/funnels",
+            get(dashboard_route(
+                endpoints::funnel::parse,
+                endpoints::funnel::compute,
+            )),
+        )
+        .route(
             "/api/2/realtime",
             get(dashboard_route(
                 endpoints::realtime::parse,

@@ -1007,8 +1007,9 @@ async fn segmentation_formulas_windows_intervals_and_filters_by_hand() {
     );
 }
 
-/// What a reference needs of an event: user, type, day index, genre, country.
-type Fact = (u32, &'static str, u32, &'static str, &'static str);
+/// What a reference needs of an event: user, type, day index, genre, country, and time (ms
+/// after 2024-03-01, which is unique per event).
+type Fact = (u32, &'static str, u32, &'static str, &'static str, i64);
 
 /// A random dataset and the facts of each of its events.
 fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
@@ -1041,7 +1042,14 @@ fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
         );
         let country = user_country[user as usize];
         lines.push(json!({"user_id": format!("u{user}"), "event_type": kind, "event_time": time, "country": country, "event_properties": {"genre": genre}}).to_string());
-        facts.push((user, kind, day, genre, country));
+        facts.push((
+            user,
+            kind,
+            day,
+            genre,
+            country,
+            i64::from(day) * 86_400_000 + i64::try_from(second).unwrap() * 1000,
+        ));
     }
     (lines, facts)
 }
@@ -1049,7 +1057,7 @@ fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
 /// The obviously correct answer: for each group and bucket, filter the facts and count.
 #[allow(clippy::cast_precision_loss, reason = "a few dozen events")]
 fn reference(
-    facts: &[(u32, &str, u32, &str, &str)],
+    facts: &[Fact],
     kind: &str,
     genre: Option<&str>,
     by_country: bool,
@@ -1160,6 +1168,225 @@ async fn segmentation_matches_a_naive_reference_on_random_data() {
             assert_eq!(
                 actual, expected,
                 "seed {seed}, {kind} {metric} genre={genre:?} by_country={by_country} weekly={weekly}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 360);
+}
+
+#[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one worked example per mode")]
+async fn funnels_in_every_mode_by_hand() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let steps = |names: &[&str]| {
+        names
+            .iter()
+            .map(|name| Event::new(*name))
+            .collect::<Vec<_>>()
+    };
+    let raw = |response: &FunnelResponse| {
+        response
+            .data
+            .iter()
+            .map(|funnel| funnel.cumulative_raw.clone())
+            .collect::<Vec<_>>()
+    };
+
+    let two = client
+        .send(&GetFunnel::new(
+            steps(&["Open App", "Play Song"]),
+            first_week(),
+        ))
+        .await
+        .unwrap();
+    let funnel = &two.data[0];
+    assert_eq!(funnel.events, ["Open App", "Play Song"]);
+    assert_eq!(funnel.cumulative_raw, [3.0, 2.0]);
+    assert_eq!(
+        rounded(&[funnel.cumulative.clone(), funnel.step_by_step.clone()]),
+        [[1.0, 0.667], [1.0, 0.667]]
+    );
+    assert_eq!(
+        (
+            funnel.median_trans_times.clone(),
+            funnel.avg_trans_times.clone()
+        ),
+        (vec![0.0, 60_000.0], vec![0.0, 180_000.0])
+    );
+    let per_day = funnel.day_funnels.as_ref().unwrap();
+    assert_eq!(
+        per_day.series,
+        [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+    );
+    assert_eq!(
+        (
+            per_day.x_values[0].as_str(),
+            per_day.formatted_x_values[0].as_str()
+        ),
+        ("2024-03-01", "Mar 1")
+    );
+
+    let three = client
+        .send(&GetFunnel::new(
+            steps(&["Open App", "Play Song", "Purchase"]),
+            first_week(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(raw(&three), [[3.0, 2.0, 1.0]]);
+    let sequential =
+        GetFunnel::new(steps(&["Open App", "Purchase"]), first_week()).mode(FunnelMode::Sequential);
+    assert_eq!(raw(&client.send(&sequential).await.unwrap()), [[3.0, 1.0]]);
+    let hour = client
+        .send(
+            &GetFunnel::new(steps(&["Open App", "Purchase"]), first_week())
+                .conversion_window_secs(3_600),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (raw(&hour), hour.data[0].median_trans_times.clone()),
+        (vec![vec![3.0, 1.0]], vec![0.0, 1_800_000.0])
+    );
+    let unordered =
+        GetFunnel::new(steps(&["Play Song", "Open App"]), first_week()).mode(FunnelMode::Unordered);
+    assert_eq!(raw(&client.send(&unordered).await.unwrap()), [[2.0, 1.0]]);
+
+    let grouped = client
+        .send(&GetFunnel::new(steps(&["Open App", "Play Song"]), first_week()).group_by("country"))
+        .await
+        .unwrap();
+    assert_eq!(grouped.data.len(), 3);
+    assert_eq!(
+        grouped
+            .steps()
+            .filter(|step| step.step == 1)
+            .map(|step| step.users.unwrap())
+            .collect::<Vec<_>>(),
+        [0.0, 1.0, 1.0]
+    );
+    let labels: Vec<String> = grouped
+        .data
+        .iter()
+        .map(|funnel| {
+            serde_json::to_value(&funnel.group_value)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(labels, ["France", "Germany", "United States"]);
+    let new = GetFunnel::new(
+        steps(&["Open App", "Play Song"]),
+        days("20240302", "20240304"),
+    )
+    .user_type(FunnelUserType::New);
+    assert_eq!(raw(&client.send(&new).await.unwrap()), [[2.0, 1.0]]);
+}
+
+/// How far one user gets from `entry`, trying every choice of later events (ordered mode).
+fn deepest(events: &[(i64, &str)], steps: &[&str], at: usize, step: usize, deadline: i64) -> usize {
+    if step == steps.len() {
+        return step;
+    }
+    (at + 1..events.len())
+        .filter(|&next| {
+            events[next].0 <= deadline && (steps[step] == "_all" || events[next].1 == steps[step])
+        })
+        .map(|next| deepest(events, steps, next, step + 1, deadline))
+        .max()
+        .unwrap_or(step)
+}
+
+/// The obviously correct funnel: users reaching each step.
+fn reference_funnel(facts: &[Fact], steps: &[&str], mode: &FunnelMode, window_ms: i64) -> Vec<f64> {
+    let matches = |kind: &str, step: &str| step == "_all" || kind == step;
+    let users: BTreeSet<u32> = facts.iter().map(|fact| fact.0).collect();
+    let mut reached = vec![0.0; steps.len()];
+    for user in users {
+        let mut events: Vec<(i64, usize, &str)> = facts
+            .iter()
+            .enumerate()
+            .filter(|(_, fact)| fact.0 == user)
+            .map(|(index, fact)| (fact.5, index, fact.1))
+            .collect();
+        events.sort_unstable();
+        let events: Vec<(i64, &str)> = events
+            .into_iter()
+            .map(|(time, _, kind)| (time, kind))
+            .collect();
+        let best = (0..events.len())
+            .filter(|&entry| matches(events[entry].1, steps[0]))
+            .map(|entry| match mode {
+                FunnelMode::Sequential => {
+                    1 + (1..steps.len())
+                        .take_while(|&step| {
+                            events.get(entry + step).is_some_and(|event| {
+                                matches(event.1, steps[step])
+                                    && event.0 <= events[entry].0 + window_ms
+                            })
+                        })
+                        .count()
+                }
+                FunnelMode::Unordered => {
+                    let deadline = events[entry].0 + window_ms / 86_400_000 * 86_400_000;
+                    let inside = &events[entry..];
+                    1 + (1..steps.len())
+                        .take_while(|&step| {
+                            inside
+                                .iter()
+                                .any(|event| event.0 <= deadline && matches(event.1, steps[step]))
+                        })
+                        .count()
+                }
+                _ => deepest(&events, steps, entry, 1, events[entry].0 + window_ms),
+            })
+            .max();
+        for count in reached.iter_mut().take(best.unwrap_or(0)) {
+            *count += 1.0;
+        }
+    }
+    reached
+}
+
+#[tokio::test]
+async fn funnels_match_a_naive_reference_on_random_data() {
+    let kinds = ["Open App", "Play Song", "Purchase", "_all"];
+    let mut cases = 0;
+    for seed in 100..112_u64 {
+        let (lines, facts) = random_dataset(seed);
+        let emulator = Emulator::builder().events(lines).start().await.unwrap();
+        let client = client(&emulator);
+        for variant in 0..30_usize {
+            let steps: Vec<&str> = (0..2 + variant % 3)
+                .map(|step| kinds[(variant * 7 + step * 3) % 4])
+                .collect();
+            let mode = [
+                FunnelMode::Ordered,
+                FunnelMode::Sequential,
+                FunnelMode::Unordered,
+            ][variant % 3]
+                .clone();
+            let window_secs = [3_600_u64, 86_400, 2_592_000][variant / 3 % 3];
+            let query = GetFunnel::new(
+                steps.iter().map(|step| Event::new(*step)).collect(),
+                days("20240301", "20240314"),
+            )
+            .mode(mode.clone())
+            .conversion_window_secs(window_secs);
+            let answer = client.send(&query).await.unwrap();
+            let expected = reference_funnel(
+                &facts,
+                &steps,
+                &mode,
+                i64::try_from(window_secs).unwrap() * 1000,
+            );
+            assert_eq!(
+                answer.data[0].cumulative_raw, expected,
+                "seed {seed}: {steps:?} {mode} {window_secs}s"
             );
             cases += 1;
         }

@@ -98,6 +98,11 @@ fn is_property_metric(metric: &SegmentationMetric) -> bool {
     )
 }
 
+/// Whether `event` matches `spec`: its type and its filters.
+pub fn matches_event(store: &Store, spec: &Event, event: &Stored) -> bool {
+    type_matches(store, spec, event) && event_matches(store, event, &spec.filters)
+}
+
 fn type_matches(store: &Store, spec: &Event, event: &Stored) -> bool {
     match &spec.event_type {
         EventType::AnyActive | EventType::Any => true,
@@ -229,7 +234,7 @@ pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
         active[bucket].insert(event.user);
         all_active.insert(event.user);
         for (index, spec) in specs.iter().enumerate() {
-            if !type_matches(store, spec, event) || !event_matches(store, event, &spec.filters) {
+            if !matches_event(store, spec, event) {
                 continue;
             }
             let key = group_key(store, spec, skip_first, &query.group_by, event);

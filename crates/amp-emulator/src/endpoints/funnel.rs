@@ -1,0 +1,284 @@
+//! `/api/2/funnels`: how many users go through each step.
+//!
+//! A user *enters* with an occurrence of the first step inside the range (`n=new`: only users
+//! whose first event falls in the range; only users in the segment). From each such occurrence
+//! the engine follows the steps within the conversion window (`cs` seconds after entering) and
+//! keeps the attempt that gets furthest, the earliest of equals:
+//! - `ordered`: each step is the first matching event after the previous step's;
+//! - `sequential`: each step must be the user's very next event;
+//! - `unordered`: the steps may come in any order; a user reaches step k when steps 1 to k all
+//!   occur within the window (rounded down to whole days) starting at the entering occurrence.
+//!
+//! Transition times are from one step's event to the next (ms, 0 for the first step; never
+//! negative); medians of an even count take the lower middle. `dayFunnels` and its kin split the
+//! users by the interval they entered in. A group-by (one) reads the user's latest value.
+
+use std::collections::HashMap;
+
+use amp_model::dashboard::{Event, FunnelQuery};
+use amp_model::{FunnelMode, FunnelUserType, Interval, ValidationError};
+use serde_json::{Value, json};
+
+use super::bucket_of;
+use crate::calendar::Bucket;
+use crate::params::Params;
+use crate::predicate::{segment_matches, user_values};
+use crate::project::Project;
+use crate::store::Store;
+
+const DAY_MS: i64 = 86_400_000;
+const DEFAULT_WINDOW_SECS: u64 = 2_592_000;
+
+/// Reads the query.
+pub fn parse(params: &Params) -> Result<FunnelQuery, ValidationError> {
+    let steps = params
+        .all("e")
+        .map(|text| crate::params::json("e", text))
+        .collect::<Result<Vec<Event>, _>>()?;
+    let mut query = FunnelQuery::new(steps, params.range()?);
+    query.mode = params.parsed("mode")?;
+    query.user_type = params.parsed("n")?;
+    query.interval = params.parsed("i")?;
+    query.segment = params.segment()?;
+    query.group_by = params.get("g").map(str::to_owned);
+    query.conversion_window_secs = params.parsed("cs")?;
+    query.limit = params.parsed("limit")?;
+    Ok(query)
+}
+
+/// One user's best attempt: the time of each step reached.
+fn best_attempt(
+    store: &Store,
+    events: &[u32],
+    steps: &[Event],
+    mode: &FunnelMode,
+    (from, to): (i64, i64),
+    window: i64,
+) -> Option<Vec<i64>> {
+    let matches = |index: u32, step: &Event| {
+        crate::endpoints::segmentation::matches_event(store, step, &store.events[index as usize])
+    };
+    let time = |index: u32| store.events[index as usize].time_ms;
+    let mut best: Option<Vec<i64>> = None;
+    for (position, &start) in events.iter().enumerate() {
+        if !(from..to).contains(&time(start)) || !matches(start, &steps[0]) {
+            continue;
+        }
+        let entered = time(start);
+        let mut times = vec![entered];
+        if *mode == FunnelMode::Unordered {
+            {
+                let window = window / DAY_MS * DAY_MS;
+                let inside: Vec<u32> = events[position..]
+                    .iter()
+                    .copied()
+                    .take_while(|&index| time(index) <= entered + window)
+                    .collect();
+                for step in &steps[1..] {
+                    match inside.iter().find(|&&index| matches(index, step)) {
+                        Some(&index) => times.push(time(index)),
+                        None => break,
+                    }
+                }
+            }
+        } else {
+            {
+                let mut cursor = position;
+                for step in &steps[1..] {
+                    let next = if *mode == FunnelMode::Sequential {
+                        events
+                            .get(cursor + 1)
+                            .filter(|&&index| matches(index, step))
+                            .map(|_| cursor + 1)
+                    } else {
+                        events[cursor + 1..]
+                            .iter()
+                            .position(|&index| matches(index, step))
+                            .map(|offset| cursor + 1 + offset)
+                    };
+                    match next.filter(|&found| time(events[found]) <= entered + window) {
+                        Some(found) => {
+                            times.push(time(events[found]));
+                            cursor = found;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        if best.as_ref().is_none_or(|best| times.len() > best.len()) {
+            best = Some(times);
+        }
+    }
+    best
+}
+
+/// Users reaching each step, and the transition times into each step.
+#[derive(Debug, Clone)]
+struct Tally {
+    reached: Vec<u64>,
+    transitions: Vec<Vec<i64>>,
+}
+
+impl Tally {
+    fn new(steps: usize) -> Self {
+        Self {
+            reached: vec![0; steps],
+            transitions: vec![Vec::new(); steps],
+        }
+    }
+
+    fn add(&mut self, times: &[i64]) {
+        for (step, time) in times.iter().enumerate() {
+            self.reached[step] += 1;
+            let transition = if step == 0 {
+                0
+            } else {
+                (time - times[step - 1]).max(0)
+            };
+            self.transitions[step].push(transition);
+        }
+    }
+
+    fn medians(&self) -> Vec<i64> {
+        self.transitions
+            .iter()
+            .map(|values| {
+                let mut sorted = values.clone();
+                sorted.sort_unstable();
+                sorted
+                    .get(sorted.len().saturating_sub(1) / 2)
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    fn averages(&self) -> Vec<i64> {
+        self.transitions
+            .iter()
+            .map(|values| {
+                if values.is_empty() {
+                    0
+                } else {
+                    values.iter().sum::<i64>() / i64::try_from(values.len()).unwrap_or(i64::MAX)
+                }
+            })
+            .collect()
+    }
+}
+
+fn day_object(buckets: &[Bucket], project: &Project, rows: &[Value]) -> Value {
+    let formatted: Vec<String> = buckets
+        .iter()
+        .map(|bucket| {
+            project
+                .calendar
+                .day_of(bucket.start_ms)
+                .format("%b %-d")
+                .to_string()
+        })
+        .collect();
+    json!({"series": rows, "xValues": buckets.iter().map(|bucket| bucket.label.as_str()).collect::<Vec<_>>(), "formattedXValues": formatted})
+}
+
+/// Answers it.
+pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
+    let store = &project.store;
+    let buckets = project.calendar.buckets(
+        query.range,
+        query.interval.as_ref().unwrap_or(&Interval::Daily),
+    );
+    let span = project.calendar.span(query.range);
+    let window = i64::try_from(query.conversion_window_secs.unwrap_or(DEFAULT_WINDOW_SECS))
+        .unwrap_or(i64::MAX / 1000)
+        * 1000;
+    let mode = query.mode.clone().unwrap_or(FunnelMode::Ordered);
+    let steps = query.steps.len();
+    let mut groups: HashMap<String, (Tally, Vec<Tally>)> = HashMap::new();
+    for (index, user) in store.users.iter().enumerate() {
+        let index = u32::try_from(index).expect("fewer than 4 billion users");
+        if query.user_type == Some(FunnelUserType::New)
+            && !(span.0..span.1).contains(&user.first_seen_ms)
+        {
+            continue;
+        }
+        if query
+            .segment
+            .as_ref()
+            .is_some_and(|segment| !segment_matches(project, index, segment, span.1))
+        {
+            continue;
+        }
+        let mut events = user.events.clone();
+        events.sort_by_key(|&event| (store.events[event as usize].time_ms, event));
+        let Some(times) = best_attempt(store, &events, &query.steps, &mode, span, window) else {
+            continue;
+        };
+        let group = query
+            .group_by
+            .as_ref()
+            .map_or_else(String::new, |property| {
+                user_values(user, property)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "(none)".into())
+            });
+        let (total, days) = groups
+            .entry(group)
+            .or_insert_with(|| (Tally::new(steps), vec![Tally::new(steps); buckets.len()]));
+        total.add(&times);
+        if let Some(bucket) = bucket_of(&buckets, times[0]) {
+            days[bucket].add(&times);
+        }
+    }
+    if groups.is_empty() && query.group_by.is_none() {
+        groups.insert(
+            String::new(),
+            (Tally::new(steps), vec![Tally::new(steps); buckets.len()]),
+        );
+    }
+    let mut ordered: Vec<(String, (Tally, Vec<Tally>))> = groups.into_iter().collect();
+    ordered.sort_by(|a, b| {
+        b.1.0.reached[0]
+            .cmp(&a.1.0.reached[0])
+            .then_with(|| a.0.cmp(&b.0))
+    });
+    ordered.truncate(query.limit.unwrap_or(100) as usize);
+    let labels: Vec<&str> = query
+        .steps
+        .iter()
+        .map(|step| step.event_type.as_str())
+        .collect();
+    #[allow(clippy::cast_precision_loss, reason = "user counts are far below 2^53")]
+    let ratio = |top: u64, bottom: u64| {
+        if bottom == 0 {
+            0.0
+        } else {
+            top as f64 / bottom as f64
+        }
+    };
+    let data: Vec<Value> = ordered
+        .into_iter()
+        .map(|(group, (total, days))| {
+            let entered = total.reached[0];
+            let mut funnel = json!({
+                "meta": {"segmentIndex": 0},
+                "events": labels,
+                "cumulativeRaw": total.reached,
+                "cumulative": total.reached.iter().map(|&users| ratio(users, entered)).collect::<Vec<_>>(),
+                "stepByStep": total.reached.iter().enumerate().map(|(step, &users)| if step == 0 { ratio(users, users) } else { ratio(users, total.reached[step - 1]) }).collect::<Vec<_>>(),
+                "medianTransTimes": total.medians(),
+                "avgTransTimes": total.averages(),
+                "dayFunnels": day_object(&buckets, project, &days.iter().map(|day| json!(day.reached)).collect::<Vec<_>>()),
+                "dayMedianTransTimes": day_object(&buckets, project, &days.iter().map(|day| json!(day.medians())).collect::<Vec<_>>()),
+                "dayAvgTransTimes": day_object(&buckets, project, &days.iter().map(|day| json!(day.averages())).collect::<Vec<_>>()),
+            });
+            if query.group_by.is_some() {
+                funnel["groupValue"] = json!(group);
+            }
+            funnel
+        })
+        .collect();
+    json!({"data": data})
+}
