@@ -17,6 +17,16 @@ pub struct Bucket {
     pub end_ms: i64,
 }
 
+/// The nominal start of the `interval` bucket holding `day`: the day, its week's Monday, or its
+/// month's 1st.
+pub fn bucket_start(day: NaiveDate, interval: &Interval) -> NaiveDate {
+    match interval {
+        Interval::Weekly => day - Days::new(u64::from(day.weekday().num_days_from_monday())),
+        Interval::Monthly => day.with_day(1).expect("the 1st exists"),
+        _ => day,
+    }
+}
+
 /// The project's calendar.
 #[derive(Debug, Clone, Copy)]
 pub struct Calendar {
@@ -71,13 +81,7 @@ impl Calendar {
                 .collect();
         }
         let mut buckets = Vec::new();
-        let mut day = match interval {
-            Interval::Weekly => {
-                range.start() - Days::new(u64::from(range.start().weekday().num_days_from_monday()))
-            }
-            Interval::Monthly => range.start().with_day(1).expect("the 1st exists"),
-            _ => range.start(),
-        };
+        let mut day = bucket_start(range.start(), interval);
         while day <= range.end() {
             let next = match interval {
                 Interval::Weekly => day + Days::new(7),
@@ -92,6 +96,16 @@ impl Calendar {
             day = next;
         }
         buckets
+    }
+
+    /// The span, ms, of the bucket `n` intervals after the one starting on `start`.
+    pub fn later_bucket(self, start: NaiveDate, interval: &Interval, n: u32) -> (i64, i64) {
+        let shift = |count: u32| match interval {
+            Interval::Weekly => start + Days::new(7 * u64::from(count)),
+            Interval::Monthly => start + Months::new(count),
+            _ => start + Days::new(u64::from(count)),
+        };
+        (self.start_of(shift(n)), self.start_of(shift(n + 1)))
     }
 
     fn label_time(self, ms: i64) -> String {

@@ -7,6 +7,7 @@ pub mod funnel;
 pub mod ingestion;
 pub mod profile;
 pub mod realtime;
+pub mod retention;
 pub mod segmentation;
 pub mod session_average;
 pub mod session_length;

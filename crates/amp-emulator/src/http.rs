@@ -117,6 +117,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             )),
         )
         .route(
+            "/api/2/retention",
+            get(dashboard_route(
+                endpoints::retention::parse,
+                endpoints::retention::compute,
+            )),
+        )
+        .route(
             "/api/2/realtime",
             get(dashboard_route(
                 endpoints::realtime::parse,

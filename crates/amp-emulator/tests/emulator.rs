@@ -1393,3 +1393,166 @@ async fn funnels_match_a_naive_reference_on_random_data() {
     }
     assert_eq!(cases, 360);
 }
+
+fn counts(cells: &[RetentionCell]) -> Vec<u64> {
+    cells.iter().map(|cell| cell.count).collect()
+}
+
+#[tokio::test]
+async fn retention_in_every_mode_by_hand() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let new_users = GetRetention::new(Event::new("_new"), Event::new("_all"), first_week());
+    let answer = client.send(&new_users).await.unwrap().data;
+    let series = &answer.series[0];
+    assert_eq!(series.dates, ["Mar 4", "Mar 3", "Mar 2", "Mar 1"]);
+    // Cohort, then day 0 to day 3: alice (03-01), bob (03-02), carol (03-04).
+    assert_eq!(counts(&series.values["Mar 1"]), [1, 1, 1, 0, 0]);
+    assert_eq!(counts(&series.values["Mar 2"]), [1, 1, 0, 1, 0]);
+    assert_eq!(counts(&series.values["Mar 3"]), [0, 0, 0, 0, 0]);
+    assert_eq!(counts(&series.values["Mar 4"]), [1, 0, 0, 0, 0]);
+    let incomplete: Vec<bool> = series.values["Mar 4"]
+        .iter()
+        .map(|cell| cell.incomplete)
+        .collect();
+    assert_eq!(
+        incomplete,
+        [false, false, false, true, true],
+        "03-06 and 03-07 have not ended at noon on 03-06"
+    );
+    assert_eq!(counts(&series.combined), [3, 2, 1, 1, 0]);
+    assert!(series.combined.iter().all(|cell| cell.outof == 3));
+
+    let rolling = client
+        .send(&new_users.clone().mode(RetentionMode::Rolling))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(counts(&rolling.series[0].values["Mar 2"]), [1, 1, 1, 1, 0]);
+    assert_eq!(counts(&rolling.series[0].values["Mar 1"]), [1, 1, 1, 0, 0]);
+    let brackets = client
+        .send(
+            &new_users
+                .clone()
+                .mode(RetentionMode::Bracket)
+                .bracket([0, 1])
+                .bracket([1, 3]),
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(counts(&brackets.series[0].combined), [3, 2, 2]);
+
+    let plays = GetRetention::new(
+        Event::new("Play Song"),
+        Event::new("Open App"),
+        first_week(),
+    );
+    let plays = client.send(&plays).await.unwrap().data;
+    assert_eq!(
+        counts(&plays.series[0].values["Mar 1"]),
+        [1, 0, 1, 0, 0],
+        "alice opened the app again on 03-02"
+    );
+    assert_eq!(counts(&plays.series[0].values["Mar 4"]), [1, 0, 0, 0, 0]);
+
+    let weekly = client
+        .send(&new_users.clone().interval(Interval::Weekly))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(weekly.series[0].dates, ["Mar 4", "Feb 26"]);
+    assert_eq!(counts(&weekly.series[0].values["Feb 26"]), [2, 2, 1]);
+    let grouped = client
+        .send(&new_users.group_by("country"))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(grouped.series.len(), 3);
+    let labels: Vec<String> = grouped
+        .series_labels
+        .iter()
+        .map(|label| {
+            serde_json::to_value(label)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(labels, ["France", "Germany", "United States"]);
+}
+
+/// The obviously correct retention: for every user, every day they did the start event, and
+/// every position, look for a return.
+fn reference_retention(facts: &[Fact], start: &str, back: &str, rolling: bool) -> Vec<u64> {
+    let day_ms = 86_400_000;
+    let mut combined = vec![0_u64; 15];
+    let users: BTreeSet<u32> = facts.iter().map(|fact| fact.0).collect();
+    for user in users {
+        let own: Vec<&Fact> = facts.iter().filter(|fact| fact.0 == user).collect();
+        for day in 0..14_i64 {
+            let Some(started) = own
+                .iter()
+                .filter(|fact| (start == "_all" || fact.1 == start) && fact.5 / day_ms == day)
+                .map(|fact| fact.5)
+                .min()
+            else {
+                continue;
+            };
+            combined[0] += 1;
+            for n in 0..14_i64 {
+                let returned = own.iter().any(|fact| {
+                    let when = fact.5 / day_ms;
+                    let in_period = if rolling {
+                        when >= day + n
+                    } else {
+                        when == day + n
+                    };
+                    (back == "_all" || fact.1 == back) && in_period && fact.5 > started
+                });
+                combined[usize::try_from(n).unwrap() + 1] += u64::from(returned);
+            }
+        }
+    }
+    combined
+}
+
+#[tokio::test]
+async fn retention_matches_a_naive_reference_on_random_data() {
+    let kinds = ["Open App", "Play Song", "Purchase", "_all"];
+    let mut cases = 0;
+    for seed in 200..212_u64 {
+        let (lines, facts) = random_dataset(seed);
+        let mut config = Config::default();
+        config.now = Some("2024-04-01T00:00:00Z".into());
+        let emulator = Emulator::builder()
+            .config(config)
+            .events(lines)
+            .start()
+            .await
+            .unwrap();
+        let client = client(&emulator);
+        for variant in 0..30_usize {
+            let (start, back) = (kinds[variant % 4], kinds[(variant / 4) % 4]);
+            let rolling = variant % 2 == 1;
+            let mut query = GetRetention::new(
+                Event::new(start),
+                Event::new(back),
+                days("20240301", "20240314"),
+            );
+            if rolling {
+                query = query.mode(RetentionMode::Rolling);
+            }
+            let answer = client.send(&query).await.unwrap().data;
+            let expected = reference_retention(&facts, start, back, rolling);
+            assert_eq!(
+                counts(&answer.series[0].combined),
+                expected,
+                "seed {seed}: {start} -> {back}, rolling {rolling}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 360);
+}

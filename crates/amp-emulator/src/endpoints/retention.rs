@@ -1,0 +1,217 @@
+//! `/api/2/retention`: of the users who did the start action in an interval, how many came back.
+//!
+//! - A user joins the cohort of every interval in the range in which they did the start action
+//!   (`_new`: the interval of their first event; `_active`, `_all`: any event), from their first
+//!   such action in it. Only users in the segment count.
+//! - `values[date][0]` is the cohort; `values[date][N + 1]` counts returns N intervals out (the
+//!   2026 reading of Amplitude's docs): in `n-day` mode a return action inside that interval, in
+//!   `rolling` mode one in that interval or any later. In `bracket` mode position `k + 1` is the
+//!   k-th bracket `[a, b)`: a return in intervals a to b - 1. Interval 0 counts only returns after
+//!   the starting action.
+//! - Positions run from interval 0 to one less than the number of intervals in the range; one
+//!   is `incomplete` while its interval has not ended by "now". `combined` adds every cohort up.
+//! - A group-by (one) splits the users by their latest value.
+
+use std::collections::BTreeMap;
+
+use amp_model::dashboard::{Event, EventType, RetentionQuery};
+use amp_model::{Interval, RetentionMode, ValidationError};
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use crate::calendar::{Calendar, bucket_start};
+use crate::endpoints::segmentation::matches_event;
+use crate::params::Params;
+use crate::predicate::{segment_matches, user_values};
+use crate::project::Project;
+use crate::store::{Event as Stored, Store};
+
+/// Reads the query.
+pub fn parse(params: &Params) -> Result<RetentionQuery, ValidationError> {
+    let mut query = RetentionQuery::new(params.event("se")?, params.event("re")?, params.range()?);
+    query.mode = params.parsed("rm")?;
+    query.brackets = params
+        .json::<BracketList>("rb")?
+        .map(|list| list.0)
+        .unwrap_or_default();
+    query.interval = params.parsed("i")?;
+    query.segment = params.segment()?;
+    query.group_by = params.get("g").map(str::to_owned);
+    Ok(query)
+}
+
+/// `rb`: `[[0,5],[5,10]]`, or the 2022 docs' single `[0,5]`.
+struct BracketList(Vec<[u32; 2]>);
+
+impl<'de> serde::Deserialize<'de> for BracketList {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Many(Vec<[u32; 2]>),
+            One([u32; 2]),
+        }
+        Ok(Self(match Form::deserialize(deserializer)? {
+            Form::Many(list) => list,
+            Form::One(pair) => vec![pair],
+        }))
+    }
+}
+
+fn is_start(store: &Store, spec: &Event, event: &Stored) -> bool {
+    match spec.event_type {
+        EventType::New => store.users[event.user as usize].first_seen_ms == event.time_ms,
+        _ => matches_event(store, spec, event),
+    }
+}
+
+/// One cohort cell: users retained, cohort size, and whether the period is still running.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cell {
+    count: u64,
+    outof: u64,
+    incomplete: bool,
+}
+
+/// Each position's first and last interval (inclusive; `None`: unbounded).
+type Positions = Vec<(u32, Option<u32>)>;
+/// Group -> cohort start day -> cells, the cohort first.
+type Cohorts = BTreeMap<String, BTreeMap<NaiveDate, Vec<Cell>>>;
+
+/// Every user's cohorts and returns.
+fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate>, Positions) {
+    let store = &project.store;
+    let calendar = project.calendar;
+    let interval = query.interval.clone().unwrap_or(Interval::Daily);
+    let (from, to) = calendar.span(query.range);
+    let length = u32::try_from(calendar.buckets(query.range, &interval).len()).unwrap_or(u32::MAX);
+    let mode = query.mode.clone().unwrap_or(RetentionMode::NDay);
+    let positions: Positions = match mode {
+        RetentionMode::Bracket => query
+            .brackets
+            .iter()
+            .map(|[low, high]| (*low, Some(high.saturating_sub(1))))
+            .collect(),
+        RetentionMode::Rolling => (0..length).map(|n| (n, None)).collect(),
+        _ => (0..length).map(|n| (n, Some(n))).collect(),
+    };
+    let mut series = Cohorts::new();
+    let mut cohort_days: Vec<NaiveDate> = Vec::new();
+    let mut day = bucket_start(query.range.start(), &interval);
+    while day <= query.range.end() {
+        cohort_days.push(day);
+        day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
+    }
+    for (index, user) in store.users.iter().enumerate() {
+        let index = u32::try_from(index).expect("fewer than 4 billion users");
+        if query
+            .segment
+            .as_ref()
+            .is_some_and(|segment| !segment_matches(project, index, segment, to))
+        {
+            continue;
+        }
+        let mut events: Vec<&Stored> = user
+            .events
+            .iter()
+            .map(|&event| &store.events[event as usize])
+            .collect();
+        events.sort_by_key(|event| event.time_ms);
+        let group = query
+            .group_by
+            .as_ref()
+            .map_or_else(String::new, |property| {
+                user_values(user, property)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "(none)".into())
+            });
+        let mut joined: Vec<NaiveDate> = Vec::new();
+        for event in events.iter().filter(|event| {
+            (from..to).contains(&event.time_ms) && is_start(store, &query.start_event, event)
+        }) {
+            let cohort = bucket_start(calendar.day_of(event.time_ms), &interval);
+            if joined.contains(&cohort) {
+                continue;
+            }
+            joined.push(cohort);
+            let started = event.time_ms;
+            let cells = series
+                .entry(group.clone())
+                .or_default()
+                .entry(cohort)
+                .or_insert_with(|| vec![Cell::default(); positions.len() + 1]);
+            cells[0].count += 1;
+            cells[0].outof += 1;
+            for (position, (first, last)) in positions.iter().enumerate() {
+                let begin = calendar
+                    .later_bucket(cohort, &interval, *first)
+                    .0
+                    .max(started + 1);
+                let end = last.map_or(i64::MAX, |last| {
+                    calendar.later_bucket(cohort, &interval, last).1
+                });
+                let returned = events.iter().any(|candidate| {
+                    (begin..end).contains(&candidate.time_ms)
+                        && matches_event(store, &query.return_event, candidate)
+                });
+                cells[position + 1].outof += 1;
+                cells[position + 1].count += u64::from(returned);
+            }
+        }
+    }
+    (series, cohort_days, positions)
+}
+
+/// Answers it.
+pub fn compute(project: &Project, query: &RetentionQuery) -> Value {
+    let (mut series, cohort_days, positions) = cohorts(project, query);
+    let calendar: Calendar = project.calendar;
+    let interval = query.interval.clone().unwrap_or(Interval::Daily);
+    let now = project.now_ms();
+    if series.is_empty() && query.group_by.is_none() {
+        series.insert(String::new(), BTreeMap::new());
+    }
+    let grouped = query.group_by.is_some();
+    let label = |day: &NaiveDate| day.format("%b %-d").to_string();
+    let mut rendered = Vec::new();
+    for cohorts in series.values() {
+        let mut values = serde_json::Map::new();
+        let mut combined = vec![Cell::default(); positions.len() + 1];
+        for day in &cohort_days {
+            let mut cells = cohorts
+                .get(day)
+                .cloned()
+                .unwrap_or_else(|| vec![Cell::default(); positions.len() + 1]);
+            let size = cells[0].count;
+            for (position, cell) in cells.iter_mut().enumerate() {
+                cell.outof = size;
+                if position > 0 {
+                    let (first, last) = positions[position - 1];
+                    let ends = calendar
+                        .later_bucket(*day, &interval, last.unwrap_or(first))
+                        .1;
+                    cell.incomplete = ends > now;
+                }
+                combined[position].count += cell.count;
+                combined[position].outof += cell.outof;
+                combined[position].incomplete |= cell.incomplete;
+            }
+            let cells: Vec<Value> = cells.iter().map(|cell| json!({"count": cell.count, "outof": cell.outof, "incomplete": cell.incomplete})).collect();
+            values.insert(label(day), Value::Array(cells));
+        }
+        rendered.push(json!({
+            "dates": cohort_days.iter().rev().map(label).collect::<Vec<_>>(),
+            "values": values,
+            "combined": combined.iter().map(|cell| json!({"count": cell.count, "outof": cell.outof, "retainedSetId": null, "incomplete": cell.incomplete})).collect::<Vec<_>>(),
+        }));
+    }
+    let mut data = json!({
+        "series": rendered,
+        "seriesMeta": series.keys().map(|_| json!({"segmentIndex": 0, "eventIndex": 0})).collect::<Vec<_>>(),
+    });
+    if grouped {
+        data["seriesLabels"] = json!(series.keys().collect::<Vec<_>>());
+    }
+    json!({"data": data})
+}
