@@ -1,6 +1,7 @@
 //! One module per endpoint: `parse` reads the query into the amp-model type, `compute` answers
 //! it from the events.
 
+pub mod chart;
 pub mod composition;
 pub mod events_list;
 pub mod funnel;
@@ -8,6 +9,7 @@ pub mod ingestion;
 pub mod profile;
 pub mod realtime;
 pub mod retention;
+pub mod revenue_ltv;
 pub mod segmentation;
 pub mod session_average;
 pub mod session_length;

@@ -124,6 +124,15 @@ pub fn router(state: Arc<AppState>) -> Router {
             )),
         )
         .route(
+            "/api/2/revenue/ltv",
+            get(dashboard_route(
+                endpoints::revenue_ltv::parse,
+                endpoints::revenue_ltv::compute,
+            )),
+        )
+        .route("/api/3/chart/{id}/query", get(endpoints::chart::query))
+        .route("/api/3/chart/{id}/csv", get(endpoints::chart::csv))
+        .route(
             "/api/2/realtime",
             get(dashboard_route(
                 endpoints::realtime::parse,
@@ -153,6 +162,16 @@ pub fn nested_error(status: StatusCode, kind: &str, message: &str, details: &str
     json_response(status, &body)
 }
 
+/// The 401 of the Dashboard API.
+pub fn unauthorized() -> Response {
+    nested_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Invalid API key or secret key",
+        "Use HTTP Basic authentication with the project's API key as the user name and its secret key as the password",
+    )
+}
+
 /// A 400 for an invalid parameter.
 pub fn invalid(error: &ValidationError) -> Response {
     nested_error(
@@ -164,7 +183,7 @@ pub fn invalid(error: &ValidationError) -> Response {
 }
 
 /// Whether the request carries HTTP Basic credentials of the project.
-fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
+pub(crate) fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
     let Some(encoded) = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -179,10 +198,10 @@ fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
     decoded == expected.as_bytes()
 }
 
-type Parse<Q> = fn(&Params) -> Result<Q, ValidationError>;
+pub(crate) type Parse<Q> = fn(&Params) -> Result<Q, ValidationError>;
 /// A handler's answer, still being computed.
 type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
-type Compute<Q> = fn(&Project, &Q) -> Value;
+pub(crate) type Compute<Q> = fn(&Project, &Q) -> Value;
 
 /// A Dashboard route: Basic auth, then the query parsed and validated as the SDK would, its
 /// cost admitted by the limiter, faults, and the answer computed from the events.
@@ -193,12 +212,7 @@ fn dashboard_route<Q: Query + Send + Sync + 'static>(
     move |State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(query): RawQuery| {
         Box::pin(async move {
             if !basic_auth_ok(&headers, &state.read()) {
-                return nested_error(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "Invalid API key or secret key",
-                    "Use HTTP Basic authentication with the project's API key as the user name and its secret key as the password",
-                );
+                return unauthorized();
             }
             let params = Params::parse(query.as_deref());
             let request =

@@ -1,6 +1,9 @@
 //! The emulator end to end: the SDK's reqwest transport against an in-process emulator loaded
 //! with `fixtures/emulator/events.jsonl`, whose every figure is worked out by hand below.
 
+// The figures are exact by construction (counts, or rounded to cents by the emulator).
+#![allow(clippy::float_cmp)]
+
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -1555,4 +1558,97 @@ async fn retention_matches_a_naive_reference_on_random_data() {
         }
     }
     assert_eq!(cases, 360);
+}
+
+#[tokio::test]
+async fn revenue_ltv_by_hand() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let arpu = client
+        .send(&GetRevenueLtv::new(first_week()))
+        .await
+        .unwrap()
+        .data;
+    let series = &arpu.series[0];
+    assert_eq!(series.dates, ["2024-03-04", "2024-03-02", "2024-03-01"]);
+    // alice paid 9.99 23.5 hours after her first event: day 0, inside every horizon.
+    let alice = &series.values["2024-03-01"];
+    assert_eq!(
+        (alice.count, alice.paid, alice.total_amount),
+        (Some(1.0), Some(1.0), Some(9.99))
+    );
+    assert_eq!(
+        (alice.revenue[&1], alice.revenue[&7], alice.revenue[&90]),
+        (9.99, 9.99, 9.99)
+    );
+    assert_eq!(series.values["2024-03-02"].revenue[&30], 0.0);
+    assert_eq!(
+        series.combined.as_ref().unwrap().revenue[&1],
+        3.33,
+        "9.99 over 3 new users"
+    );
+    assert_eq!(
+        (
+            series.complete["2024-03-01"]["r1d"],
+            series.complete["2024-03-01"]["r7d"]
+        ),
+        (true, false)
+    );
+    let payers = client
+        .send(&GetRevenueLtv::new(first_week()).metric(LtvMetric::PayingUsers))
+        .await
+        .unwrap();
+    assert_eq!(
+        payers
+            .rows()
+            .filter(|row| row.day == 1)
+            .map(|row| (row.date, row.value))
+            .collect::<Vec<_>>(),
+        [
+            ("2024-03-01", 1.0),
+            ("2024-03-02", 0.0),
+            ("2024-03-04", 0.0)
+        ]
+    );
+    let by_country = client
+        .send(&GetRevenueLtv::new(first_week()).group_by("country"))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(by_country.series.len(), 3);
+}
+
+#[tokio::test]
+async fn saved_charts_as_json_and_csv() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let chart = client
+        .send(&GetChartResults::new("plays-daily"))
+        .await
+        .unwrap();
+    let ChartData::Series(series) = &chart.data else {
+        panic!("a segmentation chart is a series: {chart:?}")
+    };
+    assert_eq!(series.series, [[1.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(chart.nova_cost, Some(4.0));
+    let (status, raw) = raw_get(
+        &emulator,
+        "/api/3/chart/plays-daily/query",
+        Some("emulator-api-key:emulator-secret-key"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(raw.contains(r#"{"setId":"","value":1.0}"#), "{raw}");
+
+    let csv = client.send(&GetChartCsv::new("plays-daily")).await.unwrap();
+    assert_eq!(
+        csv.data.text().unwrap(),
+        "\"Daily players\"\n\n\"Segment\",\"\t2024-03-01\",\"\t2024-03-02\",\"\t2024-03-03\",\"\t2024-03-04\"\n\"\tAll Users\",\"1\",\"1\",\"0\",\"1\"\n"
+    );
+    let missing = client
+        .send(&GetChartResults::new("nope"))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Some(404));
+    assert!(missing.to_string().contains("Chart not found"), "{missing}");
 }

@@ -1,0 +1,219 @@
+//! `/api/3/chart/{id}/query` and `/csv`: the saved charts of the configuration, each answered by
+//! running its stored request. Time-series results take the saved-chart shape (`series` of
+//! `{setId, value}` and the metadata real responses carry); the CSV path gives
+//! `{"data": "<csv>"}` for them: the title, a blank line, a `Segment` header with one column per
+//! date, one row per series, every cell quoted, date and segment cells led by a tab. Other chart
+//! types answer their structured data. The stored request's cost is what the limits charge.
+
+use std::sync::Arc;
+
+use amp_model::catalogue::RateClass;
+use amp_model::{Query, ValidationError};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::config::ChartConfig;
+use crate::endpoints;
+use crate::http::{
+    AppState, Compute, Parse, answer, basic_auth_ok, invalid, nested_error, rate_limited,
+    unauthorized,
+};
+use crate::params::Params;
+use crate::project::Project;
+use crate::store::number_text;
+
+fn run<Q: Query>(
+    project: &Project,
+    params: &Params,
+    parse: Parse<Q>,
+    compute: Compute<Q>,
+) -> Result<(Value, u64), ValidationError> {
+    let query = parse(params)?;
+    query.validate()?;
+    Ok((compute(project, &query), query.cost().total()))
+}
+
+/// Runs the chart's stored request: its answer and cost.
+fn stored(project: &Project, chart: &ChartConfig) -> Result<(Value, u64), ValidationError> {
+    let (path, query) = chart
+        .query
+        .split_once('?')
+        .unwrap_or((chart.query.as_str(), ""));
+    let params = Params::parse(Some(query));
+    match path {
+        "/api/2/events/segmentation" => run(
+            project,
+            &params,
+            endpoints::segmentation::parse,
+            endpoints::segmentation::compute,
+        ),
+        "/api/2/users" => run(
+            project,
+            &params,
+            endpoints::users::parse,
+            endpoints::users::compute,
+        ),
+        "/api/2/funnels" => run(
+            project,
+            &params,
+            endpoints::funnel::parse,
+            endpoints::funnel::compute,
+        ),
+        "/api/2/retention" => run(
+            project,
+            &params,
+            endpoints::retention::parse,
+            endpoints::retention::compute,
+        ),
+        "/api/2/revenue/ltv" => run(
+            project,
+            &params,
+            endpoints::revenue_ltv::parse,
+            endpoints::revenue_ltv::compute,
+        ),
+        other => Err(ValidationError::new(
+            "chart_id",
+            format!(
+                "saved chart `{}` stores `{other}`, which the emulator cannot run",
+                chart.id
+            ),
+        )),
+    }
+}
+
+/// Whether `data` is a time series: `series` rows of numbers beside `xValues`.
+fn is_series(data: &Value) -> bool {
+    data["xValues"].is_array()
+        && data["series"].as_array().is_some_and(|rows| {
+            rows.iter().all(|row| {
+                row.as_array()
+                    .is_some_and(|row| row.iter().all(Value::is_number))
+            })
+        })
+}
+
+async fn respond(
+    state: Arc<AppState>,
+    headers: &HeaderMap,
+    id: &str,
+    shape: fn(&ChartConfig, Value, u64) -> Value,
+) -> Response {
+    let outcome = {
+        let project = state.read();
+        if !basic_auth_ok(headers, &project) {
+            return unauthorized();
+        }
+        let Some(chart) = project.config.charts.iter().find(|chart| chart.id == id) else {
+            return nested_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Chart not found",
+                &format!("no saved chart has the ID `{id}`"),
+            );
+        };
+        stored(&project, chart).map(|(data, cost)| (shape(chart, data, cost), cost))
+    };
+    let (body, cost) = match outcome {
+        Ok(done) => done,
+        Err(error) => return invalid(&error),
+    };
+    let _permit = match state.limiter.admit(RateClass::Cost, cost) {
+        Ok(permit) => permit,
+        Err(refusal) => return rate_limited(RateClass::Cost, &refusal.0),
+    };
+    answer(&state, || body).await
+}
+
+/// `GET /api/3/chart/{id}/query`.
+pub async fn query(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(state, &headers, &id, |chart, response, cost| {
+        let mut data = response["data"].clone();
+        if is_series(&data) {
+            for key in ["series", "seriesCollapsed"] {
+                if let Some(rows) = data[key].as_array_mut() {
+                    for value in rows.iter_mut().filter_map(Value::as_array_mut).flatten() {
+                        if value.is_number() {
+                            *value = json!({"setId": "", "value": value.clone()});
+                        }
+                    }
+                }
+            }
+        }
+        json!({
+            "data": data, "timeComputed": 0, "wasCached": false, "cacheFreshness": "FRESH",
+            "novaCost": cost, "queryIds": [format!("emulator-{}", chart.id)],
+        })
+    })
+    .await
+}
+
+fn quoted(cell: &str) -> String {
+    format!("\"{}\"", cell.replace('"', "\"\""))
+}
+
+/// `GET /api/3/chart/{id}/csv`.
+pub async fn csv(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(state, &headers, &id, |chart, response, _| {
+        let data = &response["data"];
+        if !is_series(data) {
+            return json!({"data": data});
+        }
+        let dates: Vec<String> = data["xValues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| quoted(&format!("\t{}", x.as_str().unwrap_or_default())))
+            .collect();
+        let mut lines = vec![
+            quoted(if chart.title.is_empty() {
+                &chart.id
+            } else {
+                &chart.title
+            }),
+            String::new(),
+        ];
+        lines.push(
+            std::iter::once(quoted("Segment"))
+                .chain(dates)
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        for (index, row) in data["series"].as_array().into_iter().flatten().enumerate() {
+            let label = match &data["seriesLabels"][index] {
+                Value::Array(parts) => parts
+                    .iter()
+                    .skip(1)
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                Value::String(text) => text.clone(),
+                _ => "All Users".into(),
+            };
+            let cells = row.as_array().into_iter().flatten().map(|value| {
+                quoted(
+                    &value
+                        .as_f64()
+                        .map_or_else(|| value.to_string(), number_text),
+                )
+            });
+            lines.push(
+                std::iter::once(quoted(&format!("\t{label}")))
+                    .chain(cells)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+        json!({"data": lines.join("\n") + "\n"})
+    })
+    .await
+}

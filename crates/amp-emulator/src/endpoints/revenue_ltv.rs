@@ -1,0 +1,157 @@
+//! `/api/2/revenue/ltv`: what the users who were new in each interval went on to pay.
+//!
+//! A cohort is the users whose first event falls in the interval. For each day N of 1 to 7, 14,
+//! 30, 60 and 90, `rNd` is, over the revenue each user made in their first N days: `m=0` ARPU
+//! (revenue per cohort user), `m=1` ARPPU (per paying user), `m=2` total revenue, `m=3` paying
+//! users. `count` is the cohort, `paid` and `total_amount` the payers and revenue within 90 days;
+//! `complete[date][rNd]` says whether day N has passed for the whole cohort. `combined` takes
+//! every cohort together. Dates run newest first. A group-by (one) reads the latest value.
+
+use std::collections::BTreeMap;
+
+use amp_model::dashboard::RevenueLtvQuery;
+use amp_model::{Interval, LtvMetric, ValidationError};
+use chrono::NaiveDate;
+use serde_json::{Map, Value, json};
+
+use crate::calendar::bucket_start;
+use crate::params::Params;
+use crate::predicate::{segment_matches, user_values};
+use crate::project::Project;
+
+const DAY_MS: i64 = 86_400_000;
+/// The days Amplitude reports.
+const HORIZONS: [i64; 11] = [1, 2, 3, 4, 5, 6, 7, 14, 30, 60, 90];
+
+/// Reads the query.
+pub fn parse(params: &Params) -> Result<RevenueLtvQuery, ValidationError> {
+    let mut query = RevenueLtvQuery::new(params.range()?);
+    query.metric = params.parsed("m")?;
+    query.interval = params.parsed("i")?;
+    query.segment = params.segment()?;
+    query.group_by = params.get("g").map(str::to_owned);
+    Ok(query)
+}
+
+/// One cohort: each user's revenue per day since their first event (days 0 to 89).
+type Cohort = Vec<Vec<f64>>;
+
+fn figures(users: &[Vec<f64>], metric: &LtvMetric) -> Map<String, Value> {
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "cohorts are far below 2^53 users"
+    )]
+    let count = users.len() as f64;
+    let mut out = Map::new();
+    for days in HORIZONS {
+        let days = usize::try_from(days).unwrap_or(0);
+        let revenue: f64 = users
+            .iter()
+            .map(|user| user[..days].iter().sum::<f64>())
+            .sum();
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "cohorts are far below 2^53 users"
+        )]
+        let payers = users
+            .iter()
+            .filter(|user| user[..days].iter().any(|amount| *amount > 0.0))
+            .count() as f64;
+        let ratio = |top: f64, bottom: f64| if bottom == 0.0 { 0.0 } else { top / bottom };
+        let value = match metric {
+            LtvMetric::Arppu => ratio(revenue, payers),
+            LtvMetric::TotalRevenue => revenue,
+            LtvMetric::PayingUsers => payers,
+            _ => ratio(revenue, count),
+        };
+        out.insert(format!("r{days}d"), json!((value * 100.0).round() / 100.0));
+    }
+    let payers = users
+        .iter()
+        .filter(|user| user.iter().any(|amount| *amount > 0.0))
+        .count();
+    let total: f64 = users.iter().flatten().sum();
+    out.insert("count".into(), json!(users.len()));
+    out.insert("paid".into(), json!(payers));
+    out.insert(
+        "total_amount".into(),
+        json!((total * 100.0).round() / 100.0),
+    );
+    out
+}
+
+/// Answers it.
+pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
+    let store = &project.store;
+    let calendar = project.calendar;
+    let interval = query.interval.clone().unwrap_or(Interval::Daily);
+    let metric = query.metric.clone().unwrap_or(LtvMetric::Arpu);
+    let (from, to) = calendar.span(query.range);
+    let now = project.now_ms();
+    let mut groups: BTreeMap<String, BTreeMap<NaiveDate, Cohort>> = BTreeMap::new();
+    for (index, user) in store.users.iter().enumerate() {
+        let index = u32::try_from(index).expect("fewer than 4 billion users");
+        if !(from..to).contains(&user.first_seen_ms)
+            || query
+                .segment
+                .as_ref()
+                .is_some_and(|segment| !segment_matches(project, index, segment, to))
+        {
+            continue;
+        }
+        let mut days = vec![0.0; 90];
+        for event in user
+            .events
+            .iter()
+            .map(|&event| &store.events[event as usize])
+        {
+            let day = (event.time_ms - user.first_seen_ms) / DAY_MS;
+            if let (Some(amount), Ok(day)) = (event.revenue, usize::try_from(day))
+                && let Some(slot) = days.get_mut(day)
+            {
+                *slot += amount;
+            }
+        }
+        let group = query
+            .group_by
+            .as_ref()
+            .map_or_else(String::new, |property| {
+                user_values(user, property)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "(none)".into())
+            });
+        let cohort = bucket_start(calendar.day_of(user.first_seen_ms), &interval);
+        groups
+            .entry(group)
+            .or_default()
+            .entry(cohort)
+            .or_default()
+            .push(days);
+    }
+    if groups.is_empty() && query.group_by.is_none() {
+        groups.insert(String::new(), BTreeMap::new());
+    }
+    let series: Vec<Value> = groups
+        .values()
+        .map(|cohorts| {
+            let mut values = Map::new();
+            let mut complete = Map::new();
+            for (day, users) in cohorts {
+                let label = day.format("%Y-%m-%d").to_string();
+                let cohort_end = calendar.later_bucket(*day, &interval, 0).1;
+                let done: Map<String, Value> = HORIZONS.iter().map(|days| (format!("r{days}d"), json!(cohort_end + days * DAY_MS <= now))).collect();
+                values.insert(label.clone(), Value::Object(figures(users, &metric)));
+                complete.insert(label, Value::Object(done));
+            }
+            let everyone: Vec<Vec<f64>> = cohorts.values().flatten().cloned().collect();
+            json!({
+                "dates": cohorts.keys().rev().map(|day| day.format("%Y-%m-%d").to_string()).collect::<Vec<_>>(),
+                "values": values,
+                "complete": complete,
+                "combined": figures(&everyone, &metric),
+            })
+        })
+        .collect();
+    json!({"data": {"seriesLabels": groups.keys().collect::<Vec<_>>(), "series": series}})
+}
