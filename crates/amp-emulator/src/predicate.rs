@@ -82,6 +82,17 @@ pub fn user_values(user: &User, property: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The group of a user under a group-by on `property`: their latest value, `(none)` when unset;
+/// the one group `""` without a group-by.
+pub fn user_group(user: &User, property: Option<&str>) -> String {
+    property.map_or_else(String::new, |property| {
+        user_values(user, property)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "(none)".into())
+    })
+}
+
 /// An event property's values.
 pub fn event_values(store: &Store, event: &Event, property: &str) -> Vec<String> {
     match store.event_prop(event, property) {

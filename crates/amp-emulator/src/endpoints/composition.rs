@@ -8,7 +8,7 @@ use amp_model::dashboard::CompositionQuery;
 use serde_json::{Value, json};
 
 use crate::params::Params;
-use crate::predicate::user_values;
+use crate::predicate::user_group;
 use crate::project::Project;
 
 /// Reads the query.
@@ -31,10 +31,7 @@ pub fn compute(project: &Project, query: &CompositionQuery) -> Value {
         .collect();
     let mut counts: HashMap<String, u64> = HashMap::new();
     for user in active {
-        let value = user_values(&store.users[user as usize], &query.property)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| "(none)".into());
+        let value = user_group(&store.users[user as usize], Some(&query.property));
         *counts.entry(value).or_default() += 1;
     }
     let mut ordered: Vec<(String, u64)> = counts.into_iter().collect();

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::bucket_of;
 use crate::calendar::Bucket;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_values};
+use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
 use crate::store::Store;
 
@@ -215,15 +215,7 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
         let Some(times) = best_attempt(store, &events, &query.steps, &mode, span, window) else {
             continue;
         };
-        let group = query
-            .group_by
-            .as_ref()
-            .map_or_else(String::new, |property| {
-                user_values(user, property)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| "(none)".into())
-            });
+        let group = user_group(user, query.group_by.as_deref());
         let (total, days) = groups
             .entry(group)
             .or_insert_with(|| (Tally::new(steps), vec![Tally::new(steps); buckets.len()]));

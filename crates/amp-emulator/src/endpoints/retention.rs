@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use crate::calendar::{Calendar, bucket_start};
 use crate::endpoints::segmentation::matches_event;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_values};
+use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
 use crate::store::{Event as Stored, Store};
 
@@ -117,15 +117,7 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
             .map(|&event| &store.events[event as usize])
             .collect();
         events.sort_by_key(|event| event.time_ms);
-        let group = query
-            .group_by
-            .as_ref()
-            .map_or_else(String::new, |property| {
-                user_values(user, property)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| "(none)".into())
-            });
+        let group = user_group(user, query.group_by.as_deref());
         let mut joined: Vec<NaiveDate> = Vec::new();
         for event in events.iter().filter(|event| {
             (from..to).contains(&event.time_ms) && is_start(store, &query.start_event, event)

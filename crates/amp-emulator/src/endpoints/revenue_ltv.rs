@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::calendar::bucket_start;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_values};
+use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
 
 const DAY_MS: i64 = 86_400_000;
@@ -112,15 +112,7 @@ pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
                 *slot += amount;
             }
         }
-        let group = query
-            .group_by
-            .as_ref()
-            .map_or_else(String::new, |property| {
-                user_values(user, property)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| "(none)".into())
-            });
+        let group = user_group(user, query.group_by.as_deref());
         let cohort = bucket_start(calendar.day_of(user.first_seen_ms), &interval);
         groups
             .entry(group)

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::bucket_of;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_values};
+use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
 
 /// Reads the query.
@@ -42,13 +42,7 @@ pub fn compute(project: &Project, query: &UsersQuery) -> Value {
                     .segment
                     .as_ref()
                     .is_none_or(|segment| segment_matches(project, user, segment, to));
-                keep.then(|| match &query.group_by {
-                    Some(property) => user_values(&store.users[user as usize], property)
-                        .into_iter()
-                        .next()
-                        .unwrap_or_else(|| "(none)".into()),
-                    None => String::new(),
-                })
+                keep.then(|| user_group(&store.users[user as usize], query.group_by.as_deref()))
             })
             .clone()
     };
