@@ -624,26 +624,26 @@ fn url_encode(text: &str) -> String {
 
 #[tokio::test]
 async fn every_limit_answers_429_and_scaled_time_restores_it() {
-    let mut limited = config();
-    limited.limits.profile_per_minute = 3;
-    limited.limits.user_lookup_per_hour = 2;
-    limited.limits.cost_per_hour = 20;
-    limited.limits.time_scale = 3_600.0; // an emulated hour per real second
-    let emulator = start(limited).await;
+    // Profiles at real speed: four requests always fall within one minute.
+    let mut per_minute = config();
+    per_minute.limits.profile_per_minute = 3;
+    let emulator = start(per_minute).await;
     let client = client(&emulator);
-
+    let alice = GetUserProfile::new(UserProfileQuery::for_user("alice"));
     for _ in 0..3 {
-        client
-            .send(&GetUserProfile::new(UserProfileQuery::for_user("alice")))
-            .await
-            .unwrap();
+        client.send(&alice).await.unwrap();
     }
-    let throttled = client
-        .send(&GetUserProfile::new(UserProfileQuery::for_user("alice")))
-        .await
-        .unwrap_err();
+    let throttled = client.send(&alice).await.unwrap_err();
     assert_eq!(ProfileError::of(&throttled), Some(ProfileError::Throttled));
 
+    // Hourly limits with an emulated hour of 5 real seconds: ample for the requests below,
+    // short enough to wait out.
+    let mut hourly = config();
+    hourly.limits.user_lookup_per_hour = 2;
+    hourly.limits.cost_per_hour = 20;
+    hourly.limits.time_scale = 720.0;
+    let emulator = start(hourly).await;
+    let client = client(&emulator);
     client.send(&SearchUsers::new("alice")).await.unwrap();
     client.send(&SearchUsers::new("bob")).await.unwrap();
     let error = client.send(&SearchUsers::new("carol")).await.unwrap_err();
@@ -655,7 +655,7 @@ async fn every_limit_answers_429_and_scaled_time_restores_it() {
         "{error}"
     );
 
-    // Each 4-day users query costs 4; the fifth in the hour would make 20 + 4.
+    // Each 4-day users query costs 4; a sixth in the hour would make 20 + 4.
     for _ in 0..5 {
         client.send(&GetUsers::new(first_week())).await.unwrap();
     }
@@ -666,7 +666,7 @@ async fn every_limit_answers_429_and_scaled_time_restores_it() {
     );
     assert!(error.to_string().contains("20 cost per hour"), "{error}");
 
-    tokio::time::sleep(Duration::from_millis(1_100)).await; // over an emulated hour
+    tokio::time::sleep(Duration::from_millis(5_200)).await; // over an emulated hour
     client.send(&GetUsers::new(first_week())).await.unwrap();
     client.send(&SearchUsers::new("carol")).await.unwrap();
 }
