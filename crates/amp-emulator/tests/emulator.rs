@@ -628,12 +628,12 @@ async fn every_limit_answers_429_and_scaled_time_restores_it() {
     let mut per_minute = config();
     per_minute.limits.profile_per_minute = 3;
     let emulator = start(per_minute).await;
-    let client = client(&emulator);
+    let profiles = client(&emulator);
     let alice = GetUserProfile::new(UserProfileQuery::for_user("alice"));
     for _ in 0..3 {
-        client.send(&alice).await.unwrap();
+        profiles.send(&alice).await.unwrap();
     }
-    let throttled = client.send(&alice).await.unwrap_err();
+    let throttled = profiles.send(&alice).await.unwrap_err();
     assert_eq!(ProfileError::of(&throttled), Some(ProfileError::Throttled));
 
     // Hourly limits with an emulated hour of 5 real seconds: ample for the requests below,
