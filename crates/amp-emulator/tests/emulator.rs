@@ -675,7 +675,7 @@ async fn every_limit_answers_429_and_scaled_time_restores_it() {
 async fn concurrent_requests_over_the_limit_get_429() {
     let mut slow = config();
     slow.limits.concurrent_requests = 2;
-    slow.faults.latency_ms = 300;
+    slow.faults.latency_ms = 800;
     let emulator = start(slow).await;
     let client = client(&emulator);
     let endpoint = GetUsers::new(first_week());
