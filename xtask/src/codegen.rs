@@ -158,6 +158,18 @@ fn rustfmt(source: &str) -> Result<String, String> {
     String::from_utf8(output.stdout).map_err(|error| format!("rustfmt output: {error}"))
 }
 
+impl EndpointSpec {
+    /// The `RateClass` variant the spec's `rate_class` names.
+    fn rate_class_variant(&self) -> Result<&'static str, String> {
+        match self.rate_class.as_str() {
+            "cost" => Ok("Cost"),
+            "user_lookup" => Ok("UserLookup"),
+            "profile" => Ok("Profile"),
+            other => Err(format!("{}: unknown rate_class `{other}`", self.name)),
+        }
+    }
+}
+
 fn doc_lines(out: &mut String, doc: &str) {
     for line in doc.lines() {
         let _ = writeln!(out, "/// {line}");

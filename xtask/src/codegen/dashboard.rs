@@ -121,15 +121,7 @@ fn endpoint_code(endpoint: &EndpointSpec, setters: &[Setter]) -> Result<String, 
         .query
         .as_deref()
         .ok_or_else(|| format!("{name}: a dashboard endpoint needs its `query` type"))?;
-    let rate_class = match endpoint.rate_class.as_str() {
-        "cost" => "Cost",
-        "user_lookup" => "UserLookup",
-        other => {
-            return Err(format!(
-                "{name}: rate class `{other}` is not a Dashboard one"
-            ));
-        }
-    };
+    let rate_class = endpoint.rate_class_variant()?;
     let mut out = String::new();
     let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
     let _ = writeln!(

@@ -197,12 +197,7 @@ fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<
             "profile" => "Profile",
             other => return Err(format!("{}: unknown family `{other}`", endpoint.name)),
         };
-        let rate_class = match endpoint.rate_class.as_str() {
-            "cost" => "Cost",
-            "user_lookup" => "UserLookup",
-            "profile" => "Profile",
-            other => return Err(format!("{}: unknown rate_class `{other}`", endpoint.name)),
-        };
+        let rate_class = endpoint.rate_class_variant()?;
         let mut seen = BTreeSet::new();
         let mut params = String::new();
         for param in &endpoint.params {
