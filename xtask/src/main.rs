@@ -10,7 +10,8 @@ tasks:
   codegen --check  fail if the generated code is stale
   bench overhead   Client::send against raw reqwest on loopback (release build)
   bench decode     typed decode of large Dashboard responses against serde_json::Value
-  bench emulator   load a million events into the emulator: time and memory";
+  bench emulator   load a million events into the emulator: time and memory
+  bench analytics  segmentation, funnel and retention over ten million events";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         ["bench", "overhead"] => xtask::bench::run("amp-transport", "overhead"),
         ["bench", "decode"] => xtask::bench::run("amp-dashboard", "decode"),
         ["bench", "emulator"] => xtask::bench::run("amp-emulator", "load"),
+        ["bench", "analytics"] => xtask::bench::run("amp-emulator", "analytics"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

@@ -43,18 +43,6 @@ impl Formula {
         Ok(formula)
     }
 
-    /// Every (measure, event) the formula reads.
-    pub fn terms(&self, out: &mut Vec<(Measure, usize)>) {
-        match self {
-            Self::Number(_) => {}
-            Self::Term(measure, event) => out.push((*measure, *event)),
-            Self::Binary(left, _, right) => {
-                left.terms(out);
-                right.terms(out);
-            }
-        }
-    }
-
     /// The value, with `term` giving each measure's.
     pub fn evaluate(&self, term: &dyn Fn(Measure, usize) -> f64) -> f64 {
         match self {

@@ -10,6 +10,7 @@ mod http;
 mod ingest;
 mod limits;
 mod load;
+mod matcher;
 mod params;
 mod predicate;
 mod project;

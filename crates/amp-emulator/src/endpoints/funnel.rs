@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use super::bucket_of;
 use crate::calendar::Bucket;
+use crate::matcher::Matcher;
 use crate::params::Params;
 use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
@@ -50,14 +51,13 @@ pub fn parse(params: &Params) -> Result<FunnelQuery, ValidationError> {
 fn best_attempt(
     store: &Store,
     events: &[u32],
-    steps: &[Event],
+    steps: &[Matcher<'_>],
     mode: &FunnelMode,
     (from, to): (i64, i64),
     window: i64,
 ) -> Option<Vec<i64>> {
-    let matches = |index: u32, step: &Event| {
-        crate::endpoints::segmentation::matches_event(store, step, &store.events[index as usize])
-    };
+    let matches =
+        |index: u32, step: &Matcher<'_>| step.matches(store, &store.events[index as usize]);
     let time = |index: u32| store.events[index as usize].time_ms;
     let mut best: Option<Vec<i64>> = None;
     for (position, &start) in events.iter().enumerate() {
@@ -194,7 +194,11 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
         .unwrap_or(i64::MAX / 1000)
         * 1000;
     let mode = query.mode.clone().unwrap_or(FunnelMode::Ordered);
-    let steps = query.steps.len();
+    let steps: Vec<Matcher<'_>> = query
+        .steps
+        .iter()
+        .map(|step| Matcher::new(store, step))
+        .collect();
     let mut groups: HashMap<String, (Tally, Vec<Tally>)> = HashMap::new();
     for (index, user) in store.users.iter().enumerate() {
         let index = u32::try_from(index).expect("fewer than 4 billion users");
@@ -212,13 +216,16 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
         }
         let mut events = user.events.clone();
         events.sort_by_key(|&event| (store.events[event as usize].time_ms, event));
-        let Some(times) = best_attempt(store, &events, &query.steps, &mode, span, window) else {
+        let Some(times) = best_attempt(store, &events, &steps, &mode, span, window) else {
             continue;
         };
         let group = user_group(user, query.group_by.as_deref());
-        let (total, days) = groups
-            .entry(group)
-            .or_insert_with(|| (Tally::new(steps), vec![Tally::new(steps); buckets.len()]));
+        let (total, days) = groups.entry(group).or_insert_with(|| {
+            (
+                Tally::new(steps.len()),
+                vec![Tally::new(steps.len()); buckets.len()],
+            )
+        });
         total.add(&times);
         if let Some(bucket) = bucket_of(&buckets, times[0]) {
             days[bucket].add(&times);
@@ -227,7 +234,10 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
     if groups.is_empty() && query.group_by.is_none() {
         groups.insert(
             String::new(),
-            (Tally::new(steps), vec![Tally::new(steps); buckets.len()]),
+            (
+                Tally::new(steps.len()),
+                vec![Tally::new(steps.len()); buckets.len()],
+            ),
         );
     }
     let mut ordered: Vec<(String, (Tally, Vec<Tally>))> = groups.into_iter().collect();

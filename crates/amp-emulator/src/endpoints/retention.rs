@@ -14,17 +14,17 @@
 
 use std::collections::BTreeMap;
 
-use amp_model::dashboard::{Event, EventType, RetentionQuery};
+use amp_model::dashboard::RetentionQuery;
 use amp_model::{Interval, RetentionMode, ValidationError};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::calendar::{Calendar, bucket_start};
-use crate::endpoints::segmentation::matches_event;
+use crate::matcher::Matcher;
 use crate::params::Params;
 use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
-use crate::store::{Event as Stored, Store};
+use crate::store::Event as Stored;
 
 /// Reads the query.
 pub fn parse(params: &Params) -> Result<RetentionQuery, ValidationError> {
@@ -58,13 +58,6 @@ impl<'de> serde::Deserialize<'de> for BracketList {
     }
 }
 
-fn is_start(store: &Store, spec: &Event, event: &Stored) -> bool {
-    match spec.event_type {
-        EventType::New => store.users[event.user as usize].first_seen_ms == event.time_ms,
-        _ => matches_event(store, spec, event),
-    }
-}
-
 /// One cohort cell: users retained, cohort size, and whether the period is still running.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
@@ -81,6 +74,8 @@ type Cohorts = BTreeMap<String, BTreeMap<NaiveDate, Vec<Cell>>>;
 /// Every user's cohorts and returns.
 fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate>, Positions) {
     let store = &project.store;
+    let starts = Matcher::new(store, &query.start_event);
+    let returns = Matcher::new(store, &query.return_event);
     let calendar = project.calendar;
     let interval = query.interval.clone().unwrap_or(Interval::Daily);
     let (from, to) = calendar.span(query.range);
@@ -119,9 +114,10 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
         events.sort_by_key(|event| event.time_ms);
         let group = user_group(user, query.group_by.as_deref());
         let mut joined: Vec<NaiveDate> = Vec::new();
-        for event in events.iter().filter(|event| {
-            (from..to).contains(&event.time_ms) && is_start(store, &query.start_event, event)
-        }) {
+        for event in events
+            .iter()
+            .filter(|event| (from..to).contains(&event.time_ms) && starts.matches(store, event))
+        {
             let cohort = bucket_start(calendar.day_of(event.time_ms), &interval);
             if joined.contains(&cohort) {
                 continue;
@@ -144,8 +140,7 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
                     calendar.later_bucket(cohort, &interval, last).1
                 });
                 let returned = events.iter().any(|candidate| {
-                    (begin..end).contains(&candidate.time_ms)
-                        && matches_event(store, &query.return_event, candidate)
+                    (begin..end).contains(&candidate.time_ms) && returns.matches(store, candidate)
                 });
                 cells[position + 1].outof += 1;
                 cells[position + 1].count += u64::from(returned);

@@ -17,16 +17,17 @@
 //!   across them); `rollingAverage N` averages the last N values.
 //! - `seriesCollapsed` is the metric over the whole range.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
-use amp_model::dashboard::{Event, EventType, SegmentationQuery};
+use amp_model::dashboard::{Event, SegmentationQuery};
 use amp_model::{Interval, PropertyType, SegmentationMetric, ValidationError};
 use serde_json::{Value, json};
 
 use super::bucket_of;
 use crate::formula::{Formula, Measure};
+use crate::matcher::Matcher;
 use crate::params::Params;
-use crate::predicate::{event_matches, event_values, segment_matches, user_values};
+use crate::predicate::{event_values, segment_matches, user_values};
 use crate::project::Project;
 use crate::store::{Event as Stored, Prop, Store};
 
@@ -70,48 +71,88 @@ pub fn parse(params: &Params) -> Result<SegmentationQuery, ValidationError> {
     Ok(query)
 }
 
-/// What is known of one group in one interval.
-#[derive(Debug, Clone, Default)]
-struct Cell {
-    users: HashSet<u32>,
+/// One series' figures per bucket, built user by user: distinct users (also over the rolling
+/// window ending at each bucket) and event, sum and measured counts.
+#[derive(Debug, Clone)]
+struct Cells {
+    users: Vec<u64>,
+    window_users: Vec<u64>,
+    events: Vec<u64>,
+    sum: Vec<f64>,
+    measured: Vec<u64>,
+    total_users: u64,
+}
+
+impl Cells {
+    fn new(buckets: usize) -> Self {
+        Self {
+            users: vec![0; buckets],
+            window_users: vec![0; buckets],
+            events: vec![0; buckets],
+            sum: vec![0.0; buckets],
+            measured: vec![0; buckets],
+            total_users: 0,
+        }
+    }
+
+    /// The figures of the rolling window ending at `bucket` (just the bucket without a window).
+    fn window(&self, bucket: usize, span: usize) -> Figures {
+        let first = (bucket + 1).saturating_sub(span);
+        Figures {
+            users: self.window_users[bucket],
+            events: self.events[first..=bucket].iter().sum(),
+            sum: self.sum[first..=bucket].iter().sum(),
+            measured: self.measured[first..=bucket].iter().sum(),
+        }
+    }
+
+    fn total(&self) -> Figures {
+        Figures {
+            users: self.total_users,
+            events: self.events.iter().sum(),
+            sum: self.sum.iter().sum(),
+            measured: self.measured.iter().sum(),
+        }
+    }
+}
+
+/// Adds one user's bucket hits to distinct-user counts: per bucket, per window, and overall.
+fn count_user(
+    hits: &[bool],
+    span: usize,
+    users: &mut [u64],
+    window_users: &mut [u64],
+    total: &mut u64,
+) {
+    let mut any = false;
+    let mut last_hit: Option<usize> = None;
+    for (bucket, hit) in hits.iter().enumerate() {
+        if *hit {
+            users[bucket] += 1;
+            last_hit = Some(bucket);
+            any = true;
+        }
+        if last_hit.is_some_and(|last| bucket - last < span) {
+            window_users[bucket] += 1;
+        }
+    }
+    *total += u64::from(any);
+}
+
+/// The figures a metric is computed from.
+#[derive(Debug, Clone, Copy, Default)]
+struct Figures {
+    users: u64,
     events: u64,
     sum: f64,
     measured: u64,
 }
-
-impl Cell {
-    fn merge(&mut self, other: &Cell) {
-        self.users.extend(&other.users);
-        self.events += other.events;
-        self.sum += other.sum;
-        self.measured += other.measured;
-    }
-}
-
-/// Per group: one cell per bucket, and one for the whole range.
-type Groups = HashMap<Vec<String>, (Vec<Cell>, Cell)>;
 
 fn is_property_metric(metric: &SegmentationMetric) -> bool {
     matches!(
         metric,
         SegmentationMetric::Histogram | SegmentationMetric::Sums | SegmentationMetric::ValueAvg
     )
-}
-
-/// Whether `event` matches `spec`: its type and its filters.
-pub fn matches_event(store: &Store, spec: &Event, event: &Stored) -> bool {
-    type_matches(store, spec, event) && event_matches(store, event, &spec.filters)
-}
-
-fn type_matches(store: &Store, spec: &Event, event: &Stored) -> bool {
-    match &spec.event_type {
-        EventType::AnyActive | EventType::Any => true,
-        EventType::Revenue | EventType::VerifiedRevenue | EventType::UnverifiedRevenue => {
-            event.revenue.is_some()
-        }
-        EventType::New => store.users[event.user as usize].first_seen_ms == event.time_ms,
-        other => store.strings.name(event.event_type) == other.as_str(),
-    }
 }
 
 fn property_of(store: &Store, spec: &Event, event: &Stored) -> Option<f64> {
@@ -131,68 +172,241 @@ fn property_of(store: &Store, spec: &Event, event: &Stored) -> Option<f64> {
     text.trim().parse().ok()
 }
 
-fn group_key(
-    store: &Store,
-    spec: &Event,
-    skip_first: bool,
-    request_groups: &[String],
-    event: &Stored,
-) -> Vec<String> {
+/// The event's own group-by values (those that split the series).
+fn event_groups(store: &Store, spec: &Event, skip_first: bool, event: &Stored) -> Vec<String> {
     let user = &store.users[event.user as usize];
     let first = |values: Vec<String>| values.into_iter().next().unwrap_or_else(|| "(none)".into());
-    let from_event = spec
-        .group_by
+    spec.group_by
         .iter()
         .skip(usize::from(skip_first))
         .map(|group_by| match group_by.kind {
             PropertyType::User => first(user_values(user, &group_by.value)),
             _ => first(event_values(store, event, &group_by.value)),
-        });
-    from_event
-        .chain(
-            request_groups
-                .iter()
-                .map(|property| first(user_values(user, property))),
-        )
+        })
         .collect()
 }
 
-fn value_of(metric: &SegmentationMetric, cell: &Cell, active: usize) -> f64 {
+fn value_of(metric: &SegmentationMetric, figures: Figures, active: u64) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
-    let (users, events, measured) = (
-        cell.users.len() as f64,
-        cell.events as f64,
-        cell.measured as f64,
+    let (users, events, measured, active) = (
+        figures.users as f64,
+        figures.events as f64,
+        figures.measured as f64,
+        active as f64,
     );
     let ratio = |top: f64, bottom: f64| if bottom == 0.0 { 0.0 } else { top / bottom };
     match metric {
         SegmentationMetric::Totals | SegmentationMetric::Histogram => events,
-        #[allow(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
-        SegmentationMetric::PctDau => ratio(users * 100.0, active as f64),
+        SegmentationMetric::PctDau => ratio(users * 100.0, active),
         SegmentationMetric::Average => ratio(events, users),
-        SegmentationMetric::Sums => cell.sum,
-        SegmentationMetric::ValueAvg => ratio(cell.sum, measured),
+        SegmentationMetric::Sums => figures.sum,
+        SegmentationMetric::ValueAvg => ratio(figures.sum, measured),
         _ => users,
     }
 }
 
-fn measure_of(measure: Measure, cell: &Cell) -> f64 {
+fn measure_of(measure: Measure, figures: Figures) -> f64 {
     let metric = match measure {
         Measure::Uniques => SegmentationMetric::Uniques,
         Measure::Totals => SegmentationMetric::Totals,
         Measure::PropSum => SegmentationMetric::Sums,
         Measure::PropAvg => SegmentationMetric::ValueAvg,
     };
-    value_of(&metric, cell, 0)
+    value_of(&metric, figures, 0)
+}
+
+/// Every series' cells, and the active users per bucket, window and range, for `pct_dau`.
+struct Tally {
+    /// Per event: group key -> cells.
+    groups: Vec<HashMap<Vec<String>, Cells>>,
+    active: Cells,
+}
+
+/// One user's figures for one series, merged into the totals when the user is done.
+#[derive(Debug, Clone)]
+struct Local {
+    hits: Vec<bool>,
+    events: Vec<u64>,
+    sum: Vec<f64>,
+    measured: Vec<u64>,
+}
+
+impl Local {
+    fn reset(&mut self, buckets: usize) {
+        for field in [&mut self.events, &mut self.measured] {
+            field.clear();
+            field.resize(buckets, 0);
+        }
+        self.hits.clear();
+        self.hits.resize(buckets, false);
+        self.sum.clear();
+        self.sum.resize(buckets, 0.0);
+    }
+
+    fn merge_into(&self, cells: &mut Cells, span: usize) {
+        count_user(
+            &self.hits,
+            span,
+            &mut cells.users,
+            &mut cells.window_users,
+            &mut cells.total_users,
+        );
+        for bucket in 0..self.hits.len() {
+            cells.events[bucket] += self.events[bucket];
+            cells.sum[bucket] += self.sum[bucket];
+            cells.measured[bucket] += self.measured[bucket];
+        }
+    }
+}
+
+/// The index of this user's figures for (`spec`, `own` + `request_groups`), adding them if new.
+fn slot_for(
+    keys: &mut Vec<(usize, Vec<String>)>,
+    pool: &mut Vec<Local>,
+    spec: usize,
+    own: Vec<String>,
+    request_groups: &[String],
+    buckets: usize,
+) -> usize {
+    let found = keys.iter().position(|(hit_spec, key)| {
+        *hit_spec == spec
+            && key.len() == own.len() + request_groups.len()
+            && key.starts_with(&own)
+            && key.ends_with(request_groups)
+    });
+    found.unwrap_or_else(|| {
+        let mut key = own;
+        key.extend(request_groups.iter().cloned());
+        keys.push((spec, key));
+        if pool.len() < keys.len() {
+            pool.push(Local {
+                hits: Vec::new(),
+                events: Vec::new(),
+                sum: Vec::new(),
+                measured: Vec::new(),
+            });
+        }
+        pool[keys.len() - 1].reset(buckets);
+        keys.len() - 1
+    })
+}
+
+/// One pass over the users: each user's events are matched into per-series figures that are
+/// merged once the user is done, so that a user counts once per bucket without any set.
+fn tally(
+    project: &Project,
+    query: &SegmentationQuery,
+    specs: &[&Event],
+    buckets: &[crate::calendar::Bucket],
+    skip_first: bool,
+) -> Tally {
+    let store = &project.store;
+    let (from, to) = project.calendar.span(query.range);
+    let span = query
+        .rolling_window
+        .map_or(1, |window| window.max(1) as usize);
+    let matchers: Vec<Matcher<'_>> = specs.iter().map(|spec| Matcher::new(store, spec)).collect();
+    // Only property metrics and formulas read the measured property.
+    let measures = skip_first
+        || query.formula.is_some()
+        || query.metric == Some(SegmentationMetric::Histogram);
+    let splits: Vec<bool> = specs
+        .iter()
+        .map(|spec| spec.group_by.len() > usize::from(skip_first))
+        .collect();
+    let mut tally = Tally {
+        groups: vec![HashMap::new(); specs.len()],
+        active: Cells::new(buckets.len()),
+    };
+    // This user's series: (event index, group key); their figures are `pool[..used]`, in order.
+    let mut keys: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut pool: Vec<Local> = Vec::new();
+    let mut active = vec![false; buckets.len()];
+    for (index, user) in store.users.iter().enumerate() {
+        let index = u32::try_from(index).expect("fewer than 4 billion users");
+        if query
+            .segment
+            .as_ref()
+            .is_some_and(|segment| !segment_matches(project, index, segment, to))
+        {
+            continue;
+        }
+        let request_groups: Vec<String> = query
+            .group_by
+            .iter()
+            .map(|property| {
+                user_values(user, property)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| "(none)".into())
+            })
+            .collect();
+        keys.clear();
+        active.fill(false);
+        for event in user
+            .events
+            .iter()
+            .map(|&event| &store.events[event as usize])
+        {
+            if !(from..to).contains(&event.time_ms) {
+                continue;
+            }
+            let Some(bucket) = bucket_of(buckets, event.time_ms) else {
+                continue;
+            };
+            active[bucket] = true;
+            for (spec_index, (spec, matcher)) in specs.iter().zip(&matchers).enumerate() {
+                if !matcher.matches(store, event) {
+                    continue;
+                }
+                let own = if splits[spec_index] {
+                    event_groups(store, spec, skip_first, event)
+                } else {
+                    Vec::new()
+                };
+                let slot = slot_for(
+                    &mut keys,
+                    &mut pool,
+                    spec_index,
+                    own,
+                    &request_groups,
+                    buckets.len(),
+                );
+                let local = &mut pool[slot];
+                local.hits[bucket] = true;
+                local.events[bucket] += 1;
+                if let Some(value) = measures.then(|| property_of(store, spec, event)).flatten() {
+                    local.sum[bucket] += value;
+                    local.measured[bucket] += 1;
+                }
+            }
+        }
+        for ((spec_index, key), local) in keys.drain(..).zip(&pool) {
+            local.merge_into(
+                tally.groups[spec_index]
+                    .entry(key)
+                    .or_insert_with(|| Cells::new(buckets.len())),
+                span,
+            );
+        }
+        let totals = &mut tally.active;
+        count_user(
+            &active,
+            span,
+            &mut totals.users,
+            &mut totals.window_users,
+            &mut totals.total_users,
+        );
+    }
+    tally
 }
 
 /// Answers it.
 #[allow(
     clippy::too_many_lines,
-    reason = "one pass over the events, then one series per group"
+    reason = "one series per group, then their labels"
 )]
 pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
-    let store = &project.store;
     let metric = query.metric.clone().unwrap_or(SegmentationMetric::Uniques);
     let formula = query
         .formula
@@ -203,105 +417,56 @@ pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
         query.range,
         query.interval.as_ref().unwrap_or(&Interval::Daily),
     );
-    let (from, to) = project.calendar.span(query.range);
     let specs: Vec<&Event> = std::iter::once(&query.event)
         .chain(&query.second_event)
         .collect();
     // Histograms split by the measured property; the other property metrics only read it.
     let skip_first = is_property_metric(&metric) && metric != SegmentationMetric::Histogram;
-
-    let mut eligible: HashMap<u32, bool> = HashMap::new();
-    let mut active: Vec<HashSet<u32>> = vec![HashSet::new(); buckets.len()];
-    let mut all_active: HashSet<u32> = HashSet::new();
-    let mut groups: Vec<Groups> = vec![Groups::new(); specs.len()];
-    for event in store
-        .events
-        .iter()
-        .filter(|event| (from..to).contains(&event.time_ms))
-    {
-        let Some(bucket) = bucket_of(&buckets, event.time_ms) else {
-            continue;
-        };
-        let keep = *eligible.entry(event.user).or_insert_with(|| {
-            query
-                .segment
-                .as_ref()
-                .is_none_or(|segment| segment_matches(project, event.user, segment, to))
-        });
-        if !keep {
-            continue;
-        }
-        active[bucket].insert(event.user);
-        all_active.insert(event.user);
-        for (index, spec) in specs.iter().enumerate() {
-            if !matches_event(store, spec, event) {
-                continue;
-            }
-            let key = group_key(store, spec, skip_first, &query.group_by, event);
-            let (cells, total) = groups[index]
-                .entry(key)
-                .or_insert_with(|| (vec![Cell::default(); buckets.len()], Cell::default()));
-            let measured = property_of(store, spec, event);
-            for cell in [&mut cells[bucket], total] {
-                cell.users.insert(event.user);
-                cell.events += 1;
-                if let Some(value) = measured {
-                    cell.sum += value;
-                    cell.measured += 1;
-                }
-            }
-        }
-    }
+    let span = query
+        .rolling_window
+        .map_or(1, |window| window.max(1) as usize);
+    let Tally { groups, active } = tally(project, query, &specs, &buckets, skip_first);
 
     // Each series: its label key, its event or formula index, its values and its total.
     let mut series: Vec<(Vec<String>, usize, Vec<f64>, f64)> = Vec::new();
-    let window = |cells: &[Cell], active: &[HashSet<u32>], bucket: usize| -> (Cell, usize) {
-        let span = query
-            .rolling_window
-            .map_or(1, |window| window.max(1) as usize);
-        let first = (bucket + 1).saturating_sub(span);
-        let mut merged = Cell::default();
-        let mut users: HashSet<u32> = HashSet::new();
-        for index in first..=bucket {
-            merged.merge(&cells[index]);
-            users.extend(&active[index]);
-        }
-        (merged, users.len())
-    };
-    let empty = vec![Cell::default(); buckets.len()];
+    let empty = Cells::new(buckets.len());
     if let Some(formula) = &formula {
-        let mut terms = Vec::new();
-        formula.terms(&mut terms);
-        let keys: BTreeSet<&Vec<String>> = groups.iter().flat_map(|groups| groups.keys()).collect();
+        let keys: BTreeSet<&Vec<String>> = groups.iter().flat_map(HashMap::keys).collect();
         for key in keys {
-            let cells_of = |event: usize| groups.get(event).and_then(|groups| groups.get(key));
+            let cells_of = |event: usize| {
+                groups
+                    .get(event)
+                    .and_then(|groups| groups.get(key))
+                    .unwrap_or(&empty)
+            };
             let values: Vec<f64> = (0..buckets.len())
                 .map(|bucket| {
                     formula.evaluate(&|measure, event| {
-                        let cells = cells_of(event).map_or(&empty[..], |(cells, _)| &cells[..]);
-                        measure_of(measure, &window(cells, &active, bucket).0)
+                        measure_of(measure, cells_of(event).window(bucket, span))
                     })
                 })
                 .collect();
-            let total = formula.evaluate(&|measure, event| {
-                cells_of(event).map_or(0.0, |(_, total)| measure_of(measure, total))
-            });
+            let total =
+                formula.evaluate(&|measure, event| measure_of(measure, cells_of(event).total()));
             series.push((key.clone(), 0, values, total));
         }
     } else {
         for (index, groups) in groups.iter().enumerate() {
-            for (key, (cells, total)) in groups {
+            for (key, cells) in groups {
                 let values = (0..buckets.len())
                     .map(|bucket| {
-                        let (cell, active_users) = window(cells, &active, bucket);
-                        value_of(&metric, &cell, active_users)
+                        value_of(
+                            &metric,
+                            cells.window(bucket, span),
+                            active.window_users[bucket],
+                        )
                     })
                     .collect();
                 series.push((
                     key.clone(),
                     index,
                     values,
-                    value_of(&metric, total, all_active.len()),
+                    value_of(&metric, cells.total(), active.total_users),
                 ));
             }
         }
@@ -311,12 +476,12 @@ pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
                 .iter()
                 .any(|spec| spec.group_by.len() > usize::from(skip_first));
         if series.is_empty() && !grouped {
-            let total = if metric == SegmentationMetric::Uniques {
-                0.0
-            } else {
-                value_of(&metric, &Cell::default(), 0)
-            };
-            series.push((Vec::new(), 0, vec![0.0; buckets.len()], total));
+            series.push((
+                Vec::new(),
+                0,
+                vec![0.0; buckets.len()],
+                value_of(&metric, Figures::default(), 0),
+            ));
         }
     }
     if let Some(average) = query.rolling_average.filter(|n| *n > 1) {

@@ -1,0 +1,96 @@
+//! An event definition (a segmentation event, a funnel step, a retention action) resolved
+//! against the store once, so that testing millions of events compares numbers, not strings.
+
+use amp_model::dashboard::{Event, EventType, Filter};
+use amp_model::{FilterOperator, PropertyType};
+
+use crate::predicate::{compare, event_values, user_values};
+use crate::store::{Event as Stored, Prop, Store, Sym};
+
+/// Which events a definition takes, before filters.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `_active`, `_all`.
+    Any,
+    /// Events with revenue.
+    Revenue,
+    /// A user's first event (`_new`).
+    First,
+    /// One event type; `None` when the store has never seen it.
+    Type(Option<Sym>),
+}
+
+/// A compiled event definition.
+#[derive(Debug, Clone)]
+pub struct Matcher<'a> {
+    kind: Kind,
+    filters: Vec<(&'a Filter, Option<Sym>)>,
+}
+
+impl<'a> Matcher<'a> {
+    /// Compiles `spec` against `store`.
+    pub fn new(store: &Store, spec: &'a Event) -> Self {
+        let kind = match &spec.event_type {
+            EventType::AnyActive | EventType::Any => Kind::Any,
+            EventType::Revenue | EventType::VerifiedRevenue | EventType::UnverifiedRevenue => {
+                Kind::Revenue
+            }
+            EventType::New => Kind::First,
+            other => Kind::Type(store.strings.get(other.as_str())),
+        };
+        let filters = spec
+            .filters
+            .iter()
+            .map(|filter| (filter, store.strings.get(&filter.subprop_key)))
+            .collect();
+        Self { kind, filters }
+    }
+
+    /// Whether `event` is of the definition's type and passes its filters.
+    pub fn matches(&self, store: &Store, event: &Stored) -> bool {
+        let typed = match self.kind {
+            Kind::Any => true,
+            Kind::Revenue => event.revenue.is_some(),
+            Kind::First => store.users[event.user as usize].first_seen_ms == event.time_ms,
+            Kind::Type(sym) => sym == Some(event.event_type),
+        };
+        typed
+            && self
+                .filters
+                .iter()
+                .all(|(filter, key)| passes(store, event, filter, *key))
+    }
+}
+
+/// One filter; a string event property tested with `is` or `is not` is compared in place.
+fn passes(store: &Store, event: &Stored, filter: &Filter, key: Option<Sym>) -> bool {
+    if filter.subprop_type == PropertyType::User {
+        return compare(
+            &filter.subprop_op,
+            &user_values(&store.users[event.user as usize], &filter.subprop_key),
+            &filter.subprop_value,
+        );
+    }
+    let prop = key.and_then(|key| {
+        event
+            .props
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map(|(_, value)| value)
+    });
+    if let Some(Prop::Str(text)) = prop {
+        let text = store.strings.name(*text);
+        match filter.subprop_op {
+            FilterOperator::Is => return filter.subprop_value.iter().any(|value| value == text),
+            FilterOperator::IsNot => {
+                return !filter.subprop_value.iter().any(|value| value == text);
+            }
+            _ => {}
+        }
+    }
+    compare(
+        &filter.subprop_op,
+        &event_values(store, event, &filter.subprop_key),
+        &filter.subprop_value,
+    )
+}
