@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::store::{Event, Prop, Store};
+use crate::store::{Attrs, Interner, Prop, Store};
 
 /// An event in Amplitude's Export format or HTTP V2 API format; both are read by the same
 /// fields. Unknown fields are ignored.
@@ -160,7 +160,7 @@ pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), S
     let newest = time_ms >= user.last_seen_ms;
     if newest {
         user.last_seen_ms = time_ms;
-        raw.apply_attrs(&mut user.attrs);
+        raw.apply_attrs(&mut user.attrs, &mut store.strings);
     }
     if let Some(properties) = &raw.user_properties {
         if properties.keys().any(|key| key.starts_with('$')) {
@@ -185,17 +185,18 @@ pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), S
         .iter()
         .flatten()
         .map(|(key, value)| (store.strings.intern(key), prop(store, value)))
-        .collect();
-    let event = Event {
-        user: index,
-        event_type: store.strings.intern(event_type),
+        .collect::<Vec<_>>();
+    let event_type = store.strings.intern(event_type);
+    let device = device_id.map_or(u32::MAX, |id| store.strings.intern(id));
+    store.push_event(
+        index,
+        event_type,
         time_ms,
-        session_id: raw.session_id.unwrap_or(-1),
-        device: device_id.map_or(u32::MAX, |id| store.strings.intern(id)),
+        raw.session_id.unwrap_or(-1),
+        device,
         revenue,
         props,
-    };
-    store.push_event(event);
+    );
     Ok(())
 }
 
@@ -212,13 +213,10 @@ fn prop(store: &mut Store, value: &Value) -> Prop {
 
 impl RawEvent<'_> {
     /// Copies the built-in user attributes the event carries.
-    fn apply_attrs(&self, attrs: &mut Map<String, Value>) {
-        // Most events repeat the user's attributes: compare before allocating.
+    fn apply_attrs(&self, attrs: &mut Attrs, strings: &mut Interner) {
         let mut set = |key: &str, value: Option<&str>| {
-            if let Some(value) = value.filter(|value| !value.is_empty())
-                && attrs.get(key).and_then(Value::as_str) != Some(value)
-            {
-                attrs.insert(key.to_owned(), Value::String(value.to_owned()));
+            if let Some(value) = value.filter(|value| !value.is_empty()) {
+                attrs.set(strings, key, value);
             }
         };
         set("country", self.country.as_deref());

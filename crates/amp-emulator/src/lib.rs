@@ -87,6 +87,7 @@ impl EmulatorBuilder {
             .collect::<Vec<_>>()
             .join("\n");
         loaded += load::load_lines(&mut project, text.as_bytes())?;
+        project.store.shrink();
         let state = Arc::new(AppState {
             project: RwLock::new(project),
             limiter: Limiter::new(self.config.limits.clone()),

@@ -67,13 +67,17 @@ fn passes(store: &Store, event: &Stored, filter: &Filter, key: Option<Sym>) -> b
     if filter.subprop_type == PropertyType::User {
         return compare(
             &filter.subprop_op,
-            &user_values(&store.users[event.user as usize], &filter.subprop_key),
+            &user_values(
+                store,
+                &store.users[event.user as usize],
+                &filter.subprop_key,
+            ),
             &filter.subprop_value,
         );
     }
     let prop = key.and_then(|key| {
-        event
-            .props
+        store
+            .props(event)
             .iter()
             .find(|(name, _)| *name == key)
             .map(|(_, value)| value)

@@ -71,22 +71,21 @@ fn texts(value: &Value) -> Vec<String> {
 
 /// A user property's values: built-in names (`country`, `platform`, ...) read the user's
 /// attributes; `gp:name` (or a bare custom name) reads their custom properties.
-pub fn user_values(user: &User, property: &str) -> Vec<String> {
+pub fn user_values(store: &Store, user: &User, property: &str) -> Vec<String> {
     if let Some(custom) = property.strip_prefix("gp:") {
         return user.props.get(custom).map(texts).unwrap_or_default();
     }
-    user.attrs
-        .get(property)
-        .or_else(|| user.props.get(property))
-        .map(texts)
-        .unwrap_or_default()
+    match store.attr(user, property) {
+        Some(value) => vec![value.to_owned()],
+        None => user.props.get(property).map(texts).unwrap_or_default(),
+    }
 }
 
 /// The group of a user under a group-by on `property`: their latest value, `(none)` when unset;
 /// the one group `""` without a group-by.
-pub fn user_group(user: &User, property: Option<&str>) -> String {
+pub fn user_group(store: &Store, user: &User, property: Option<&str>) -> String {
     property.map_or_else(String::new, |property| {
-        user_values(user, property)
+        user_values(store, user, property)
             .into_iter()
             .next()
             .unwrap_or_else(|| "(none)".into())
@@ -106,9 +105,11 @@ pub fn event_values(store: &Store, event: &Event, property: &str) -> Vec<String>
 pub fn event_matches(store: &Store, event: &Event, filters: &[Filter]) -> bool {
     filters.iter().all(|filter| {
         let actual = match filter.subprop_type {
-            PropertyType::User => {
-                user_values(&store.users[event.user as usize], &filter.subprop_key)
-            }
+            PropertyType::User => user_values(
+                store,
+                &store.users[event.user as usize],
+                &filter.subprop_key,
+            ),
             _ => event_values(store, event, &filter.subprop_key),
         };
         compare(&filter.subprop_op, &actual, &filter.subprop_value)
@@ -156,7 +157,11 @@ fn condition_matches(
             }
         }
         Condition::Property(condition) => {
-            let actual = user_values(&project.store.users[user as usize], &condition.prop);
+            let actual = user_values(
+                &project.store,
+                &project.store.users[user as usize],
+                &condition.prop,
+            );
             compare(&condition.op, &actual, &condition.values)
         }
         Condition::Performed(condition) => performed(project, user, condition, at_ms),

@@ -67,8 +67,53 @@ pub struct Event {
     pub device: Sym,
     /// Revenue carried by the event, if any.
     pub revenue: Option<f64>,
-    /// Event properties.
-    pub props: Box<[(Sym, Prop)]>,
+    /// Where the event's properties start in [`Store::props`].
+    props_start: u32,
+    /// How many properties it has.
+    props_len: u32,
+}
+
+/// The built-in user properties Amplitude keeps for each user, by name.
+pub const ATTRIBUTES: [&str; 14] = [
+    "country",
+    "city",
+    "region",
+    "DMA",
+    "language",
+    "platform",
+    "version",
+    "os",
+    "device",
+    "device_type",
+    "carrier",
+    "start_version",
+    "library",
+    "paying",
+];
+
+/// A user's built-in properties, interned, in the order of [`ATTRIBUTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attrs([Option<Sym>; ATTRIBUTES.len()]);
+
+impl Default for Attrs {
+    fn default() -> Self {
+        Self([None; ATTRIBUTES.len()])
+    }
+}
+
+impl Attrs {
+    /// The value of built-in property `key`, if it is one and is set.
+    pub fn get<'a>(&self, strings: &'a Interner, key: &str) -> Option<&'a str> {
+        let slot = ATTRIBUTES.iter().position(|name| *name == key)?;
+        self.0[slot].map(|sym| strings.name(sym))
+    }
+
+    /// Sets built-in property `key`; other names are ignored.
+    pub fn set(&mut self, strings: &mut Interner, key: &str, value: &str) {
+        if let Some(slot) = ATTRIBUTES.iter().position(|name| *name == key) {
+            self.0[slot] = Some(strings.intern(value));
+        }
+    }
 }
 
 /// One user.
@@ -81,7 +126,7 @@ pub struct User {
     /// Device IDs seen, in order.
     pub device_ids: Vec<String>,
     /// Built-in properties (`country`, `platform`, `version`, ...) from the newest event.
-    pub attrs: Map<String, Value>,
+    pub attrs: Attrs,
     /// Custom user properties, as set by events and identify calls.
     pub props: Map<String, Value>,
     /// Time of the newest event applied to `attrs`, ms.
@@ -101,6 +146,8 @@ pub struct Store {
     pub users: Vec<User>,
     /// Events, in the order they arrived.
     pub events: Vec<Event>,
+    /// Every event's properties, one run per event.
+    props: Vec<(Sym, Prop)>,
     by_user_id: HashMap<String, u32>,
     by_device: HashMap<String, u32>,
     by_amplitude_id: HashMap<u64, u32>,
@@ -171,13 +218,55 @@ impl Store {
         self.by_amplitude_id.get(&amplitude_id).copied()
     }
 
-    /// Adds an event and indexes it under its user.
-    pub fn push_event(&mut self, event: Event) {
+    /// Adds an event with its properties and indexes it under its user.
+    #[allow(clippy::too_many_arguments, reason = "an event's fields")]
+    pub fn push_event(
+        &mut self,
+        user: u32,
+        event_type: Sym,
+        time_ms: i64,
+        session_id: i64,
+        device: Sym,
+        revenue: Option<f64>,
+        props: impl IntoIterator<Item = (Sym, Prop)>,
+    ) {
         let index = u32::try_from(self.events.len()).expect("fewer than 4 billion events");
-        let user = &mut self.users[event.user as usize];
-        user.first_seen_ms = user.first_seen_ms.min(event.time_ms);
-        user.events.push(index);
-        self.events.push(event);
+        let props_start = u32::try_from(self.props.len()).expect("fewer than 4 billion properties");
+        self.props.extend(props);
+        let props_len =
+            u32::try_from(self.props.len()).expect("fewer than 4 billion properties") - props_start;
+        let record = &mut self.users[user as usize];
+        record.first_seen_ms = record.first_seen_ms.min(time_ms);
+        record.events.push(index);
+        self.events.push(Event {
+            user,
+            event_type,
+            time_ms,
+            session_id,
+            device,
+            revenue,
+            props_start,
+            props_len,
+        });
+    }
+
+    /// An event's properties.
+    pub fn props(&self, event: &Event) -> &[(Sym, Prop)] {
+        &self.props[event.props_start as usize..(event.props_start + event.props_len) as usize]
+    }
+
+    /// A user's built-in property `key`.
+    pub fn attr(&self, user: &User, key: &str) -> Option<&str> {
+        user.attrs.get(&self.strings, key)
+    }
+
+    /// Gives back memory held in reserve after a bulk load.
+    pub fn shrink(&mut self) {
+        self.events.shrink_to_fit();
+        self.props.shrink_to_fit();
+        for user in &mut self.users {
+            user.events.shrink_to_fit();
+        }
     }
 
     /// The text of a property value.
@@ -203,10 +292,9 @@ impl Store {
     }
 
     /// An event's property `key`, if it has one.
-    pub fn event_prop<'a>(&self, event: &'a Event, key: &str) -> Option<&'a Prop> {
+    pub fn event_prop(&self, event: &Event, key: &str) -> Option<&Prop> {
         let sym = self.strings.get(key)?;
-        event
-            .props
+        self.props(event)
             .iter()
             .find(|(name, _)| *name == sym)
             .map(|(_, value)| value)

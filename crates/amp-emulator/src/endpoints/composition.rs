@@ -31,7 +31,7 @@ pub fn compute(project: &Project, query: &CompositionQuery) -> Value {
         .collect();
     let mut counts: HashMap<String, u64> = HashMap::new();
     for user in active {
-        let value = user_group(&store.users[user as usize], Some(&query.property));
+        let value = user_group(store, &store.users[user as usize], Some(&query.property));
         *counts.entry(value).or_default() += 1;
     }
     let mut ordered: Vec<(String, u64)> = counts.into_iter().collect();

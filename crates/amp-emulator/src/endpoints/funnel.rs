@@ -219,7 +219,7 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
         let Some(times) = best_attempt(store, &events, &steps, &mode, span, window) else {
             continue;
         };
-        let group = user_group(user, query.group_by.as_deref());
+        let group = user_group(store, user, query.group_by.as_deref());
         let (total, days) = groups.entry(group).or_insert_with(|| {
             (
                 Tally::new(steps.len()),

@@ -187,7 +187,12 @@ fn amp_props(project: &Project, user: u32, query: &UserProfileQuery) -> Option<M
     if query.get_amp_props {
         let mut all = record.props.clone();
         let extra = [
-            ("library", record.attrs.get("library").cloned()),
+            (
+                "library",
+                store
+                    .attr(record, "library")
+                    .map(|value| Value::String(value.to_owned())),
+            ),
             ("first_used", day(project, record.first_seen_ms)),
             ("last_used", day(project, record.last_seen_ms)),
         ];

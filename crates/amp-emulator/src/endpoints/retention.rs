@@ -112,7 +112,7 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
             .map(|&event| &store.events[event as usize])
             .collect();
         events.sort_by_key(|event| event.time_ms);
-        let group = user_group(user, query.group_by.as_deref());
+        let group = user_group(store, user, query.group_by.as_deref());
         let mut joined: Vec<NaiveDate> = Vec::new();
         for event in events
             .iter()

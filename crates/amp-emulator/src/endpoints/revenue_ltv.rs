@@ -112,7 +112,7 @@ pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
                 *slot += amount;
             }
         }
-        let group = user_group(user, query.group_by.as_deref());
+        let group = user_group(store, user, query.group_by.as_deref());
         let cohort = bucket_start(calendar.day_of(user.first_seen_ms), &interval);
         groups
             .entry(group)

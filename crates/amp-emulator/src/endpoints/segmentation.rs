@@ -161,9 +161,11 @@ fn property_of(store: &Store, spec: &Event, event: &Stored) -> Option<f64> {
         return event.revenue;
     }
     let text = match group_by.kind {
-        PropertyType::User => user_values(&store.users[event.user as usize], &group_by.value)
-            .into_iter()
-            .next()?,
+        PropertyType::User => {
+            user_values(store, &store.users[event.user as usize], &group_by.value)
+                .into_iter()
+                .next()?
+        }
         _ => match store.event_prop(event, &group_by.value)? {
             Prop::Num(number) => return Some(*number),
             other => store.prop_text(other),
@@ -180,7 +182,7 @@ fn event_groups(store: &Store, spec: &Event, skip_first: bool, event: &Stored) -
         .iter()
         .skip(usize::from(skip_first))
         .map(|group_by| match group_by.kind {
-            PropertyType::User => first(user_values(user, &group_by.value)),
+            PropertyType::User => first(user_values(store, user, &group_by.value)),
             _ => first(event_values(store, event, &group_by.value)),
         })
         .collect()
@@ -335,7 +337,7 @@ fn tally(
             .group_by
             .iter()
             .map(|property| {
-                user_values(user, property)
+                user_values(store, user, property)
                     .into_iter()
                     .next()
                     .unwrap_or_else(|| "(none)".into())

@@ -44,12 +44,16 @@ fn time_text(ms: i64) -> String {
 /// An event as user activity shows it.
 pub fn event_json(store: &Store, index: u32, event: &Event) -> Value {
     let user = &store.users[event.user as usize];
-    let properties: Map<String, Value> = event
-        .props
+    let properties: Map<String, Value> = store
+        .props(event)
         .iter()
         .map(|(key, value)| (store.strings.name(*key).to_owned(), store.prop_json(value)))
         .collect();
-    let attr = |key: &str| user.attrs.get(key).cloned().unwrap_or(Value::Null);
+    let attr = |key: &str| {
+        store
+            .attr(user, key)
+            .map_or(Value::Null, |value| Value::String(value.to_owned()))
+    };
     json!({
         "event_id": index,
         "event_type": store.strings.name(event.event_type),
@@ -105,7 +109,11 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> Value {
         .iter()
         .filter_map(|&event| store.events[event as usize].revenue)
         .collect();
-    let attr = |key: &str| user.attrs.get(key).cloned().unwrap_or(Value::Null);
+    let attr = |key: &str| {
+        store
+            .attr(user, key)
+            .map_or(Value::Null, |value| Value::String(value.to_owned()))
+    };
     json!({
         "userData": {
             "user_id": user.user_id,

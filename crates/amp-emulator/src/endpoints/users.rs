@@ -42,7 +42,13 @@ pub fn compute(project: &Project, query: &UsersQuery) -> Value {
                     .segment
                     .as_ref()
                     .is_none_or(|segment| segment_matches(project, user, segment, to));
-                keep.then(|| user_group(&store.users[user as usize], query.group_by.as_deref()))
+                keep.then(|| {
+                    user_group(
+                        store,
+                        &store.users[user as usize],
+                        query.group_by.as_deref(),
+                    )
+                })
             })
             .clone()
     };
