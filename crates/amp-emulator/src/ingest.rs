@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::store::{Attrs, Interner, Prop, Store};
+use crate::store::{Attrs, Interner, Prop, Props, Store};
 
 /// An event in Amplitude's Export format or HTTP V2 API format; both are read by the same
 /// fields. Unknown fields are ignored.
@@ -164,12 +164,12 @@ pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), S
     }
     if let Some(properties) = &raw.user_properties {
         if properties.keys().any(|key| key.starts_with('$')) {
-            apply_operations(&mut user.props, properties);
+            let mut all = user.props.to_map();
+            apply_operations(&mut all, properties);
+            user.props = Props::from_map(all);
         } else if newest {
             for (key, value) in properties {
-                if user.props.get(key) != Some(value) {
-                    user.props.insert(key.clone(), value.clone());
-                }
+                user.props.set(key, value);
             }
         }
     }

@@ -50,7 +50,7 @@ impl<'a> Matcher<'a> {
     pub fn matches(&self, store: &Store, event: &Stored) -> bool {
         let typed = match self.kind {
             Kind::Any => true,
-            Kind::Revenue => event.revenue.is_some(),
+            Kind::Revenue => event.revenue().is_some(),
             Kind::First => store.users[event.user as usize].first_seen_ms == event.time_ms,
             Kind::Type(sym) => sym == Some(event.event_type),
         };

@@ -65,8 +65,8 @@ pub struct Event {
     pub session_id: i64,
     /// The device it came from.
     pub device: Sym,
-    /// Revenue carried by the event, if any.
-    pub revenue: Option<f64>,
+    /// Revenue carried by the event; NaN when it carries none.
+    revenue: f64,
     /// Where the event's properties start in [`Store::props`].
     props_start: u32,
     /// How many properties it has.
@@ -116,6 +116,59 @@ impl Attrs {
     }
 }
 
+impl Event {
+    /// Revenue carried by the event, if any.
+    pub fn revenue(&self) -> Option<f64> {
+        (!self.revenue.is_nan()).then_some(self.revenue)
+    }
+}
+
+/// Custom user properties: a short list, where a map would reserve a node per user.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Props(Vec<(Box<str>, Value)>);
+
+impl Props {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(name, _)| &**name == key)
+            .map(|(_, value)| value)
+    }
+
+    /// Sets `key` to `value`.
+    pub fn set(&mut self, key: &str, value: &Value) {
+        match self.0.iter_mut().find(|(name, _)| &**name == key) {
+            Some((_, current)) if current != value => *current = value.clone(),
+            Some(_) => {}
+            None => self.0.push((key.into(), value.clone())),
+        }
+    }
+
+    /// The properties as a JSON map.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.clone()))
+            .collect()
+    }
+
+    /// Properties from a JSON map.
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        Self(
+            map.into_iter()
+                .map(|(key, value)| (key.into_boxed_str(), value))
+                .collect(),
+        )
+    }
+}
+
+impl serde::Serialize for Props {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (&**key, value)))
+    }
+}
+
 /// One user.
 #[derive(Debug, Clone, Default)]
 pub struct User {
@@ -128,7 +181,7 @@ pub struct User {
     /// Built-in properties (`country`, `platform`, `version`, ...) from the newest event.
     pub attrs: Attrs,
     /// Custom user properties, as set by events and identify calls.
-    pub props: Map<String, Value>,
+    pub props: Props,
     /// Time of the newest event applied to `attrs`, ms.
     pub last_seen_ms: i64,
     /// Time of the first event, ms.
@@ -244,7 +297,7 @@ impl Store {
             time_ms,
             session_id,
             device,
-            revenue,
+            revenue: revenue.unwrap_or(f64::NAN),
             props_start,
             props_len,
         });

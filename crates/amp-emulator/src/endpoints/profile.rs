@@ -185,7 +185,7 @@ fn amp_props(project: &Project, user: u32, query: &UserProfileQuery) -> Option<M
     let now = project.now_ms();
     let mut props: Option<Map<String, Value>> = None;
     if query.get_amp_props {
-        let mut all = record.props.clone();
+        let mut all = record.props.to_map();
         let extra = [
             (
                 "library",

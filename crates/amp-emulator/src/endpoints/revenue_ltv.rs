@@ -106,7 +106,7 @@ pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
             .map(|&event| &store.events[event as usize])
         {
             let day = (event.time_ms - user.first_seen_ms) / DAY_MS;
-            if let (Some(amount), Ok(day)) = (event.revenue, usize::try_from(day))
+            if let (Some(amount), Ok(day)) = (event.revenue(), usize::try_from(day))
                 && let Some(slot) = days.get_mut(day)
             {
                 *slot += amount;

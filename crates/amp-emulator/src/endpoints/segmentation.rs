@@ -158,7 +158,7 @@ fn is_property_metric(metric: &SegmentationMetric) -> bool {
 fn property_of(store: &Store, spec: &Event, event: &Stored) -> Option<f64> {
     let group_by = spec.group_by.first()?;
     if group_by.value == "revenue" {
-        return event.revenue;
+        return event.revenue();
     }
     let text = match group_by.kind {
         PropertyType::User => {

@@ -69,7 +69,7 @@ pub fn event_json(store: &Store, index: u32, event: &Event) -> Value {
         "city": attr("city"),
         "region": attr("region"),
         "language": attr("language"),
-        "revenue": event.revenue,
+        "revenue": event.revenue(),
         "event_properties": properties,
         "user_properties": user.props,
     })
@@ -107,7 +107,7 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> Value {
     let revenues: Vec<f64> = user
         .events
         .iter()
-        .filter_map(|&event| store.events[event as usize].revenue)
+        .filter_map(|&event| store.events[event as usize].revenue())
         .collect();
     let attr = |key: &str| {
         store
