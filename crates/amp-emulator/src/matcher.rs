@@ -78,7 +78,6 @@ fn passes(store: &Store, event: &Stored, filter: &Filter, key: Option<Sym>) -> b
     let prop = key.and_then(|key| {
         store
             .props(event)
-            .iter()
             .find(|(name, _)| *name == key)
             .map(|(_, value)| value)
     });

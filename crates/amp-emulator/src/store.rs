@@ -199,8 +199,10 @@ pub struct Store {
     pub users: Vec<User>,
     /// Events, in the order they arrived.
     pub events: Vec<Event>,
-    /// Every event's properties, one run per event.
-    props: Vec<(Sym, Prop)>,
+    /// Every event's property names, one run per event; `prop_values` holds their values.
+    prop_keys: Vec<Sym>,
+    /// The values of `prop_keys`, kept apart so that no padding sits between a name and a value.
+    prop_values: Vec<Prop>,
     by_user_id: HashMap<String, u32>,
     by_device: HashMap<String, u32>,
     by_amplitude_id: HashMap<u64, u32>,
@@ -284,10 +286,15 @@ impl Store {
         props: impl IntoIterator<Item = (Sym, Prop)>,
     ) {
         let index = u32::try_from(self.events.len()).expect("fewer than 4 billion events");
-        let props_start = u32::try_from(self.props.len()).expect("fewer than 4 billion properties");
-        self.props.extend(props);
-        let props_len =
-            u32::try_from(self.props.len()).expect("fewer than 4 billion properties") - props_start;
+        let props_start =
+            u32::try_from(self.prop_keys.len()).expect("fewer than 4 billion properties");
+        for (key, value) in props {
+            self.prop_keys.push(key);
+            self.prop_values.push(value);
+        }
+        let props_len = u32::try_from(self.prop_keys.len())
+            .expect("fewer than 4 billion properties")
+            - props_start;
         let record = &mut self.users[user as usize];
         record.first_seen_ms = record.first_seen_ms.min(time_ms);
         record.events.push(index);
@@ -304,8 +311,12 @@ impl Store {
     }
 
     /// An event's properties.
-    pub fn props(&self, event: &Event) -> &[(Sym, Prop)] {
-        &self.props[event.props_start as usize..(event.props_start + event.props_len) as usize]
+    pub fn props(&self, event: &Event) -> impl Iterator<Item = (Sym, &Prop)> {
+        let run = event.props_start as usize..(event.props_start + event.props_len) as usize;
+        self.prop_keys[run.clone()]
+            .iter()
+            .copied()
+            .zip(&self.prop_values[run])
     }
 
     /// A user's built-in property `key`.
@@ -316,7 +327,8 @@ impl Store {
     /// Gives back memory held in reserve after a bulk load.
     pub fn shrink(&mut self) {
         self.events.shrink_to_fit();
-        self.props.shrink_to_fit();
+        self.prop_keys.shrink_to_fit();
+        self.prop_values.shrink_to_fit();
         for user in &mut self.users {
             user.events.shrink_to_fit();
         }
@@ -348,7 +360,6 @@ impl Store {
     pub fn event_prop(&self, event: &Event, key: &str) -> Option<&Prop> {
         let sym = self.strings.get(key)?;
         self.props(event)
-            .iter()
             .find(|(name, _)| *name == sym)
             .map(|(_, value)| value)
     }

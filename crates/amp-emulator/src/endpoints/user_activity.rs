@@ -46,8 +46,7 @@ pub fn event_json(store: &Store, index: u32, event: &Event) -> Value {
     let user = &store.users[event.user as usize];
     let properties: Map<String, Value> = store
         .props(event)
-        .iter()
-        .map(|(key, value)| (store.strings.name(*key).to_owned(), store.prop_json(value)))
+        .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
     let attr = |key: &str| {
         store
