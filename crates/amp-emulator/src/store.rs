@@ -177,7 +177,7 @@ pub struct User {
     /// User ID, if the user was identified.
     pub user_id: Option<String>,
     /// Device IDs seen, in order.
-    pub device_ids: Vec<String>,
+    device_ids: Vec<Sym>,
     /// Built-in properties (`country`, `platform`, `version`, ...) from the newest event.
     pub attrs: Attrs,
     /// Custom user properties, as set by events and identify calls.
@@ -204,7 +204,7 @@ pub struct Store {
     /// The values of `prop_keys`, kept apart so that no padding sits between a name and a value.
     prop_values: Vec<Prop>,
     by_user_id: HashMap<String, u32>,
-    by_device: HashMap<String, u32>,
+    by_device: HashMap<Sym, u32>,
     by_amplitude_id: HashMap<u64, u32>,
     next_amplitude_id: u64,
 }
@@ -223,7 +223,7 @@ impl Store {
     ) -> u32 {
         let found = user_id
             .and_then(|id| self.by_user_id.get(id))
-            .or_else(|| device_id.and_then(|id| self.by_device.get(id)))
+            .or_else(|| device_id.and_then(|id| self.by_device.get(&self.strings.get(id)?)))
             .or_else(|| amplitude_id.and_then(|id| self.by_amplitude_id.get(&id)))
             .copied();
         let index = found.unwrap_or_else(|| {
@@ -251,9 +251,13 @@ impl Store {
             user.user_id = Some(id.to_owned());
             self.by_user_id.insert(id.to_owned(), index);
         }
-        if let Some(id) = device_id.filter(|id| !user.device_ids.iter().any(|known| known == id)) {
-            user.device_ids.push(id.to_owned());
-            self.by_device.entry(id.to_owned()).or_insert(index);
+        if let Some(id) = device_id {
+            let sym = self.strings.intern(id);
+            let user = &mut self.users[index as usize];
+            if !user.device_ids.contains(&sym) {
+                user.device_ids.push(sym);
+                self.by_device.entry(sym).or_insert(index);
+            }
         }
         index
     }
@@ -265,7 +269,15 @@ impl Store {
 
     /// The user with this device ID.
     pub fn by_device(&self, device_id: &str) -> Option<u32> {
-        self.by_device.get(device_id).copied()
+        self.by_device.get(&self.strings.get(device_id)?).copied()
+    }
+
+    /// A user's device IDs, first seen first.
+    pub fn device_ids<'a>(
+        &'a self,
+        user: &'a User,
+    ) -> impl DoubleEndedIterator<Item = &'a str> + 'a {
+        user.device_ids.iter().map(|sym| self.strings.name(*sym))
     }
 
     /// The user with this Amplitude ID.

@@ -149,7 +149,7 @@ pub fn compute(project: &Project, query: &UserProfileQuery) -> Result<Value, Str
     let mut data = json!({
         "recommendations": recommendations,
         "user_id": record.user_id,
-        "device_id": record.device_ids.first(),
+        "device_id": store.device_ids(record).next(),
         "amp_props": props,
         "cohort_ids": cohort_ids,
     });

@@ -21,7 +21,7 @@ fn found(project: &Project, user: u32) -> Value {
     json!({
         "user_id": user.user_id,
         "amplitude_id": user.amplitude_id,
-        "last_device_id": user.device_ids.last(),
+        "last_device_id": project.store.device_ids(user).next_back(),
         "platform": project.store.attr(user, "platform"),
         "country": project.store.attr(user, "country"),
         "last_seen": project.calendar.day_of(user.last_seen_ms).format("%Y-%m-%d").to_string(),
