@@ -5,7 +5,7 @@
 #![allow(clippy::float_cmp)]
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -1010,9 +1010,9 @@ async fn segmentation_formulas_windows_intervals_and_filters_by_hand() {
     );
 }
 
-/// What a reference needs of an event: user, type, day index, genre, country, and time (ms
-/// after 2024-03-01, which is unique per event).
-type Fact = (u32, &'static str, u32, &'static str, &'static str, i64);
+/// What a reference needs of an event: user, type, day index, genre, country, time (ms after
+/// 2024-03-01) and revenue (0 without).
+type Fact = (u32, &'static str, u32, &'static str, &'static str, i64, f64);
 
 /// A random dataset and the facts of each of its events.
 fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
@@ -1044,7 +1044,16 @@ fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
             second % 60
         );
         let country = user_country[user as usize];
-        lines.push(json!({"user_id": format!("u{user}"), "event_type": kind, "event_time": time, "country": country, "event_properties": {"genre": genre}}).to_string());
+        let revenue = if kind == "Purchase" {
+            f64::from(u32::try_from(1 + roll(20)).unwrap())
+        } else {
+            0.0
+        };
+        let mut line = json!({"user_id": format!("u{user}"), "event_type": kind, "event_time": time, "country": country, "event_properties": {"genre": genre}});
+        if revenue > 0.0 {
+            line["revenue"] = json!(revenue);
+        }
+        lines.push(line.to_string());
         facts.push((
             user,
             kind,
@@ -1052,6 +1061,7 @@ fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
             genre,
             country,
             i64::from(day) * 86_400_000 + i64::try_from(second).unwrap() * 1000,
+            revenue,
         ));
     }
     (lines, facts)
@@ -1651,4 +1661,83 @@ async fn saved_charts_as_json_and_csv() {
         .unwrap_err();
     assert_eq!(missing.status(), Some(404));
     assert!(missing.to_string().contains("Chart not found"), "{missing}");
+}
+
+/// The obviously correct LTV: per first-event day, each horizon's revenue, payers and ARPU.
+#[allow(clippy::cast_precision_loss, reason = "a few users")]
+fn reference_ltv(facts: &[Fact], metric: u32) -> BTreeMap<String, Vec<f64>> {
+    let day_ms = 86_400_000;
+    let users: BTreeSet<u32> = facts.iter().map(|fact| fact.0).collect();
+    let mut cohorts: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
+    for user in users {
+        let own: Vec<&Fact> = facts.iter().filter(|fact| fact.0 == user).collect();
+        let first = own.iter().map(|fact| fact.5).min().unwrap();
+        let date = format!("2024-03-{:02}", first / day_ms + 1);
+        for days in [1, 2, 3, 4, 5, 6, 7, 14, 30, 60, 90] {
+            let revenue: f64 = own
+                .iter()
+                .filter(|fact| fact.5 - first < days * day_ms)
+                .map(|fact| fact.6)
+                .sum();
+            cohorts
+                .entry(format!("{date} r{days}d"))
+                .or_default()
+                .push((revenue, revenue > 0.0));
+        }
+    }
+    cohorts
+        .into_iter()
+        .map(|(key, users)| {
+            let revenue: f64 = users.iter().map(|user| user.0).sum();
+            let payers = users.iter().filter(|user| user.1).count() as f64;
+            let value = match metric {
+                1 => {
+                    if payers == 0.0 {
+                        0.0
+                    } else {
+                        revenue / payers
+                    }
+                }
+                2 => revenue,
+                3 => payers,
+                _ => revenue / users.len() as f64,
+            };
+            (key, vec![(value * 100.0).round() / 100.0])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn revenue_ltv_matches_a_naive_reference_on_random_data() {
+    let mut cases = 0;
+    for seed in 300..390_u64 {
+        let (lines, facts) = random_dataset(seed);
+        let emulator = Emulator::builder().events(lines).start().await.unwrap();
+        let client = client(&emulator);
+        for metric in 0..4_u32 {
+            let answer = client
+                .send(
+                    &GetRevenueLtv::new(days("20240301", "20240314"))
+                        .metric(LtvMetric::from(i64::from(metric))),
+                )
+                .await
+                .unwrap();
+            let actual: BTreeMap<String, Vec<f64>> = answer.data.series[0]
+                .values
+                .iter()
+                .flat_map(|(date, day)| {
+                    day.revenue
+                        .iter()
+                        .map(move |(n, value)| (format!("{date} r{n}d"), vec![*value]))
+                })
+                .collect();
+            assert_eq!(
+                actual,
+                reference_ltv(&facts, metric),
+                "seed {seed}, metric {metric}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 360);
 }
