@@ -1741,3 +1741,246 @@ async fn revenue_ltv_matches_a_naive_reference_on_random_data() {
     }
     assert_eq!(cases, 360);
 }
+
+// A second hand-computed dataset, `fixtures/emulator/week.jsonl`: 45 events of 6 users over
+// Monday 2024-04-01 to Sunday 2024-04-07, "now" 2024-04-10. Each session is Open, then some of
+// Search, Play (a genre) and Buy (a price, as revenue), a minute apart:
+//   u1 (US, iOS):      d1 O S P(jazz) B(10) · d2 O S P(rock) · d4 O · d7 O S
+//   u2 (US, Android):  d1 O S · d3 O S P(jazz) · d5 O P(pop)
+//   u3 (DE, iOS):      d2 O S P(rock) B(20) · d3 O S P(rock) B(5)
+//   u4 (DE, Web):      d3 O P(pop) S · d6 O S P(jazz)
+//   u5 (FR, Android):  d4 O S P(pop) S P(pop) · d7 O
+//   u6 (FR, iOS):      d5 O S P(jazz) B(15) · d6 O · d7 O S P(jazz)
+
+async fn week() -> (Emulator, Client) {
+    let mut config = Config::default();
+    config.now = Some("2024-04-10T00:00:00Z".into());
+    let emulator = Emulator::builder()
+        .config(config)
+        .data_file(fixture("week.jsonl"))
+        .start()
+        .await
+        .unwrap();
+    let client = client(&emulator);
+    (emulator, client)
+}
+
+fn the_week() -> DateRange {
+    days("20240401", "20240407")
+}
+
+#[tokio::test]
+async fn the_week_segmented_by_hand() {
+    let (_emulator, client) = week().await;
+    let play = || Event::new("Play");
+    let seg = |event: Event| GetEventSegmentation::new(event, the_week());
+    let (_, series, totals) = segmentation(&client, seg(play())).await;
+    assert_eq!(
+        (series, totals),
+        (vec![vec![1.0, 2.0, 3.0, 1.0, 2.0, 1.0, 1.0]], vec![6.0])
+    );
+    let (_, series, totals) =
+        segmentation(&client, seg(play()).metric(SegmentationMetric::Totals)).await;
+    assert_eq!(
+        (series, totals),
+        (vec![vec![1.0, 2.0, 3.0, 2.0, 2.0, 1.0, 1.0]], vec![12.0])
+    );
+    let (_, series, _) = segmentation(&client, seg(Event::new("_all"))).await;
+    assert_eq!(series, [[2.0, 2.0, 3.0, 2.0, 2.0, 2.0, 3.0]]);
+    let (_, series, _) =
+        segmentation(&client, seg(play()).metric(SegmentationMetric::PctDau)).await;
+    assert_eq!(
+        rounded(&series),
+        [[50.0, 100.0, 100.0, 50.0, 100.0, 50.0, 33.333]]
+    );
+    let (_, series, _) =
+        segmentation(&client, seg(play()).metric(SegmentationMetric::Average)).await;
+    assert_eq!(series, [[1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0]]);
+    let buy = || Event::new("Buy").group_by(GroupBy::event("price"));
+    let (_, series, totals) =
+        segmentation(&client, seg(buy()).metric(SegmentationMetric::Sums)).await;
+    assert_eq!(
+        (series, totals),
+        (vec![vec![10.0, 20.0, 5.0, 0.0, 15.0, 0.0, 0.0]], vec![50.0])
+    );
+    let (_, _, totals) =
+        segmentation(&client, seg(buy()).metric(SegmentationMetric::ValueAvg)).await;
+    assert_eq!(totals, [12.5]);
+    let (labels, series, totals) = segmentation(
+        &client,
+        seg(play().group_by(GroupBy::event("genre"))).metric(SegmentationMetric::Histogram),
+    )
+    .await;
+    assert_eq!(labels, ["jazz", "pop", "rock"]);
+    assert_eq!(
+        series,
+        [
+            [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0],
+            [0.0, 0.0, 1.0, 2.0, 1.0, 0.0, 0.0],
+            [0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+        ]
+    );
+    assert_eq!(totals, [5.0, 4.0, 3.0]);
+    let formula = seg(play())
+        .second_event(Event::new("_all"))
+        .metric(SegmentationMetric::Formula)
+        .formula("TOTALS(A)/UNIQUES(B)");
+    let (_, series, _) = segmentation(&client, formula).await;
+    assert_eq!(rounded(&series), [[0.5, 1.0, 1.0, 1.0, 1.0, 0.5, 0.333]]);
+    let (labels, series, _) = segmentation(&client, seg(play()).group_by("country")).await;
+    assert_eq!(labels, ["France", "Germany", "United States"]);
+    assert_eq!(
+        series,
+        [
+            [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0],
+            [0.0, 1.0, 2.0, 0.0, 0.0, 1.0, 0.0],
+            [1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0]
+        ]
+    );
+    let jazz = play().filter(Filter::event("genre", FilterOperator::Is, ["jazz"]));
+    assert_eq!(
+        segmentation(&client, seg(jazz)).await.1,
+        [[1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0]]
+    );
+    let weekly = segmentation(&client, seg(play()).interval(Interval::Weekly)).await;
+    assert_eq!(weekly.1, [[6.0]]);
+}
+
+#[tokio::test]
+async fn the_week_in_funnels_by_hand() {
+    let (_emulator, client) = week().await;
+    let funnel = |names: &[&str]| {
+        GetFunnel::new(
+            names.iter().map(|name| Event::new(*name)).collect(),
+            the_week(),
+        )
+    };
+    let search_play = client.send(&funnel(&["Search", "Play"])).await.unwrap();
+    let first = &search_play.data[0];
+    assert_eq!(first.cumulative_raw, [6.0, 6.0]);
+    // Four in a minute; u2 from Monday to Wednesday (2 days 1 minute), u4 Wednesday to Saturday.
+    assert_eq!(
+        (
+            first.median_trans_times.clone(),
+            first.avg_trans_times.clone()
+        ),
+        (vec![0.0, 60_000.0], vec![0.0, 72_050_000.0])
+    );
+    assert_eq!(
+        first.day_funnels.as_ref().unwrap().series,
+        [
+            [2.0, 2.0],
+            [1.0, 1.0],
+            [1.0, 1.0],
+            [1.0, 1.0],
+            [1.0, 1.0],
+            [0.0, 0.0],
+            [0.0, 0.0]
+        ]
+    );
+    let hour = client
+        .send(&funnel(&["Search", "Play"]).conversion_window_secs(3_600))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            hour.data[0].cumulative_raw.clone(),
+            hour.data[0].avg_trans_times.clone()
+        ),
+        (vec![6.0, 6.0], vec![0.0, 60_000.0])
+    );
+    let ordered = client.send(&funnel(&["Open", "Play"])).await.unwrap();
+    assert_eq!(ordered.data[0].cumulative_raw, [6.0, 6.0]);
+    let sequential = client
+        .send(&funnel(&["Open", "Play"]).mode(FunnelMode::Sequential))
+        .await
+        .unwrap();
+    assert_eq!(
+        sequential.data[0].cumulative_raw,
+        [6.0, 2.0],
+        "only u2 on Friday and u4 on Wednesday play right after opening"
+    );
+    let three = client
+        .send(&funnel(&["Open", "Search", "Play"]).mode(FunnelMode::Sequential))
+        .await
+        .unwrap();
+    assert_eq!(three.data[0].cumulative_raw, [6.0, 6.0, 6.0]);
+    let unordered = client
+        .send(&funnel(&["Play", "Search"]).mode(FunnelMode::Unordered))
+        .await
+        .unwrap();
+    assert_eq!(
+        unordered.data[0].cumulative_raw,
+        [6.0, 5.0],
+        "u2 never searches after a play"
+    );
+}
+
+#[tokio::test]
+async fn the_week_retained_and_valued_by_hand() {
+    let (_emulator, client) = week().await;
+    let retention = GetRetention::new(Event::new("_new"), Event::new("_all"), the_week());
+    let n_day = client.send(&retention).await.unwrap().data;
+    let series = &n_day.series[0];
+    assert_eq!(counts(&series.values["Apr 1"]), [2, 2, 1, 1, 1, 1, 0, 1]);
+    assert_eq!(counts(&series.values["Apr 2"]), [1, 1, 1, 0, 0, 0, 0, 0]);
+    assert_eq!(counts(&series.values["Apr 3"]), [1, 1, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(counts(&series.values["Apr 4"]), [1, 1, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(counts(&series.values["Apr 5"]), [1, 1, 1, 1, 0, 0, 0, 0]);
+    assert_eq!(counts(&series.combined), [6, 6, 3, 2, 3, 1, 0, 1]);
+    let friday: Vec<bool> = series.values["Apr 5"]
+        .iter()
+        .map(|cell| cell.incomplete)
+        .collect();
+    assert_eq!(
+        friday,
+        [false, false, false, false, false, false, true, true],
+        "days 5 and 6 of Friday's cohort end after the 10th"
+    );
+    let rolling = client
+        .send(&retention.clone().mode(RetentionMode::Rolling))
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(
+        counts(&rolling.series[0].values["Apr 1"]),
+        [2, 2, 2, 2, 2, 2, 1, 1]
+    );
+    let bracket = client
+        .send(
+            &retention
+                .mode(RetentionMode::Bracket)
+                .bracket([0, 1])
+                .bracket([1, 4]),
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(counts(&bracket.series[0].values["Apr 1"]), [2, 2, 2]);
+    assert_eq!(counts(&bracket.series[0].combined), [6, 6, 6]);
+
+    let ltv = client
+        .send(&GetRevenueLtv::new(the_week()))
+        .await
+        .unwrap()
+        .data;
+    let cohorts = &ltv.series[0].values;
+    assert_eq!(
+        (
+            cohorts["2024-04-01"].revenue[&1],
+            cohorts["2024-04-01"].paid,
+            cohorts["2024-04-01"].total_amount
+        ),
+        (5.0, Some(1.0), Some(10.0))
+    );
+    assert_eq!(
+        (
+            cohorts["2024-04-02"].revenue[&1],
+            cohorts["2024-04-02"].revenue[&2]
+        ),
+        (20.0, 25.0)
+    );
+    assert_eq!(cohorts["2024-04-05"].revenue[&1], 15.0);
+    let combined = ltv.series[0].combined.as_ref().unwrap();
+    assert_eq!((combined.revenue[&1], combined.revenue[&7]), (7.5, 8.33));
+}
