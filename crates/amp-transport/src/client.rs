@@ -12,10 +12,12 @@ use tracing::Instrument as _;
 use crate::credentials::Credential;
 use crate::endpoint::Endpoint;
 use crate::error::{DecodeError, Error};
+use crate::governor::Governor;
 use crate::region::Region;
 use crate::request::{HttpRequest, HttpResponse, Request};
 use crate::retry::{ExponentialBackoff, RetryDecision, RetryPolicy};
 use crate::transport::Transport;
+use amp_model::Limits;
 
 /// How long a whole request may take by default: Amplitude's large queries are slow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -45,6 +47,7 @@ struct Inner {
     profile_base: Option<String>,
     transport: Arc<dyn Transport>,
     retry: Arc<dyn RetryPolicy>,
+    governor: Option<Governor>,
     timeout: Duration,
     user_agent: String,
 }
@@ -61,6 +64,7 @@ impl fmt::Debug for Client {
             .field("profile_base", &inner.profile_base)
             .field("transport", &inner.transport)
             .field("retry", &inner.retry)
+            .field("governor", &inner.governor.is_some())
             .field("timeout", &inner.timeout)
             .finish_non_exhaustive()
     }
@@ -117,14 +121,27 @@ impl Client {
                 status = tracing::field::Empty,
                 latency_ms = tracing::field::Empty,
             );
+            // The governor's share is held until the response is in, and returned on any exit.
+            let permit = match &self.inner.governor {
+                Some(governor) => Some(
+                    governor
+                        .acquire(request.rate_class, request.cost.total())
+                        .await?,
+                ),
+                None => None,
+            };
             let outcome = self
                 .attempt(&request, http.clone())
                 .instrument(span.clone())
                 .await;
+            drop(permit);
             let error = match outcome {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
+            if let (Some(governor), Some(wait)) = (&self.inner.governor, error.retry_after()) {
+                governor.pause(request.rate_class, wait);
+            }
             match self.inner.retry.decide(attempt, &error, started.elapsed()) {
                 RetryDecision::Stop => return Err(error),
                 RetryDecision::Wait(wait) => {
@@ -209,6 +226,11 @@ impl Client {
         })
     }
 
+    /// The rate governor, if the client has one (it does unless built without).
+    pub fn governor(&self) -> Option<&Governor> {
+        self.inner.governor.as_ref()
+    }
+
     /// The region this client targets.
     pub fn region(&self) -> Region {
         self.inner.region
@@ -226,6 +248,7 @@ pub struct ClientBuilder {
     profile_base_url: Option<String>,
     transport: Option<Arc<dyn Transport>>,
     retry: Arc<dyn RetryPolicy>,
+    governor: Option<Governor>,
     timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
@@ -241,6 +264,7 @@ impl Default for ClientBuilder {
             profile_base_url: None,
             transport: None,
             retry: Arc::new(ExponentialBackoff::default()),
+            governor: Some(Governor::new(Limits::default())),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: concat!("amplitude-api-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -336,6 +360,19 @@ impl ClientBuilder {
         self
     }
 
+    /// The rate governor; one for Amplitude's documented limits by default. Give clients of
+    /// one project the same governor (clones share it) so that they share the budget.
+    pub fn governor(mut self, governor: Governor) -> Self {
+        self.governor = Some(governor);
+        self
+    }
+
+    /// No rate governor: every request goes straight out.
+    pub fn without_governor(mut self) -> Self {
+        self.governor = None;
+        self
+    }
+
     /// The longest a whole attempt may take, response body included; 120 s by default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -388,6 +425,7 @@ impl ClientBuilder {
                 profile_base,
                 transport,
                 retry: self.retry,
+                governor: self.governor,
                 timeout: self.timeout,
                 user_agent: self.user_agent,
             }),

@@ -5,6 +5,7 @@ mod client;
 mod credentials;
 mod endpoint;
 mod error;
+pub mod governor;
 mod region;
 mod request;
 #[cfg(feature = "reqwest")]
@@ -20,6 +21,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT
 pub use credentials::Credential;
 pub use endpoint::Endpoint;
 pub use error::{DecodeError, Error, ErrorKind};
+pub use governor::{ClassStatus, Governor, Permit};
 pub use region::{Region, UnknownRegion};
 pub use request::{Body, HttpRequest, HttpResponse, Method, Request};
 #[cfg(feature = "reqwest")]

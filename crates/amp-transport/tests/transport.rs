@@ -753,3 +753,197 @@ async fn the_reqwest_transport_talks_to_a_local_server() {
 fn a_replay_with_unused_expectations_fails_the_test() {
     drop(ReplayTransport::new().expect(Method::Get, COHORTS_PATH, ok_cohorts()));
 }
+
+mod governor {
+    use std::time::Duration;
+
+    use amp_transport::amp_model::limits::Limit;
+    use amp_transport::amp_model::{CostLimitReading, Limits};
+    use amp_transport::{ErrorKind, Governor, RateClass};
+    use tokio::time::Instant;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn limits(change: impl FnOnce(&mut Limits)) -> Governor {
+        let mut limits = Limits::default();
+        change(&mut limits);
+        Governor::new(limits)
+    }
+
+    /// Whether `task` is still waiting after a while of paused time.
+    async fn still_waiting<T>(task: &tokio::task::JoinHandle<T>) -> bool {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        !task.is_finished()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_hourly_cost_window_delays_until_cost_expires() {
+        let governor = limits(|limits| limits.cost_per_hour = Limit::custom(10, Some(HOUR)));
+        let started = Instant::now();
+        drop(governor.acquire(RateClass::Cost, 6).await.unwrap());
+        assert_eq!(governor.status(RateClass::Cost).hour_remaining, 4);
+        drop(governor.acquire(RateClass::Cost, 5).await.unwrap());
+        assert_eq!(
+            started.elapsed(),
+            HOUR,
+            "the first 6 had to leave the hour first"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cost_in_flight_waits_for_a_response_and_the_window_reading_for_time() {
+        let governor = limits(|_| {});
+        let held = governor.acquire(RateClass::Cost, 600).await.unwrap();
+        let status = governor.status(RateClass::Cost);
+        assert_eq!(
+            (
+                status.in_flight,
+                status.short_window_remaining,
+                status.hour_remaining
+            ),
+            (1, 400, 107_400)
+        );
+        let waiting = tokio::spawn({
+            let governor = governor.clone();
+            async move { governor.acquire(RateClass::Cost, 500).await.map(drop) }
+        });
+        assert!(still_waiting(&waiting).await);
+        assert_eq!(governor.status(RateClass::Cost).queued, 1);
+        drop(held);
+        waiting.await.unwrap().unwrap();
+
+        let window =
+            limits(|limits| limits.concurrent_cost_reading = CostLimitReading::FiveMinuteWindow);
+        let started = Instant::now();
+        drop(window.acquire(RateClass::Cost, 600).await.unwrap());
+        drop(window.acquire(RateClass::Cost, 500).await.unwrap());
+        assert_eq!(started.elapsed(), Duration::from_secs(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_and_count_limits() {
+        let governor = limits(|_| {});
+        let mut held = Vec::new();
+        for _ in 0..5 {
+            held.push(governor.acquire(RateClass::Cost, 1).await.unwrap());
+        }
+        let sixth = tokio::spawn({
+            let governor = governor.clone();
+            async move { governor.acquire(RateClass::Cost, 1).await.map(drop) }
+        });
+        assert!(still_waiting(&sixth).await);
+        held.pop();
+        sixth.await.unwrap().unwrap();
+
+        let counted = limits(|limits| {
+            limits.user_lookup_per_hour = Limit::custom(2, Some(HOUR));
+            limits.profile_per_minute = Limit::custom(2, Some(Duration::from_secs(60)));
+        });
+        let started = Instant::now();
+        for _ in 0..3 {
+            drop(counted.acquire(RateClass::Profile, 1).await.unwrap());
+        }
+        assert_eq!(started.elapsed(), Duration::from_secs(60));
+        for _ in 0..3 {
+            drop(counted.acquire(RateClass::UserLookup, 1).await.unwrap());
+        }
+        assert_eq!(started.elapsed(), Duration::from_secs(60) + HOUR);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_is_first_come_first_served_and_cancellable() {
+        let governor = limits(|limits| limits.concurrent_requests = Limit::custom(1, None));
+        let held = governor.acquire(RateClass::Cost, 1).await.unwrap();
+        let (order, mut served) = tokio::sync::mpsc::unbounded_channel();
+        let mut waiters = Vec::new();
+        for name in ["first", "second", "third"] {
+            let (governor, order) = (governor.clone(), order.clone());
+            waiters.push(tokio::spawn(async move {
+                let permit = governor.acquire(RateClass::Cost, 1).await.unwrap();
+                order.send(name).unwrap();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                drop(permit);
+            }));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let impatient = tokio::spawn({
+            let governor = governor.clone();
+            async move { governor.acquire(RateClass::Cost, 1).await.map(drop) }
+        });
+        assert!(still_waiting(&impatient).await);
+        assert_eq!(governor.status(RateClass::Cost).queued, 4);
+        impatient.abort();
+        assert!(impatient.await.unwrap_err().is_cancelled());
+        assert_eq!(
+            governor.status(RateClass::Cost).queued,
+            3,
+            "a dropped waiter gives up its place"
+        );
+        drop(held);
+        for waiter in waiters {
+            waiter.await.unwrap();
+        }
+        let mut names = Vec::new();
+        while let Ok(name) = served.try_recv() {
+            names.push(name);
+        }
+        assert_eq!(names, ["first", "second", "third"]);
+        assert_eq!(
+            governor.status(RateClass::Cost).in_flight,
+            0,
+            "no share leaked"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_impossible_cost_is_refused_and_a_pause_is_honoured() {
+        let governor = limits(|_| {});
+        let error = governor.acquire(RateClass::Cost, 1_001).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::NotBuilt);
+        assert!(
+            error
+                .to_string()
+                .contains("more than the project's limit of 1000"),
+            "{error}"
+        );
+        governor.pause(RateClass::Cost, Duration::from_secs(30));
+        assert_eq!(
+            governor.status(RateClass::Cost).paused_for,
+            Duration::from_secs(30)
+        );
+        let started = Instant::now();
+        drop(governor.acquire(RateClass::Cost, 1).await.unwrap());
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+        drop(governor.acquire(RateClass::Profile, 1).await.unwrap());
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(30),
+            "other classes are not paused"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_pauses_the_class_for_as_long_as_amplitude_asks() {
+    let limited = HttpResponse::new(429, r#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded rate limit with query of cost 1"}}}"#)
+        .with_header("retry-after", "20");
+    let replay = ReplayTransport::new()
+        .expect(Method::Get, COHORTS_PATH, limited)
+        .expect(Method::Get, COHORTS_PATH, ok_cohorts());
+    let client = builder()
+        .transport(replay)
+        .retry_policy(ExponentialBackoff::default().with_jitter(false))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    client.send(&ListCohorts).await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(20));
+    assert_eq!(
+        client
+            .governor()
+            .unwrap()
+            .status(amp_transport::RateClass::Cost)
+            .in_flight,
+        0
+    );
+}

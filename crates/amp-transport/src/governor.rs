@@ -1,0 +1,343 @@
+//! The rate governor: keeps a client inside Amplitude's per-project limits, so that requests wait
+//! their turn here instead of drawing 429s.
+//!
+//! Each rate class has its own queue, served first come, first served: the request at the head
+//! waits until every limit of its class admits it, then takes its share and holds it until its
+//! response is in. Limits come from [`Limits`]: for Dashboard requests, requests in flight, the
+//! 1,000-cost limit (cost in flight, or cost started within five minutes, as
+//! [`CostLimitReading`] says) and cost per hour; for user activity and search, requests in flight
+//! and per hour; for profiles, requests per minute. A cost that can never fit is refused before
+//! anything is sent. A 429 pauses its class for as long as Amplitude asked. Dropping a waiting
+//! request gives up its place; dropping a [`Permit`] returns its share.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use amp_model::catalogue::RateClass;
+use amp_model::{CostLimitReading, Limits};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::Error;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const FIVE_MINUTES: Duration = Duration::from_secs(300);
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Keeps requests within the limits; cheap to clone, shared by every clone of a client.
+#[derive(Debug, Clone)]
+pub struct Governor {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    limits: Limits,
+    classes: [Class; 3],
+}
+
+/// One rate class: its queue, its books, and a bell rung when a share comes back.
+#[derive(Debug, Default)]
+struct Class {
+    turnstile: tokio::sync::Mutex<()>,
+    ledger: Mutex<Ledger>,
+    returned: Notify,
+}
+
+/// What a class has in flight and has started recently.
+#[derive(Debug, Default)]
+struct Ledger {
+    in_flight: u64,
+    cost_in_flight: u64,
+    /// (start, cost) of requests started within the longest window.
+    started: VecDeque<(Instant, u64)>,
+    queued: usize,
+    paused_until: Option<Instant>,
+}
+
+impl Ledger {
+    fn started_since(&self, since: Instant) -> u64 {
+        self.started
+            .iter()
+            .filter(|(at, _)| *at > since)
+            .map(|(_, cost)| cost)
+            .sum()
+    }
+
+    /// When enough of the window's oldest starts expire for `needed` more to fit `ceiling`.
+    fn frees_at(&self, window: Duration, ceiling: u64, needed: u64, now: Instant) -> Instant {
+        let mut used = self.started_since(now.checked_sub(window).unwrap_or(now));
+        for (at, cost) in self.started.iter().filter(|(at, _)| *at + window > now) {
+            if used + needed <= ceiling {
+                break;
+            }
+            used -= cost;
+            if used + needed <= ceiling {
+                return *at + window;
+            }
+        }
+        now
+    }
+}
+
+/// A share of the budget, held while a request is in flight.
+#[derive(Debug)]
+#[must_use = "the share returns when the permit is dropped"]
+pub struct Permit {
+    shared: Arc<Shared>,
+    class: usize,
+    cost: u64,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let class = &self.shared.classes[self.class];
+        let mut ledger = class.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        ledger.in_flight -= 1;
+        ledger.cost_in_flight -= self.cost;
+        drop(ledger);
+        class.returned.notify_one();
+    }
+}
+
+/// What a class may still do, for a caller that plans or displays it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClassStatus {
+    /// Requests in flight.
+    pub in_flight: u64,
+    /// Requests waiting for their turn.
+    pub queued: usize,
+    /// Cost (or requests) that may still start in the shortest window: the 1,000-cost limit,
+    /// or the per-minute profile limit.
+    pub short_window_remaining: u64,
+    /// Cost (or requests) that may still start this hour.
+    pub hour_remaining: u64,
+    /// How long the class stays paused after a 429.
+    pub paused_for: Duration,
+}
+
+/// Where a rate class's books are kept.
+fn slot(class: RateClass) -> usize {
+    match class {
+        RateClass::UserLookup => 1,
+        RateClass::Profile => 2,
+        _ => 0,
+    }
+}
+
+impl Governor {
+    /// A governor for `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                limits,
+                classes: Default::default(),
+            }),
+        }
+    }
+
+    /// The limits it enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// Waits for the turn of a request of `class` costing `cost`, and takes its share.
+    pub async fn acquire(&self, class: RateClass, cost: u64) -> Result<Permit, Error> {
+        let limits = &self.shared.limits;
+        if class == RateClass::Cost && cost > limits.max_query_cost() {
+            return Err(Error::Unsupported(format!(
+                "the query costs {cost}, more than the project's limit of {} per query; shorten the range or drop conditions",
+                limits.max_query_cost()
+            )));
+        }
+        let index = slot(class);
+        let state = &self.shared.classes[index];
+        let _place = Queued::enter(state);
+        let _turn = state.turnstile.lock().await;
+        loop {
+            let returned = state.returned.notified();
+            let now = Instant::now();
+            let wait = {
+                let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+                match self.blocked(class, &mut ledger, cost, now) {
+                    Blocked::No => {
+                        ledger.in_flight += 1;
+                        ledger.cost_in_flight += cost;
+                        ledger
+                            .started
+                            .push_back((now, if class == RateClass::Cost { cost } else { 1 }));
+                        return Ok(Permit {
+                            shared: Arc::clone(&self.shared),
+                            class: index,
+                            cost,
+                        });
+                    }
+                    blocked => blocked,
+                }
+            };
+            match wait {
+                Blocked::Until(at) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = returned => {}
+                    }
+                }
+                _ => returned.await,
+            }
+        }
+    }
+
+    /// Why a request cannot start now, and until when.
+    fn blocked(&self, class: RateClass, ledger: &mut Ledger, cost: u64, now: Instant) -> Blocked {
+        let limits = &self.shared.limits;
+        while ledger
+            .started
+            .front()
+            .is_some_and(|(at, _)| *at + HOUR <= now)
+        {
+            ledger.started.pop_front();
+        }
+        if let Some(until) = ledger.paused_until.filter(|until| *until > now) {
+            return Blocked::Until(until);
+        }
+        let mut until = now;
+        match class {
+            RateClass::Profile => {
+                let ceiling = limits.profile_per_minute.value;
+                if ledger.started_since(now.checked_sub(MINUTE).unwrap_or(now)) + 1 > ceiling {
+                    until = until.max(ledger.frees_at(MINUTE, ceiling, 1, now));
+                }
+            }
+            RateClass::UserLookup => {
+                if ledger.in_flight >= limits.user_lookup_concurrent.value {
+                    return Blocked::InFlight;
+                }
+                let ceiling = limits.user_lookup_per_hour.value;
+                if ledger.started_since(now.checked_sub(HOUR).unwrap_or(now)) + 1 > ceiling {
+                    until = until.max(ledger.frees_at(HOUR, ceiling, 1, now));
+                }
+            }
+            _ => {
+                if ledger.in_flight >= limits.concurrent_requests.value {
+                    return Blocked::InFlight;
+                }
+                let ceiling = limits.concurrent_cost.value;
+                match limits.concurrent_cost_reading {
+                    CostLimitReading::FiveMinuteWindow => {
+                        if ledger.started_since(now.checked_sub(FIVE_MINUTES).unwrap_or(now)) + cost
+                            > ceiling
+                        {
+                            until = until.max(ledger.frees_at(FIVE_MINUTES, ceiling, cost, now));
+                        }
+                    }
+                    _ => {
+                        if ledger.cost_in_flight + cost > ceiling {
+                            return Blocked::InFlight;
+                        }
+                    }
+                }
+                let hourly = limits.cost_per_hour.value;
+                if ledger.started_since(now.checked_sub(HOUR).unwrap_or(now)) + cost > hourly {
+                    until = until.max(ledger.frees_at(HOUR, hourly, cost, now));
+                }
+            }
+        }
+        if until > now {
+            Blocked::Until(until)
+        } else {
+            Blocked::No
+        }
+    }
+
+    /// Stops `class` from starting requests for `wait`: Amplitude said it was over a limit.
+    pub fn pause(&self, class: RateClass, wait: Duration) {
+        let state = &self.shared.classes[slot(class)];
+        let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let until = Instant::now() + wait;
+        ledger.paused_until = Some(
+            ledger
+                .paused_until
+                .map_or(until, |current| current.max(until)),
+        );
+    }
+
+    /// What `class` may still do now.
+    pub fn status(&self, class: RateClass) -> ClassStatus {
+        let limits = &self.shared.limits;
+        let state = &self.shared.classes[slot(class)];
+        let ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let since = |window: Duration| ledger.started_since(now.checked_sub(window).unwrap_or(now));
+        let (short, hour) = match class {
+            RateClass::Profile => (
+                limits
+                    .profile_per_minute
+                    .value
+                    .saturating_sub(since(MINUTE)),
+                0,
+            ),
+            RateClass::UserLookup => (
+                0,
+                limits
+                    .user_lookup_per_hour
+                    .value
+                    .saturating_sub(since(HOUR)),
+            ),
+            _ => {
+                let used = match limits.concurrent_cost_reading {
+                    CostLimitReading::FiveMinuteWindow => since(FIVE_MINUTES),
+                    _ => ledger.cost_in_flight,
+                };
+                (
+                    limits.concurrent_cost.value.saturating_sub(used),
+                    limits.cost_per_hour.value.saturating_sub(since(HOUR)),
+                )
+            }
+        };
+        ClassStatus {
+            in_flight: ledger.in_flight,
+            queued: ledger.queued,
+            short_window_remaining: short,
+            hour_remaining: hour,
+            paused_for: ledger
+                .paused_until
+                .map_or(Duration::ZERO, |until| until.saturating_duration_since(now)),
+        }
+    }
+}
+
+/// Why a request waits.
+enum Blocked {
+    /// It may start.
+    No,
+    /// Until a request in flight returns its share.
+    InFlight,
+    /// Until then (or until a share returns, whichever is first).
+    Until(Instant),
+}
+
+/// Counts a request in its class's queue until it is admitted or dropped.
+struct Queued<'a>(&'a Class);
+
+impl<'a> Queued<'a> {
+    fn enter(class: &'a Class) -> Self {
+        class
+            .ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .queued += 1;
+        Self(class)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0
+            .ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .queued -= 1;
+    }
+}
