@@ -6,7 +6,8 @@
 //! response is in. Limits come from [`Limits`]: for Dashboard requests, requests in flight, the
 //! 1,000-cost limit (cost in flight, or cost started within five minutes, as
 //! [`CostLimitReading`] says) and cost per hour; for user activity and search, requests in flight
-//! and per hour; for profiles, requests per minute. A cost that can never fit is refused before
+//! and per hour; for profiles, requests per minute. Windows are the table's, so a test can
+//! shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
 //! anything is sent. A 429 pauses its class for as long as Amplitude asked. Dropping a waiting
 //! request gives up its place; dropping a [`Permit`] returns its share.
 
@@ -15,15 +16,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use amp_model::catalogue::RateClass;
+use amp_model::limits::Limit;
 use amp_model::{CostLimitReading, Limits};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::Error;
 
-const MINUTE: Duration = Duration::from_secs(60);
-const FIVE_MINUTES: Duration = Duration::from_secs(300);
-const HOUR: Duration = Duration::from_secs(3600);
+/// A limit's window, or `fallback` when the table gives none.
+fn window(limit: &Limit, fallback: u64) -> Duration {
+    limit.window.unwrap_or(Duration::from_secs(fallback))
+}
 
 /// Keeps requests within the limits; cheap to clone, shared by every clone of a client.
 #[derive(Debug, Clone)]
@@ -192,10 +195,20 @@ impl Governor {
     /// Why a request cannot start now, and until when.
     fn blocked(&self, class: RateClass, ledger: &mut Ledger, cost: u64, now: Instant) -> Blocked {
         let limits = &self.shared.limits;
+        let longest = [
+            &limits.cost_per_hour,
+            &limits.user_lookup_per_hour,
+            &limits.profile_per_minute,
+            &limits.concurrent_cost,
+        ]
+        .iter()
+        .filter_map(|limit| limit.window)
+        .max()
+        .unwrap_or(Duration::from_secs(3600));
         while ledger
             .started
             .front()
-            .is_some_and(|(at, _)| *at + HOUR <= now)
+            .is_some_and(|(at, _)| *at + longest <= now)
         {
             ledger.started.pop_front();
         }
@@ -205,18 +218,24 @@ impl Governor {
         let mut until = now;
         match class {
             RateClass::Profile => {
-                let ceiling = limits.profile_per_minute.value;
-                if ledger.started_since(now.checked_sub(MINUTE).unwrap_or(now)) + 1 > ceiling {
-                    until = until.max(ledger.frees_at(MINUTE, ceiling, 1, now));
+                let (ceiling, span) = (
+                    limits.profile_per_minute.value,
+                    window(&limits.profile_per_minute, 60),
+                );
+                if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + 1 > ceiling {
+                    until = until.max(ledger.frees_at(span, ceiling, 1, now));
                 }
             }
             RateClass::UserLookup => {
                 if ledger.in_flight >= limits.user_lookup_concurrent.value {
                     return Blocked::InFlight;
                 }
-                let ceiling = limits.user_lookup_per_hour.value;
-                if ledger.started_since(now.checked_sub(HOUR).unwrap_or(now)) + 1 > ceiling {
-                    until = until.max(ledger.frees_at(HOUR, ceiling, 1, now));
+                let (ceiling, span) = (
+                    limits.user_lookup_per_hour.value,
+                    window(&limits.user_lookup_per_hour, 3600),
+                );
+                if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + 1 > ceiling {
+                    until = until.max(ledger.frees_at(span, ceiling, 1, now));
                 }
             }
             _ => {
@@ -226,10 +245,11 @@ impl Governor {
                 let ceiling = limits.concurrent_cost.value;
                 match limits.concurrent_cost_reading {
                     CostLimitReading::FiveMinuteWindow => {
-                        if ledger.started_since(now.checked_sub(FIVE_MINUTES).unwrap_or(now)) + cost
+                        let span = window(&limits.concurrent_cost, 300);
+                        if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + cost
                             > ceiling
                         {
-                            until = until.max(ledger.frees_at(FIVE_MINUTES, ceiling, cost, now));
+                            until = until.max(ledger.frees_at(span, ceiling, cost, now));
                         }
                     }
                     _ => {
@@ -238,9 +258,12 @@ impl Governor {
                         }
                     }
                 }
-                let hourly = limits.cost_per_hour.value;
-                if ledger.started_since(now.checked_sub(HOUR).unwrap_or(now)) + cost > hourly {
-                    until = until.max(ledger.frees_at(HOUR, hourly, cost, now));
+                let (hourly, span) = (
+                    limits.cost_per_hour.value,
+                    window(&limits.cost_per_hour, 3600),
+                );
+                if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + cost > hourly {
+                    until = until.max(ledger.frees_at(span, hourly, cost, now));
                 }
             }
         }
@@ -275,7 +298,7 @@ impl Governor {
                 limits
                     .profile_per_minute
                     .value
-                    .saturating_sub(since(MINUTE)),
+                    .saturating_sub(since(window(&limits.profile_per_minute, 60))),
                 0,
             ),
             RateClass::UserLookup => (
@@ -283,16 +306,21 @@ impl Governor {
                 limits
                     .user_lookup_per_hour
                     .value
-                    .saturating_sub(since(HOUR)),
+                    .saturating_sub(since(window(&limits.user_lookup_per_hour, 3600))),
             ),
             _ => {
                 let used = match limits.concurrent_cost_reading {
-                    CostLimitReading::FiveMinuteWindow => since(FIVE_MINUTES),
+                    CostLimitReading::FiveMinuteWindow => {
+                        since(window(&limits.concurrent_cost, 300))
+                    }
                     _ => ledger.cost_in_flight,
                 };
                 (
                     limits.concurrent_cost.value.saturating_sub(used),
-                    limits.cost_per_hour.value.saturating_sub(since(HOUR)),
+                    limits
+                        .cost_per_hour
+                        .value
+                        .saturating_sub(since(window(&limits.cost_per_hour, 3600))),
                 )
             }
         };

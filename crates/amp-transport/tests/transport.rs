@@ -851,6 +851,21 @@ mod governor {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn windows_are_the_tables_so_they_can_be_scaled() {
+        let scaled = limits(|limits| {
+            limits.cost_per_hour = Limit::custom(10, Some(Duration::from_secs(36)))
+        });
+        let started = Instant::now();
+        drop(scaled.acquire(RateClass::Cost, 10).await.unwrap());
+        drop(scaled.acquire(RateClass::Cost, 1).await.unwrap());
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(36),
+            "an hour of 36 seconds, as an emulator at time scale 100"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn waiting_is_first_come_first_served_and_cancellable() {
         let governor = limits(|limits| limits.concurrent_requests = Limit::custom(1, None));
         let held = governor.acquire(RateClass::Cost, 1).await.unwrap();
