@@ -853,7 +853,7 @@ mod governor {
     #[tokio::test(start_paused = true)]
     async fn windows_are_the_tables_so_they_can_be_scaled() {
         let scaled = limits(|limits| {
-            limits.cost_per_hour = Limit::custom(10, Some(Duration::from_secs(36)))
+            limits.cost_per_hour = Limit::custom(10, Some(Duration::from_secs(36)));
         });
         let started = Instant::now();
         drop(scaled.acquire(RateClass::Cost, 10).await.unwrap());
