@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use amp_model::catalogue::ApiFamily;
 use base64::Engine as _;
+use futures_util::{Stream, StreamExt as _};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -226,6 +227,31 @@ impl Client {
         })
     }
 
+    /// Sends every endpoint, up to `in_flight` at a time, each under the governor, and yields
+    /// `(index, result)` as each completes; `on_progress` hears of every completion. A failure
+    /// is its own result and stops nothing.
+    pub fn send_all<'a, E: Endpoint + 'a>(
+        &'a self,
+        endpoints: Vec<E>,
+        in_flight: usize,
+        mut on_progress: impl FnMut(Progress) + 'a,
+    ) -> impl Stream<Item = (usize, Result<E::Response, Error>)> + 'a {
+        let total = endpoints.len();
+        let mut progress = Progress {
+            done: 0,
+            failed: 0,
+            total,
+        };
+        futures_util::stream::iter(endpoints.into_iter().enumerate())
+            .map(move |(index, endpoint)| async move { (index, self.send(&endpoint).await) })
+            .buffer_unordered(in_flight.max(1))
+            .inspect(move |(_, result)| {
+                progress.done += 1;
+                progress.failed += usize::from(result.is_err());
+                on_progress(progress);
+            })
+    }
+
     /// The rate governor, if the client has one (it does unless built without).
     pub fn governor(&self) -> Option<&Governor> {
         self.inner.governor.as_ref()
@@ -235,6 +261,18 @@ impl Client {
     pub fn region(&self) -> Region {
         self.inner.region
     }
+}
+
+/// How far a [`Client::send_all`] run has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Endpoints answered or failed.
+    pub done: usize,
+    /// Of those, the failures.
+    pub failed: usize,
+    /// Endpoints in the run.
+    pub total: usize,
 }
 
 /// Builds a [`Client`].

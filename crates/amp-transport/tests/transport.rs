@@ -962,3 +962,67 @@ async fn a_429_pauses_the_class_for_as_long_as_amplitude_asks() {
         0
     );
 }
+
+/// An endpoint numbered for a bulk run: `/api/3/cohorts?n=N`.
+#[derive(Debug, Clone)]
+struct Numbered(u64);
+
+impl Endpoint for Numbered {
+    type Response = serde_json::Value;
+    fn name(&self) -> Cow<'static, str> {
+        "Numbered".into()
+    }
+    fn family(&self) -> ApiFamily {
+        ApiFamily::Dashboard
+    }
+    fn path(&self) -> Cow<'_, str> {
+        "/api/3/cohorts".into()
+    }
+    fn query(&self) -> amp_transport::amp_model::QueryPairs {
+        let mut pairs = amp_transport::amp_model::QueryPairs::new();
+        pairs.push("n", self.0);
+        pairs
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bulk_run_yields_each_result_as_it_completes() {
+    use futures_util::StreamExt as _;
+
+    // Request N takes 10 - N seconds; request 3 fails.
+    let transport = transport_fn(|request: HttpRequest| async move {
+        let n: u64 = request.url.rsplit('=').next().unwrap().parse().unwrap();
+        tokio::time::sleep(Duration::from_secs(10 - n)).await;
+        Ok(if n == 3 {
+            HttpResponse::new(400, "")
+        } else {
+            HttpResponse::new(200, format!(r#"{{"n":{n}}}"#))
+        })
+    });
+    let client = builder()
+        .transport(transport)
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    let mut seen = Vec::new();
+    let started = tokio::time::Instant::now();
+    let results: Vec<(usize, Result<serde_json::Value, Error>)> = client
+        .send_all((0..10).map(Numbered).collect(), 5, |progress| {
+            seen.push((progress.done, progress.failed, progress.total));
+        })
+        .collect()
+        .await;
+    let order: Vec<usize> = results.iter().map(|(index, _)| *index).collect();
+    // 0 to 4 start at once and end at 10 to 6 s; each ending starts the next, so 5 to 9 all end
+    // at 11 s, in the order they started.
+    assert_eq!(order, [4, 3, 2, 1, 0, 5, 6, 7, 8, 9]);
+    assert_eq!(started.elapsed(), Duration::from_secs(11));
+    assert!(
+        results
+            .iter()
+            .all(|(index, result)| (*index == 3) == result.is_err())
+    );
+    assert_eq!(results[0].1.as_ref().unwrap()["n"], 4);
+    assert_eq!(seen.last(), Some(&(10, 1, 10)));
+    assert_eq!(seen.len(), 10);
+}
