@@ -125,6 +125,25 @@ pub fn segment_matches(project: &Project, user: u32, segment: &Segment, at_ms: i
         .all(|condition| condition_matches(project, user, condition, at_ms, 0))
 }
 
+/// Every user in `segment` (every user without one), judged at `at_ms`.
+pub fn users_in<'a>(
+    project: &'a Project,
+    segment: Option<&'a Segment>,
+    at_ms: i64,
+) -> impl Iterator<Item = &'a User> + 'a {
+    project
+        .store
+        .users
+        .iter()
+        .enumerate()
+        .filter_map(move |(index, user)| {
+            let index = u32::try_from(index).expect("fewer than 4 billion users");
+            segment
+                .is_none_or(|segment| segment_matches(project, index, segment, at_ms))
+                .then_some(user)
+        })
+}
+
 /// Cohorts may refer to cohorts; this deep is taken as a cycle.
 const MAX_COHORT_DEPTH: usize = 8;
 

@@ -23,7 +23,7 @@ use super::bucket_of;
 use crate::calendar::Bucket;
 use crate::matcher::Matcher;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_group};
+use crate::predicate::{user_group, users_in};
 use crate::project::Project;
 use crate::store::Store;
 
@@ -200,17 +200,9 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
         .map(|step| Matcher::new(store, step))
         .collect();
     let mut groups: HashMap<String, (Tally, Vec<Tally>)> = HashMap::new();
-    for (index, user) in store.users.iter().enumerate() {
-        let index = u32::try_from(index).expect("fewer than 4 billion users");
+    for user in users_in(project, query.segment.as_ref(), span.1) {
         if query.user_type == Some(FunnelUserType::New)
             && !(span.0..span.1).contains(&user.first_seen_ms)
-        {
-            continue;
-        }
-        if query
-            .segment
-            .as_ref()
-            .is_some_and(|segment| !segment_matches(project, index, segment, span.1))
         {
             continue;
         }

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use crate::calendar::{Calendar, bucket_start};
 use crate::matcher::Matcher;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_group};
+use crate::predicate::{user_group, users_in};
 use crate::project::Project;
 use crate::store::Event as Stored;
 
@@ -97,15 +97,7 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
         cohort_days.push(day);
         day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
     }
-    for (index, user) in store.users.iter().enumerate() {
-        let index = u32::try_from(index).expect("fewer than 4 billion users");
-        if query
-            .segment
-            .as_ref()
-            .is_some_and(|segment| !segment_matches(project, index, segment, to))
-        {
-            continue;
-        }
+    for user in users_in(project, query.segment.as_ref(), to) {
         let mut events: Vec<&Stored> = user
             .events
             .iter()

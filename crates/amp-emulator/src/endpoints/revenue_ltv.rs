@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::calendar::bucket_start;
 use crate::params::Params;
-use crate::predicate::{segment_matches, user_group};
+use crate::predicate::{user_group, users_in};
 use crate::project::Project;
 
 const DAY_MS: i64 = 86_400_000;
@@ -89,14 +89,8 @@ pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
     let (from, to) = calendar.span(query.range);
     let now = project.now_ms();
     let mut groups: BTreeMap<String, BTreeMap<NaiveDate, Cohort>> = BTreeMap::new();
-    for (index, user) in store.users.iter().enumerate() {
-        let index = u32::try_from(index).expect("fewer than 4 billion users");
-        if !(from..to).contains(&user.first_seen_ms)
-            || query
-                .segment
-                .as_ref()
-                .is_some_and(|segment| !segment_matches(project, index, segment, to))
-        {
+    for user in users_in(project, query.segment.as_ref(), to) {
+        if !(from..to).contains(&user.first_seen_ms) {
             continue;
         }
         let mut days = vec![0.0; 90];

@@ -27,7 +27,7 @@ use super::bucket_of;
 use crate::formula::{Formula, Measure};
 use crate::matcher::Matcher;
 use crate::params::Params;
-use crate::predicate::{event_values, segment_matches, user_values};
+use crate::predicate::{event_values, user_values, users_in};
 use crate::project::Project;
 use crate::store::{Event as Stored, Prop, Store};
 
@@ -324,15 +324,7 @@ fn tally(
     let mut keys: Vec<(usize, Vec<String>)> = Vec::new();
     let mut pool: Vec<Local> = Vec::new();
     let mut active = vec![false; buckets.len()];
-    for (index, user) in store.users.iter().enumerate() {
-        let index = u32::try_from(index).expect("fewer than 4 billion users");
-        if query
-            .segment
-            .as_ref()
-            .is_some_and(|segment| !segment_matches(project, index, segment, to))
-        {
-            continue;
-        }
+    for user in users_in(project, query.segment.as_ref(), to) {
         let request_groups: Vec<String> = query
             .group_by
             .iter()

@@ -13,7 +13,7 @@ use super::count;
 use crate::params::Params;
 use crate::project::Project;
 use crate::sessions::sessions;
-use crate::store::{Event, Store};
+use crate::store::{Event, Store, User};
 
 /// Reads the query.
 pub fn parse(params: &Params) -> Result<UserActivityQuery, ValidationError> {
@@ -41,6 +41,13 @@ fn time_text(ms: i64) -> String {
     })
 }
 
+/// A built-in property of `user` as JSON, `null` when unset.
+fn attr(store: &Store, user: &User, key: &str) -> Value {
+    store
+        .attr(user, key)
+        .map_or(Value::Null, |value| Value::String(value.to_owned()))
+}
+
 /// An event as user activity shows it.
 pub fn event_json(store: &Store, index: u32, event: &Event) -> Value {
     let user = &store.users[event.user as usize];
@@ -48,11 +55,7 @@ pub fn event_json(store: &Store, index: u32, event: &Event) -> Value {
         .props(event)
         .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
-    let attr = |key: &str| {
-        store
-            .attr(user, key)
-            .map_or(Value::Null, |value| Value::String(value.to_owned()))
-    };
+    let attr = |key: &str| attr(store, user, key);
     json!({
         "event_id": index,
         "event_type": store.strings.name(event.event_type),
@@ -108,11 +111,7 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> Value {
         .iter()
         .filter_map(|&event| store.events[event as usize].revenue())
         .collect();
-    let attr = |key: &str| {
-        store
-            .attr(user, key)
-            .map_or(Value::Null, |value| Value::String(value.to_owned()))
-    };
+    let attr = |key: &str| attr(store, user, key);
     json!({
         "userData": {
             "user_id": user.user_id,
