@@ -1905,6 +1905,15 @@ async fn the_week_in_funnels_by_hand() {
         .await
         .unwrap();
     assert_eq!(three.data[0].cumulative_raw, [6.0, 6.0, 6.0]);
+    let forever = client
+        .send(&funnel(&["Search", "Play"]).conversion_window_secs(u64::MAX))
+        .await
+        .unwrap();
+    assert_eq!(
+        forever.data[0].cumulative_raw,
+        [6.0, 6.0],
+        "an enormous window is just long"
+    );
     let unordered = client
         .send(&funnel(&["Play", "Search"]).mode(FunnelMode::Unordered))
         .await

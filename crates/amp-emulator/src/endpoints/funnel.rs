@@ -72,7 +72,7 @@ fn best_attempt(
                 let inside: Vec<u32> = events[position..]
                     .iter()
                     .copied()
-                    .take_while(|&index| time(index) <= entered + window)
+                    .take_while(|&index| time(index) <= entered.saturating_add(window))
                     .collect();
                 for step in &steps[1..] {
                     match inside.iter().find(|&&index| matches(index, step)) {
@@ -96,7 +96,9 @@ fn best_attempt(
                             .position(|&index| matches(index, step))
                             .map(|offset| cursor + 1 + offset)
                     };
-                    match next.filter(|&found| time(events[found]) <= entered + window) {
+                    match next
+                        .filter(|&found| time(events[found]) <= entered.saturating_add(window))
+                    {
                         Some(found) => {
                             times.push(time(events[found]));
                             cursor = found;
@@ -191,8 +193,8 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
     );
     let span = project.calendar.span(query.range);
     let window = i64::try_from(query.conversion_window_secs.unwrap_or(DEFAULT_WINDOW_SECS))
-        .unwrap_or(i64::MAX / 1000)
-        * 1000;
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
     let mode = query.mode.clone().unwrap_or(FunnelMode::Ordered);
     let steps: Vec<Matcher<'_>> = query
         .steps
