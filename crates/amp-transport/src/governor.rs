@@ -9,9 +9,9 @@
 //! and per hour; for profiles, requests per minute. Windows are the table's, so a test can
 //! shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
 //! anything is sent. A 429 pauses its class for as long as Amplitude asked. Dropping a waiting
-//! request gives up its place; dropping a [`Permit`] returns its share.
+//! request gives up its place; dropping a [`Permit`] returns its share. A request counts in a
+//! window from its response, not its admission, since the server counts it from its arrival.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -53,31 +53,48 @@ struct Class {
 struct Ledger {
     in_flight: u64,
     cost_in_flight: u64,
-    /// (start, cost) of requests started within the longest window.
-    started: VecDeque<(Instant, u64)>,
+    /// Requests started within the longest window.
+    started: Vec<Start>,
+    next_id: u64,
     queued: usize,
     paused_until: Option<Instant>,
+}
+
+/// One request in a window: stamped when admitted, and again when its response arrives, since
+/// the server counts it from its arrival there, a little later than its admission here.
+#[derive(Debug, Clone, Copy)]
+struct Start {
+    at: Instant,
+    cost: u64,
+    id: u64,
 }
 
 impl Ledger {
     fn started_since(&self, since: Instant) -> u64 {
         self.started
             .iter()
-            .filter(|(at, _)| *at > since)
-            .map(|(_, cost)| cost)
+            .filter(|start| start.at > since)
+            .map(|start| start.cost)
             .sum()
     }
 
     /// When enough of the window's oldest starts expire for `needed` more to fit `ceiling`.
     fn frees_at(&self, window: Duration, ceiling: u64, needed: u64, now: Instant) -> Instant {
-        let mut used = self.started_since(now.checked_sub(window).unwrap_or(now));
-        for (at, cost) in self.started.iter().filter(|(at, _)| *at + window > now) {
+        let mut inside: Vec<Start> = self
+            .started
+            .iter()
+            .copied()
+            .filter(|start| start.at + window > now)
+            .collect();
+        inside.sort_by_key(|start| start.at);
+        let mut used: u64 = inside.iter().map(|start| start.cost).sum();
+        for start in inside {
             if used + needed <= ceiling {
                 break;
             }
-            used -= cost;
+            used -= start.cost;
             if used + needed <= ceiling {
-                return *at + window;
+                return start.at + window;
             }
         }
         now
@@ -91,6 +108,7 @@ pub struct Permit {
     shared: Arc<Shared>,
     class: usize,
     cost: u64,
+    id: u64,
 }
 
 impl Drop for Permit {
@@ -99,6 +117,15 @@ impl Drop for Permit {
         let mut ledger = class.ledger.lock().unwrap_or_else(PoisonError::into_inner);
         ledger.in_flight -= 1;
         ledger.cost_in_flight -= self.cost;
+        let now = Instant::now();
+        if let Some(start) = ledger
+            .started
+            .iter_mut()
+            .rev()
+            .find(|start| start.id == self.id)
+        {
+            start.at = start.at.max(now);
+        }
         drop(ledger);
         class.returned.notify_one();
     }
@@ -168,13 +195,18 @@ impl Governor {
                     Blocked::No => {
                         ledger.in_flight += 1;
                         ledger.cost_in_flight += cost;
-                        ledger
-                            .started
-                            .push_back((now, if class == RateClass::Cost { cost } else { 1 }));
+                        let id = ledger.next_id;
+                        ledger.next_id += 1;
+                        ledger.started.push(Start {
+                            at: now,
+                            cost: if class == RateClass::Cost { cost } else { 1 },
+                            id,
+                        });
                         return Ok(Permit {
                             shared: Arc::clone(&self.shared),
                             class: index,
                             cost,
+                            id,
                         });
                     }
                     blocked => blocked,
@@ -205,13 +237,7 @@ impl Governor {
         .filter_map(|limit| limit.window)
         .max()
         .unwrap_or(Duration::from_secs(3600));
-        while ledger
-            .started
-            .front()
-            .is_some_and(|(at, _)| *at + longest <= now)
-        {
-            ledger.started.pop_front();
-        }
+        ledger.started.retain(|start| start.at + longest > now);
         if let Some(until) = ledger.paused_until.filter(|until| *until > now) {
             return Blocked::Until(until);
         }

@@ -851,6 +851,21 @@ mod governor {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_request_counts_in_a_window_from_its_response() {
+        let governor = limits(|limits| limits.cost_per_hour = Limit::custom(10, Some(HOUR)));
+        let started = Instant::now();
+        let slow = governor.acquire(RateClass::Cost, 6).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        drop(slow);
+        drop(governor.acquire(RateClass::Cost, 5).await.unwrap());
+        assert_eq!(
+            started.elapsed(),
+            HOUR + Duration::from_secs(100),
+            "the server saw it arrive after admission"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn windows_are_the_tables_so_they_can_be_scaled() {
         let scaled = limits(|limits| {
             limits.cost_per_hour = Limit::custom(10, Some(Duration::from_secs(36)));
