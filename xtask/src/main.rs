@@ -11,7 +11,8 @@ tasks:
   bench overhead   Client::send against raw reqwest on loopback (release build)
   bench decode     typed decode of large Dashboard responses against serde_json::Value
   bench emulator   load a million events into the emulator: time and memory
-  bench analytics  segmentation, funnel and retention over ten million events";
+  bench analytics  segmentation, funnel and retention over ten million events
+  bench governor   three hours of budget against the emulator: governed and naive";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         ["bench", "decode"] => xtask::bench::run("amp-dashboard", "decode"),
         ["bench", "emulator"] => xtask::bench::run("amp-emulator", "load"),
         ["bench", "analytics"] => xtask::bench::run("amp-emulator", "analytics"),
+        ["bench", "governor"] => xtask::bench::run("amp-emulator", "governor"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

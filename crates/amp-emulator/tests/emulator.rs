@@ -1993,3 +1993,48 @@ async fn the_week_retained_and_valued_by_hand() {
     let combined = ltv.series[0].combined.as_ref().unwrap();
     assert_eq!((combined.revenue[&1], combined.revenue[&7]), (7.5, 8.33));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_governor_spends_three_hours_of_budget_without_a_429() {
+    use amp_transport::amp_model::Limits;
+    use amp_transport::amp_model::limits::Limit;
+    use futures_util::StreamExt as _;
+
+    // An emulated hour of two real seconds, and a budget of 900 cost per hour on both sides.
+    let (hour, budget) = (Duration::from_secs(2), 900);
+    let mut config = config();
+    config.limits.cost_per_hour = budget;
+    config.limits.time_scale = 3_600.0 / hour.as_secs_f64();
+    let emulator = start(config).await;
+    let mut limits = Limits::default();
+    limits.cost_per_hour = Limit::custom(budget, Some(hour));
+    let client = Client::builder()
+        .api_key("emulator-api-key")
+        .secret_key("emulator-secret-key")
+        .base_url(emulator.base_url())
+        .governor(amp_transport::Governor::new(limits))
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    // 675 four-day users queries of cost 4: 2,700 cost, three hours of budget. The first 900
+    // may start at once; the rest wait for the hour to roll twice.
+    let users = (0..675).map(|_| GetUsers::new(first_week()));
+    let started = std::time::Instant::now();
+    let results: Vec<_> = client.send_all(users.collect(), 5, |_| {}).collect().await;
+    let elapsed = started.elapsed();
+    // Without retries, any 429 would be a failed result.
+    assert!(
+        results.iter().all(|(_, result)| result.is_ok()),
+        "{:?}",
+        results.iter().find(|(_, result)| result.is_err())
+    );
+    let minimum = hour * 2;
+    assert!(
+        elapsed >= minimum,
+        "{elapsed:?}: faster than the budget allows"
+    );
+    assert!(
+        elapsed < minimum * 3 / 2,
+        "{elapsed:?}: much slower than the budget needs ({minimum:?})"
+    );
+}
