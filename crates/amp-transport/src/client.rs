@@ -136,13 +136,20 @@ impl Client {
                 .instrument(span.clone())
                 .await;
             drop(permit);
+            if let Some(governor) = &self.inner.governor {
+                match &outcome {
+                    Err(error @ Error::RateLimited { .. }) => {
+                        let pause = governor.refused(request.rate_class, error.retry_after());
+                        tracing::debug!(parent: &span, pause_ms = pause.as_millis(), "class paused");
+                    }
+                    Err(_) => {}
+                    Ok(_) => governor.answered(request.rate_class),
+                }
+            }
             let error = match outcome {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
-            if let (Some(governor), Some(wait)) = (&self.inner.governor, error.retry_after()) {
-                governor.pause(request.rate_class, wait);
-            }
             match self.inner.retry.decide(attempt, &error, started.elapsed()) {
                 RetryDecision::Stop => return Err(error),
                 RetryDecision::Wait(wait) => {

@@ -8,7 +8,9 @@
 //! [`CostLimitReading`] says) and cost per hour; for user activity and search, requests in flight
 //! and per hour; for profiles, requests per minute. Windows are the table's, so a test can
 //! shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
-//! anything is sent. A 429 pauses its class for as long as Amplitude asked. Dropping a waiting
+//! anything is sent. A 429 pauses its class for as long as Amplitude asked, or, since Amplitude
+//! documents no `Retry-After`, for a pause that doubles with each refusal in a row, up to the
+//! class's shortest window, after which whatever the server counted there has rolled off. Dropping a waiting
 //! request gives up its place; dropping a [`Permit`] returns its share. A request counts in a
 //! window from its response, not its admission, since the server counts it from its arrival.
 
@@ -58,6 +60,8 @@ struct Ledger {
     next_id: u64,
     queued: usize,
     paused_until: Option<Instant>,
+    /// 429s without `Retry-After` since the last answer, each one arriving outside a pause.
+    refusals: u32,
 }
 
 /// One request in a window: stamped when admitted, and again when its response arrives, since
@@ -302,14 +306,54 @@ impl Governor {
 
     /// Stops `class` from starting requests for `wait`: Amplitude said it was over a limit.
     pub fn pause(&self, class: RateClass, wait: Duration) {
-        let state = &self.shared.classes[slot(class)];
-        let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ledger = self.ledger(class);
         let until = Instant::now() + wait;
         ledger.paused_until = Some(
             ledger
                 .paused_until
                 .map_or(until, |current| current.max(until)),
         );
+    }
+
+    /// Amplitude refused a request of `class` with a 429: pauses the class for `retry_after`, or
+    /// without it, for 1/256 of the class's shortest window, doubled for each earlier refusal
+    /// in a row, up to the whole window. A 429 that arrives during a pause was sent before it
+    /// and does not count again. Returns the pause.
+    pub fn refused(&self, class: RateClass, retry_after: Option<Duration>) -> Duration {
+        let wait = retry_after.unwrap_or_else(|| {
+            let mut ledger = self.ledger(class);
+            let now = Instant::now();
+            if ledger.paused_until.is_none_or(|until| until <= now) {
+                ledger.refusals = ledger.refusals.saturating_add(1);
+            }
+            let window = self.shortest_window(class);
+            let doublings = ledger.refusals.saturating_sub(1).min(8);
+            (window / 256 * (1 << doublings)).min(window)
+        });
+        self.pause(class, wait);
+        wait
+    }
+
+    /// Amplitude answered a request of `class`: the run of refusals is over.
+    pub fn answered(&self, class: RateClass) {
+        self.ledger(class).refusals = 0;
+    }
+
+    fn ledger(&self, class: RateClass) -> std::sync::MutexGuard<'_, Ledger> {
+        self.shared.classes[slot(class)]
+            .ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The window of a class's tightest rolling limit.
+    fn shortest_window(&self, class: RateClass) -> Duration {
+        let limits = &self.shared.limits;
+        match class {
+            RateClass::Profile => window(&limits.profile_per_minute, 60),
+            RateClass::UserLookup => window(&limits.user_lookup_per_hour, 3600),
+            _ => window(&limits.concurrent_cost, 300),
+        }
     }
 
     /// What `class` may still do now.

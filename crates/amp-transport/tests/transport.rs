@@ -951,6 +951,50 @@ mod governor {
             "other classes are not paused"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_without_retry_after_pauses_longer_each_time_in_a_row() {
+        let governor = limits(|_| {});
+        let window = Duration::from_secs(300);
+        let first = governor.refused(RateClass::Cost, None);
+        assert_eq!(first, window / 256);
+        assert_eq!(governor.status(RateClass::Cost).paused_for, first);
+        assert_eq!(
+            governor.refused(RateClass::Cost, None),
+            first,
+            "a 429 that arrives during the pause was sent before it and does not count again"
+        );
+        tokio::time::sleep(first).await;
+        assert_eq!(governor.refused(RateClass::Cost, None), first * 2);
+        tokio::time::sleep(first * 2).await;
+        assert_eq!(governor.refused(RateClass::Cost, None), first * 4);
+        assert_eq!(
+            governor.refused(RateClass::Cost, Some(Duration::from_secs(40))),
+            Duration::from_secs(40),
+            "Amplitude's Retry-After wins"
+        );
+        for _ in 0..20 {
+            tokio::time::sleep(window).await;
+            governor.refused(RateClass::Cost, None);
+        }
+        assert_eq!(
+            governor.status(RateClass::Cost).paused_for,
+            window,
+            "never longer than the window"
+        );
+        tokio::time::sleep(window).await;
+        governor.answered(RateClass::Cost);
+        assert_eq!(
+            governor.refused(RateClass::Cost, None),
+            first,
+            "an answer ends the run"
+        );
+        assert_eq!(
+            governor.refused(RateClass::Profile, None),
+            Duration::from_secs(60) / 256,
+            "each class keeps its own run, paced by its own window"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -975,6 +1019,46 @@ async fn a_429_pauses_the_class_for_as_long_as_amplitude_asks() {
             .status(amp_transport::RateClass::Cost)
             .in_flight,
         0
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_without_retry_after_pauses_the_class_and_an_answer_ends_the_run() {
+    let limited = || {
+        HttpResponse::new(
+            429,
+            r#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded rate limit with query of cost 1"}}}"#,
+        )
+    };
+    let replay = ReplayTransport::new()
+        .expect(Method::Get, COHORTS_PATH, limited())
+        .expect(Method::Get, COHORTS_PATH, ok_cohorts())
+        .expect(Method::Get, COHORTS_PATH, limited());
+    let client = builder()
+        .transport(replay)
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    let governor = client.governor().unwrap().clone();
+    let base = Duration::from_secs(300) / 256;
+    client.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(
+        governor.status(amp_transport::RateClass::Cost).paused_for,
+        base
+    );
+    let started = tokio::time::Instant::now();
+    client.send(&ListCohorts).await.unwrap();
+    // Tokio's timers tick in whole milliseconds.
+    let waited = started.elapsed();
+    assert!(
+        waited >= base && waited <= base + Duration::from_millis(1),
+        "the next request waits out the pause: {waited:?}"
+    );
+    client.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(
+        governor.status(amp_transport::RateClass::Cost).paused_for,
+        base,
+        "the answer in between ended the run of refusals"
     );
 }
 
