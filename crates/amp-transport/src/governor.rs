@@ -359,8 +359,7 @@ impl Governor {
     /// What `class` may still do now.
     pub fn status(&self, class: RateClass) -> ClassStatus {
         let limits = &self.shared.limits;
-        let state = &self.shared.classes[slot(class)];
-        let ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let ledger = self.ledger(class);
         let now = Instant::now();
         let since = |window: Duration| ledger.started_since(now.checked_sub(window).unwrap_or(now));
         let (short, hour) = match class {
