@@ -10,9 +10,10 @@
 //! shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
 //! anything is sent. A 429 pauses its class for as long as Amplitude asked, or, since Amplitude
 //! documents no `Retry-After`, for a pause that doubles with each refusal in a row, up to the
-//! class's shortest window, after which whatever the server counted there has rolled off. Dropping a waiting
-//! request gives up its place; dropping a [`Permit`] returns its share. A request counts in a
-//! window from its response, not its admission, since the server counts it from its arrival.
+//! class's shortest window, after which whatever the server counted there has rolled off.
+//! Dropping a waiting request gives up its place; dropping a [`Permit`] returns its share. A
+//! request counts in a window from its response, not its admission, since the server counts it
+//! from its arrival.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
