@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         ["bench", "decode"] => xtask::bench::run("amp-dashboard", "decode"),
         ["bench", "emulator"] => xtask::bench::run("amp-emulator", "load"),
         ["bench", "analytics"] => xtask::bench::run("amp-emulator", "analytics"),
-        ["bench", "governor"] => xtask::bench::run("amp-emulator", "governor"),
+        ["bench", "governor"] => xtask::bench::run("amp-governor-redis", "governor"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())

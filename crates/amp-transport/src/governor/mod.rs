@@ -14,6 +14,11 @@
 //! Dropping a waiting request gives up its place; dropping a [`Permit`] returns its share. A
 //! request counts in a window from its response, not its admission, since the server counts it
 //! from its arrival.
+//!
+//! A fleet of processes shares one budget through a [`SharedBudget`]: this process's books
+//! admit a request first, then the shared budget does.
+
+mod fleet;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -25,6 +30,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::Error;
+pub use fleet::{Admission, Lease, SharedBudget, SharedBudgetError};
+use fleet::{Fleet, Turn};
 
 /// A limit's window, or `fallback` when the table gives none.
 fn window(limit: &Limit, fallback: u64) -> Duration {
@@ -40,7 +47,10 @@ pub struct Governor {
 #[derive(Debug)]
 struct Shared {
     limits: Limits,
+    /// The longest window of the table: how long a start is remembered.
+    longest: Duration,
     classes: [Class; 3],
+    fleet: Option<Fleet>,
 }
 
 /// One rate class: its queue, its books, and a bell rung when a share comes back.
@@ -114,6 +124,7 @@ pub struct Permit {
     class: usize,
     cost: u64,
     id: u64,
+    lease: Option<Lease>,
 }
 
 impl Drop for Permit {
@@ -133,6 +144,54 @@ impl Drop for Permit {
         }
         drop(ledger);
         class.returned.notify_one();
+        if let (Some(fleet), Some(lease)) = (&self.shared.fleet, self.lease.take()) {
+            fleet.release(lease);
+        }
+    }
+}
+
+/// What one request must fit in its class: the class's limits, in a form this process's books
+/// and a fleet's shared budget both check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rules {
+    /// The request's rate class.
+    pub class: RateClass,
+    /// Its cost.
+    pub cost: u64,
+    /// What it weighs in each window: its cost for Dashboard queries, 1 where requests are
+    /// counted.
+    pub weight: u64,
+    /// Requests in flight allowed at once, if capped.
+    pub max_in_flight: Option<u64>,
+    /// Cost in flight allowed at once, if capped (the 1,000-cost limit read as cost in flight).
+    pub max_cost_in_flight: Option<u64>,
+    /// Rolling windows it must fit.
+    pub windows: Vec<Window>,
+}
+
+/// A rolling window: no more than `ceiling` weight may start within `span`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The window's length.
+    pub span: Duration,
+    /// The weight it admits.
+    pub ceiling: u64,
+}
+
+impl Rules {
+    /// The ceiling the request can never fit under, if any.
+    fn exceeded_ceiling(&self) -> Option<u64> {
+        self.max_cost_in_flight
+            .filter(|max| self.cost > *max)
+            .into_iter()
+            .chain(
+                self.windows
+                    .iter()
+                    .filter(|window| self.weight > window.ceiling)
+                    .map(|window| window.ceiling),
+            )
+            .min()
     }
 }
 
@@ -163,75 +222,18 @@ fn slot(class: RateClass) -> usize {
 }
 
 impl Governor {
-    /// A governor for `limits`.
+    /// A governor for `limits`, for one process.
     pub fn new(limits: Limits) -> Self {
-        Self {
-            shared: Arc::new(Shared {
-                limits,
-                classes: Default::default(),
-            }),
-        }
+        Self::build(limits, None)
     }
 
-    /// The limits it enforces.
-    pub fn limits(&self) -> &Limits {
-        &self.shared.limits
+    /// A governor for `limits` that shares its budget with every other process using `budget`'s
+    /// store. Its own books still apply, and alone while the store is unreachable.
+    pub fn with_shared_budget(limits: Limits, budget: impl SharedBudget + 'static) -> Self {
+        Self::build(limits, Some(Fleet::new(Arc::new(budget))))
     }
 
-    /// Waits for the turn of a request of `class` costing `cost`, and takes its share.
-    pub async fn acquire(&self, class: RateClass, cost: u64) -> Result<Permit, Error> {
-        let limits = &self.shared.limits;
-        if class == RateClass::Cost && cost > limits.max_query_cost() {
-            return Err(Error::Unsupported(format!(
-                "the query costs {cost}, more than the project's limit of {} per query; shorten the range or drop conditions",
-                limits.max_query_cost()
-            )));
-        }
-        let index = slot(class);
-        let state = &self.shared.classes[index];
-        let _place = Queued::enter(state);
-        let _turn = state.turnstile.lock().await;
-        loop {
-            let returned = state.returned.notified();
-            let now = Instant::now();
-            let wait = {
-                let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-                match self.blocked(class, &mut ledger, cost, now) {
-                    Blocked::No => {
-                        ledger.in_flight += 1;
-                        ledger.cost_in_flight += cost;
-                        let id = ledger.next_id;
-                        ledger.next_id += 1;
-                        ledger.started.push(Start {
-                            at: now,
-                            cost: if class == RateClass::Cost { cost } else { 1 },
-                            id,
-                        });
-                        return Ok(Permit {
-                            shared: Arc::clone(&self.shared),
-                            class: index,
-                            cost,
-                            id,
-                        });
-                    }
-                    blocked => blocked,
-                }
-            };
-            match wait {
-                Blocked::Until(at) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = returned => {}
-                    }
-                }
-                _ => returned.await,
-            }
-        }
-    }
-
-    /// Why a request cannot start now, and until when.
-    fn blocked(&self, class: RateClass, ledger: &mut Ledger, cost: u64, now: Instant) -> Blocked {
-        let limits = &self.shared.limits;
+    fn build(limits: Limits, fleet: Option<Fleet>) -> Self {
         let longest = [
             &limits.cost_per_hour,
             &limits.user_lookup_per_hour,
@@ -242,60 +244,159 @@ impl Governor {
         .filter_map(|limit| limit.window)
         .max()
         .unwrap_or(Duration::from_secs(3600));
+        Self {
+            shared: Arc::new(Shared {
+                limits,
+                longest,
+                classes: Default::default(),
+                fleet,
+            }),
+        }
+    }
+
+    /// Whether the governor shares a fleet's budget right now: it has a shared budget and the
+    /// store answered when last asked.
+    pub fn is_sharing(&self) -> bool {
+        self.shared.fleet.as_ref().is_some_and(Fleet::is_sharing)
+    }
+
+    /// What a request of `class` costing `cost` must fit.
+    pub fn rules(&self, class: RateClass, cost: u64) -> Rules {
+        let limits = &self.shared.limits;
+        let per = |limit: &Limit, fallback| Window {
+            span: window(limit, fallback),
+            ceiling: limit.value,
+        };
+        let mut rules = Rules {
+            class,
+            cost,
+            weight: 1,
+            max_in_flight: None,
+            max_cost_in_flight: None,
+            windows: Vec::new(),
+        };
+        match class {
+            RateClass::Profile => rules.windows.push(per(&limits.profile_per_minute, 60)),
+            RateClass::UserLookup => {
+                rules.max_in_flight = Some(limits.user_lookup_concurrent.value);
+                rules.windows.push(per(&limits.user_lookup_per_hour, 3600));
+            }
+            _ => {
+                rules.weight = cost;
+                rules.max_in_flight = Some(limits.concurrent_requests.value);
+                match limits.concurrent_cost_reading {
+                    CostLimitReading::FiveMinuteWindow => {
+                        rules.windows.push(per(&limits.concurrent_cost, 300));
+                    }
+                    _ => rules.max_cost_in_flight = Some(limits.concurrent_cost.value),
+                }
+                rules.windows.push(per(&limits.cost_per_hour, 3600));
+            }
+        }
+        rules
+    }
+
+    /// The limits it enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// Waits for the turn of a request of `class` costing `cost`, and takes its share.
+    pub async fn acquire(&self, class: RateClass, cost: u64) -> Result<Permit, Error> {
+        let rules = self.rules(class, cost);
+        if let Some(ceiling) = rules.exceeded_ceiling() {
+            return Err(Error::Unsupported(if class == RateClass::Cost {
+                format!(
+                    "the query costs {cost}, more than the project's limit of {ceiling} per query; shorten the range or drop conditions"
+                )
+            } else {
+                format!("the limits admit no {class:?} request (a ceiling of {ceiling})")
+            }));
+        }
+        let index = slot(class);
+        let state = &self.shared.classes[index];
+        let _place = Queued::enter(state);
+        let _turn = state.turnstile.lock().await;
+        loop {
+            let returned = state.returned.notified();
+            let now = Instant::now();
+            let blocked = {
+                let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
+                self.blocked(&rules, &mut ledger, now)
+            };
+            let until = match blocked {
+                Blocked::No => match self.fleet_turn(&rules).await {
+                    Turn::Go(lease) => return Ok(self.admit(index, &rules, lease)),
+                    Turn::Wait(wait) => Some(Instant::now() + wait),
+                },
+                Blocked::Until(at) => Some(at),
+                Blocked::InFlight => None,
+            };
+            match until {
+                Some(at) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = returned => {}
+                    }
+                }
+                None => returned.await,
+            }
+        }
+    }
+
+    /// The fleet's say on a request this process's books admit.
+    async fn fleet_turn(&self, rules: &Rules) -> Turn {
+        match &self.shared.fleet {
+            Some(fleet) => fleet.turn(rules).await,
+            None => Turn::Go(None),
+        }
+    }
+
+    /// Enters an admitted request in the books.
+    fn admit(&self, index: usize, rules: &Rules, lease: Option<Lease>) -> Permit {
+        let mut ledger = self.shared.classes[index]
+            .ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        ledger.in_flight += 1;
+        ledger.cost_in_flight += rules.cost;
+        let id = ledger.next_id;
+        ledger.next_id += 1;
+        ledger.started.push(Start {
+            at: Instant::now(),
+            cost: rules.weight,
+            id,
+        });
+        Permit {
+            shared: Arc::clone(&self.shared),
+            class: index,
+            cost: rules.cost,
+            id,
+            lease,
+        }
+    }
+
+    /// Why a request cannot start now, and until when.
+    fn blocked(&self, rules: &Rules, ledger: &mut Ledger, now: Instant) -> Blocked {
+        let longest = self.shared.longest;
         ledger.started.retain(|start| start.at + longest > now);
         if let Some(until) = ledger.paused_until.filter(|until| *until > now) {
             return Blocked::Until(until);
         }
+        if rules
+            .max_in_flight
+            .is_some_and(|max| ledger.in_flight >= max)
+            || rules
+                .max_cost_in_flight
+                .is_some_and(|max| ledger.cost_in_flight + rules.cost > max)
+        {
+            return Blocked::InFlight;
+        }
         let mut until = now;
-        match class {
-            RateClass::Profile => {
-                let (ceiling, span) = (
-                    limits.profile_per_minute.value,
-                    window(&limits.profile_per_minute, 60),
-                );
-                if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + 1 > ceiling {
-                    until = until.max(ledger.frees_at(span, ceiling, 1, now));
-                }
-            }
-            RateClass::UserLookup => {
-                if ledger.in_flight >= limits.user_lookup_concurrent.value {
-                    return Blocked::InFlight;
-                }
-                let (ceiling, span) = (
-                    limits.user_lookup_per_hour.value,
-                    window(&limits.user_lookup_per_hour, 3600),
-                );
-                if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + 1 > ceiling {
-                    until = until.max(ledger.frees_at(span, ceiling, 1, now));
-                }
-            }
-            _ => {
-                if ledger.in_flight >= limits.concurrent_requests.value {
-                    return Blocked::InFlight;
-                }
-                let ceiling = limits.concurrent_cost.value;
-                match limits.concurrent_cost_reading {
-                    CostLimitReading::FiveMinuteWindow => {
-                        let span = window(&limits.concurrent_cost, 300);
-                        if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + cost
-                            > ceiling
-                        {
-                            until = until.max(ledger.frees_at(span, ceiling, cost, now));
-                        }
-                    }
-                    _ => {
-                        if ledger.cost_in_flight + cost > ceiling {
-                            return Blocked::InFlight;
-                        }
-                    }
-                }
-                let (hourly, span) = (
-                    limits.cost_per_hour.value,
-                    window(&limits.cost_per_hour, 3600),
-                );
-                if ledger.started_since(now.checked_sub(span).unwrap_or(now)) + cost > hourly {
-                    until = until.max(ledger.frees_at(span, hourly, cost, now));
-                }
+        for window in &rules.windows {
+            let since = now.checked_sub(window.span).unwrap_or(now);
+            if ledger.started_since(since) + rules.weight > window.ceiling {
+                until = until.max(ledger.frees_at(window.span, window.ceiling, rules.weight, now));
             }
         }
         if until > now {
@@ -332,6 +433,14 @@ impl Governor {
             (window / 256 * (1 << doublings)).min(window)
         });
         self.pause(class, wait);
+        if let Some(fleet) = self
+            .shared
+            .fleet
+            .as_ref()
+            .filter(|fleet| fleet.is_sharing())
+        {
+            fleet.pause(class, wait);
+        }
         wait
     }
 

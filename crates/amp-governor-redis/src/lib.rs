@@ -1,0 +1,194 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "test-util")]
+pub mod test_util;
+
+use std::fmt;
+use std::time::Duration;
+
+use amp_transport::RateClass;
+use amp_transport::governor::{Admission, Lease, Rules, SharedBudget, SharedBudgetError};
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Script, ScriptInvocation};
+
+/// How long a lease lives if its process dies before returning it, by default: longer than any
+/// request the client lets run (its default timeout is a minute).
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(120);
+
+/// How long a call to Redis may take before the governor works alone, by default.
+pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// A rate budget kept in Redis and shared by every process that opens it with the same
+/// namespace. Give it to [`amp_transport::Governor::with_shared_budget`].
+pub struct RedisBudget {
+    client: redis::Client,
+    connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    namespace: String,
+    lease_ttl: Duration,
+    timeout: Duration,
+    scripts: Scripts,
+}
+
+struct Scripts {
+    admit: Script,
+    release: Script,
+    pause: Script,
+}
+
+/// Why a budget could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The Redis URL does not parse.
+    #[error("the Redis URL is not valid: {0}")]
+    Url(#[source] redis::RedisError),
+    /// The namespace is empty or holds a brace (it becomes a Redis Cluster hash tag).
+    #[error(
+        "the namespace {0:?} cannot be used: give a non-empty name without braces, such as the project's name"
+    )]
+    Namespace(String),
+}
+
+// The URL may carry a password: it is never printed.
+impl fmt::Debug for RedisBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBudget")
+            .field("namespace", &self.namespace)
+            .field("lease_ttl", &self.lease_ttl)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisBudget {
+    /// A budget at `url` (`redis://host:port/db`) for every process using `namespace`: one per
+    /// Amplitude project. Nothing is sent until the first request, so a process starts even
+    /// while Redis is down.
+    pub fn open(url: &str, namespace: &str) -> Result<Self, OpenError> {
+        if namespace.is_empty() || namespace.contains(['{', '}']) {
+            return Err(OpenError::Namespace(namespace.to_owned()));
+        }
+        Ok(Self {
+            client: redis::Client::open(url).map_err(OpenError::Url)?,
+            connection: tokio::sync::Mutex::new(None),
+            namespace: namespace.to_owned(),
+            lease_ttl: DEFAULT_LEASE_TTL,
+            timeout: DEFAULT_REDIS_TIMEOUT,
+            scripts: Scripts {
+                admit: Script::new(include_str!("lua/admit.lua")),
+                release: Script::new(include_str!("lua/release.lua")),
+                pause: Script::new(include_str!("lua/pause.lua")),
+            },
+        })
+    }
+
+    /// How long a lease outlives a process that died holding it; keep it above the client's
+    /// timeout, or a slow request's lease expires while it is still in flight.
+    #[must_use]
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
+    }
+
+    /// How long to wait for Redis to connect or answer before the governor works alone.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A rate class's key; the namespace is a hash tag, so a cluster keeps a project's keys
+    /// on one node, where one script can reach them all.
+    fn key(&self, class: RateClass, what: &str) -> String {
+        let class = match class {
+            RateClass::UserLookup => "user-lookup",
+            RateClass::Profile => "profile",
+            _ => "cost",
+        };
+        format!("amp-governor:{{{}}}:{class}:{what}", self.namespace)
+    }
+
+    /// Runs a script on the shared connection, reconnecting first if the last call failed.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, SharedBudgetError> {
+        let mut slot = self.connection.lock().await;
+        let mut connection = if let Some(connection) = &*slot {
+            connection.clone()
+        } else {
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(self.timeout))
+                .set_response_timeout(Some(self.timeout));
+            let connection = self
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            slot.insert(connection).clone()
+        };
+        drop(slot);
+        let outcome = invocation.invoke_async(&mut connection).await;
+        if outcome.is_err() {
+            *self.connection.lock().await = None;
+        }
+        Ok(outcome?)
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+#[async_trait]
+impl SharedBudget for RedisBudget {
+    async fn admit(&self, rules: &Rules) -> Result<Admission, SharedBudgetError> {
+        let cap =
+            |limit: Option<u64>| limit.map_or(-1, |value| i64::try_from(value).unwrap_or(i64::MAX));
+        let mut invocation = self.scripts.admit.prepare_invoke();
+        invocation
+            .key(self.key(rules.class, "window"))
+            .key(self.key(rules.class, "leases"))
+            .key(self.key(rules.class, "pause"))
+            .key(self.key(rules.class, "ids"))
+            .arg(rules.cost)
+            .arg(rules.weight)
+            .arg(cap(rules.max_in_flight))
+            .arg(cap(rules.max_cost_in_flight))
+            .arg(millis(self.lease_ttl));
+        for window in &rules.windows {
+            invocation.arg(millis(window.span)).arg(window.ceiling);
+        }
+        let (admitted, value): (u8, u64) = self.run(&invocation).await?;
+        Ok(match (admitted, value) {
+            (1, id) => Admission::Granted(Lease {
+                class: rules.class,
+                id,
+                cost: rules.cost,
+                weight: rules.weight,
+            }),
+            (_, 0) => Admission::Wait(None),
+            (_, wait) => Admission::Wait(Some(Duration::from_millis(wait))),
+        })
+    }
+
+    async fn release(&self, lease: Lease) -> Result<(), SharedBudgetError> {
+        let mut invocation = self.scripts.release.prepare_invoke();
+        invocation
+            .key(self.key(lease.class, "window"))
+            .key(self.key(lease.class, "leases"))
+            .arg(lease.id)
+            .arg(lease.cost)
+            .arg(lease.weight);
+        self.run::<()>(&invocation).await
+    }
+
+    async fn pause(&self, class: RateClass, wait: Duration) -> Result<(), SharedBudgetError> {
+        let mut invocation = self.scripts.pause.prepare_invoke();
+        invocation.key(self.key(class, "pause")).arg(millis(wait));
+        self.run::<()>(&invocation).await
+    }
+}

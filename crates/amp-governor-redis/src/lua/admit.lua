@@ -1,0 +1,71 @@
+-- Admits one request into a rate class's budget, or says how long to wait. Atomic: Redis runs
+-- one script at a time, and every process reads the same clock, Redis's.
+-- KEYS: the window set (member "id:weight", scored by start ms), the lease set (member
+--       "id:cost", scored by expiry ms), the pause key (until ms), the id counter.
+-- ARGV: cost, weight, max in flight (-1: none), max cost in flight (-1: none), lease ms,
+--       then a span in ms and a ceiling for each window.
+-- Returns {1, id} when admitted; {0, ms} to wait that long, {0, 0} to wait for a lease.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
+if paused > now then
+  return {0, paused - now}
+end
+
+local cost, weight = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max_in_flight, max_cost = tonumber(ARGV[3]), tonumber(ARGV[4])
+local lease_ms = tonumber(ARGV[5])
+local function amount(member)
+  return tonumber(string.match(member, ':(%d+)$'))
+end
+
+-- Leases of processes that died expire here.
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local leases = redis.call('ZRANGE', KEYS[2], 0, -1)
+if max_in_flight >= 0 and #leases >= max_in_flight then
+  return {0, 0}
+end
+if max_cost >= 0 then
+  local held = 0
+  for _, member in ipairs(leases) do
+    held = held + amount(member)
+  end
+  if held + cost > max_cost then
+    return {0, 0}
+  end
+end
+
+-- Each window: if the request does not fit, wait until enough of the oldest starts roll off.
+local longest, wait = 0, 0
+for i = 6, #ARGV, 2 do
+  local span, ceiling = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  longest = math.max(longest, span)
+  local inside = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - span), '+inf', 'WITHSCORES')
+  local used = 0
+  for j = 1, #inside, 2 do
+    used = used + amount(inside[j])
+  end
+  for j = 1, #inside, 2 do
+    if used + weight <= ceiling then
+      break
+    end
+    used = used - amount(inside[j])
+    if used + weight <= ceiling then
+      wait = math.max(wait, tonumber(inside[j + 1]) + span - now)
+    end
+  end
+end
+if wait > 0 then
+  return {0, wait}
+end
+
+local id = redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[2], now + lease_ms, id .. ':' .. cost)
+redis.call('PEXPIRE', KEYS[2], lease_ms)
+if longest > 0 then
+  redis.call('ZADD', KEYS[1], now, id .. ':' .. weight)
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
+  redis.call('PEXPIRE', KEYS[1], longest)
+end
+return {1, id}

@@ -1,0 +1,190 @@
+//! The shared budget against a real `redis-server`, started by each test on a free loopback
+//! port. Each governor stands for one process of a fleet: it has its own books and its own
+//! connection, and shares only what Redis holds.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use amp_governor_redis::test_util::RedisServer;
+use amp_governor_redis::{OpenError, RedisBudget};
+use amp_transport::amp_model::Limits;
+use amp_transport::amp_model::limits::Limit;
+use amp_transport::{Governor, RateClass};
+use tokio::time::timeout;
+
+fn process(redis: &RedisServer, limits: &Limits) -> Governor {
+    let budget = RedisBudget::open(&redis.url(), "project")
+        .unwrap()
+        .timeout(Duration::from_millis(200));
+    Governor::with_shared_budget(limits.clone(), budget)
+}
+
+fn limits(change: impl FnOnce(&mut Limits)) -> Limits {
+    let mut limits = Limits::default();
+    change(&mut limits);
+    limits
+}
+
+/// Whether `governor` admits a request of `cost` within `wait`.
+async fn admits_within(governor: &Governor, cost: u64, wait: Duration) -> bool {
+    timeout(wait, governor.acquire(RateClass::Cost, cost))
+        .await
+        .is_ok_and(|permit| permit.is_ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_never_exceed_the_concurrency_cap_together() {
+    let redis = RedisServer::start();
+    let limits = limits(|limits| limits.concurrent_requests = Limit::custom(3, None));
+    let (in_flight, most) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let governor = process(&redis, &limits);
+        for _ in 0..4 {
+            let (governor, in_flight, most) = (governor.clone(), in_flight.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..5 {
+                    let permit = governor.acquire(RateClass::Cost, 1).await.unwrap();
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    drop(permit);
+                }
+                governor.is_sharing()
+            }));
+        }
+    }
+    for task in tasks {
+        assert!(task.await.unwrap(), "a process stopped sharing");
+    }
+    // Each process alone would have let 3 of its own 4 run at once: 12 in all.
+    assert_eq!(most.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_cost_window_spent_by_one_process_holds_back_another() {
+    let redis = RedisServer::start();
+    let limits = limits(|limits| {
+        limits.cost_per_hour = Limit::custom(100, Some(Duration::from_secs(1)));
+    });
+    let (first, second) = (process(&redis, &limits), process(&redis, &limits));
+    drop(first.acquire(RateClass::Cost, 60).await.unwrap());
+    // The second process's own books have room; Redis has not.
+    assert_eq!(second.status(RateClass::Cost).hour_remaining, 100);
+    assert!(!admits_within(&second, 60, Duration::from_millis(300)).await);
+    assert!(admits_within(&second, 60, Duration::from_secs(3)).await);
+    // And now the other way round.
+    assert_eq!(first.status(RateClass::Cost).hour_remaining, 100);
+    assert!(!admits_within(&first, 60, Duration::from_millis(300)).await);
+}
+
+#[tokio::test]
+async fn the_lease_of_a_process_that_died_expires() {
+    let redis = RedisServer::start();
+    let limits = limits(|limits| limits.concurrent_requests = Limit::custom(1, None));
+    let dying = Governor::with_shared_budget(
+        limits.clone(),
+        RedisBudget::open(&redis.url(), "project")
+            .unwrap()
+            .lease_ttl(Duration::from_millis(400)),
+    );
+    // The process holds its permit forever and never returns the lease.
+    std::mem::forget(dying.acquire(RateClass::Cost, 1).await.unwrap());
+    let survivor = process(&redis, &limits);
+    assert!(!admits_within(&survivor, 1, Duration::from_millis(200)).await);
+    assert!(admits_within(&survivor, 1, Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn a_429_in_one_process_pauses_the_class_in_all() {
+    let redis = RedisServer::start();
+    let limits = Limits::default();
+    let (refused, other) = (process(&redis, &limits), process(&redis, &limits));
+    drop(refused.acquire(RateClass::Cost, 1).await.unwrap());
+    refused.refused(RateClass::Cost, Some(Duration::from_millis(800)));
+    // The pause travels to Redis in the background.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!admits_within(&other, 1, Duration::from_millis(300)).await);
+    assert!(admits_within(&other, 1, Duration::from_secs(3)).await);
+    // Other classes are not paused.
+    let profile = timeout(Duration::from_secs(1), other.acquire(RateClass::Profile, 1)).await;
+    assert!(profile.is_ok_and(|permit| permit.is_ok()));
+}
+
+/// Log lines, captured.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn count(&self, needle: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches(needle)
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn without_redis_a_process_works_alone_warns_once_and_shares_again_when_it_returns() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _logging = tracing::subscriber::set_default(subscriber);
+
+    let mut redis = RedisServer::start();
+    let limits = limits(|limits| limits.concurrent_requests = Limit::custom(1, None));
+    let governor = process(&redis, &limits);
+    drop(governor.acquire(RateClass::Cost, 1).await.unwrap());
+    assert!(governor.is_sharing());
+
+    redis.stop();
+    for _ in 0..5 {
+        assert!(admits_within(&governor, 1, Duration::from_secs(2)).await);
+    }
+    assert!(!governor.is_sharing());
+    assert_eq!(logs.count("shared rate budget is unreachable"), 1);
+
+    redis.restart();
+    // The governor tries Redis again a second after it failed.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let held = governor.acquire(RateClass::Cost, 1).await.unwrap();
+    assert!(governor.is_sharing());
+    assert_eq!(logs.count("sharing resumed"), 1);
+    // Shared again: another process sees the lease.
+    let other = process(&redis, &limits);
+    assert!(!admits_within(&other, 1, Duration::from_millis(300)).await);
+    drop(held);
+    assert!(admits_within(&other, 1, Duration::from_secs(2)).await);
+    assert_eq!(logs.count("shared rate budget is unreachable"), 1);
+}
+
+#[test]
+fn a_password_in_the_url_never_shows_and_a_bad_namespace_is_refused() {
+    let budget = RedisBudget::open("redis://:hunter2@127.0.0.1:6379/", "project").unwrap();
+    let debug = format!("{budget:?}");
+    assert!(
+        debug.contains("project") && !debug.contains("hunter2"),
+        "{debug}"
+    );
+    for namespace in ["", "a{b}"] {
+        let error = RedisBudget::open("redis://127.0.0.1/", namespace).unwrap_err();
+        assert!(matches!(error, OpenError::Namespace(_)));
+        assert!(error.to_string().contains("without braces"), "{error}");
+    }
+    let error = RedisBudget::open("http://nowhere", "project").unwrap_err();
+    assert!(matches!(error, OpenError::Url(_)), "{error}");
+}
