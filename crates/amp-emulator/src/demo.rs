@@ -5,6 +5,32 @@
 use chrono::{Days, NaiveDate};
 use serde_json::json;
 
+/// The demo project's definitions, as a [`crate::Config`] TOML: a cohort of premium listeners,
+/// a computation counting plays, home-feed recommendations, and a prediction of purchases.
+pub const PROJECT: &str = r#"
+[[cohorts]]
+id = "premium"
+name = "Premium listeners"
+segment = [{ prop = "gp:plan", op = "is", values = ["premium"] }]
+
+[[computations]]
+id = "plays"
+name = "songs-played"
+kind = "count"
+event = "Play Song or Video"
+
+[[recommendations]]
+id = "home-feed"
+event = "Play Song or Video"
+item_property = "song_id"
+control_share = 0.1
+model = "popular-songs"
+
+[[predictions]]
+id = "buyer"
+event = "Purchase"
+"#;
+
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

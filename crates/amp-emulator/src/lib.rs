@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod calendar;
+pub mod cli;
 pub mod config;
 pub mod demo;
 mod endpoints;

@@ -14,36 +14,11 @@ use amplitude_api::profile::{GetUserProfile, UserProfileQuery};
 use amplitude_api::transport::{Client, Endpoint};
 use chrono::Days;
 
-/// The demo project's definitions: a cohort, a computation, recommendations, a prediction.
-const PROJECT: &str = r#"
-[[cohorts]]
-id = "premium"
-name = "Premium listeners"
-segment = [{ prop = "gp:plan", op = "is", values = ["premium"] }]
-
-[[computations]]
-id = "plays"
-name = "songs-played"
-kind = "count"
-event = "Play Song or Video"
-
-[[recommendations]]
-id = "home-feed"
-event = "Play Song or Video"
-item_property = "song_id"
-control_share = 0.1
-model = "popular-songs"
-
-[[predictions]]
-id = "buyer"
-event = "Purchase"
-"#;
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let today = chrono::Utc::now().date_naive();
     let emulator = Emulator::builder()
-        .config(Config::from_toml(PROJECT)?)
+        .config(Config::from_toml(amp_emulator::demo::PROJECT)?)
         .demo(DemoOptions::new(2_000, 30, today))
         .start()
         .await?;

@@ -1,0 +1,333 @@
+//! A response in the shapes the outputs need: the typed response as JSON, tidy rows for tables
+//! and CSV, and lines for charts.
+
+use amplitude_api::dashboard::{
+    ChartCsv, ChartCsvResponse, ChartData, ChartResponse, EventsListResponse, FunnelResponse,
+    RetentionResponse, RevenueLtvResponse, Series, SeriesResponse, UserActivityResponse,
+    UserSearchResponse,
+};
+use amplitude_api::profile::UserProfileResponse;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One row: column names and values, in the order the response declares them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row(pub Vec<(String, Value)>);
+
+impl Row {
+    /// The value of column `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(column, _)| column == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Column names.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(column, _)| column.as_str())
+    }
+}
+
+impl FromIterator<(String, Value)> for Row {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(cells: I) -> Self {
+        Self(cells.into_iter().collect())
+    }
+}
+
+/// Reads a JSON object keeping its keys' order (`serde_json::Map` sorts them).
+impl<'de> serde::Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Cells;
+        impl<'de> serde::de::Visitor<'de> for Cells {
+            type Value = Row;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
+                let mut cells = Vec::new();
+                while let Some(cell) = map.next_entry()? {
+                    cells.push(cell);
+                }
+                Ok(Row(cells))
+            }
+        }
+        deserializer.deserialize_map(Cells)
+    }
+}
+
+/// What a query answered.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// The typed response, re-serialised.
+    pub json: Value,
+    /// One row per value.
+    pub rows: Vec<Row>,
+    /// Time series, for `--chart` and `--plot`; empty when the answer has none.
+    pub lines: Vec<Line>,
+}
+
+impl Answer {
+    /// Rows for a reader: time series one row per x value and one column per series; other
+    /// answers their tidy rows.
+    pub fn table(&self) -> Vec<Row> {
+        let Some(longest) = self.lines.iter().max_by_key(|line| line.points.len()) else {
+            return self.rows.clone();
+        };
+        longest
+            .points
+            .iter()
+            .enumerate()
+            .map(|(index, (x, _))| {
+                std::iter::once(("x".to_owned(), Value::from(x.as_str())))
+                    .chain(self.lines.iter().map(|line| {
+                        let value = line.points.get(index).map(|(_, value)| *value);
+                        (line.label.clone(), value.map_or(Value::Null, Value::from))
+                    }))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// One series of a chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// Its label.
+    pub label: String,
+    /// Its points: x label and value.
+    pub points: Vec<(String, f64)>,
+}
+
+/// A response that can show itself.
+pub trait Tidy {
+    /// The answer.
+    fn answer(&self) -> Answer;
+}
+
+/// Each item as a row, its fields in declaration order.
+fn rows<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<Row> {
+    items
+        .into_iter()
+        .map(|item| {
+            serde_json::to_string(&item)
+                .and_then(|text| serde_json::from_str(&text))
+                .unwrap_or_else(|error| {
+                    Row::from_iter([("error".to_owned(), error.to_string().into())])
+                })
+        })
+        .collect()
+}
+
+fn json<T: Serialize>(response: &T) -> Value {
+    serde_json::to_value(response).unwrap_or_else(|error| error.to_string().into())
+}
+
+/// Rows of `path, value` for every leaf of a JSON document.
+fn leaves(value: &Value) -> Vec<Row> {
+    fn walk(path: &str, value: &Value, rows: &mut Vec<Row>) {
+        let join = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match value {
+            Value::Object(map) => map
+                .iter()
+                .for_each(|(key, value)| walk(&join(key), value, rows)),
+            Value::Array(items) if items.iter().any(Value::is_object) => items
+                .iter()
+                .enumerate()
+                .for_each(|(index, item)| walk(&join(&index.to_string()), item, rows)),
+            leaf => rows.push(Row::from_iter([
+                ("field".to_owned(), path.into()),
+                ("value".to_owned(), leaf.clone()),
+            ])),
+        }
+    }
+    let mut rows = Vec::new();
+    walk("", value, &mut rows);
+    rows
+}
+
+fn series_answer(series: &Series, json: Value) -> Answer {
+    let mut lines: Vec<Line> = Vec::new();
+    for row in series.rows() {
+        if lines.len() <= row.series {
+            lines.resize_with(row.series + 1, || Line {
+                label: String::new(),
+                points: Vec::new(),
+            });
+        }
+        let line = &mut lines[row.series];
+        if line.label.is_empty() {
+            line.label = if row.label.is_empty() {
+                "value".to_owned()
+            } else {
+                row.label.to_string()
+            };
+        }
+        line.points.push((row.x.to_owned(), row.value));
+    }
+    lines.retain(|line| !line.points.is_empty());
+    Answer {
+        json,
+        rows: rows(series.rows()),
+        lines,
+    }
+}
+
+impl Tidy for SeriesResponse {
+    fn answer(&self) -> Answer {
+        series_answer(&self.data, json(self))
+    }
+}
+
+impl Tidy for FunnelResponse {
+    fn answer(&self) -> Answer {
+        Answer {
+            json: json(self),
+            rows: rows(self.steps()),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for RetentionResponse {
+    fn answer(&self) -> Answer {
+        Answer {
+            json: json(self),
+            rows: rows(self.rows()),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for RevenueLtvResponse {
+    fn answer(&self) -> Answer {
+        Answer {
+            json: json(self),
+            rows: rows(self.rows()),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for UserActivityResponse {
+    fn answer(&self) -> Answer {
+        let events = self.events.iter().map(|event| {
+            serde_json::json!({
+                "event_time": event.event_time.map(|time| time.to_rfc3339()),
+                "event_type": event.event_type,
+                "platform": event.platform,
+                "country": event.country,
+                "session_id": event.session_id,
+            })
+        });
+        Answer {
+            json: json(self),
+            rows: rows(events),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for UserSearchResponse {
+    fn answer(&self) -> Answer {
+        Answer {
+            json: json(self),
+            rows: rows(&self.matches),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for EventsListResponse {
+    fn answer(&self) -> Answer {
+        Answer {
+            json: json(self),
+            rows: rows(&self.data),
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for UserProfileResponse {
+    fn answer(&self) -> Answer {
+        let json = json(self);
+        Answer {
+            rows: leaves(&json),
+            json,
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for ChartResponse {
+    fn answer(&self) -> Answer {
+        if let ChartData::Series(series) = &self.data {
+            return series_answer(series, json(self));
+        }
+        let json = json(self);
+        Answer {
+            rows: leaves(&json["data"]),
+            json,
+            lines: Vec::new(),
+        }
+    }
+}
+
+impl Tidy for ChartCsvResponse {
+    fn answer(&self) -> Answer {
+        let rows = match &self.data {
+            ChartCsv::Text(text) => csv_rows(text),
+            ChartCsv::Structured(value) => leaves(value),
+            _ => leaves(&json(&self.data)),
+        };
+        Answer {
+            json: json(self),
+            rows,
+            lines: Vec::new(),
+        }
+    }
+}
+
+/// A CSV export's records as rows, keyed by its header.
+fn csv_rows(text: &str) -> Vec<Row> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map(|header| header.iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .map(|record| {
+            record
+                .iter()
+                .enumerate()
+                .map(|(index, cell)| {
+                    let name = header
+                        .get(index)
+                        .cloned()
+                        .unwrap_or_else(|| format!("column {}", index + 1));
+                    (name, Value::from(cell))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl Tidy for Value {
+    fn answer(&self) -> Answer {
+        Answer {
+            json: self.clone(),
+            rows: leaves(self),
+            lines: Vec::new(),
+        }
+    }
+}

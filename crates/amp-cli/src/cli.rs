@@ -1,0 +1,416 @@
+//! The command line: every subcommand and flag, as clap reads them.
+
+// Doc comments here are `--help` text, where backticks would show.
+#![allow(clippy::doc_markdown, clippy::doc_link_with_quotes)]
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Amplitude's User Profile and Dashboard REST APIs from the terminal.
+///
+/// Credentials come from AMPLITUDE_API_KEY and AMPLITUDE_SECRET_KEY (or a named project in the
+/// config file); never from flags, which shells keep in their history.
+#[derive(Debug, Parser)]
+#[command(name = "ampq", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  ampq demo                                        a tour against a built-in emulator
+  ampq users --last 7d --group-by platform         daily active users by platform
+  ampq segmentation --event 'Play Song' --where 'country is United States' --chart
+  ampq funnel -e 'Open App' -e 'Play Song' --last 30d
+  ampq cost retention --start-event _new --return-event _all --last 90d
+  ampq segmentation -e 'Play Song' --last 7d --dry-run";
+
+/// Where to send requests.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Data region: us or eu.
+    #[arg(long, global = true, env = "AMPLITUDE_REGION")]
+    pub region: Option<String>,
+    /// Dashboard API host, e.g. an emulator's http://127.0.0.1:PORT.
+    #[arg(long, global = true, env = "AMPLITUDE_BASE_URL")]
+    pub base_url: Option<String>,
+    /// User Profile API host.
+    #[arg(long, global = true, env = "AMPLITUDE_PROFILE_BASE_URL")]
+    pub profile_base_url: Option<String>,
+    /// A named project of the config file, for its keys, region and hosts.
+    #[arg(long, global = true, env = "AMPQ_PROJECT")]
+    pub project: Option<String>,
+    /// The config file [default: $XDG_CONFIG_HOME/ampq/config.toml or ~/.config/ampq/config.toml].
+    #[arg(long, global = true, env = "AMPQ_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// How to show answers.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Same as --format json.
+    #[arg(long, global = true, conflicts_with = "format")]
+    pub json: bool,
+    /// Draw time series as a line chart in the terminal, after the table.
+    #[arg(long, global = true)]
+    pub chart: bool,
+    /// Write a picture of the time series to FILE (.svg or .png).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Send nothing: print the request (`GET https://...`) and its cost.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// The typed response, re-serialised.
+    Json,
+    /// The tidy rows, one per value.
+    Csv,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    #[command(flatten)]
+    Query(Query),
+    /// Print a query's cost against the project's limits, and nothing else.
+    #[command(
+        after_help = "Example:\n  ampq cost segmentation -e 'Play Song' --last 30d --group-by country"
+    )]
+    Cost {
+        #[command(subcommand)]
+        query: Query,
+    },
+    /// Run a file of queries (JSON Lines) concurrently under the rate governor.
+    ///
+    /// Each line is one subcommand's arguments as a JSON array (["users", "--last", "7d"]) or a
+    /// raw endpoint ({"path": "/api/2/users", "params": {"start": "20240101", ...}}). Results are
+    /// JSON Lines in input order; a failed line is reported and the rest go on.
+    #[command(after_help = "Example:\n  ampq batch queries.jsonl > results.jsonl")]
+    Batch {
+        /// The file; `-` reads standard input.
+        file: PathBuf,
+        /// Queries in flight at once (the governor still keeps to the limits).
+        #[arg(long, default_value_t = 5)]
+        in_flight: usize,
+    },
+    /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
+    #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
+    Emulator(amp_emulator::cli::Options),
+    /// A tour against an emulator with demo data started in this process: no account needed.
+    #[command(after_help = "Example:\n  ampq demo")]
+    Demo,
+    /// Print shell completions.
+    #[command(after_help = "Example:\n  ampq completions bash > /etc/bash_completion.d/ampq")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A query subcommand: one per endpoint.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Query {
+    /// One user's profile: properties, cohorts, computations, recommendations, propensities.
+    #[command(
+        after_help = "Example:\n  ampq profile --user-id user-42 --recs home-feed --cohorts --props"
+    )]
+    Profile(Profile),
+    /// Event segmentation: counts of one or two events over time.
+    #[command(
+        after_help = "Example:\n  ampq segmentation -e 'Play Song' --metric totals --group-by platform --last 7d"
+    )]
+    Segmentation(Segmentation),
+    /// A funnel: how many users go through the steps, in order.
+    #[command(
+        after_help = "Example:\n  ampq funnel -e 'Search Song' -e 'Play Song' --mode ordered --last 30d"
+    )]
+    Funnel(Funnel),
+    /// Retention: of users who did one event, how many come back to do another.
+    #[command(
+        after_help = "Example:\n  ampq retention --start-event _new --return-event 'Play Song' --mode n-day --last 30d"
+    )]
+    Retention(Retention),
+    /// Active or new users over time.
+    #[command(after_help = "Example:\n  ampq users --metric new --interval weekly --last 90d")]
+    Users(Users),
+    /// Session lengths, averages, or sessions per user.
+    #[command(after_help = "Example:\n  ampq sessions average --last 7d")]
+    Sessions {
+        #[command(subcommand)]
+        kind: Sessions,
+    },
+    /// Users by the values of one property.
+    #[command(after_help = "Example:\n  ampq composition --property country --last 7d")]
+    Composition(Composition),
+    /// The project's events, with this week's totals.
+    #[command(after_help = "Example:\n  ampq events")]
+    Events,
+    /// One user's events, latest first.
+    #[command(after_help = "Example:\n  ampq activity --user 12345 --limit 20")]
+    Activity(Activity),
+    /// Find users by user ID, device ID or Amplitude ID.
+    #[command(after_help = "Example:\n  ampq search user-42")]
+    Search {
+        /// A user ID, device ID, Amplitude ID, or the start of a user ID.
+        query: String,
+    },
+    /// Active users in the last day, in five-minute buckets.
+    #[command(after_help = "Example:\n  ampq realtime --chart")]
+    Realtime,
+    /// Revenue lifetime value.
+    #[command(after_help = "Example:\n  ampq ltv --metric arpu --last 30d")]
+    Ltv(Ltv),
+    /// A saved chart's results.
+    #[command(after_help = "Example:\n  ampq chart abc123 --csv")]
+    Chart {
+        /// The chart ID (from its URL).
+        id: String,
+        /// Ask for the chart's CSV export instead of its JSON.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+/// The days a query covers.
+#[derive(Debug, Clone, Args)]
+pub struct Dates {
+    /// First day, YYYY-MM-DD.
+    #[arg(long, requires = "end", conflicts_with = "last")]
+    pub start: Option<String>,
+    /// Last day, YYYY-MM-DD.
+    #[arg(long, requires = "start")]
+    pub end: Option<String>,
+    /// The last N days (7d), weeks (4w) or months (3m, 30 days each) up to today (UTC)
+    /// [default: 30d].
+    #[arg(long, value_name = "N{d|w|m}")]
+    pub last: Option<String>,
+}
+
+/// Who to count.
+#[derive(Debug, Clone, Args)]
+pub struct Who {
+    /// A segment condition on a user property: "country is United States",
+    /// "platform is not iOS,Android", "gp:age greater 30". Repeatable; all apply.
+    #[arg(long = "where", value_name = "CONDITION")]
+    pub conditions: Vec<String>,
+    /// A raw segment, as Amplitude's `s` JSON array.
+    #[arg(long, value_name = "JSON")]
+    pub segment: Option<String>,
+    /// Group by this user property.
+    #[arg(long, value_name = "PROPERTY")]
+    pub group_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Profile {
+    /// The user's user ID.
+    #[arg(long, required_unless_present = "device_id")]
+    pub user_id: Option<String>,
+    /// The user's device ID.
+    #[arg(long)]
+    pub device_id: Option<String>,
+    /// Recommendation IDs to fetch.
+    #[arg(long, value_delimiter = ',', value_name = "ID,ID")]
+    pub recs: Vec<String>,
+    /// Recommendation type: model or random.
+    #[arg(long, requires = "recs")]
+    pub rec_type: Option<String>,
+    /// Include the user's properties.
+    #[arg(long)]
+    pub props: bool,
+    /// Include the cohorts the user is in.
+    #[arg(long)]
+    pub cohorts: bool,
+    /// Include every computation.
+    #[arg(long)]
+    pub computations: bool,
+    /// Include these computations.
+    #[arg(long, value_delimiter = ',', value_name = "ID,ID")]
+    pub comp_id: Vec<String>,
+    /// Include these predictions' propensities.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,ID",
+        requires = "propensity_type"
+    )]
+    pub propensity: Vec<String>,
+    /// How propensities are given: score or pct.
+    #[arg(long)]
+    pub propensity_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Segmentation {
+    /// An event: a name ('Play Song', _active, _all) or Amplitude's JSON. Twice for a second
+    /// event.
+    #[arg(short = 'e', long = "event", value_name = "EVENT", required = true)]
+    pub events: Vec<String>,
+    /// A filter on the events' properties: "genre is jazz". Repeatable.
+    #[arg(long, value_name = "CONDITION")]
+    pub filter: Vec<String>,
+    /// uniques, totals, pct_dau, average, histogram, sums, value_avg or formula.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// realtime, hourly, daily, weekly or monthly (or Amplitude's number).
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// any or active.
+    #[arg(long)]
+    pub user_type: Option<String>,
+    /// A formula over the events, with --metric formula: "UNIQUES(A) / UNIQUES(B)".
+    #[arg(long)]
+    pub formula: Option<String>,
+    /// Most groups to return.
+    #[arg(long)]
+    pub limit: Option<u32>,
+    #[command(flatten)]
+    pub dates: Dates,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Funnel {
+    /// A step: an event name or Amplitude's JSON. Two or more, in order.
+    #[arg(short = 'e', long = "event", value_name = "EVENT", required = true)]
+    pub events: Vec<String>,
+    /// ordered, unordered or sequential.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// active or new.
+    #[arg(long)]
+    pub user_type: Option<String>,
+    /// How long users have to convert, in days.
+    #[arg(long, value_name = "DAYS")]
+    pub conversion_days: Option<u64>,
+    /// realtime, hourly, daily, weekly or monthly.
+    #[arg(long)]
+    pub interval: Option<String>,
+    #[command(flatten)]
+    pub dates: Dates,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Retention {
+    /// The starting event: a name (_new for new users) or Amplitude's JSON.
+    #[arg(long, value_name = "EVENT")]
+    pub start_event: String,
+    /// The returning event: a name (_all for any event) or Amplitude's JSON.
+    #[arg(long, value_name = "EVENT")]
+    pub return_event: String,
+    /// n-day, rolling or bracket.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Bracket bounds in days, with --mode bracket: 0,7.
+    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "FROM,TO")]
+    pub bracket: Vec<u32>,
+    /// daily, weekly or monthly.
+    #[arg(long)]
+    pub interval: Option<String>,
+    #[command(flatten)]
+    pub dates: Dates,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Users {
+    /// active or new.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// realtime, hourly, daily, weekly or monthly.
+    #[arg(long)]
+    pub interval: Option<String>,
+    #[command(flatten)]
+    pub dates: Dates,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+/// Which session figure.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Sessions {
+    /// How many sessions fall in each length bin.
+    Length(Dates),
+    /// Average session length per day.
+    Average(Dates),
+    /// Average sessions per user per day.
+    Peruser(Dates),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Composition {
+    /// The user property.
+    #[arg(long)]
+    pub property: String,
+    #[command(flatten)]
+    pub dates: Dates,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Activity {
+    /// The user's Amplitude ID (ampq search finds it).
+    #[arg(long, value_name = "AMPLITUDE_ID")]
+    pub user: u64,
+    /// Most events to return.
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Events to skip.
+    #[arg(long)]
+    pub offset: Option<u32>,
+    /// latest or earliest first.
+    #[arg(long)]
+    pub direction: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Ltv {
+    /// arpu, arppu, total_revenue or paying_users.
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// daily, weekly or monthly.
+    #[arg(long)]
+    pub interval: Option<String>,
+    #[command(flatten)]
+    pub dates: Dates,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+impl Query {
+    /// A title for a picture of the answer.
+    pub fn title(&self) -> String {
+        match self {
+            Self::Segmentation(args) => format!("Event segmentation: {}", args.events.join(" vs ")),
+            Self::Users(_) => "Users".to_owned(),
+            Self::Sessions { kind } => match kind {
+                Sessions::Length(_) => "Session length".to_owned(),
+                Sessions::Average(_) => "Average session length".to_owned(),
+                Sessions::Peruser(_) => "Sessions per user".to_owned(),
+            },
+            Self::Composition(args) => format!("Users by {}", args.property),
+            Self::Realtime => "Realtime active users".to_owned(),
+            Self::Chart { id, .. } => format!("Chart {id}"),
+            Self::Ltv(_) => "Revenue LTV".to_owned(),
+            _ => "ampq".to_owned(),
+        }
+    }
+}
