@@ -6,7 +6,8 @@ use amplitude_api::transport::Client;
 use chrono::NaiveDate;
 use clap::Parser;
 use futures_util::StreamExt as _;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::Query;
 use crate::query::{self, Built, Raw, Usage};
@@ -72,6 +73,19 @@ fn text_of(value: &Value) -> String {
     }
 }
 
+/// One line's result.
+#[derive(Serialize)]
+struct Record {
+    line: usize,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<Value>,
+}
+
 /// Runs every line of `text`, `in_flight` at a time, writing one result per line in order.
 /// Returns the exit code: 0, or the first failed line's.
 pub async fn run(client: &Client, text: &str, in_flight: usize, today: NaiveDate) -> i32 {
@@ -108,18 +122,29 @@ pub async fn run(client: &Client, text: &str, in_flight: usize, today: NaiveDate
         .buffered(in_flight.max(1));
     futures_util::pin_mut!(results);
     let mut code = 0;
-    while let Some((number, outcome)) = results.next().await {
+    while let Some((line, outcome)) = results.next().await {
         let record = match outcome {
-            Ok((cost, answer)) => {
-                json!({"line": number, "ok": true, "cost": cost, "response": answer.json})
-            }
+            Ok((cost, answer)) => Record {
+                line,
+                ok: true,
+                cost: Some(cost),
+                error: None,
+                response: Some(answer.json),
+            },
             Err(failure) => {
                 if code == 0 {
                     code = exit_code(&failure);
                 }
-                json!({"line": number, "ok": false, "error": failure.to_string()})
+                Record {
+                    line,
+                    ok: false,
+                    cost: None,
+                    error: Some(failure.to_string()),
+                    response: None,
+                }
             }
         };
+        let record = serde_json::to_string(&record).unwrap_or_default();
         let _ = writeln!(std::io::stdout().lock(), "{record}");
     }
     progress.finish_and_clear();

@@ -31,11 +31,16 @@ fn bounds(lines: &[Line]) -> (f64, f64) {
     });
     let low = if low.is_finite() { low.min(0.0) } else { 0.0 };
     let high = if high.is_finite() { high } else { 1.0 };
-    if high > low {
-        (low, high)
-    } else {
-        (low, low + 1.0)
-    }
+    let high = if high > low { high } else { low + 1.0 };
+    // Round outwards to a multiple of a round quarter (1, 2, 2.5 or 5 times a power of ten).
+    let quarter = (high - low) / 4.0;
+    let power = 10_f64.powf(quarter.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|factor| factor * power)
+        .find(|step| *step >= quarter)
+        .unwrap_or(quarter);
+    ((low / step).floor() * step, (high / step).ceil() * step)
 }
 
 fn number(value: f64) -> String {
@@ -185,28 +190,46 @@ fn draw(canvas: &mut dyn Canvas, lines: &[Line], title: &str) {
     }
 }
 
+/// A picture's format, by its file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    /// Scalable vector graphics.
+    Svg,
+    /// A PNG image.
+    Png,
+}
+
+impl Picture {
+    /// The format `path` asks for, or why it cannot be drawn.
+    pub fn of(path: &Path) -> Result<Self, String> {
+        match path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("svg") => Ok(Self::Svg),
+            Some("png") => Ok(Self::Png),
+            _ => Err(format!(
+                "--plot {}: name the file .svg or .png",
+                path.display()
+            )),
+        }
+    }
+}
+
 /// Writes a picture of `lines` to `path`, as SVG or PNG by its extension.
 pub fn plot(path: &Path, lines: &[Line], title: &str) -> Result<(), String> {
-    let extension = path
-        .extension()
-        .and_then(|extension| extension.to_str())
-        .map(str::to_ascii_lowercase);
-    let bytes = match extension.as_deref() {
-        Some("svg") => {
+    let bytes = match Picture::of(path)? {
+        Picture::Svg => {
             let mut svg = Svg(String::new());
             draw(&mut svg, lines, title);
             svg.finish().into_bytes()
         }
-        Some("png") => {
+        Picture::Png => {
             let mut raster = Raster::new();
             draw(&mut raster, lines, title);
             raster.finish()?
-        }
-        _ => {
-            return Err(format!(
-                "--plot {}: name the file .svg or .png",
-                path.display()
-            ));
         }
     };
     std::fs::write(path, bytes).map_err(|error| format!("--plot {}: {error}", path.display()))

@@ -101,7 +101,11 @@ pub async fn answer(
     let answer = query.send(client).await.map_err(Failure::Api)?;
     let mut out = std::io::stdout().lock();
     let local = |error: std::io::Error| Failure::Local(format!("cannot write the answer: {error}"));
-    output::write(&mut out, &answer, show.format).map_err(local)?;
+    match output::write(&mut out, &answer, show.format) {
+        // A reader that stopped early (`| head`) got what it wanted.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        written => written.map_err(local)?,
+    }
     if show.chart || show.plot.is_some() {
         if answer.lines.is_empty() {
             eprintln!("ampq: this answer has no time series to draw");
@@ -145,6 +149,9 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         Format::Json
     };
     let show = Show::of(&cli.output, terminal);
+    if let Some(path) = &show.plot {
+        chart::Picture::of(path).map_err(Failure::Usage)?;
+    }
     match cli.command {
         Command::Query(query) => {
             let built = query::build(&query, today())?;
@@ -175,7 +182,14 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Demo => demo::run(Show::of(&cli.output, Format::Table).format).await?,
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "ampq", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ampq", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(Failure::Local(format!("cannot write: {error}")));
+                }
+                _ => {}
+            }
         }
     }
     Ok(0)

@@ -1,0 +1,688 @@
+//! The built `ampq` binary, run as a user would, against an emulator with demo data started
+//! by this test binary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use amp_emulator::{Config, DemoOptions, Emulator};
+use serde_json::Value;
+
+/// The emulator's URL; it runs on its own thread for the whole test binary.
+fn emulator() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let today = chrono::Utc::now().date_naive();
+                let emulator = Emulator::builder()
+                    .config(Config::from_toml(amp_emulator::demo::PROJECT).unwrap())
+                    .demo(DemoOptions::new(300, 14, today))
+                    .start()
+                    .await
+                    .unwrap();
+                sender.send(emulator.base_url()).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        receiver.recv().unwrap()
+    })
+}
+
+/// `ampq` with no credentials, config or target from this machine's environment.
+fn bare() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ampq"));
+    for name in [
+        "AMPLITUDE_API_KEY",
+        "AMPLITUDE_SECRET_KEY",
+        "AMPLITUDE_REGION",
+        "AMPLITUDE_BASE_URL",
+        "AMPLITUDE_PROFILE_BASE_URL",
+        "AMPQ_PROJECT",
+        "AMPQ_CONFIG",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("XDG_CONFIG_HOME", "/nonexistent-ampq-test-config");
+    command
+}
+
+/// `ampq` pointed at the emulator with its keys.
+fn ampq() -> Command {
+    let url = emulator();
+    let mut command = bare();
+    command
+        .env("AMPLITUDE_API_KEY", amp_emulator::config::DEFAULT_API_KEY)
+        .env(
+            "AMPLITUDE_SECRET_KEY",
+            amp_emulator::config::DEFAULT_SECRET_KEY,
+        )
+        .env("AMPLITUDE_BASE_URL", url)
+        .env("AMPLITUDE_PROFILE_BASE_URL", url);
+    command
+}
+
+fn run(command: &mut Command, args: &[&str]) -> Output {
+    command.args(args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// One invocation per query subcommand.
+const QUERIES: &[&[&str]] = &[
+    &[
+        "profile",
+        "--user-id",
+        "user-00042",
+        "--recs",
+        "home-feed",
+        "--cohorts",
+        "--props",
+        "--comp-id",
+        "plays",
+    ],
+    &[
+        "segmentation",
+        "-e",
+        "Play Song or Video",
+        "--where",
+        "platform is iOS,Android",
+        "--group-by",
+        "country",
+        "--last",
+        "7d",
+    ],
+    &[
+        "segmentation",
+        "-e",
+        r#"{"event_type":"Play Song or Video"}"#,
+        "-e",
+        "Like Song",
+        "--metric",
+        "totals",
+        "--interval",
+        "weekly",
+        "--last",
+        "14d",
+    ],
+    &[
+        "funnel",
+        "-e",
+        "Search Song or Video",
+        "-e",
+        "Play Song or Video",
+        "--mode",
+        "ordered",
+        "--last",
+        "14d",
+    ],
+    &[
+        "retention",
+        "--start-event",
+        "_new",
+        "--return-event",
+        "Play Song or Video",
+        "--mode",
+        "n-day",
+        "--last",
+        "7d",
+    ],
+    &["users", "--metric", "new", "--last", "7d"],
+    &["sessions", "length", "--last", "7d"],
+    &["sessions", "average", "--last", "7d"],
+    &["sessions", "peruser", "--last", "7d"],
+    &["composition", "--property", "country", "--last", "7d"],
+    &["events"],
+    &["activity", "--user", "100043", "--limit", "3"],
+    &["search", "user-00042"],
+    &["realtime"],
+    &["ltv", "--metric", "arpu", "--last", "7d"],
+];
+
+#[test]
+fn every_query_subcommand_answers_in_every_format() {
+    for args in QUERIES {
+        for format in ["table", "json", "csv"] {
+            let output = run(&mut ampq(), &[args, &["--format", format][..]].concat());
+            let (out, err) = (stdout(&output), stderr(&output));
+            assert!(output.status.success(), "{args:?} {format}: {err}");
+            assert!(err.is_empty(), "{args:?} {format} wrote to stderr: {err}");
+            match format {
+                "json" => {
+                    let value: Value = serde_json::from_str(&out)
+                        .unwrap_or_else(|error| panic!("{args:?}: {error}\n{out}"));
+                    assert!(value.is_object(), "{args:?}: {out}");
+                }
+                "csv" => {
+                    let mut lines = out.lines();
+                    let header = lines.next().unwrap_or_default();
+                    assert!(header.contains(','), "{args:?}: {out}");
+                    assert!(lines.next().is_some(), "{args:?} has no rows: {out}");
+                }
+                _ => assert!(out.contains("──"), "{args:?}: {out}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn json_output_is_the_typed_response_and_csv_its_tidy_rows() {
+    let output = run(
+        &mut ampq(),
+        &[
+            "users",
+            "--start",
+            "2020-01-01",
+            "--end",
+            "2020-01-02",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        json["data"]["xValues"],
+        serde_json::json!(["2020-01-01", "2020-01-02"])
+    );
+    assert_eq!(json["data"]["series"], serde_json::json!([[0.0, 0.0]]));
+
+    let output = run(
+        &mut ampq(),
+        &[
+            "users",
+            "--start",
+            "2020-01-01",
+            "--end",
+            "2020-01-02",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        stdout(&output),
+        "series,label,x,value\n0,,2020-01-01,0\n0,,2020-01-02,0\n"
+    );
+}
+
+#[test]
+fn a_segmentation_table_has_a_column_per_group_and_a_chart() {
+    let output = run(
+        &mut ampq(),
+        &[
+            "segmentation",
+            "-e",
+            "Play Song or Video",
+            "--group-by",
+            "platform",
+            "--last",
+            "7d",
+            "--format",
+            "table",
+            "--chart",
+        ],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let header = out.lines().next().unwrap();
+    for column in ["x", "iOS", "Android", "Web"] {
+        assert!(
+            header.split_whitespace().any(|word| word == column),
+            "{out}"
+        );
+    }
+    // Seven days, the header and its rule, then the chart with its legend.
+    assert!(out.contains("┤") && out.contains("● "), "{out}");
+    assert_eq!(out.lines().take_while(|line| !line.is_empty()).count(), 9);
+}
+
+/// Percent-decodes a URL, to compare it with the seeds' unencoded examples.
+fn decoded(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' {
+            if let Some(byte) = url
+                .get(index + 1..index + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            {
+                out.push(byte);
+                index += 3;
+                continue;
+            }
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn dry_runs_print_the_seeds_requests_and_their_cost_and_no_secret() {
+    let dates = ["--start", "2021-06-01", "--end", "2021-06-30"];
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["segmentation", "-e", "YOUR EVENT"],
+            r#"GET https://amplitude.com/api/2/events/segmentation?e={"event_type":"YOUR EVENT"}&start=20210601&end=20210630"#,
+        ),
+        (
+            &["funnel", "-e", "EVENT_1", "-e", "EVENT_2"],
+            r#"GET https://amplitude.com/api/2/funnels?e={"event_type":"EVENT_1"}&e={"event_type":"EVENT_2"}&start=20210601&end=20210630"#,
+        ),
+        (
+            &[
+                "retention",
+                "--start-event",
+                "STARTEVENT",
+                "--return-event",
+                "RETURNEVENT",
+            ],
+            r#"GET https://amplitude.com/api/2/retention?se={"event_type":"STARTEVENT"}&re={"event_type":"RETURNEVENT"}&start=20210601&end=20210630"#,
+        ),
+        (
+            &["sessions", "average"],
+            "GET https://amplitude.com/api/2/sessions/average?start=20210601&end=20210630",
+        ),
+        (
+            &["composition", "--property", "PROPERTY"],
+            "GET https://amplitude.com/api/2/composition?start=20210601&end=20210630&p=PROPERTY",
+        ),
+        (
+            &["users"],
+            "GET https://amplitude.com/api/2/users?start=20210601&end=20210630",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = run(
+            &mut bare().env("AMPLITUDE_SECRET_KEY", "hunter2-secret"),
+            &[args, &dates[..], &["--dry-run"]].concat(),
+        );
+        let out = stdout(&output);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let mut lines = out.lines();
+        assert_eq!(decoded(lines.next().unwrap()), *expected, "{args:?}");
+        assert!(lines.next().unwrap().starts_with("cost: "), "{out}");
+        assert!(!out.contains("hunter2"), "{out}");
+    }
+    let undated: &[(&[&str], &str)] = &[
+        (
+            &[
+                "profile",
+                "--user-id",
+                "testUser",
+                "--recs",
+                "testRecId,testRecId2",
+            ],
+            "GET https://profile-api.amplitude.com/v1/userprofile?user_id=testUser&get_recs=true&rec_id=testRecId,testRecId2",
+        ),
+        (
+            &[
+                "profile",
+                "--user-id",
+                "testUser",
+                "--comp-id",
+                "testCompId",
+            ],
+            "GET https://profile-api.amplitude.com/v1/userprofile?user_id=testUser&comp_id=testCompId",
+        ),
+        (
+            &["profile", "--user-id", "testUser", "--cohorts"],
+            "GET https://profile-api.amplitude.com/v1/userprofile?user_id=testUser&get_cohort_ids=true",
+        ),
+        (
+            &["search", "USER_ID"],
+            "GET https://amplitude.com/api/2/usersearch?user=USER_ID",
+        ),
+        (
+            &["activity", "--user", "12345"],
+            "GET https://amplitude.com/api/2/useractivity?user=12345",
+        ),
+        (&["events"], "GET https://amplitude.com/api/2/events/list"),
+        (&["realtime"], "GET https://amplitude.com/api/2/realtime"),
+        (
+            &["chart", "chart_id", "--csv"],
+            "GET https://amplitude.com/api/3/chart/chart_id/csv",
+        ),
+    ];
+    for (args, expected) in undated {
+        // No keys at all: a dry run needs none.
+        let output = run(&mut bare(), &[args, &["--dry-run"][..]].concat());
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        let out = stdout(&output);
+        assert_eq!(decoded(out.lines().next().unwrap()), *expected, "{args:?}");
+    }
+    let output = run(
+        &mut bare().env("AMPLITUDE_REGION", "eu"),
+        &["users", "--last", "7d", "--dry-run"],
+    );
+    assert!(stdout(&output).starts_with("GET https://analytics.eu.amplitude.com/api/2/users?"));
+}
+
+#[test]
+fn cost_prints_only_the_cost() {
+    let output = run(
+        &mut bare(),
+        &[
+            "cost",
+            "funnel",
+            "-e",
+            "A",
+            "-e",
+            "B",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-01-30",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // 30 days × 1 condition × 6 for a two-step funnel... as the cost model says.
+    let cost: u64 = stdout(&output).trim().parse().unwrap();
+    let dry = run(
+        &mut bare(),
+        &[
+            "funnel",
+            "-e",
+            "A",
+            "-e",
+            "B",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-01-30",
+            "--dry-run",
+        ],
+    );
+    assert!(
+        stdout(&dry).contains(&format!("cost: {cost} (30 days")),
+        "{}",
+        stdout(&dry)
+    );
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["users", "--last", "7x"],
+            "--last \"7x\": write a count and a unit",
+        ),
+        (
+            &["users", "--start", "2024-13-01", "--end", "2024-12-01"],
+            "write the date as YYYY-MM-DD",
+        ),
+        (
+            &["users", "--start", "2024-02-01", "--end", "2024-01-01"],
+            "start",
+        ),
+        (
+            &["segmentation", "-e", "{nope"],
+            "-e: the event JSON does not read",
+        ),
+        (
+            &["segmentation", "-e", "A", "--metric", "most"],
+            "use one of uniques, totals",
+        ),
+        (
+            &["users", "--where", "country"],
+            "write PROPERTY OPERATOR VALUE",
+        ),
+        (
+            &["funnel", "-e", "A", "--mode", "sideways"],
+            "use one of ordered, unordered, sequential",
+        ),
+        (
+            &["users", "--segment", "[1"],
+            "--segment: the segment JSON does not read",
+        ),
+        (&["ltv", "--metric", "gold"], "use one of arpu"),
+        (&["users", "--bogus"], "unexpected argument '--bogus'"),
+        (&["profile"], "--user-id"),
+        (
+            &["users", "--plot", "chart.gif", "--last", "7d"],
+            "name the file .svg or .png",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = run(&mut ampq(), args);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn credentials_missing_or_wrong_say_what_to_do() {
+    let output = run(&mut bare(), &["users", "--last", "7d"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("AMPLITUDE_SECRET_KEY"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(
+        &mut bare()
+            .env("AMPLITUDE_SECRET_KEY", "s")
+            .env("AMPLITUDE_BASE_URL", emulator()),
+        &["users", "--last", "7d"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("AMPLITUDE_API_KEY"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(
+        &mut ampq().env("AMPLITUDE_SECRET_KEY", "wrong-secret"),
+        &["users", "--last", "7d"],
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("HTTP 401") && err.contains("region"), "{err}");
+    assert!(!err.contains("wrong-secret"), "{err}");
+    assert!(err.lines().count() <= 2, "{err}");
+}
+
+#[test]
+fn an_unreachable_host_is_a_transport_error() {
+    let output = run(
+        &mut ampq().env("AMPLITUDE_BASE_URL", "http://127.0.0.1:9"),
+        &["users", "--last", "7d"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+}
+
+#[test]
+fn a_named_project_of_the_config_file_supplies_keys_and_hosts() {
+    let dir = std::env::temp_dir().join(format!("ampq-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[projects.local]\napi_key = \"{}\"\nsecret_key = \"{}\"\nbase_url = \"{}\"\n",
+            amp_emulator::config::DEFAULT_API_KEY,
+            amp_emulator::config::DEFAULT_SECRET_KEY,
+            emulator()
+        ),
+    )
+    .unwrap();
+    let config = path.to_str().unwrap();
+    let output = run(
+        &mut bare(),
+        &[
+            "--config",
+            config,
+            "--project",
+            "local",
+            "users",
+            "--last",
+            "3d",
+            "--json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(
+        &mut bare(),
+        &[
+            "--config",
+            config,
+            "--project",
+            "prod",
+            "users",
+            "--last",
+            "3d",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no project named \"prod\"; the file has local"));
+}
+
+#[test]
+fn a_batch_answers_in_order_and_reports_its_bad_line() {
+    let dir = std::env::temp_dir().join(format!("ampq-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("queries.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"["users", "--last", "3d"]"#,
+            r#"["funnel", "-e", "Open App", "-e", "Play Song or Video", "--last", "7d"]"#,
+            r#"["users", "--last", "forever"]"#,
+            r#"{"path": "/api/2/usersearch", "params": {"user": "user-00042"}}"#,
+            "",
+            r#"["search", "user-00007"]"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let output = run(&mut ampq(), &["batch", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let records: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let lines: Vec<u64> = records
+        .iter()
+        .map(|record| record["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [1, 2, 3, 4, 6]);
+    let ok: Vec<bool> = records
+        .iter()
+        .map(|record| record["ok"].as_bool().unwrap())
+        .collect();
+    assert_eq!(ok, [true, true, false, true, true]);
+    assert!(records[2]["error"].as_str().unwrap().contains("--last"));
+    assert_eq!(records[0]["cost"], 3);
+    assert!(records[1]["response"]["data"].is_array());
+    assert_eq!(
+        records[3]["response"]["matches"][0]["user_id"],
+        "user-00042"
+    );
+    assert_eq!(
+        records[4]["response"]["matches"][0]["user_id"],
+        "user-00007"
+    );
+}
+
+fn plot(path: &PathBuf) -> Output {
+    run(
+        &mut ampq(),
+        &[
+            "segmentation",
+            "-e",
+            "Play Song or Video",
+            "--group-by",
+            "platform",
+            "--last",
+            "7d",
+            "--format",
+            "csv",
+            "--plot",
+            path.to_str().unwrap(),
+        ],
+    )
+}
+
+#[test]
+fn plots_are_written_as_svg_and_png() {
+    let dir = std::env::temp_dir().join(format!("ampq-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("chart.svg");
+    let output = plot(&svg);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg") && text.contains(">iOS</text>"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("stroke-width=\"2.5\"").count(),
+        3 * 6,
+        "six segments per platform"
+    );
+
+    let png = dir.join("chart.png");
+    let output = plot(&png);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // Width and height from the IHDR chunk.
+    assert_eq!(&bytes[16..24], &[0, 0, 3, 192, 0, 0, 2, 28]);
+}
+
+#[test]
+fn completions_and_help_for_every_subcommand() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = run(&mut bare(), &["completions", shell]);
+        assert!(output.status.success());
+        assert!(stdout(&output).contains("segmentation"), "{shell}");
+    }
+    for args in QUERIES {
+        let output = run(&mut bare(), &[args[0], "--help"]);
+        assert!(output.status.success());
+        assert!(stdout(&output).contains("Example"), "{}", args[0]);
+    }
+    for subcommand in ["cost", "batch", "emulator", "demo", "chart", "completions"] {
+        let output = run(&mut bare(), &[subcommand, "--help"]);
+        assert!(stdout(&output).contains("Example"), "{subcommand}");
+    }
+}
+
+#[test]
+fn the_demo_tours_profile_segmentation_funnel_and_retention() {
+    let output = run(&mut bare(), &["demo"]);
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for step in [
+        "$ ampq profile",
+        "$ ampq segmentation",
+        "$ ampq funnel",
+        "$ ampq retention",
+    ] {
+        assert!(out.contains(step), "{out}");
+    }
+    assert_eq!(out.matches("\ncost: ").count(), 4, "{out}");
+    assert!(
+        out.contains("home-feed") && out.contains("premium"),
+        "{out}"
+    );
+    assert!(out.contains("● iOS"), "{out}");
+}
