@@ -1,7 +1,7 @@
 //! The built `ampq` binary, run as a user would, against an emulator with demo data started
 //! by this test binary.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -252,15 +252,13 @@ fn decoded(url: &str) -> String {
     let mut out = Vec::new();
     let mut index = 0;
     while index < bytes.len() {
-        if bytes[index] == b'%' {
-            if let Some(byte) = url
-                .get(index + 1..index + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            {
-                out.push(byte);
-                index += 3;
-                continue;
-            }
+        let escaped = url
+            .get(index + 1..index + 3)
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let (b'%', Some(byte)) = (bytes[index], escaped) {
+            out.push(byte);
+            index += 3;
+            continue;
         }
         out.push(bytes[index]);
         index += 1;
@@ -305,7 +303,7 @@ fn dry_runs_print_the_seeds_requests_and_their_cost_and_no_secret() {
     ];
     for (args, expected) in cases {
         let output = run(
-            &mut bare().env("AMPLITUDE_SECRET_KEY", "hunter2-secret"),
+            bare().env("AMPLITUDE_SECRET_KEY", "hunter2-secret"),
             &[args, &dates[..], &["--dry-run"]].concat(),
         );
         let out = stdout(&output);
@@ -363,7 +361,7 @@ fn dry_runs_print_the_seeds_requests_and_their_cost_and_no_secret() {
         assert_eq!(decoded(out.lines().next().unwrap()), *expected, "{args:?}");
     }
     let output = run(
-        &mut bare().env("AMPLITUDE_REGION", "eu"),
+        bare().env("AMPLITUDE_REGION", "eu"),
         &["users", "--last", "7d", "--dry-run"],
     );
     assert!(stdout(&output).starts_with("GET https://analytics.eu.amplitude.com/api/2/users?"));
@@ -477,7 +475,7 @@ fn credentials_missing_or_wrong_say_what_to_do() {
     );
 
     let output = run(
-        &mut bare()
+        bare()
             .env("AMPLITUDE_SECRET_KEY", "s")
             .env("AMPLITUDE_BASE_URL", emulator()),
         &["users", "--last", "7d"],
@@ -490,7 +488,7 @@ fn credentials_missing_or_wrong_say_what_to_do() {
     );
 
     let output = run(
-        &mut ampq().env("AMPLITUDE_SECRET_KEY", "wrong-secret"),
+        ampq().env("AMPLITUDE_SECRET_KEY", "wrong-secret"),
         &["users", "--last", "7d"],
     );
     let err = stderr(&output);
@@ -503,7 +501,7 @@ fn credentials_missing_or_wrong_say_what_to_do() {
 #[test]
 fn an_unreachable_host_is_a_transport_error() {
     let output = run(
-        &mut ampq().env("AMPLITUDE_BASE_URL", "http://127.0.0.1:9"),
+        ampq().env("AMPLITUDE_BASE_URL", "http://127.0.0.1:9"),
         &["users", "--last", "7d"],
     );
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
@@ -602,7 +600,7 @@ fn a_batch_answers_in_order_and_reports_its_bad_line() {
     );
 }
 
-fn plot(path: &PathBuf) -> Output {
+fn plot(path: &Path) -> Output {
     run(
         &mut ampq(),
         &[
