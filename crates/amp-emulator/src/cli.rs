@@ -59,6 +59,8 @@ pub async fn serve(args: Options) -> Result<(), String> {
                 .map_err(|error| format!("{}: {error}", path.display()))?,
         )
         .map_err(|error| format!("{}: {error}", path.display()))?,
+        // The demo data comes with the demo project's cohorts, computations and recommendations.
+        None if args.demo => Config::from_toml(crate::demo::PROJECT)?,
         None => Config::default(),
     };
     if let Some(key) = args.api_key {
