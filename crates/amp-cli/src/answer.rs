@@ -294,25 +294,33 @@ impl Tidy for ChartCsvResponse {
     }
 }
 
-/// A CSV export's records as rows, keyed by its header.
+/// A chart's CSV export as rows: Amplitude puts the chart's title on lines of their own and
+/// pads cells with tabs; the first line of several cells is the header.
 fn csv_rows(text: &str) -> Vec<Row> {
     let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map(|header| header.iter().map(str::to_owned).collect())
-        .unwrap_or_default();
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .map(|record| {
-            record
-                .iter()
+    let mut records = reader.records().filter_map(Result::ok).map(|record| {
+        record
+            .iter()
+            .map(|cell| cell.trim().to_owned())
+            .collect::<Vec<_>>()
+    });
+    let Some(header) =
+        records.find(|cells| cells.iter().filter(|cell| !cell.is_empty()).count() > 1)
+    else {
+        return Vec::new();
+    };
+    records
+        .map(|cells| {
+            cells
+                .into_iter()
                 .enumerate()
                 .map(|(index, cell)| {
                     let name = header
                         .get(index)
+                        .filter(|name| !name.is_empty())
                         .cloned()
                         .unwrap_or_else(|| format!("column {}", index + 1));
                     (name, Value::from(cell))

@@ -20,8 +20,16 @@ fn emulator() -> &'static str {
                 .unwrap();
             runtime.block_on(async {
                 let today = chrono::Utc::now().date_naive();
+                let week = today - chrono::Days::new(6);
+                // The demo project and a saved chart of its last week.
+                let project = format!(
+                    "{}\n[[charts]]\nid = \"daily-plays\"\ntitle = \"Daily plays\"\nquery = '/api/2/events/segmentation?e={{\"event_type\":\"Play Song or Video\"}}&start={}&end={}'\n",
+                    amp_emulator::demo::PROJECT,
+                    week.format("%Y%m%d"),
+                    today.format("%Y%m%d"),
+                );
                 let emulator = Emulator::builder()
-                    .config(Config::from_toml(amp_emulator::demo::PROJECT).unwrap())
+                    .config(Config::from_toml(&project).unwrap())
                     .demo(DemoOptions::new(300, 14, today))
                     .start()
                     .await
@@ -148,6 +156,8 @@ const QUERIES: &[&[&str]] = &[
     &["search", "user-00042"],
     &["realtime"],
     &["ltv", "--metric", "arpu", "--last", "7d"],
+    &["chart", "daily-plays"],
+    &["chart", "daily-plays", "--csv"],
 ];
 
 #[test]

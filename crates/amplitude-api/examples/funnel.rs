@@ -10,9 +10,13 @@ use chrono::Days;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::from_env()?;
     let today = chrono::Utc::now().date_naive();
-    let steps = ["Search Song or Video", "Select Song or Video", "Play Song or Video"]
-        .map(Event::new)
-        .to_vec();
+    let steps = [
+        "Search Song or Video",
+        "Select Song or Video",
+        "Play Song or Video",
+    ]
+    .map(Event::new)
+    .to_vec();
     let query = GetFunnel::new(steps, DateRange::new(today - Days::new(29), today)?)
         .mode(FunnelMode::Ordered)
         .conversion_window_secs(86_400);

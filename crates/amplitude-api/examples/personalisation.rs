@@ -8,7 +8,9 @@ use amplitude_api::transport::Client;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let user = std::env::args().nth(1).unwrap_or_else(|| "user-00042".into());
+    let user = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "user-00042".into());
     let client = Client::from_env()?;
     let query = UserProfileQuery::for_user(&user)
         .recommendations(["home-feed"])

@@ -30,7 +30,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     futures_util::pin_mut!(answers);
     let mut active = 0.0;
     while let Some((_, answer)) = futures_util::StreamExt::next(&mut answers).await {
-        active += answer?.data.series.first().and_then(|days| days.first()).copied().unwrap_or(0.0);
+        active += answer?
+            .data
+            .series
+            .first()
+            .and_then(|days| days.first())
+            .copied()
+            .unwrap_or(0.0);
     }
     let governor = client.governor().expect("the client has a governor");
     eprintln!();
