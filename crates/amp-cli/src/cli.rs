@@ -33,6 +33,7 @@ Examples:
 
 /// Where to send requests.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Target")]
 pub struct Target {
     /// Data region: us or eu.
     #[arg(long, global = true, env = "AMPLITUDE_REGION")]
@@ -53,6 +54,7 @@ pub struct Target {
 
 /// How to show answers.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, global = true, value_enum)]
@@ -188,6 +190,7 @@ pub enum Query {
 
 /// The days a query covers.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Dates")]
 pub struct Dates {
     /// First day, YYYY-MM-DD.
     #[arg(long, requires = "end", conflicts_with = "last")]
@@ -203,6 +206,7 @@ pub struct Dates {
 
 /// Who to count.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Who")]
 pub struct Who {
     /// A segment condition on a user property: "country is United States",
     /// "platform is not iOS,Android", "gp:age greater 30". Repeatable; all apply.
