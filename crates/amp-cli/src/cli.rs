@@ -265,7 +265,7 @@ pub struct Segmentation {
     /// event.
     #[arg(short = 'e', long = "event", value_name = "EVENT", required = true)]
     pub events: Vec<String>,
-    /// A filter on the events' properties: "genre is jazz". Repeatable.
+    /// A filter on the first event's properties: "genre is jazz". Repeatable.
     #[arg(long, value_name = "CONDITION")]
     pub filter: Vec<String>,
     /// uniques, totals, pct_dau, average, histogram, sums, value_avg or formula.

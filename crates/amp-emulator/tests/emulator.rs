@@ -2028,13 +2028,10 @@ async fn the_governor_spends_three_hours_of_budget_without_a_429() {
         "{:?}",
         results.iter().find(|(_, result)| result.is_err())
     );
+    // How close to this the run comes is for `cargo xtask bench governor`, not a test.
     let minimum = hour * 2;
     assert!(
         elapsed >= minimum,
         "{elapsed:?}: faster than the budget allows"
-    );
-    assert!(
-        elapsed < minimum * 3 / 2,
-        "{elapsed:?}: much slower than the budget needs ({minimum:?})"
     );
 }

@@ -188,3 +188,55 @@ fn a_password_in_the_url_never_shows_and_a_bad_namespace_is_refused() {
     let error = RedisBudget::open("http://nowhere", "project").unwrap_err();
     assert!(matches!(error, OpenError::Url(_)), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_spend_two_hours_of_budget_against_the_emulator_without_a_429() {
+    use amp_dashboard::{DateRange, GetUsers};
+    use amp_emulator::{Config, DemoOptions, Emulator};
+    use amp_transport::{Client, NoRetry};
+    use futures_util::StreamExt as _;
+
+    // An emulated hour of two real seconds and 300 cost an hour, on both sides.
+    let (hour, budget) = (Duration::from_secs(2), 300);
+    let mut config = Config::default();
+    config.limits.cost_per_hour = budget;
+    config.limits.time_scale = 3_600.0 / hour.as_secs_f64();
+    let last = chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap();
+    let emulator = Emulator::builder()
+        .config(config)
+        .demo(DemoOptions::new(50, 7, last))
+        .start()
+        .await
+        .unwrap();
+    let redis = RedisServer::start();
+    let limits = limits(|limits| limits.cost_per_hour = Limit::custom(budget, Some(hour)));
+    let started = std::time::Instant::now();
+    let mut fleet = Vec::new();
+    for _ in 0..4 {
+        let client = Client::builder()
+            .api_key(amp_emulator::config::DEFAULT_API_KEY)
+            .secret_key(amp_emulator::config::DEFAULT_SECRET_KEY)
+            .base_url(emulator.base_url())
+            .governor(process(&redis, &limits))
+            .retry_policy(NoRetry)
+            .build()
+            .unwrap();
+        fleet.push(tokio::spawn(async move {
+            // 50 four-day users queries of cost 4 each: 800 cost in all, 2.67 hours of budget.
+            let range = DateRange::parse("20240325", "20240328").unwrap();
+            let queries = (0..50).map(|_| GetUsers::new(range)).collect();
+            let results: Vec<_> = client.send_all(queries, 5, |_| {}).collect().await;
+            (results, client.governor().unwrap().is_sharing())
+        }));
+    }
+    for process in fleet {
+        let (results, sharing) = process.await.unwrap();
+        assert!(sharing);
+        // Without retries, a 429 would be a failed result.
+        for (_, result) in results {
+            result.unwrap();
+        }
+    }
+    // The first hour's 300 may start at once; the other 500 wait for the window to roll.
+    assert!(started.elapsed() >= hour * 5 / 3, "{:?}", started.elapsed());
+}
