@@ -8,7 +8,9 @@ use std::fmt;
 use std::time::Duration;
 
 use amp_transport::RateClass;
-use amp_transport::governor::{Admission, Lease, Rules, SharedBudget, SharedBudgetError};
+use amp_transport::governor::{
+    Admission, FleetStatus, Lease, Rules, SharedBudget, SharedBudgetError,
+};
 use async_trait::async_trait;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script, ScriptInvocation};
@@ -35,6 +37,7 @@ struct Scripts {
     admit: Script,
     release: Script,
     pause: Script,
+    status: Script,
 }
 
 /// Why a budget could not be opened.
@@ -80,6 +83,7 @@ impl RedisBudget {
                 admit: Script::new(include_str!("lua/admit.lua")),
                 release: Script::new(include_str!("lua/release.lua")),
                 pause: Script::new(include_str!("lua/pause.lua")),
+                status: Script::new(include_str!("lua/status.lua")),
             },
         })
     }
@@ -190,5 +194,26 @@ impl SharedBudget for RedisBudget {
         let mut invocation = self.scripts.pause.prepare_invoke();
         invocation.key(self.key(class, "pause")).arg(millis(wait));
         self.run::<()>(&invocation).await
+    }
+
+    async fn status(&self, rules: &Rules) -> Result<FleetStatus, SharedBudgetError> {
+        let mut invocation = self.scripts.status.prepare_invoke();
+        invocation
+            .key(self.key(rules.class, "window"))
+            .key(self.key(rules.class, "leases"))
+            .key(self.key(rules.class, "pause"));
+        for window in &rules.windows {
+            invocation.arg(millis(window.span)).arg(window.ceiling);
+        }
+        let answer: Vec<u64> = self.run(&invocation).await?;
+        let [in_flight, cost_in_flight, paused_ms, remaining @ ..] = answer.as_slice() else {
+            return Err(format!("the status script answered {answer:?}").into());
+        };
+        Ok(FleetStatus::new(
+            *in_flight,
+            *cost_in_flight,
+            remaining.to_vec(),
+            Duration::from_millis(*paused_ms),
+        ))
     }
 }

@@ -70,7 +70,13 @@ async fn a_cost_window_spent_by_one_process_holds_back_another() {
         limits.cost_per_hour = Limit::custom(100, Some(Duration::from_secs(1)));
     });
     let (first, second) = (process(&redis, &limits), process(&redis, &limits));
-    drop(first.acquire(RateClass::Cost, 60).await.unwrap());
+    let held = first.acquire(RateClass::Cost, 60).await.unwrap();
+    // Every process sees the fleet's books.
+    let fleet = second.fleet_status(RateClass::Cost).await.unwrap().unwrap();
+    assert_eq!((fleet.in_flight, fleet.cost_in_flight), (1, 60));
+    assert_eq!(fleet.remaining, [40]);
+    assert_eq!(second.status(RateClass::Cost).in_flight, 0);
+    drop(held);
     // The second process's own books have room; Redis has not.
     assert_eq!(second.status(RateClass::Cost).hour_remaining, 100);
     assert!(!admits_within(&second, 60, Duration::from_millis(300)).await);

@@ -33,6 +33,41 @@ pub trait SharedBudget: Send + Sync + fmt::Debug {
 
     /// Stops every process from starting requests of `class` for `wait`.
     async fn pause(&self, class: RateClass, wait: Duration) -> Result<(), SharedBudgetError>;
+
+    /// What the whole fleet has in flight in `rules`' class, and what it may still start in
+    /// each of `rules`' windows.
+    async fn status(&self, rules: &Rules) -> Result<FleetStatus, SharedBudgetError>;
+}
+
+/// A rate class across the fleet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FleetStatus {
+    /// Requests in flight in every process.
+    pub in_flight: u64,
+    /// Their cost.
+    pub cost_in_flight: u64,
+    /// Weight that may still start in each window of the rules asked about, in their order.
+    pub remaining: Vec<u64>,
+    /// How long the class stays paused after a 429.
+    pub paused_for: Duration,
+}
+
+impl FleetStatus {
+    /// A status from its parts, for implementations of [`SharedBudget`].
+    pub fn new(
+        in_flight: u64,
+        cost_in_flight: u64,
+        remaining: Vec<u64>,
+        paused_for: Duration,
+    ) -> Self {
+        Self {
+            in_flight,
+            cost_in_flight,
+            remaining,
+            paused_for,
+        }
+    }
 }
 
 /// A shared budget's answer to [`SharedBudget::admit`].
@@ -85,6 +120,11 @@ impl Fleet {
             budget,
             alone_until: Mutex::new(None),
         }
+    }
+
+    /// The store's view of a class.
+    pub(super) async fn status(&self, rules: &Rules) -> Result<FleetStatus, SharedBudgetError> {
+        self.budget.status(rules).await
     }
 
     /// Whether the store answered the last time it was asked.

@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::Error;
-pub use fleet::{Admission, Lease, SharedBudget, SharedBudgetError};
+pub use fleet::{Admission, FleetStatus, Lease, SharedBudget, SharedBudgetError};
 use fleet::{Fleet, Turn};
 
 /// A limit's window, or `fallback` when the table gives none.
@@ -466,7 +466,18 @@ impl Governor {
         }
     }
 
-    /// What `class` may still do now.
+    /// What the whole fleet has in flight in `class` and may still start in each of its
+    /// windows (in the order of [`Governor::rules`]), as the shared budget sees it; `None`
+    /// without one. [`Governor::status`] is this process's own view.
+    pub async fn fleet_status(
+        &self,
+        class: RateClass,
+    ) -> Option<Result<FleetStatus, SharedBudgetError>> {
+        let fleet = self.shared.fleet.as_ref()?;
+        Some(fleet.status(&self.rules(class, 0)).await)
+    }
+
+    /// What `class` may still do now, by this process's books.
     pub fn status(&self, class: RateClass) -> ClassStatus {
         let limits = &self.shared.limits;
         let ledger = self.ledger(class);
