@@ -68,6 +68,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// An answer with no time series.
+    fn plain(json: Value, rows: Vec<Row>) -> Self {
+        Self {
+            json,
+            rows,
+            lines: Vec::new(),
+        }
+    }
+
     /// Rows for a reader: time series one row per x value and one column per series; other
     /// answers their tidy rows.
     pub fn table(&self) -> Vec<Row> {
@@ -187,81 +196,61 @@ impl Tidy for SeriesResponse {
 
 impl Tidy for FunnelResponse {
     fn answer(&self) -> Answer {
-        Answer {
-            json: json(self),
-            rows: rows(self.steps()),
-            lines: Vec::new(),
-        }
+        Answer::plain(json(self), rows(self.steps()))
     }
 }
 
 impl Tidy for RetentionResponse {
     fn answer(&self) -> Answer {
-        Answer {
-            json: json(self),
-            rows: rows(self.rows()),
-            lines: Vec::new(),
-        }
+        Answer::plain(json(self), rows(self.rows()))
     }
 }
 
 impl Tidy for RevenueLtvResponse {
     fn answer(&self) -> Answer {
-        Answer {
-            json: json(self),
-            rows: rows(self.rows()),
-            lines: Vec::new(),
-        }
+        Answer::plain(json(self), rows(self.rows()))
     }
 }
 
 impl Tidy for UserActivityResponse {
     fn answer(&self) -> Answer {
-        let events = self.events.iter().map(|event| {
-            serde_json::json!({
-                "event_time": event.event_time.map(|time| time.to_rfc3339()),
-                "event_type": event.event_type,
-                "platform": event.platform,
-                "country": event.country,
-                "session_id": event.session_id,
-            })
-        });
-        Answer {
-            json: json(self),
-            rows: rows(events),
-            lines: Vec::new(),
+        /// The columns worth a table; the JSON output has every field.
+        #[derive(Serialize)]
+        struct Event<'a> {
+            event_time: Option<String>,
+            event_type: &'a str,
+            platform: Option<&'a str>,
+            country: Option<&'a str>,
+            session_id: Option<i64>,
         }
+        let events = self.events.iter().map(|event| Event {
+            event_time: event.event_time.map(|time| time.to_rfc3339()),
+            event_type: &event.event_type,
+            platform: event.platform.as_deref(),
+            country: event.country.as_deref(),
+            session_id: event.session_id,
+        });
+        Answer::plain(json(self), rows(events))
     }
 }
 
 impl Tidy for UserSearchResponse {
     fn answer(&self) -> Answer {
-        Answer {
-            json: json(self),
-            rows: rows(&self.matches),
-            lines: Vec::new(),
-        }
+        Answer::plain(json(self), rows(&self.matches))
     }
 }
 
 impl Tidy for EventsListResponse {
     fn answer(&self) -> Answer {
-        Answer {
-            json: json(self),
-            rows: rows(&self.data),
-            lines: Vec::new(),
-        }
+        Answer::plain(json(self), rows(&self.data))
     }
 }
 
 impl Tidy for UserProfileResponse {
     fn answer(&self) -> Answer {
         let json = json(self);
-        Answer {
-            rows: leaves(&json),
-            json,
-            lines: Vec::new(),
-        }
+        let rows = leaves(&json);
+        Answer::plain(json, rows)
     }
 }
 
@@ -271,11 +260,8 @@ impl Tidy for ChartResponse {
             return series_answer(series, json(self));
         }
         let json = json(self);
-        Answer {
-            rows: leaves(&json["data"]),
-            json,
-            lines: Vec::new(),
-        }
+        let rows = leaves(&json["data"]);
+        Answer::plain(json, rows)
     }
 }
 
@@ -286,11 +272,7 @@ impl Tidy for ChartCsvResponse {
             ChartCsv::Structured(value) => leaves(value),
             _ => leaves(&json(&self.data)),
         };
-        Answer {
-            json: json(self),
-            rows,
-            lines: Vec::new(),
-        }
+        Answer::plain(json(self), rows)
     }
 }
 
@@ -332,10 +314,6 @@ fn csv_rows(text: &str) -> Vec<Row> {
 
 impl Tidy for Value {
     fn answer(&self) -> Answer {
-        Answer {
-            json: self.clone(),
-            rows: leaves(self),
-            lines: Vec::new(),
-        }
+        Answer::plain(self.clone(), leaves(self))
     }
 }
