@@ -225,22 +225,22 @@ fn json_output_is_the_typed_response_and_csv_its_tidy_rows() {
     );
 }
 
+/// A week of plays by platform: a time series of three groups.
+const PLAYS_BY_PLATFORM: &[&str] = &[
+    "segmentation",
+    "-e",
+    "Play Song or Video",
+    "--group-by",
+    "platform",
+    "--last",
+    "7d",
+];
+
 #[test]
 fn a_segmentation_table_has_a_column_per_group_and_a_chart() {
     let output = run(
         &mut ampq(),
-        &[
-            "segmentation",
-            "-e",
-            "Play Song or Video",
-            "--group-by",
-            "platform",
-            "--last",
-            "7d",
-            "--format",
-            "table",
-            "--chart",
-        ],
+        &[PLAYS_BY_PLATFORM, &["--format", "table", "--chart"]].concat(),
     );
     let out = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -614,18 +614,10 @@ fn plot(path: &Path) -> Output {
     run(
         &mut ampq(),
         &[
-            "segmentation",
-            "-e",
-            "Play Song or Video",
-            "--group-by",
-            "platform",
-            "--last",
-            "7d",
-            "--format",
-            "csv",
-            "--plot",
-            path.to_str().unwrap(),
-        ],
+            PLAYS_BY_PLATFORM,
+            &["--format", "csv", "--plot", path.to_str().unwrap()],
+        ]
+        .concat(),
     )
 }
 
