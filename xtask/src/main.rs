@@ -12,7 +12,8 @@ tasks:
   bench decode     typed decode of large Dashboard responses against serde_json::Value
   bench emulator   load a million events into the emulator: time and memory
   bench analytics  segmentation, funnel and retention over ten million events
-  bench governor   three hours of budget against the emulator: governed and naive";
+  bench governor   three hours of budget against the emulator: one process, four sharing
+                   through Redis (needs redis-server), and naive";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
