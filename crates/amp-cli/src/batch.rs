@@ -106,14 +106,14 @@ pub async fn run(client: &Client, text: &str, in_flight: usize, today: NaiveDate
             async move {
                 let outcome = match built(line, today) {
                     Err(Usage(message)) => Err(Failure::Usage(message)),
-                    Ok(query) => {
-                        let cost = query.request().cost.total();
-                        query
+                    Ok(query) => match query.request() {
+                        Err(Usage(message)) => Err(Failure::Usage(message)),
+                        Ok(request) => query
                             .send(client)
                             .await
-                            .map(|answer| (cost, answer))
-                            .map_err(Failure::Api)
-                    }
+                            .map(|answer| (request.cost.total(), answer))
+                            .map_err(Failure::Api),
+                    },
                 };
                 progress.inc(1);
                 (number, outcome)

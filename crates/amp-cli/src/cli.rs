@@ -324,8 +324,8 @@ pub struct Retention {
     #[arg(long)]
     pub mode: Option<String>,
     /// Bracket bounds in days, with --mode bracket: 0,7.
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "FROM,TO")]
-    pub bracket: Vec<u32>,
+    #[arg(long, value_name = "FROM,TO")]
+    pub bracket: Option<String>,
     /// daily, weekly or monthly.
     #[arg(long)]
     pub interval: Option<String>,

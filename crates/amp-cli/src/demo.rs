@@ -119,7 +119,7 @@ pub async fn run(format: Format) -> Result<(), Failure> {
             plot: None,
         };
         answer(&client, built.as_ref(), &step_show, what).await?;
-        println!("cost: {}", built.request().cost);
+        println!("cost: {}", built.request()?.cost);
     }
     emulator.stop().await.map_err(local)?;
     Ok(())

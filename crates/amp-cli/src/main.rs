@@ -130,7 +130,7 @@ pub async fn answer(
 
 /// What a dry run prints: the request line, then the cost.
 pub fn dry_run(client: &Client, query: &dyn Built) -> Result<String, Failure> {
-    let request = query.request();
+    let request = query.request()?;
     let http = client.http_request(&request).map_err(Failure::Api)?;
     Ok(format!(
         "{} {}\ncost: {}",
@@ -163,7 +163,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             }
         }
         Command::Cost { query } => {
-            println!("{}", query::build(&query, today())?.request().cost.total());
+            println!("{}", query::build(&query, today())?.request()?.cost.total());
         }
         Command::Batch { file, in_flight } => {
             let text = if file.as_os_str() == "-" {

@@ -26,8 +26,9 @@ use crate::cli::{self, Dates, Query, Sessions, Who};
 /// A query ready to go: its request (for dry runs and costs) and how to send it.
 #[async_trait]
 pub trait Built: Send + Sync {
-    /// The request, for `--dry-run` and `ampq cost`.
-    fn request(&self) -> Request;
+    /// The request, for `--dry-run` and `ampq cost`, once it passes the checks Amplitude
+    /// would make.
+    fn request(&self) -> Result<Request, Usage>;
     /// Sends it and shapes the answer.
     async fn send(&self, client: &Client) -> Result<Answer, Error>;
 }
@@ -41,8 +42,11 @@ where
     E: Endpoint,
     E::Response: Tidy + Serialize,
 {
-    fn request(&self) -> Request {
-        self.0.to_request()
+    fn request(&self) -> Result<Request, Usage> {
+        self.0
+            .validate()
+            .map_err(|error| Usage(format!("{}: {error}", self.0.name())))?;
+        Ok(self.0.to_request())
     }
 
     async fn send(&self, client: &Client) -> Result<Answer, Error> {
@@ -228,7 +232,19 @@ fn retention(args: &cli::Retention, today: NaiveDate) -> Result<GetRetention> {
     if let Some(mode) = &args.mode {
         query = query.mode(known("--mode", mode, RetentionMode::KNOWN)?);
     }
-    if let [from, to] = args.bracket[..] {
+    if let Some(bracket) = &args.bracket {
+        let bounds: Option<Vec<u32>> = bracket
+            .split(',')
+            .map(|day| day.trim().parse().ok())
+            .collect();
+        let Some([from, to]) = bounds
+            .as_deref()
+            .and_then(|bounds| <[u32; 2]>::try_from(bounds).ok())
+        else {
+            return Err(Usage(format!(
+                "--bracket {bracket:?}: write two day counts, as in 0,7"
+            )));
+        };
         query = query.bracket([from, to]);
     }
     if let Some(interval) = &args.interval {

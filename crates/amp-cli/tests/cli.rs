@@ -458,6 +458,23 @@ fn bad_input_gets_one_clear_line_and_exit_code_2() {
         (&["users", "--bogus"], "unexpected argument '--bogus'"),
         (&["profile"], "--user-id"),
         (
+            &["funnel", "-e", "A", "--dry-run"],
+            "a funnel needs at least 2 steps",
+        ),
+        (&["cost", "search", ""], "invalid `user`"),
+        (
+            &[
+                "retention",
+                "--start-event",
+                "A",
+                "--return-event",
+                "B",
+                "--bracket",
+                "1,2,3",
+            ],
+            "write two day counts",
+        ),
+        (
             &["users", "--plot", "chart.gif", "--last", "7d"],
             "name the file .svg or .png",
         ),
