@@ -50,6 +50,18 @@ pub struct Target {
     /// The config file [default: $XDG_CONFIG_HOME/ampq/config.toml or ~/.config/ampq/config.toml].
     #[arg(long, global = true, env = "AMPQ_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Share the project's rate budget with every other ampq or SDK process using this Redis
+    /// (redis://HOST:PORT/), under the namespace --redis-namespace.
+    #[arg(long, global = true, env = "AMPQ_REDIS_URL", value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// The shared budget's namespace: one per Amplitude project.
+    #[arg(
+        long,
+        global = true,
+        env = "AMPQ_REDIS_NAMESPACE",
+        default_value = "ampq"
+    )]
+    pub redis_namespace: String,
 }
 
 /// How to show answers.

@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use amplitude_api::transport::{Client, ClientBuilder};
+use amp_governor_redis::RedisBudget;
+use amplitude_api::model::Limits;
+use amplitude_api::transport::{Client, ClientBuilder, Governor};
 use serde::Deserialize;
 
 use crate::cli::Target;
@@ -112,5 +114,13 @@ pub fn client(target: &Target, dry_run: bool) -> Result<Client, String> {
             "{error}\n  (or name a project of the config file with --project; see `ampq --help`)"
         )
     })?;
+    let builder = match &target.redis_url {
+        Some(url) => {
+            let budget = RedisBudget::open(url, &target.redis_namespace)
+                .map_err(|error| format!("--redis-url: {error}"))?;
+            builder.governor(Governor::with_shared_budget(Limits::default(), budget))
+        }
+        None => builder,
+    };
     builder.build().map_err(|error| error.to_string())
 }

@@ -703,3 +703,58 @@ fn the_demo_tours_profile_segmentation_funnel_and_retention() {
     );
     assert!(out.contains("● iOS"), "{out}");
 }
+
+#[test]
+fn ampq_shares_the_rate_budget_through_redis_and_works_alone_without_it() {
+    use amp_governor_redis::RedisBudget;
+    use amp_governor_redis::test_util::RedisServer;
+    use amplitude_api::model::Limits;
+    use amplitude_api::transport::{Governor, RateClass};
+
+    let redis = RedisServer::start();
+    let output = run(
+        ampq().env("AMPQ_REDIS_URL", redis.url()),
+        &["users", "--last", "3d", "--json"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Another process of the fleet sees the 3 the query cost in the hour's window.
+    let other = Governor::with_shared_budget(
+        Limits::default(),
+        RedisBudget::open(&redis.url(), "ampq").unwrap(),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let fleet = runtime
+        .block_on(other.fleet_status(RateClass::Cost))
+        .unwrap()
+        .unwrap();
+    assert_eq!(fleet.remaining, [Limits::default().cost_per_hour.value - 3]);
+
+    // Redis unreachable: every query is answered, and one warning says so.
+    let mut child = ampq()
+        .env("AMPQ_REDIS_URL", "redis://127.0.0.1:9/")
+        .args(["batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        for _ in 0..3 {
+            writeln!(stdin, r#"["users", "--last", "2d"]"#).unwrap();
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 3);
+    assert_eq!(
+        stderr(&output).matches("unreachable").count(),
+        1,
+        "{}",
+        stderr(&output)
+    );
+}
