@@ -80,12 +80,9 @@ pub fn build(query: &Query, today: NaiveDate) -> Result<Box<dyn Built>> {
             if let Some(metric) = &args.metric {
                 users = users.metric(known("--metric", metric, UsersMetric::KNOWN)?);
             }
-            if let Some(interval) = &args.interval {
-                users = users.interval(interval_of(interval)?);
-            }
-            let (segment, group_by) = who(&args.who)?;
-            users.query_mut().segment = segment;
-            users.query_mut().group_by = group_by;
+            let shape = users.query_mut();
+            (shape.interval, shape.segment, shape.group_by) =
+                shape_of(args.interval.as_deref(), &args.who)?;
             typed(users)
         }
         Query::Sessions { kind } => match kind {
@@ -176,9 +173,6 @@ fn segmentation(args: &cli::Segmentation, today: NaiveDate) -> Result<GetEventSe
     if let Some(metric) = &args.metric {
         query = query.metric(known("--metric", metric, SegmentationMetric::KNOWN)?);
     }
-    if let Some(interval) = &args.interval {
-        query = query.interval(interval_of(interval)?);
-    }
     if let Some(user_type) = &args.user_type {
         query = query.user_type(known(
             "--user-type",
@@ -192,9 +186,10 @@ fn segmentation(args: &cli::Segmentation, today: NaiveDate) -> Result<GetEventSe
     if let Some(limit) = args.limit {
         query = query.limit(limit);
     }
-    let (segment, group_by) = who(&args.who)?;
-    query.query_mut().segment = segment;
-    query.query_mut().group_by = group_by.into_iter().collect();
+    let (interval, segment, group_by) = shape_of(args.interval.as_deref(), &args.who)?;
+    let shape = query.query_mut();
+    (shape.interval, shape.segment) = (interval, segment);
+    shape.group_by = group_by.into_iter().collect();
     Ok(query)
 }
 
@@ -214,12 +209,9 @@ fn funnel(args: &cli::Funnel, today: NaiveDate) -> Result<GetFunnel> {
     if let Some(days) = args.conversion_days {
         query = query.conversion_window_secs(days.saturating_mul(86_400));
     }
-    if let Some(interval) = &args.interval {
-        query = query.interval(interval_of(interval)?);
-    }
-    let (segment, group_by) = who(&args.who)?;
-    query.query_mut().segment = segment;
-    query.query_mut().group_by = group_by;
+    let shape = query.query_mut();
+    (shape.interval, shape.segment, shape.group_by) =
+        shape_of(args.interval.as_deref(), &args.who)?;
     Ok(query)
 }
 
@@ -247,12 +239,9 @@ fn retention(args: &cli::Retention, today: NaiveDate) -> Result<GetRetention> {
         };
         query = query.bracket([from, to]);
     }
-    if let Some(interval) = &args.interval {
-        query = query.interval(interval_of(interval)?);
-    }
-    let (segment, group_by) = who(&args.who)?;
-    query.query_mut().segment = segment;
-    query.query_mut().group_by = group_by;
+    let shape = query.query_mut();
+    (shape.interval, shape.segment, shape.group_by) =
+        shape_of(args.interval.as_deref(), &args.who)?;
     Ok(query)
 }
 
@@ -271,12 +260,9 @@ fn ltv(args: &cli::Ltv, today: NaiveDate) -> Result<GetRevenueLtv> {
             }
         });
     }
-    if let Some(interval) = &args.interval {
-        query = query.interval(interval_of(interval)?);
-    }
-    let (segment, group_by) = who(&args.who)?;
-    query.query_mut().segment = segment;
-    query.query_mut().group_by = group_by;
+    let shape = query.query_mut();
+    (shape.interval, shape.segment, shape.group_by) =
+        shape_of(args.interval.as_deref(), &args.who)?;
     Ok(query)
 }
 
@@ -295,8 +281,13 @@ fn event(flag: &str, text: &str) -> Result<Event> {
     }
 }
 
-/// The segment and group-by of `--where`, `--segment` and `--group-by`.
-fn who(who: &Who) -> Result<(Option<Segment>, Option<String>)> {
+/// The interval, segment and group-by of `--interval`, `--where`, `--segment` and
+/// `--group-by`, which every time-series query takes.
+fn shape_of(
+    interval: Option<&str>,
+    who: &Who,
+) -> Result<(Option<Interval>, Option<Segment>, Option<String>)> {
+    let interval = interval.map(interval_of).transpose()?;
     let mut segment: Option<Segment> = match &who.segment {
         Some(json) => Some(serde_json::from_str(json).map_err(|error| {
             Usage(format!(
@@ -310,7 +301,7 @@ fn who(who: &Who) -> Result<(Option<Segment>, Option<String>)> {
         let condition = Condition::property(prop, op, values);
         segment = Some(segment.unwrap_or_default().and(condition));
     }
-    Ok((segment, who.group_by.clone()))
+    Ok((interval, segment, who.group_by.clone()))
 }
 
 /// Words and symbols a condition may compare with, longest first so "is not" wins over "is".
