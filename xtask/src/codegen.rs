@@ -1,10 +1,13 @@
-//! Generates code from `spec/endpoints.toml`: the value sets and endpoint catalogue of
-//! `amp-model` (module `model`) and the endpoint structs of `amp-dashboard` (module `dashboard`).
+//! Generates code from `spec/endpoints.toml`: the value sets, parameter names and endpoint
+//! catalogue of `amp-model` (module `model`), one query struct per endpoint with its encoding and
+//! strict decoding (module `query`), and the endpoint structs of `amp-dashboard` (module
+//! `dashboard`), one file per endpoint.
 //!
 //! The output is piped through `rustfmt`, so the checked-in files are what `cargo fmt` would write.
 
 mod dashboard;
 mod model;
+mod query;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -75,18 +78,35 @@ struct ParamSpec {
     kind: String,
     #[serde(default)]
     required: bool,
+    /// Several values, comma-separated.
     #[serde(default)]
     list: bool,
+    /// Several values, one parameter each.
+    #[serde(default)]
+    repeat: bool,
+    /// `path` for a path parameter.
+    #[serde(rename = "in")]
+    location: Option<String>,
     default: Option<String>,
     doc: String,
-    /// The query field the parameter is read from.
+    /// The query field the parameter is read into.
     field: Option<String>,
+    /// The field's type when several parameters share it.
+    composite: Option<String>,
+    /// The value's Rust type, when not the default for `kind`.
+    rust: Option<String>,
     /// How a builder method sets the field: `some` or `push`.
     set: Option<String>,
     /// The builder method's argument type, when not the default for `kind`.
-    rust: Option<String>,
+    arg: Option<String>,
     /// The builder method's name, when not `field`.
     setter: Option<String>,
+}
+
+impl ParamSpec {
+    fn in_path(&self) -> bool {
+        self.location.as_deref() == Some("path")
+    }
 }
 
 /// Each generated file and what it should hold.
@@ -97,21 +117,47 @@ pub fn render() -> Result<Vec<(PathBuf, String)>, String> {
     let spec: Spec =
         toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
     let root = crate::root();
-    Ok(vec![
-        (
-            root.join("crates/amp-model/src/generated.rs"),
-            rustfmt(&model::generate(&spec)?)?,
-        ),
-        (
-            root.join("crates/amp-dashboard/src/generated.rs"),
-            rustfmt(&dashboard::generate(&spec)?)?,
-        ),
-    ])
+    let model = root.join("crates/amp-model/src");
+    let dashboard = root.join("crates/amp-dashboard/src");
+    let mut files: Vec<(PathBuf, String)> = vec![
+        (model.join("generated.rs"), model::generate(&spec)?),
+        (dashboard.join("generated.rs"), dashboard::root(&spec)),
+    ];
+    for endpoint in &spec.endpoints {
+        let file = format!("generated/{}.rs", snake_case(&endpoint.name));
+        files.push((model.join(&file), query::generate(&spec, endpoint)?));
+        if endpoint.family == "dashboard" {
+            files.push((dashboard.join(&file), dashboard::generate(&spec, endpoint)?));
+        }
+    }
+    files
+        .into_iter()
+        .map(|(path, text)| Ok((path, rustfmt(&text)?)))
+        .collect()
 }
 
-/// Regenerates the files.
+/// The directories holding generated files, so that a file no longer generated is noticed.
+fn generated_dirs() -> [PathBuf; 2] {
+    let root = crate::root();
+    [
+        root.join("crates/amp-model/src/generated"),
+        root.join("crates/amp-dashboard/src/generated"),
+    ]
+}
+
+/// Regenerates the files, removing generated files the spec no longer has.
 pub fn write() -> Result<(), String> {
-    for (path, text) in render()? {
+    let files = render()?;
+    for path in stray_files(&files) {
+        std::fs::remove_file(&path)
+            .map_err(|error| format!("cannot remove {}: {error}", path.display()))?;
+        println!("removed {}", path.display());
+    }
+    for (path, text) in files {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+        }
         std::fs::write(&path, text)
             .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
         println!("wrote {}", path.display());
@@ -119,10 +165,19 @@ pub fn write() -> Result<(), String> {
     Ok(())
 }
 
-/// Fails when a checked-in file differs from what the spec generates.
+/// Fails when a checked-in file differs from what the spec generates (line endings aside, since
+/// a checkout may turn them into CRLF) or is no longer generated.
 pub fn check() -> Result<(), String> {
-    for (path, text) in render()? {
-        if std::fs::read_to_string(&path).unwrap_or_default() != text {
+    let files = render()?;
+    if let Some(path) = stray_files(&files).first() {
+        return Err(format!(
+            "{} is no longer generated from spec/endpoints.toml; run `cargo xtask codegen`",
+            path.display()
+        ));
+    }
+    for (path, text) in files {
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current.replace("\r\n", "\n") != text {
             return Err(format!(
                 "{} is stale: spec/endpoints.toml changed without regenerating; run `cargo xtask codegen`",
                 path.display()
@@ -130,6 +185,18 @@ pub fn check() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Files in the generated directories that `files` does not hold.
+fn stray_files(files: &[(PathBuf, String)]) -> Vec<PathBuf> {
+    generated_dirs()
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| !files.iter().any(|(file, _)| file == path))
+        .collect()
 }
 
 fn rustfmt(source: &str) -> Result<String, String> {
@@ -168,6 +235,26 @@ impl EndpointSpec {
             other => Err(format!("{}: unknown rate_class `{other}`", self.name)),
         }
     }
+}
+
+/// `GetEventSegmentation` → `get_event_segmentation`; `rollingWindow` → `rolling_window`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    let mut previous_lower = false;
+    for character in name.chars() {
+        if character.is_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = character.is_lowercase() || character.is_ascii_digit();
+        out.push(character.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The constant naming wire parameter `wire` in `amp_model::param`: `rollingWindow` →
+/// `ROLLING_WINDOW`.
+fn param_constant(wire: &str) -> String {
+    snake_case(wire).to_ascii_uppercase()
 }
 
 fn doc_lines(out: &mut String, doc: &str) {

@@ -62,6 +62,8 @@ pub struct ParamSpec {
     /// Value type: `date`, `int`, `number`, `string`, `bool`, `property`, `event`, `segment`,
     /// `brackets`, or the name of a generated enum.
     pub kind: &'static str,
+    /// Whether it is part of the path (`{chart_id}`) rather than the query string.
+    pub in_path: bool,
     /// Whether Amplitude requires it.
     pub required: bool,
     /// Whether it holds several values (repeated, or comma-separated for profiles).

@@ -20,31 +20,35 @@ mod user_activity;
 mod user_search;
 mod users;
 
-pub use chart::{ChartCsv, ChartCsvQuery, ChartCsvResponse, ChartData, ChartQuery, ChartResponse};
-pub use composition::{CompositionQuery, CompositionResponse};
+pub use crate::generated::{
+    ChartCsvQuery, ChartQuery, CompositionQuery, FunnelQuery, ListEventsQuery, RealtimeQuery,
+    RetentionQuery, RevenueLtvQuery, SegmentationQuery, SessionAverageQuery, SessionLengthQuery,
+    SessionsPerUserQuery, UserActivityQuery, UserSearchQuery, UsersQuery,
+};
+pub use chart::{ChartCsv, ChartCsvResponse, ChartData, ChartResponse};
+pub use composition::CompositionResponse;
 pub use date_range::DateRange;
 pub use event::{Event, EventType, Filter, GroupBy, MAX_EVENT_GROUP_BYS};
-pub use events_list::{EventInfo, EventsListResponse, ListEventsQuery};
-pub use funnel::{DaySeries, Funnel, FunnelMeta, FunnelQuery, FunnelResponse, FunnelStep};
-pub use realtime::{RealtimeQuery, RealtimeResponse};
+pub use events_list::{EventInfo, EventsListResponse};
+pub use funnel::{DaySeries, Funnel, FunnelMeta, FunnelResponse, FunnelStep};
+pub use realtime::RealtimeResponse;
 pub use retention::{
-    RetentionCell, RetentionData, RetentionQuery, RetentionResponse, RetentionRow, RetentionSeries,
+    RetentionCell, RetentionData, RetentionResponse, RetentionRow, RetentionSeries,
 };
-pub use revenue_ltv::{LtvData, LtvDay, LtvRow, LtvSeries, RevenueLtvQuery, RevenueLtvResponse};
+pub use revenue_ltv::{LtvData, LtvDay, LtvRow, LtvSeries, RevenueLtvResponse};
 pub use segment::{Condition, PerformedCondition, PropertyCondition, Segment};
-pub use segmentation::{MAX_GROUP_BYS, SegmentationQuery, SegmentationResponse};
+pub use segmentation::{MAX_GROUP_BYS, SegmentationResponse};
 pub use series::{FlexNumber, Row, Series, SeriesIndices, SeriesLabel, SeriesMeta, SeriesResponse};
-pub use session_average::{SessionAverageQuery, SessionAverageResponse};
-pub use session_length::{SessionBins, SessionLengthQuery, SessionLengthResponse};
-pub use sessions_per_user::{SessionsPerUserQuery, SessionsPerUserResponse};
+pub use session_average::SessionAverageResponse;
+pub use session_length::{SessionBins, SessionLengthResponse};
+pub use sessions_per_user::SessionsPerUserResponse;
 pub use user_activity::{
-    ActivityEvent, ActivityMetadata, ActivityUser, Location, UserActivityQuery,
-    UserActivityResponse,
+    ActivityEvent, ActivityMetadata, ActivityUser, Location, UserActivityResponse,
 };
-pub use user_search::{UserMatch, UserSearchQuery, UserSearchResponse};
-pub use users::{UsersQuery, UsersResponse};
+pub use user_search::{UserMatch, UserSearchResponse};
+pub use users::UsersResponse;
 
-use crate::{Interval, QueryPairs, ValidationError};
+use crate::{Interval, ValidationError, param};
 
 /// The most group values `limit` may ask for.
 pub const MAX_LIMIT: u32 = 1_000;
@@ -52,11 +56,11 @@ pub const MAX_LIMIT: u32 = 1_000;
 fn check_limit(limit: Option<u32>) -> Result<(), ValidationError> {
     match limit {
         Some(0) => Err(ValidationError::new(
-            "limit",
+            param::LIMIT,
             format!("0 returns nothing; use 1 to {MAX_LIMIT}"),
         )),
         Some(limit) if limit > MAX_LIMIT => Err(ValidationError::new(
-            "limit",
+            param::LIMIT,
             format!("{limit} is above the maximum of {MAX_LIMIT}"),
         )),
         _ => Ok(()),
@@ -73,11 +77,61 @@ fn check_property(param: &'static str, property: Option<&str>) -> Result<(), Val
     }
 }
 
+/// Refuses a server value inside the JSON of `param` that Amplitude does not define (`key` is
+/// its JSON key), as Amplitude refuses it.
+fn check_known<T: PartialEq + std::fmt::Display>(
+    param: &'static str,
+    key: &str,
+    value: &T,
+    known: &[T],
+) -> Result<(), ValidationError> {
+    if known.contains(value) {
+        return Ok(());
+    }
+    let known: Vec<String> = known.iter().map(ToString::to_string).collect();
+    Err(ValidationError::new(
+        param,
+        format!(
+            "`{key}` `{value}` is unknown; use one of {}",
+            known.join(", ")
+        ),
+    ))
+}
+
+/// The longest range a query may cover: ten years, further back than any project's history, so
+/// that no query asks for an absurd number of buckets (Amplitude's docs cap daily series at 365
+/// days without saying whether a longer range is refused or cut).
+pub const MAX_RANGE_DAYS: u64 = 3_660;
+
+/// The most days the real-time (5-minute) interval covers, as Amplitude documents.
+pub const MAX_REALTIME_DAYS: u64 = 2;
+/// The most days the hourly interval covers, as Amplitude documents.
+pub const MAX_HOURLY_DAYS: u64 = 7;
+
+/// Refuses a range longer than its interval allows.
+fn check_range(range: &DateRange, interval: Option<&Interval>) -> Result<(), ValidationError> {
+    let (most, name) = match interval {
+        Some(Interval::Realtime) => (MAX_REALTIME_DAYS, param::I),
+        Some(Interval::Hourly) => (MAX_HOURLY_DAYS, param::I),
+        _ => (MAX_RANGE_DAYS, param::END),
+    };
+    if range.days() > most {
+        return Err(ValidationError::new(
+            name,
+            format!(
+                "the range covers {} days; this interval covers at most {most} days, so shorten the range",
+                range.days()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Users, retention and LTV take daily, weekly or monthly buckets only.
 fn check_day_interval(interval: Option<&Interval>) -> Result<(), ValidationError> {
     match interval {
         Some(interval @ (Interval::Realtime | Interval::Hourly)) => Err(ValidationError::new(
-            "i",
+            param::I,
             format!("{interval} is not allowed here; use 1 (daily), 7 (weekly) or 30 (monthly)"),
         )),
         _ => Ok(()),
@@ -89,23 +143,6 @@ fn check_segment_and_group(
     segment: Option<&Segment>,
     group_by: Option<&str>,
 ) -> Result<(), ValidationError> {
-    segment.map_or(Ok(()), Segment::validate)?;
-    check_property("g", group_by)
-}
-
-/// Writes `s` unless the segment is absent or empty ("Any users" is the default).
-fn push_segment(pairs: &mut QueryPairs, segment: Option<&Segment>) {
-    if let Some(segment) = segment.filter(|segment| !segment.conditions.is_empty()) {
-        pairs.push_json("s", segment);
-    }
-}
-
-/// Writes `s` and the one group-by `g`.
-fn push_segment_and_group(
-    pairs: &mut QueryPairs,
-    segment: Option<&Segment>,
-    group_by: Option<&String>,
-) {
-    push_segment(pairs, segment);
-    pairs.push_opt("g", group_by);
+    segment.map_or(Ok(()), |segment| segment.validate(param::S))?;
+    check_property(param::G, group_by)
 }

@@ -10,11 +10,13 @@ mod generated;
 pub mod limits;
 pub mod profile;
 mod query;
+pub mod wire;
 mod wire_enum;
 
 pub use cost::Cost;
 pub use error::ValidationError;
 pub use error_body::ErrorBody;
+pub use generated::param;
 pub use generated::{
     ActivityDirection, BinTimeUnit, CountComparator, FilterOperator, FunnelMode, FunnelUserType,
     Interval, LtvMetric, MatchType, PropensityType, PropertyType, RecType, RetentionMode,
@@ -22,3 +24,4 @@ pub use generated::{
 };
 pub use limits::{CostLimitReading, Limits};
 pub use query::{Query, QueryPairs};
+pub use wire::{ParamError, Wire};

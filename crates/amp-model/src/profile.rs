@@ -5,39 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::{DefaultOnNull, TimestampSeconds, serde_as};
 
-use crate::catalogue::{EndpointSpec, GET_USER_PROFILE};
-use crate::{Cost, PropensityType, Query, QueryPairs, RecType, ValidationError};
-
-/// What to ask about one user. Start from [`UserProfileQuery::for_user`] or
-/// [`UserProfileQuery::for_device`] and add what you need.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct UserProfileQuery {
-    /// The user ID; this or `device_id` is required.
-    pub user_id: Option<String>,
-    /// The device ID; this or `user_id` is required.
-    pub device_id: Option<String>,
-    /// Return recommendations (`get_recs`); needs `rec_ids`.
-    pub get_recs: bool,
-    /// Recommendation IDs (`rec_id`).
-    pub rec_ids: Vec<String>,
-    /// Override the control assignment (`rec_type`).
-    pub rec_type: Option<RecType>,
-    /// Return user properties (`get_amp_props`).
-    pub get_amp_props: bool,
-    /// Return the ids of tracked cohorts the user is in (`get_cohort_ids`).
-    pub get_cohort_ids: bool,
-    /// Return every enabled computation, in `amp_props` (`get_computations`).
-    pub get_computations: bool,
-    /// Computation IDs to return, in `amp_props` (`comp_id`).
-    pub comp_ids: Vec<String>,
-    /// Return prediction propensities (`get_propensity`); needs `prediction_ids`.
-    pub get_propensity: bool,
-    /// Prediction IDs (`prediction_id`).
-    pub prediction_ids: Vec<String>,
-    /// Score or percentile (`propensity_type`).
-    pub propensity_type: Option<PropensityType>,
-}
+pub use crate::generated::UserProfileQuery;
+use crate::{Cost, PropensityType, Query, RecType, ValidationError, param};
 
 impl UserProfileQuery {
     /// A query about the user with this user ID.
@@ -152,70 +121,55 @@ fn check_list(param: &'static str, ids: &[String]) -> Result<(), ValidationError
 impl Query for UserProfileQuery {
     type Response = UserProfileResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_USER_PROFILE
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
+        use param::{
+            DEVICE_ID, GET_PROPENSITY, GET_RECS, PREDICTION_ID, PROPENSITY_TYPE, REC_ID, REC_TYPE,
+            USER_ID,
+        };
         if self.user_id.is_none() && self.device_id.is_none() {
             return Err(ValidationError::new(
-                "user_id",
-                "neither `user_id` nor `device_id` is set; give one of them",
+                USER_ID,
+                format!("neither `{USER_ID}` nor `{DEVICE_ID}` is set; give one of them"),
             ));
         }
         if let Some(id) = &self.user_id {
-            check_id("user_id", id)?;
+            check_id(USER_ID, id)?;
         }
         if let Some(id) = &self.device_id {
-            check_id("device_id", id)?;
+            check_id(DEVICE_ID, id)?;
         }
-        check_list("rec_id", &self.rec_ids)?;
-        check_list("comp_id", &self.comp_ids)?;
-        check_list("prediction_id", &self.prediction_ids)?;
+        check_list(REC_ID, &self.rec_ids)?;
+        check_list(param::COMP_ID, &self.comp_ids)?;
+        check_list(PREDICTION_ID, &self.prediction_ids)?;
         if self.get_recs && self.rec_ids.is_empty() {
             return Err(ValidationError::new(
-                "rec_id",
-                "`get_recs` needs at least one recommendation ID",
+                REC_ID,
+                format!("`{GET_RECS}` needs at least one recommendation ID"),
             ));
         }
         if !self.get_recs && (!self.rec_ids.is_empty() || self.rec_type.is_some()) {
             return Err(ValidationError::new(
-                "get_recs",
-                "`rec_id` and `rec_type` are only read with `get_recs=true`",
+                GET_RECS,
+                format!("`{REC_ID}` and `{REC_TYPE}` are only read with `{GET_RECS}=true`"),
             ));
         }
         if self.get_propensity && self.prediction_ids.is_empty() {
             return Err(ValidationError::new(
-                "prediction_id",
-                "`get_propensity` needs at least one prediction ID",
+                PREDICTION_ID,
+                format!("`{GET_PROPENSITY}` needs at least one prediction ID"),
             ));
         }
         if !self.get_propensity
             && (!self.prediction_ids.is_empty() || self.propensity_type.is_some())
         {
             return Err(ValidationError::new(
-                "get_propensity",
-                "`prediction_id` and `propensity_type` are only read with `get_propensity=true`",
+                GET_PROPENSITY,
+                format!(
+                    "`{PREDICTION_ID}` and `{PROPENSITY_TYPE}` are only read with `{GET_PROPENSITY}=true`"
+                ),
             ));
         }
         Ok(())
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        pairs.push_opt("user_id", self.user_id.as_ref());
-        pairs.push_opt("device_id", self.device_id.as_ref());
-        pairs.push_flag("get_recs", self.get_recs);
-        pairs.push_list("rec_id", &self.rec_ids);
-        pairs.push_opt("rec_type", self.rec_type.as_ref());
-        pairs.push_flag("get_amp_props", self.get_amp_props);
-        pairs.push_flag("get_cohort_ids", self.get_cohort_ids);
-        pairs.push_flag("get_computations", self.get_computations);
-        pairs.push_list("comp_id", &self.comp_ids);
-        pairs.push_flag("get_propensity", self.get_propensity);
-        pairs.push_list("prediction_id", &self.prediction_ids);
-        pairs.push_opt("propensity_type", self.propensity_type.as_ref());
-        pairs
     }
 
     /// Profile requests are limited by count (600 a minute per organisation), not by cost.

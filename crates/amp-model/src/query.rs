@@ -1,32 +1,27 @@
-use std::borrow::Cow;
 use std::fmt::Display;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::catalogue::EndpointSpec;
+use crate::wire::{Composite, Param, Wire};
 use crate::{Cost, ValidationError};
 
-/// A request to one endpoint, as plain data: it knows its path, its wire parameters, whether it
-/// may be sent, and what it costs against Amplitude's limits. Nothing here does I/O.
-pub trait Query {
+/// A request to one endpoint, as plain data: its form on the wire ([`Wire`], generated from the
+/// spec), whether it may be sent, and what it costs against Amplitude's limits. Nothing here
+/// does I/O.
+pub trait Query: Wire {
     /// What the endpoint answers.
     type Response: DeserializeOwned;
 
-    /// The endpoint's catalogue entry (path template, family, rate class, parameters).
-    fn spec(&self) -> &'static EndpointSpec;
-
-    /// The path on the API host, with path parameters filled in.
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Borrowed(self.spec().path)
+    /// Refuses a query Amplitude would reject, naming the parameter and what is allowed. The
+    /// emulator runs the same check on what it receives. Queries whose parameters need no rule
+    /// beyond their types keep the default.
+    ///
+    /// # Errors
+    ///
+    /// The first rule the query breaks.
+    fn validate(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
-
-    /// Refuses a query Amplitude would reject, naming the parameter and what is allowed.
-    fn validate(&self) -> Result<(), ValidationError>;
-
-    /// The query-string parameters, decoded, in a stable order. Percent-encoding is the
-    /// transport's job.
-    fn query_pairs(&self) -> QueryPairs;
 
     /// The query's cost against the project's limits (see [`crate::cost`]).
     fn cost(&self) -> Cost;
@@ -47,31 +42,24 @@ impl QueryPairs {
         self.0.push((name, value.to_string()));
     }
 
-    /// Appends `name=value` when there is a value.
-    pub fn push_opt(&mut self, name: &'static str, value: Option<impl Display>) {
-        if let Some(value) = value {
-            self.push(name, value);
+    /// Appends `name` with `value`'s wire form, unless the value is left off (an empty
+    /// segment, a false flag).
+    pub fn put(&mut self, name: &'static str, value: &impl Param) {
+        if let Some(text) = value.to_wire() {
+            self.0.push((name, text));
         }
     }
 
-    /// Appends `name` with `value` as compact JSON, the form of `e`, `s`, `rb` and friends.
-    pub fn push_json(&mut self, name: &'static str, value: &impl Serialize) {
-        // The model's types have string keys only, so serialising them cannot fail.
-        let json = serde_json::to_string(value).expect("model types serialise to JSON");
-        self.0.push((name, json));
-    }
-
-    /// Appends `name=v1,v2,...` when `values` is not empty (the Profile API's lists).
-    pub fn push_list(&mut self, name: &'static str, values: &[String]) {
-        if !values.is_empty() {
-            self.0.push((name, values.join(",")));
-        }
-    }
-
-    /// Appends `name=true` when `flag` is set; Amplitude reads an absent flag as false.
-    pub fn push_flag(&mut self, name: &'static str, flag: bool) {
-        if flag {
-            self.push(name, "true");
+    /// Appends the parameters `names` of a value spread over several.
+    pub fn put_composite<const N: usize>(
+        &mut self,
+        names: [&'static str; N],
+        value: &impl Composite<N>,
+    ) {
+        for (name, text) in names.into_iter().zip(value.to_wire()) {
+            if let Some(text) = text {
+                self.0.push((name, text));
+            }
         }
     }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use amp_model::dashboard::*;
 use amp_model::profile::{UserProfileQuery, UserProfileResponse};
-use amp_model::{ErrorBody, Query};
+use amp_model::{ErrorBody, Query, Wire};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -553,7 +553,11 @@ fn queries_write_only_their_catalogue_parameters_in_catalogue_order() {
             );
             last = position;
         }
-        for param in spec.params.iter().filter(|param| param.required) {
+        for param in spec
+            .params
+            .iter()
+            .filter(|param| param.required && !param.in_path)
+        {
             assert!(
                 pairs.get(param.wire).is_some(),
                 "{name} lacks required `{}`",

@@ -1,7 +1,7 @@
 use std::borrow::Cow;
 
 use amp_model::profile::{UserProfileQuery, UserProfileResponse};
-use amp_model::{Cost, ErrorBody, Query, QueryPairs, ValidationError};
+use amp_model::{Cost, ErrorBody, Query, QueryPairs, ValidationError, Wire};
 use amp_transport::{ApiFamily, DecodeError, Endpoint, HttpResponse, RateClass};
 
 /// `GET /v1/userprofile`: one user's recommendations, properties, computations, cohort ids and
@@ -15,7 +15,7 @@ use amp_transport::{ApiFamily, DecodeError, Endpoint, HttpResponse, RateClass};
 /// Sending it fails on invalid input (named parameter), on an EU client, and as
 /// [`crate::ProfileError`] classifies: wrong or missing secret key, unknown user, throttled,
 /// Amplitude unavailable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GetUserProfile {
     query: UserProfileQuery,
 }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use amp_model::dashboard::{DateRange, Event, SegmentationQuery, SegmentationResponse};
-use amp_model::{Cost, Query as _, QueryPairs, ValidationError};
+use amp_model::{Cost, Query as _, QueryPairs, ValidationError, Wire as _};
 use amp_transport::{ApiFamily, Client, Endpoint};
 
 const GROUPS: usize = 25;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines};
+use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, snake_case};
 
 /// Amplitude's page for the Dashboard REST API.
 const DOCS: &str = "https://amplitude.com/docs/apis/analytics/dashboard-rest";
@@ -17,59 +17,87 @@ struct Setter {
     doc: String,
 }
 
-pub(super) fn generate(spec: &Spec) -> Result<String, String> {
-    let enums: BTreeSet<&str> = spec.enums.iter().map(|spec| spec.name.as_str()).collect();
-    let mut used_enums = BTreeSet::new();
-    let mut bodies = String::new();
-    let mut parses = false;
-    for endpoint in spec
-        .endpoints
+/// `generated.rs`: the per-endpoint modules and their re-exports.
+pub(super) fn root(spec: &Spec) -> String {
+    let mut out = String::from(HEADER);
+    out.push_str("//! The Dashboard REST API endpoints, from `spec/endpoints.toml`, one module each.\n\n");
+    for endpoint in dashboard_endpoints(spec) {
+        let module = snake_case(&endpoint.name);
+        let _ = writeln!(out, "mod {module};\npub use {module}::{};", endpoint.name);
+    }
+    out
+}
+
+fn dashboard_endpoints(spec: &Spec) -> impl Iterator<Item = &EndpointSpec> {
+    spec.endpoints
         .iter()
         .filter(|endpoint| endpoint.family == "dashboard")
-    {
-        let setters = endpoint
-            .params
-            .iter()
-            .filter(|param| param.set.is_some())
-            .map(|param| setter(&endpoint.name, param, &enums))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut names = BTreeSet::new();
-        for setter in &setters {
-            if !names.insert(setter.name.as_str()) {
-                return Err(format!(
-                    "{}: two builder methods are named `{}`",
-                    endpoint.name, setter.name
-                ));
-            }
-            if enums.contains(setter.arg.as_str()) {
-                used_enums.insert(setter.arg.clone());
-            }
-        }
-        parses |= endpoint.parse.is_some();
-        bodies.push_str(&endpoint_code(endpoint, &setters)?);
-    }
+}
 
-    let mut out = String::from(HEADER);
-    out.push_str(
-        "//! The Dashboard REST API endpoints, from `spec/endpoints.toml`.\n\n\
-         #![allow(clippy::wildcard_imports)]\n\n\
-         use std::borrow::Cow;\n\n\
-         use amp_model::dashboard::*;\n",
-    );
-    let mut model_names: Vec<String> = ["Cost", "Query", "QueryPairs", "ValidationError"]
+/// One endpoint's module.
+pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, String> {
+    let enums: BTreeSet<&str> = spec.enums.iter().map(|spec| spec.name.as_str()).collect();
+    let setters = endpoint
+        .params
+        .iter()
+        .filter(|param| param.set.is_some())
+        .map(|param| setter(&endpoint.name, param, &enums))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut names = BTreeSet::new();
+    let mut model_names: BTreeSet<String> = ["Cost", "Query", "QueryPairs", "ValidationError", "Wire"]
         .map(String::from)
         .into();
-    model_names.extend(used_enums);
+    let mut dashboard_names = BTreeSet::new();
+    for setter in &setters {
+        if !names.insert(setter.name.as_str()) {
+            return Err(format!(
+                "{}: two builder methods are named `{}`",
+                endpoint.name, setter.name
+            ));
+        }
+        for word in setter.arg.split(|c: char| !c.is_alphanumeric()) {
+            if enums.contains(word) {
+                model_names.insert(word.to_owned());
+            } else if DASHBOARD_TYPES.contains(&word) {
+                dashboard_names.insert(word.to_owned());
+            }
+        }
+    }
+    for [_, kind] in &endpoint.args {
+        for word in kind.split(|c: char| !c.is_alphanumeric()) {
+            if DASHBOARD_TYPES.contains(&word) {
+                dashboard_names.insert(word.to_owned());
+            }
+        }
+    }
+    let query = endpoint
+        .query
+        .as_deref()
+        .ok_or_else(|| format!("{}: a dashboard endpoint needs its `query` type", endpoint.name))?;
+    dashboard_names.insert(query.to_owned());
+
+    let mut out = String::from(HEADER);
+    let _ = writeln!(
+        out,
+        "//! `{}`, from `spec/endpoints.toml`.\n\nuse std::borrow::Cow;\n",
+        endpoint.name
+    );
+    let dashboard_names: Vec<String> = dashboard_names.into_iter().collect();
+    let _ = writeln!(out, "use amp_model::dashboard::{{{}}};", dashboard_names.join(", "));
+    let model_names: Vec<String> = model_names.into_iter().collect();
     let _ = writeln!(out, "use amp_model::{{{}}};", model_names.join(", "));
-    let transport_names = if parses {
+    let transport_names = if endpoint.parse.is_some() {
         "ApiFamily, DecodeError, Endpoint, HttpResponse, RateClass"
     } else {
         "ApiFamily, Endpoint, RateClass"
     };
     let _ = writeln!(out, "use amp_transport::{{{transport_names}}};\n");
-    out.push_str(&bodies);
+    out.push_str(&endpoint_code(endpoint, &setters)?);
     Ok(out)
 }
+
+/// The amp-model dashboard types a builder or constructor may take.
+const DASHBOARD_TYPES: &[&str] = &["DateRange", "Event", "Segment", "SessionBins"];
 
 fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<Setter, String> {
     let field = param
@@ -77,7 +105,7 @@ fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<S
         .as_deref()
         .ok_or_else(|| format!("{endpoint}.{}: `set` needs `field`", param.wire))?;
     let name = param.setter.clone().unwrap_or_else(|| field.to_owned());
-    let arg = match (&param.rust, param.kind.as_str()) {
+    let arg = match (param.arg.as_ref().or(param.rust.as_ref()), param.kind.as_str()) {
         (Some(rust), _) => rust.clone(),
         (None, "property" | "string") => "impl Into<String>".to_owned(),
         (None, "int") => "u32".to_owned(),
@@ -86,7 +114,7 @@ fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<S
         (None, kind) if enums.contains(kind) => kind.to_owned(),
         (None, kind) => {
             return Err(format!(
-                "{endpoint}.{}: give `rust` for type `{kind}`",
+                "{endpoint}.{}: give `arg` for type `{kind}`",
                 param.wire
             ));
         }

@@ -1,9 +1,10 @@
-//! `amp-model`'s value sets and endpoint catalogue.
+//! `amp-model`'s value sets, parameter names and endpoint catalogue, and the list of the
+//! per-endpoint query modules.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{EndpointSpec, EnumSpec, HEADER, Spec, WireKind, doc_lines};
+use super::{EndpointSpec, EnumSpec, HEADER, Spec, WireKind, doc_lines, param_constant, snake_case};
 
 /// Parameter kinds that are not enums; see the comment in the spec.
 const PLAIN_KINDS: &[&str] = &[
@@ -36,6 +37,16 @@ impl<'de> Deserialize<'de> for NAME {
         crate::wire_enum::deserialize_str(deserializer)
     }
 }
+
+impl crate::wire::Param for NAME {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
 ";
 
 /// `Display`, `FromStr` and serde for an enum sent as an integer; `NAME` is the enum.
@@ -64,12 +75,23 @@ impl<'de> Deserialize<'de> for NAME {
         i64::deserialize(deserializer).map(Self::from)
     }
 }
+
+impl crate::wire::Param for NAME {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        let value = text.parse::<i64>().map_err(|_| crate::wire::Problem::WrongType { expected: \"a whole number\" })?;
+        crate::wire::decode::known(Self::from(value), Self::KNOWN)
+    }
+}
 ";
 
 pub(super) fn generate(spec: &Spec) -> Result<String, String> {
     let mut out = String::from(HEADER);
     out.push_str(
-        "//! Server value sets and the endpoint catalogue, from `spec/endpoints.toml`.\n\n\
+        "//! Server value sets, parameter names, the endpoint catalogue and the query types, from\n//! `spec/endpoints.toml`.\n\n\
          #![allow(clippy::unreadable_literal)]\n\n\
          use std::fmt;\nuse std::str::FromStr;\n\n\
          use serde::{Deserialize, Deserializer, Serialize, Serializer};\n\n",
@@ -82,7 +104,40 @@ pub(super) fn generate(spec: &Spec) -> Result<String, String> {
         out.push_str(&enum_code(spec)?);
     }
     out.push_str(&catalogue_code(&spec.endpoints, &names)?);
+    out.push_str(&param_names(&spec.endpoints));
+    for endpoint in &spec.endpoints {
+        let module = snake_case(&endpoint.name);
+        let query = endpoint
+            .query
+            .as_deref()
+            .ok_or_else(|| format!("{}: give the endpoint's `query` type", endpoint.name))?;
+        let _ = writeln!(out, "mod {module};\npub use {module}::{query};");
+    }
     Ok(out)
+}
+
+/// `pub mod param`: one constant per wire name, which hand-written code uses instead of
+/// spelling the name.
+fn param_names(endpoints: &[EndpointSpec]) -> String {
+    let mut users: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for endpoint in endpoints {
+        for param in &endpoint.params {
+            users.entry(&param.wire).or_default().push(&endpoint.name);
+        }
+    }
+    let mut out = String::from(
+        "/// The wire name of every request parameter, for validation messages and decoders.\npub mod param {\n",
+    );
+    for (wire, endpoints) in users {
+        let _ = writeln!(
+            out,
+            "/// `{wire}`, taken by {}.\npub const {}: &str = {wire:?};",
+            endpoints.join(", "),
+            param_constant(wire)
+        );
+    }
+    out.push_str("}\n\n");
+    out
 }
 
 fn enum_code(spec: &EnumSpec) -> Result<String, String> {
@@ -175,17 +230,6 @@ fn enum_code(spec: &EnumSpec) -> Result<String, String> {
     Ok(out)
 }
 
-fn constant_name(name: &str) -> String {
-    let mut out = String::new();
-    for (index, character) in name.chars().enumerate() {
-        if character.is_uppercase() && index > 0 {
-            out.push('_');
-        }
-        out.push(character.to_ascii_uppercase());
-    }
-    out
-}
-
 fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<String, String> {
     let mut out = String::from(
         "/// The endpoint catalogue, one constant per endpoint.\npub mod catalogue {\nuse crate::catalogue::{ApiFamily, EndpointSpec, ParamSpec, RateClass};\n\n",
@@ -219,11 +263,11 @@ fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<
                 .map_or("None".to_owned(), |text| format!("Some({text:?})"));
             let _ = writeln!(
                 params,
-                "ParamSpec {{ wire: {:?}, kind: {:?}, required: {}, list: {}, default: {default}, doc: {:?} }},",
-                param.wire, param.kind, param.required, param.list, param.doc
+                "ParamSpec {{ wire: {:?}, kind: {:?}, in_path: {}, required: {}, list: {}, default: {default}, doc: {:?} }},",
+                param.wire, param.kind, param.in_path(), param.required, param.list || param.repeat, param.doc
             );
         }
-        let constant = constant_name(&endpoint.name);
+        let constant = param_constant(&endpoint.name);
         let _ = writeln!(out, "/// `{}`: {}", endpoint.path, endpoint.doc);
         let _ = writeln!(
             out,

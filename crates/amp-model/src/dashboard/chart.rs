@@ -1,11 +1,9 @@
-use std::borrow::Cow;
-
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, GET_CHART_CSV, GET_CHART_RESULTS};
 use crate::dashboard::Series;
-use crate::{Cost, Query, QueryPairs, ValidationError};
+use crate::dashboard::{ChartCsvQuery, ChartQuery};
+use crate::{Cost, Query, ValidationError, param};
 
 fn check_chart_id(chart_id: &str) -> Result<(), ValidationError> {
     if chart_id.is_empty()
@@ -14,7 +12,7 @@ fn check_chart_id(chart_id: &str) -> Result<(), ValidationError> {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         return Err(ValidationError::new(
-            "chart_id",
+            param::CHART_ID,
             format!(
                 "`{chart_id}` is not a chart ID; use the letters and digits after /chart/ in the chart's URL"
             ),
@@ -23,43 +21,11 @@ fn check_chart_id(chart_id: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// `GET /api/3/chart/{chart_id}/query`: a saved chart's results as JSON.
-///
-/// The chart's own definition is not known before it runs, so its cost is the minimum; see
-/// [`crate::cost`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ChartQuery {
-    /// The ID in the chart's URL (`abc123` in `.../chart/abc123`).
-    pub chart_id: String,
-}
-
-impl ChartQuery {
-    /// The results of chart `chart_id`.
-    pub fn new(chart_id: impl Into<String>) -> Self {
-        Self {
-            chart_id: chart_id.into(),
-        }
-    }
-}
-
 impl Query for ChartQuery {
     type Response = ChartResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_CHART_RESULTS
-    }
-
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Owned(self.spec().path.replace("{chart_id}", &self.chart_id))
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
         check_chart_id(&self.chart_id)
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        QueryPairs::new()
     }
 
     fn cost(&self) -> Cost {
@@ -67,41 +33,11 @@ impl Query for ChartQuery {
     }
 }
 
-/// `GET /api/3/chart/{chart_id}/csv`: a saved chart's results as CSV text, the path Amplitude's
-/// docs show since 2025-03.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ChartCsvQuery {
-    /// The ID in the chart's URL.
-    pub chart_id: String,
-}
-
-impl ChartCsvQuery {
-    /// The CSV of chart `chart_id`.
-    pub fn new(chart_id: impl Into<String>) -> Self {
-        Self {
-            chart_id: chart_id.into(),
-        }
-    }
-}
-
 impl Query for ChartCsvQuery {
     type Response = ChartCsvResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_CHART_CSV
-    }
-
-    fn path(&self) -> Cow<'static, str> {
-        Cow::Owned(self.spec().path.replace("{chart_id}", &self.chart_id))
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
         check_chart_id(&self.chart_id)
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        QueryPairs::new()
     }
 
     fn cost(&self) -> Cost {

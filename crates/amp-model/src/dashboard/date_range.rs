@@ -1,7 +1,8 @@
 use chrono::NaiveDate;
 
-use crate::ValidationError;
 use crate::dates::{format_compact, parse_compact};
+use crate::wire::{Composite, ParamError, Problem};
+use crate::{ValidationError, param};
 
 /// The `start` and `end` days of a query, both included. It cannot be built backwards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,7 +16,7 @@ impl DateRange {
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<Self, ValidationError> {
         if start > end {
             return Err(ValidationError::new(
-                "start",
+                param::START,
                 format!("{start} is after `end` {end}; start must be on or before end"),
             ));
         }
@@ -24,7 +25,15 @@ impl DateRange {
 
     /// A range from its wire form, `YYYYMMDD` both.
     pub fn parse(start: &str, end: &str) -> Result<Self, ValidationError> {
-        Self::new(parse_compact("start", start)?, parse_compact("end", end)?)
+        let date = |name: &'static str, text: &str| {
+            parse_compact(text).ok_or_else(|| {
+                ValidationError::new(
+                    name,
+                    format!("`{text}` is not a date in the form YYYYMMDD (e.g. 20240131)"),
+                )
+            })
+        };
+        Self::new(date(param::START, start)?, date(param::END, end)?)
     }
 
     /// One day.
@@ -50,10 +59,32 @@ impl DateRange {
         // `new` guarantees end >= start, so the difference is not negative.
         (self.end - self.start).num_days().unsigned_abs() + 1
     }
+}
 
-    pub(crate) fn push_to(self, pairs: &mut crate::QueryPairs) {
-        pairs.push("start", format_compact(self.start));
-        pairs.push("end", format_compact(self.end));
+/// The first and the last day, `YYYYMMDD` each.
+impl Composite<2> for DateRange {
+    fn to_wire(&self) -> [Option<String>; 2] {
+        [
+            Some(format_compact(self.start)),
+            Some(format_compact(self.end)),
+        ]
+    }
+
+    fn from_wire(names: [&'static str; 2], texts: [Option<&str>; 2]) -> Result<Self, ParamError> {
+        let [start, end] = [0, 1].map(|index| {
+            let text = texts[index].ok_or(ParamError::Missing {
+                param: names[index],
+            })?;
+            crate::wire::decode::value::<NaiveDate>(names[index], text)
+        });
+        let (start, end) = (start?, end?);
+        Self::new(start, end).map_err(|error| {
+            ParamError::invalid(
+                names[0],
+                texts[0].unwrap_or_default(),
+                Problem::Other(error.reason().to_owned()),
+            )
+        })
     }
 }
 
@@ -67,13 +98,13 @@ mod tests {
         assert_eq!(range.days(), 31);
         assert_eq!(DateRange::day(range.start()).days(), 1);
         let error = DateRange::parse("20240201", "20240131").unwrap_err();
-        assert_eq!(error.param(), "start");
+        assert_eq!(error.param(), param::START);
         assert!(error.to_string().contains("on or before end"), "{error}");
         assert_eq!(
             DateRange::parse("20240101", "2024-01-31")
                 .unwrap_err()
                 .param(),
-            "end"
+            param::END
         );
     }
 }

@@ -2,6 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::dashboard::check_known;
 use crate::{FilterOperator, PropertyType, ValidationError};
 
 /// The most group-bys one event may carry.
@@ -63,21 +64,10 @@ impl Event {
             ));
         }
         for filter in &self.filters {
-            if filter.subprop_key.trim().is_empty() {
-                return Err(ValidationError::new(
-                    param,
-                    "a filter has an empty `subprop_key`; name the property",
-                ));
-            }
-            if filter.subprop_value.is_empty() {
-                return Err(ValidationError::new(
-                    param,
-                    format!(
-                        "the filter on `{}` has no `subprop_value`; give at least one value",
-                        filter.subprop_key
-                    ),
-                ));
-            }
+            filter.validate(param)?;
+        }
+        for group_by in &self.group_by {
+            check_known(param, "type", &group_by.kind, PropertyType::KNOWN)?;
         }
         if self
             .group_by
@@ -184,6 +174,32 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Checks the filter, part of parameter `param`.
+    pub(crate) fn validate(&self, param: &'static str) -> Result<(), ValidationError> {
+        if self.subprop_key.trim().is_empty() {
+            return Err(ValidationError::new(
+                param,
+                "a filter has an empty `subprop_key`; name the property",
+            ));
+        }
+        if self.subprop_value.is_empty() {
+            return Err(ValidationError::new(
+                param,
+                format!(
+                    "the filter on `{}` has no `subprop_value`; give at least one value",
+                    self.subprop_key
+                ),
+            ));
+        }
+        check_known(
+            param,
+            "subprop_type",
+            &self.subprop_type,
+            PropertyType::KNOWN,
+        )?;
+        check_known(param, "subprop_op", &self.subprop_op, FilterOperator::KNOWN)
+    }
+
     /// A filter on an event property.
     pub fn event<V: Into<String>>(
         key: impl Into<String>,

@@ -1,35 +1,11 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, LIST_EVENTS};
-use crate::{Cost, Query, QueryPairs, ValidationError};
-
-/// `GET /api/2/events/list`: the visible event types with this week's totals.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ListEventsQuery;
-
-impl ListEventsQuery {
-    /// The query; it has no parameters.
-    pub fn new() -> Self {
-        Self
-    }
-}
+use crate::dashboard::ListEventsQuery;
+use crate::{Cost, Query};
 
 impl Query for ListEventsQuery {
     type Response = EventsListResponse;
-
-    fn spec(&self) -> &'static EndpointSpec {
-        &LIST_EVENTS
-    }
-
-    fn validate(&self) -> Result<(), ValidationError> {
-        Ok(())
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        QueryPairs::new()
-    }
 
     fn cost(&self) -> Cost {
         Cost::MINIMUM

@@ -1,66 +1,20 @@
 use serde::{Deserialize, Serialize};
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, GET_FUNNEL};
 use crate::cost::QueryKind;
+use crate::dashboard::check_range;
 use crate::dashboard::{
-    DateRange, Event, FlexNumber, Segment, SeriesLabel, check_limit, check_segment_and_group,
-    push_segment_and_group,
+    FlexNumber, FunnelQuery, SeriesLabel, check_limit, check_segment_and_group,
 };
-use crate::{Cost, FunnelMode, FunnelUserType, Interval, Query, QueryPairs, ValidationError};
-
-/// `GET /api/2/funnels`: how many users go through each step.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct FunnelQuery {
-    /// The steps, in order; at least two. Each is sent as its own `e`.
-    pub steps: Vec<Event>,
-    /// Days included.
-    pub range: DateRange,
-    /// How steps must be ordered; ordered when absent.
-    pub mode: Option<FunnelMode>,
-    /// Which users enter (`n`); active when absent.
-    pub user_type: Option<FunnelUserType>,
-    /// Bucket size (`i`); daily when absent.
-    pub interval: Option<Interval>,
-    /// Only users in this segment.
-    pub segment: Option<Segment>,
-    /// Group by this property (one at most).
-    pub group_by: Option<String>,
-    /// Conversion window in seconds (`cs`); 30 days when absent.
-    pub conversion_window_secs: Option<u64>,
-    /// How many group values to return (at most 1,000).
-    pub limit: Option<u32>,
-}
-
-impl FunnelQuery {
-    /// An ordered funnel of `steps` over `range`.
-    pub fn new(steps: Vec<Event>, range: DateRange) -> Self {
-        Self {
-            steps,
-            range,
-            mode: None,
-            user_type: None,
-            interval: None,
-            segment: None,
-            group_by: None,
-            conversion_window_secs: None,
-            limit: None,
-        }
-    }
-}
+use crate::{Cost, Query, ValidationError, param};
 
 impl Query for FunnelQuery {
     type Response = FunnelResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_FUNNEL
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
         if self.steps.len() < 2 {
             return Err(ValidationError::new(
-                "e",
+                param::E,
                 format!(
                     "a funnel needs at least 2 steps, this one has {}",
                     self.steps.len()
@@ -68,31 +22,17 @@ impl Query for FunnelQuery {
             ));
         }
         for step in &self.steps {
-            step.validate("e")?;
+            step.validate(param::E)?;
         }
         if self.conversion_window_secs == Some(0) {
             return Err(ValidationError::new(
-                "cs",
+                param::CS,
                 "the conversion window must be at least 1 second",
             ));
         }
         check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())?;
+        check_range(&self.range, self.interval.as_ref())?;
         check_limit(self.limit)
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        for step in &self.steps {
-            pairs.push_json("e", step);
-        }
-        self.range.push_to(&mut pairs);
-        pairs.push_opt("mode", self.mode.as_ref());
-        pairs.push_opt("n", self.user_type.as_ref());
-        pairs.push_opt("i", self.interval.as_ref());
-        push_segment_and_group(&mut pairs, self.segment.as_ref(), self.group_by.as_ref());
-        pairs.push_opt("cs", self.conversion_window_secs);
-        pairs.push_opt("limit", self.limit);
-        pairs
     }
 
     fn cost(&self) -> Cost {

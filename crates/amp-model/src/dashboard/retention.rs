@@ -3,99 +3,61 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, GET_RETENTION};
 use crate::cost::QueryKind;
+use crate::dashboard::{MAX_RANGE_DAYS, check_range};
 use crate::dashboard::{
-    DateRange, Event, Segment, SeriesLabel, SeriesMeta, check_day_interval,
-    check_segment_and_group, push_segment_and_group,
+    RetentionQuery, SeriesLabel, SeriesMeta, check_day_interval, check_segment_and_group,
 };
-use crate::{Cost, Interval, Query, QueryPairs, RetentionMode, ValidationError};
-
-/// `GET /api/2/retention`: how many users return after a start action.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RetentionQuery {
-    /// The start action (`se`); `_new` and `_active` are the special ones.
-    pub start_event: Event,
-    /// The return action (`re`); `_all` and `_active` are the special ones.
-    pub return_event: Event,
-    /// Days included.
-    pub range: DateRange,
-    /// How a return is counted (`rm`); n-day when absent.
-    pub mode: Option<RetentionMode>,
-    /// Brackets for `rm=bracket` (`rb`): `[0, 5]` is day 0 to day 4, the upper bound excluded.
-    pub brackets: Vec<[u32; 2]>,
-    /// Daily (default), weekly or monthly.
-    pub interval: Option<Interval>,
-    /// Only users in this segment.
-    pub segment: Option<Segment>,
-    /// Group by this property (one at most).
-    pub group_by: Option<String>,
-}
-
-impl RetentionQuery {
-    /// N-day retention of users who did `start_event` and came back to do `return_event`.
-    pub fn new(start_event: Event, return_event: Event, range: DateRange) -> Self {
-        Self {
-            start_event,
-            return_event,
-            range,
-            mode: None,
-            brackets: Vec::new(),
-            interval: None,
-            segment: None,
-            group_by: None,
-        }
-    }
-}
+use crate::{Cost, Query, RetentionMode, ValidationError, param};
 
 impl Query for RetentionQuery {
     type Response = RetentionResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_RETENTION
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
-        self.start_event.validate("se")?;
-        self.return_event.validate("re")?;
+        self.start_event.validate(param::SE)?;
+        self.return_event.validate(param::RE)?;
         let bracket_mode = self.mode == Some(RetentionMode::Bracket);
         if bracket_mode && self.brackets.is_empty() {
             return Err(ValidationError::new(
-                "rb",
-                "`rm=bracket` needs brackets, e.g. [[0,5]] for day 0 to day 4",
+                param::RB,
+                format!(
+                    "`{}=bracket` needs brackets, e.g. [[0,5]] for day 0 to day 4",
+                    param::RM
+                ),
             ));
         }
         if !bracket_mode && !self.brackets.is_empty() {
             return Err(ValidationError::new(
-                "rb",
-                "brackets are only read with `rm=bracket`; set the mode to bracket",
+                param::RB,
+                format!(
+                    "brackets are only read with `{}=bracket`; set the mode to bracket",
+                    param::RM
+                ),
             ));
         }
         if let Some([low, high]) = self.brackets.iter().find(|[low, high]| low >= high) {
             return Err(ValidationError::new(
-                "rb",
+                param::RB,
                 format!(
                     "bracket [{low},{high}] is empty; the upper bound is excluded and must exceed the lower"
                 ),
             ));
         }
-        check_day_interval(self.interval.as_ref())?;
-        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        pairs.push_json("se", &self.start_event);
-        pairs.push_json("re", &self.return_event);
-        pairs.push_opt("rm", self.mode.as_ref());
-        if !self.brackets.is_empty() {
-            pairs.push_json("rb", &self.brackets);
+        if let Some([low, high]) = self
+            .brackets
+            .iter()
+            .find(|[_, high]| u64::from(*high) > MAX_RANGE_DAYS)
+        {
+            return Err(ValidationError::new(
+                param::RB,
+                format!(
+                    "bracket [{low},{high}] reaches past {MAX_RANGE_DAYS} intervals, further than any project's history"
+                ),
+            ));
         }
-        self.range.push_to(&mut pairs);
-        pairs.push_opt("i", self.interval.as_ref());
-        push_segment_and_group(&mut pairs, self.segment.as_ref(), self.group_by.as_ref());
-        pairs
+        check_day_interval(self.interval.as_ref())?;
+        check_range(&self.range, self.interval.as_ref())?;
+        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
     }
 
     fn cost(&self) -> Cost {

@@ -5,62 +5,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, GET_REVENUE_LTV};
 use crate::cost::QueryKind;
-use crate::dashboard::{
-    DateRange, Segment, SeriesLabel, check_day_interval, check_segment_and_group,
-    push_segment_and_group,
-};
-use crate::{Cost, Interval, LtvMetric, Query, QueryPairs, ValidationError};
-
-/// `GET /api/2/revenue/ltv`: lifetime revenue of the users who started on each day.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RevenueLtvQuery {
-    /// The metric (`m`); ARPU when absent.
-    pub metric: Option<LtvMetric>,
-    /// Days included.
-    pub range: DateRange,
-    /// Daily (default), weekly or monthly.
-    pub interval: Option<Interval>,
-    /// Only users in this segment.
-    pub segment: Option<Segment>,
-    /// Group by this property (one at most).
-    pub group_by: Option<String>,
-}
-
-impl RevenueLtvQuery {
-    /// ARPU of the users who started in `range`.
-    pub fn new(range: DateRange) -> Self {
-        Self {
-            metric: None,
-            range,
-            interval: None,
-            segment: None,
-            group_by: None,
-        }
-    }
-}
+use crate::dashboard::check_range;
+use crate::dashboard::{RevenueLtvQuery, SeriesLabel, check_day_interval, check_segment_and_group};
+use crate::{Cost, Query, ValidationError};
 
 impl Query for RevenueLtvQuery {
     type Response = RevenueLtvResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_REVENUE_LTV
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
         check_day_interval(self.interval.as_ref())?;
+        check_range(&self.range, self.interval.as_ref())?;
         check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        pairs.push_opt("m", self.metric.as_ref());
-        self.range.push_to(&mut pairs);
-        pairs.push_opt("i", self.interval.as_ref());
-        push_segment_and_group(&mut pairs, self.segment.as_ref(), self.group_by.as_ref());
-        pairs
     }
 
     fn cost(&self) -> Cost {

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::dashboard::{EventType, Filter};
+use crate::dashboard::{EventType, Filter, check_known};
 use crate::{CountComparator, FilterOperator, TimeType, ValidationError};
 
 /// A segment (`s`): users meeting every condition. An empty segment is "Any users".
@@ -28,9 +28,11 @@ impl Segment {
         self
     }
 
-    /// Refuses conditions Amplitude cannot read, naming `s`.
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        self.conditions.iter().try_for_each(Condition::validate)
+    /// Refuses conditions Amplitude cannot read, naming parameter `param`.
+    pub fn validate(&self, param: &'static str) -> Result<(), ValidationError> {
+        self.conditions
+            .iter()
+            .try_for_each(|condition| condition.validate(param))
     }
 }
 
@@ -81,37 +83,43 @@ impl Condition {
         })
     }
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate(&self, param: &'static str) -> Result<(), ValidationError> {
         match self {
             Self::Property(condition) => {
                 if condition.prop.trim().is_empty() {
                     return Err(ValidationError::new(
-                        "s",
+                        param,
                         "a condition has an empty `prop`; name a property",
                     ));
                 }
                 if condition.values.is_empty() {
                     return Err(ValidationError::new(
-                        "s",
+                        param,
                         format!(
                             "the condition on `{}` has no `values`; give at least one",
                             condition.prop
                         ),
                     ));
                 }
+                check_known(param, "op", &condition.op, FilterOperator::KNOWN)?;
             }
             Self::Performed(condition) => {
                 if condition.event_type.as_str().trim().is_empty() {
                     return Err(ValidationError::new(
-                        "s",
+                        param,
                         "a \"who performed\" condition has an empty `event_type`",
                     ));
+                }
+                check_known(param, "op", &condition.op, CountComparator::KNOWN)?;
+                check_known(param, "time_type", &condition.time_type, TimeType::KNOWN)?;
+                for filter in &condition.filters {
+                    filter.validate(param)?;
                 }
                 if condition.time_type == TimeType::ForEachInterval
                     && condition.time_value.is_none()
                 {
                     return Err(ValidationError::new(
-                        "s",
+                        param,
                         "`time_type` forEachInterval needs `time_value`, the number of days",
                     ));
                 }
@@ -166,6 +174,7 @@ impl PerformedCondition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::param;
 
     #[test]
     fn the_documented_combined_segment_decodes_and_reencodes() {
@@ -204,13 +213,13 @@ mod tests {
         let segment = Segment::new(vec![Condition::Performed(condition.clone())]);
         assert!(
             segment
-                .validate()
+                .validate(param::S)
                 .unwrap_err()
                 .reason()
                 .contains("time_value")
         );
         let segment = Segment::new(vec![Condition::Performed(condition.within_days(30))]);
-        segment.validate().unwrap();
+        segment.validate(param::S).unwrap();
         let json = serde_json::to_string(&segment).unwrap();
         assert!(
             json.contains(r#""time_type":"forEachInterval","time_value":30"#),
@@ -230,6 +239,6 @@ mod tests {
             FilterOperator::Is,
             Vec::<String>::new(),
         )]);
-        assert_eq!(empty.validate().unwrap_err().param(), "s");
+        assert_eq!(empty.validate(param::S).unwrap_err().param(), param::S);
     }
 }

@@ -1,17 +1,7 @@
-use crate::catalogue::{EndpointSpec, GET_SESSION_LENGTH};
 use crate::cost::QueryKind;
-use crate::dashboard::{DateRange, SeriesResponse};
-use crate::{BinTimeUnit, Cost, Query, QueryPairs, ValidationError};
-
-/// `GET /api/2/sessions/length`: how many sessions fall in each length bin.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SessionLengthQuery {
-    /// Days included.
-    pub range: DateRange,
-    /// Custom bins; without them Amplitude uses its nine default bins (3 s up to 1 day).
-    pub bins: Option<SessionBins>,
-}
+use crate::dashboard::{SeriesResponse, SessionLengthQuery, check_range};
+use crate::wire::{Composite, Param, ParamError, decode};
+use crate::{BinTimeUnit, Cost, Query, ValidationError, param};
 
 /// Custom session-length bins. Unit, minimum and maximum go together; without a size
 /// Amplitude chooses the bin sizes itself.
@@ -47,58 +37,78 @@ impl SessionBins {
     }
 }
 
-/// The answer of `/api/2/sessions/length`: `x_values` are bins such as `"0s-60s"`.
-pub type SessionLengthResponse = SeriesResponse;
+/// Unit, minimum, maximum and size, in that order; all absent means Amplitude's default bins.
+impl Composite<4> for Option<SessionBins> {
+    fn to_wire(&self) -> [Option<String>; 4] {
+        match self {
+            Some(bins) => [
+                bins.unit.to_wire(),
+                bins.min.to_wire(),
+                bins.max.to_wire(),
+                bins.size.as_ref().and_then(Param::to_wire),
+            ],
+            None => [None, None, None, None],
+        }
+    }
 
-impl SessionLengthQuery {
-    /// Session lengths over `range` in the default bins.
-    pub fn new(range: DateRange) -> Self {
-        Self { range, bins: None }
+    fn from_wire(names: [&'static str; 4], texts: [Option<&str>; 4]) -> Result<Self, ParamError> {
+        let [unit, min, max, size] = texts;
+        if unit.is_none() {
+            return match texts
+                .iter()
+                .zip(names)
+                .find_map(|(text, name)| text.map(|text| (name, text)))
+            {
+                Some((name, text)) => Err(ParamError::invalid(
+                    name,
+                    text,
+                    crate::wire::Problem::Other(format!("custom bins need `{}`", names[0])),
+                )),
+                None => Ok(None),
+            };
+        }
+        fn required<T: Param>(name: &'static str, text: Option<&str>) -> Result<T, ParamError> {
+            decode::value(name, text.ok_or(ParamError::Missing { param: name })?)
+        }
+        Ok(Some(SessionBins {
+            unit: required(names[0], unit)?,
+            min: required(names[1], min)?,
+            max: required(names[2], max)?,
+            size: size.map(|text| decode::value(names[3], text)).transpose()?,
+        }))
     }
 }
+
+/// The answer of `/api/2/sessions/length`: `x_values` are bins such as `"0s-60s"`.
+pub type SessionLengthResponse = SeriesResponse;
 
 impl Query for SessionLengthQuery {
     type Response = SessionLengthResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_SESSION_LENGTH
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
+        check_range(&self.range, None)?;
         let Some(bins) = &self.bins else {
             return Ok(());
         };
         if !(bins.min.is_finite() && bins.min >= 0.0) {
             return Err(ValidationError::new(
-                "timeHistogramConfigBinMin",
+                param::TIME_HISTOGRAM_CONFIG_BIN_MIN,
                 format!("{} must be a number of 0 or more", bins.min),
             ));
         }
         if !(bins.max.is_finite() && bins.max > bins.min) {
             return Err(ValidationError::new(
-                "timeHistogramConfigBinMax",
+                param::TIME_HISTOGRAM_CONFIG_BIN_MAX,
                 format!("{} must be greater than the minimum {}", bins.max, bins.min),
             ));
         }
         match bins.size {
             Some(size) if !(size.is_finite() && size > 0.0) => Err(ValidationError::new(
-                "timeHistogramConfigBinSize",
+                param::TIME_HISTOGRAM_CONFIG_BIN_SIZE,
                 format!("{size} must be greater than 0"),
             )),
             _ => Ok(()),
         }
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        self.range.push_to(&mut pairs);
-        if let Some(bins) = &self.bins {
-            pairs.push("timeHistogramConfigBinTimeUnit", &bins.unit);
-            pairs.push("timeHistogramConfigBinMin", bins.min);
-            pairs.push("timeHistogramConfigBinMax", bins.max);
-            pairs.push_opt("timeHistogramConfigBinSize", bins.size);
-        }
-        pairs
     }
 
     fn cost(&self) -> Cost {

@@ -3,68 +3,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, GET_USER_ACTIVITY};
+use crate::dashboard::UserActivityQuery;
 use crate::dates::{EventTime, IsoDate};
-use crate::{ActivityDirection, Cost, Query, QueryPairs, ValidationError};
+use crate::{Cost, Query, ValidationError, param};
 
 /// The most events one user activity page returns.
 const MAX_EVENTS: u32 = 1_000;
 
-/// `GET /api/2/useractivity`: a user's summary and a page of their events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct UserActivityQuery {
-    /// The user's Amplitude ID (find it with user search).
-    pub user: u64,
-    /// Events to skip from the end given by `direction`.
-    pub offset: Option<u32>,
-    /// Events to return, at most 1,000 (Amplitude's default). Amplitude may return more so that
-    /// no session is split.
-    pub limit: Option<u32>,
-    /// Latest (default) or earliest events first.
-    pub direction: Option<ActivityDirection>,
-}
-
-impl UserActivityQuery {
-    /// The latest events of the user with this Amplitude ID.
-    pub fn new(amplitude_id: u64) -> Self {
-        Self {
-            user: amplitude_id,
-            offset: None,
-            limit: None,
-            direction: None,
-        }
-    }
-}
-
 impl Query for UserActivityQuery {
     type Response = UserActivityResponse;
-
-    fn spec(&self) -> &'static EndpointSpec {
-        &GET_USER_ACTIVITY
-    }
 
     fn validate(&self) -> Result<(), ValidationError> {
         match self.limit {
             Some(0) => Err(ValidationError::new(
-                "limit",
+                param::LIMIT,
                 format!("0 returns no events; use 1 to {MAX_EVENTS}"),
             )),
             Some(limit) if limit > MAX_EVENTS => Err(ValidationError::new(
-                "limit",
+                param::LIMIT,
                 format!("{limit} is above the maximum of {MAX_EVENTS}; page with `offset` instead"),
             )),
             _ => Ok(()),
         }
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        pairs.push("user", self.user);
-        pairs.push_opt("offset", self.offset);
-        pairs.push_opt("limit", self.limit);
-        pairs.push_opt("direction", self.direction.as_ref());
-        pairs
     }
 
     fn cost(&self) -> Cost {

@@ -2,46 +2,21 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::catalogue::{EndpointSpec, SEARCH_USERS};
+use crate::dashboard::UserSearchQuery;
 use crate::dates::IsoDate;
-use crate::{Cost, MatchType, Query, QueryPairs, ValidationError};
-
-/// `GET /api/2/usersearch`: find users by Amplitude ID, device ID, user ID or user ID prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct UserSearchQuery {
-    /// What to search for.
-    pub user: String,
-}
-
-impl UserSearchQuery {
-    /// Search for `user`.
-    pub fn new(user: impl Into<String>) -> Self {
-        Self { user: user.into() }
-    }
-}
+use crate::{Cost, MatchType, Query, ValidationError, param};
 
 impl Query for UserSearchQuery {
     type Response = UserSearchResponse;
 
-    fn spec(&self) -> &'static EndpointSpec {
-        &SEARCH_USERS
-    }
-
     fn validate(&self) -> Result<(), ValidationError> {
         if self.user.trim().is_empty() {
             return Err(ValidationError::new(
-                "user",
+                param::USER,
                 "empty; give an Amplitude ID, device ID, user ID or user ID prefix",
             ));
         }
         Ok(())
-    }
-
-    fn query_pairs(&self) -> QueryPairs {
-        let mut pairs = QueryPairs::new();
-        pairs.push("user", &self.user);
-        pairs
     }
 
     fn cost(&self) -> Cost {

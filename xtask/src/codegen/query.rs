@@ -1,0 +1,335 @@
+//! One `amp-model` query per endpoint: the struct (a field per spec `field`), its constructor
+//! from the required fields, and its `Wire` impl (path, encoding, strict decoding).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, param_constant};
+
+/// The model's hand-written types a field may have, and the module that exports them.
+const MODEL_TYPES: &[(&str, &str)] = &[
+    ("DateRange", "dashboard"),
+    ("Event", "dashboard"),
+    ("Segment", "dashboard"),
+    ("SessionBins", "dashboard"),
+];
+
+/// One field of the query: the parameters it is read from, in spec order.
+struct Field<'a> {
+    name: &'a str,
+    params: Vec<&'a ParamSpec>,
+    rust: String,
+}
+
+impl Field<'_> {
+    fn first(&self) -> &ParamSpec {
+        self.params[0]
+    }
+
+    fn required(&self) -> bool {
+        self.params.iter().any(|param| param.required)
+    }
+
+    fn names(&self) -> String {
+        let names: Vec<String> = self
+            .params
+            .iter()
+            .map(|param| format!("crate::param::{}", param_constant(&param.wire)))
+            .collect();
+        names.join(", ")
+    }
+}
+
+pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, String> {
+    let enums: BTreeSet<&str> = spec.enums.iter().map(|spec| spec.name.as_str()).collect();
+    let name = &endpoint.name;
+    let query = endpoint
+        .query
+        .as_deref()
+        .ok_or_else(|| format!("{name}: give the endpoint's `query` type"))?;
+    let fields = fields(endpoint, &enums)?;
+    let fixed: Vec<&ParamSpec> = endpoint
+        .params
+        .iter()
+        .filter(|param| param.field.is_none())
+        .collect();
+
+    let mut out = String::from(HEADER);
+    let _ = writeln!(
+        out,
+        "//! The query of `{name}`, from `spec/endpoints.toml`.\n\nuse std::borrow::Cow;\n"
+    );
+    out.push_str(&imports(&fields, &enums));
+
+    let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
+    out.push_str("///\n/// | parameter | type | required | Amplitude's default | field | meaning |\n/// | --- | --- | --- | --- | --- | --- |\n");
+    for param in &endpoint.params {
+        let _ = writeln!(
+            out,
+            "/// | `{}` | {} | {} | {} | {} | {} |",
+            param.wire,
+            param.kind,
+            if param.required { "yes" } else { "" },
+            param
+                .default
+                .as_ref()
+                .map_or(String::new(), |default| format!("`{default}`")),
+            param
+                .field
+                .as_ref()
+                .map_or("(never sent)".to_owned(), |field| format!("`{field}`")),
+            param.doc.replace('|', "\\|"),
+        );
+    }
+    let default = if fields.iter().any(Field::required) {
+        ""
+    } else {
+        "Default, "
+    };
+    let _ = writeln!(
+        out,
+        "#[derive(Debug, Clone, {default}PartialEq)]\n#[non_exhaustive]\npub struct {query} {{"
+    );
+    for field in &fields {
+        let docs: Vec<String> = field
+            .params
+            .iter()
+            .map(|param| {
+                let default = param
+                    .default
+                    .as_ref()
+                    .map_or(String::new(), |default| format!(" Amplitude's default: `{default}`."));
+                format!("`{}`: {}{default}", param.wire, param.doc)
+            })
+            .collect();
+        doc_lines(&mut out, &docs.join(" "));
+        let _ = writeln!(out, "pub {}: {},", field.name, field.rust);
+    }
+    out.push_str("}\n\n");
+
+    // The constructor takes the required fields in order.
+    let required: Vec<&Field> = fields.iter().filter(|field| field.required()).collect();
+    let args: Vec<String> = required
+        .iter()
+        .map(|field| match field.rust.as_str() {
+            "String" => format!("{}: impl Into<String>", field.name),
+            rust => format!("{}: {rust}", field.name),
+        })
+        .collect();
+    let inits: Vec<String> = fields
+        .iter()
+        .map(|field| match (field.required(), field.rust.as_str()) {
+            (true, "String") => format!("{0}: {0}.into()", field.name),
+            (true, _) => field.name.to_owned(),
+            (false, rust) if rust.starts_with("Option<") => format!("{}: None", field.name),
+            (false, rust) if rust.starts_with("Vec<") => format!("{}: Vec::new()", field.name),
+            (false, "bool") => format!("{}: false", field.name),
+            (false, rust) => format!("{}: <{rust}>::default()", field.name),
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "impl {query} {{\n/// The query with its required parameters; the others are unset.\npub fn new({}) -> Self {{\nSelf {{ {} }}\n}}\n}}\n",
+        args.join(", "),
+        inits.join(", ")
+    );
+
+    // Encoding, in spec order.
+    let mut encode = String::new();
+    for field in &fields {
+        let first = field.first();
+        if first.in_path() {
+            continue;
+        }
+        if field.params.len() > 1 {
+            let _ = writeln!(
+                encode,
+                "pairs.put_composite([{}], &self.{});",
+                field.names(),
+                field.name
+            );
+            continue;
+        }
+        let constant = format!("crate::param::{}", param_constant(&first.wire));
+        let statement = if first.repeat {
+            format!("for value in &self.{} {{ pairs.put({constant}, value); }}", field.name)
+        } else if field.rust.starts_with("Option<") {
+            format!(
+                "if let Some(value) = &self.{} {{ pairs.put({constant}, value); }}",
+                field.name
+            )
+        } else {
+            format!("pairs.put({constant}, &self.{});", field.name)
+        };
+        let _ = writeln!(encode, "{statement}");
+    }
+    let pairs = if encode.is_empty() {
+        "QueryPairs::new()".to_owned()
+    } else {
+        format!("let mut pairs = QueryPairs::new();\n{encode}pairs")
+    };
+
+    // Strict decoding, in spec order.
+    let mut decode = String::new();
+    for param in &fixed {
+        let default = param.default.as_ref().ok_or_else(|| {
+            format!(
+                "{name}.{}: a parameter without `field` needs the `default` it must equal",
+                param.wire
+            )
+        })?;
+        let _ = writeln!(
+            decode,
+            "crate::wire::decode::fixed(pairs, crate::param::{}, {default:?})?;",
+            param_constant(&param.wire)
+        );
+    }
+    let mut inits = Vec::new();
+    for field in &fields {
+        let first = field.first();
+        let constant = format!("crate::param::{}", param_constant(&first.wire));
+        let value = if field.params.len() > 1 {
+            let texts: Vec<String> = field
+                .params
+                .iter()
+                .map(|param| {
+                    format!(
+                        "crate::wire::decode::single(pairs, crate::param::{})?",
+                        param_constant(&param.wire)
+                    )
+                })
+                .collect();
+            format!(
+                "<{} as crate::wire::Composite<{}>>::from_wire([{}], [{}])?",
+                field.rust,
+                field.params.len(),
+                field.names(),
+                texts.join(", ")
+            )
+        } else if first.in_path() {
+            format!("crate::wire::decode::path_param(Self::SPEC.path, path, {constant})?")
+        } else if first.repeat {
+            format!(
+                "crate::wire::decode::repeated(pairs, {constant}, {})?",
+                first.required
+            )
+        } else if first.required {
+            format!("crate::wire::decode::required(pairs, {constant})?")
+        } else if field.rust.starts_with("Option<") {
+            format!("crate::wire::decode::optional(pairs, {constant})?")
+        } else {
+            format!("crate::wire::decode::optional(pairs, {constant})?.unwrap_or_default()")
+        };
+        inits.push(format!("{}: {value}", field.name));
+    }
+    let uses_path = fields.iter().any(|field| field.first().in_path());
+    let uses_pairs = !endpoint.params.iter().all(ParamSpec::in_path);
+    let path_arg = if uses_path { "path" } else { "_path" };
+    let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
+    let path_code = match fields.iter().find(|field| field.first().in_path()) {
+        Some(field) => format!(
+            "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &self.{}))",
+            field.first().wire,
+            field.name
+        ),
+        None => "Cow::Borrowed(Self::SPEC.path)".to_owned(),
+    };
+    let constant = param_constant(name);
+    let _ = writeln!(
+        out,
+        "impl Wire for {query} {{\n\
+         const SPEC: &'static EndpointSpec = &crate::catalogue::{constant};\n\n\
+         fn path(&self) -> Cow<'static, str> {{\n{path_code}\n}}\n\n\
+         fn query_pairs(&self) -> QueryPairs {{\n{pairs}\n}}\n\n\
+         fn from_wire({path_arg}: &str, {pairs_arg}: &[(String, String)]) -> Result<Self, ParamError> {{\n{decode}Ok(Self {{ {} }})\n}}\n}}",
+        inits.join(", ")
+    );
+    Ok(out)
+}
+
+/// The fields in order of their first parameter, with their Rust types.
+fn fields<'a>(endpoint: &'a EndpointSpec, enums: &BTreeSet<&str>) -> Result<Vec<Field<'a>>, String> {
+    let mut fields: Vec<Field> = Vec::new();
+    for (index, param) in endpoint.params.iter().enumerate() {
+        let Some(field) = param.field.as_deref() else {
+            continue;
+        };
+        if let Some(existing) = fields.iter_mut().find(|existing| existing.name == field) {
+            let last = existing.params[existing.params.len() - 1];
+            let adjacent = endpoint.params.get(index.wrapping_sub(1)).is_some_and(|before| std::ptr::eq(before, last));
+            if !adjacent || param.composite != existing.first().composite {
+                return Err(format!(
+                    "{}.{}: parameters sharing field `{field}` must be adjacent and name the same `composite`",
+                    endpoint.name, param.wire
+                ));
+            }
+            existing.params.push(param);
+            continue;
+        }
+        fields.push(Field {
+            name: field,
+            params: vec![param],
+            rust: String::new(),
+        });
+    }
+    for field in &mut fields {
+        let first = field.first();
+        field.rust = match (&first.composite, field.params.len()) {
+            (Some(composite), count) if count > 1 => composite.clone(),
+            (None, 1) => single_type(&endpoint.name, first, enums)?,
+            _ => {
+                return Err(format!(
+                    "{}.{}: `composite` is for a field of several parameters",
+                    endpoint.name, first.wire
+                ));
+            }
+        };
+    }
+    Ok(fields)
+}
+
+/// The type of a field read from one parameter.
+fn single_type(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<String, String> {
+    let value = match (param.rust.as_deref(), param.kind.as_str()) {
+        (Some(rust), _) => rust.to_owned(),
+        (None, "int") => "u32".to_owned(),
+        (None, "number") => "f64".to_owned(),
+        (None, "string" | "property") => "String".to_owned(),
+        (None, "bool") => return Ok("bool".to_owned()),
+        (None, "event") => "Event".to_owned(),
+        (None, "segment") => "Segment".to_owned(),
+        (None, "brackets") => return Ok("Vec<[u32; 2]>".to_owned()),
+        (None, kind) if enums.contains(kind) => kind.to_owned(),
+        (None, kind) => return Err(format!("{endpoint}.{}: no Rust type for `{kind}`", param.wire)),
+    };
+    Ok(if param.repeat || param.list {
+        format!("Vec<{value}>")
+    } else if param.required {
+        value
+    } else {
+        format!("Option<{value}>")
+    })
+}
+
+/// The `use` lines for the types the fields name.
+fn imports(fields: &[Field], enums: &BTreeSet<&str>) -> String {
+    let mut dashboard = BTreeSet::new();
+    let mut root = BTreeSet::from(["QueryPairs"]);
+    for field in fields {
+        for word in field.rust.split(|c: char| !c.is_alphanumeric()) {
+            if let Some((name, _)) = MODEL_TYPES.iter().find(|(name, _)| *name == word) {
+                dashboard.insert(*name);
+            } else if let Some(name) = enums.get(word) {
+                root.insert(name);
+            }
+        }
+    }
+    let mut out = String::from("use crate::catalogue::EndpointSpec;\n");
+    if !dashboard.is_empty() {
+        let names: Vec<&str> = dashboard.into_iter().collect();
+        let _ = writeln!(out, "use crate::dashboard::{{{}}};", names.join(", "));
+    }
+    let names: Vec<&str> = root.into_iter().collect();
+    let _ = writeln!(out, "use crate::wire::{{ParamError, Wire}};\nuse crate::{{{}}};\n", names.join(", "));
+    out
+}
