@@ -2,12 +2,11 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use amp_model::catalogue::RateClass;
-use amp_model::{Query, ValidationError};
+use amp_model::catalogue::{self, RateClass};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -16,8 +15,8 @@ use serde_json::{Value, json};
 use crate::endpoints;
 use crate::faults::{Fault, Faults};
 use crate::limits::Limiter;
-use crate::params::Params;
 use crate::project::Project;
+use crate::routes::{self, Read};
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -42,103 +41,23 @@ impl AppState {
     }
 }
 
-/// Every route the emulator answers; anything else is a 404 with an empty body.
+/// Every route the emulator answers, one per catalogue endpoint, and ingestion; anything else
+/// is a 404 with an empty body.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/v1/userprofile", get(endpoints::profile::handle))
-        .route(
-            "/api/2/users",
-            get(dashboard_route(
-                endpoints::users::parse,
-                endpoints::users::compute,
-            )),
-        )
-        .route(
-            "/api/2/sessions/length",
-            get(dashboard_route(
-                endpoints::session_length::parse,
-                endpoints::session_length::compute,
-            )),
-        )
-        .route(
-            "/api/2/sessions/average",
-            get(dashboard_route(
-                endpoints::session_average::parse,
-                endpoints::session_average::compute,
-            )),
-        )
-        .route(
-            "/api/2/sessions/peruser",
-            get(dashboard_route(
-                endpoints::sessions_per_user::parse,
-                endpoints::sessions_per_user::compute,
-            )),
-        )
-        .route(
-            "/api/2/composition",
-            get(dashboard_route(
-                endpoints::composition::parse,
-                endpoints::composition::compute,
-            )),
-        )
-        .route(
-            "/api/2/events/list",
-            get(dashboard_route(
-                endpoints::events_list::parse,
-                endpoints::events_list::compute,
-            )),
-        )
-        .route(
-            "/api/2/useractivity",
-            get(dashboard_route(
-                endpoints::user_activity::parse,
-                endpoints::user_activity::compute,
-            )),
-        )
-        .route(
-            "/api/2/usersearch",
-            get(dashboard_route(
-                endpoints::user_search::parse,
-                endpoints::user_search::compute,
-            )),
-        )
-        .route(
-            "/api/2/events/segmentation",
-            get(dashboard_route(
-                endpoints::segmentation::parse,
-                endpoints::segmentation::compute,
-            )),
-        )
-        .route(
-            "/api/2/funnels",
-            get(dashboard_route(
-                endpoints::funnel::parse,
-                endpoints::funnel::compute,
-            )),
-        )
-        .route(
-            "/api/2/retention",
-            get(dashboard_route(
-                endpoints::retention::parse,
-                endpoints::retention::compute,
-            )),
-        )
-        .route(
-            "/api/2/revenue/ltv",
-            get(dashboard_route(
-                endpoints::revenue_ltv::parse,
-                endpoints::revenue_ltv::compute,
-            )),
-        )
-        .route("/api/3/chart/{id}/query", get(endpoints::chart::query))
-        .route("/api/3/chart/{id}/csv", get(endpoints::chart::csv))
-        .route(
-            "/api/2/realtime",
-            get(dashboard_route(
-                endpoints::realtime::parse,
-                endpoints::realtime::compute,
-            )),
-        )
+    let mut router = Router::new();
+    for spec in catalogue::ENDPOINTS {
+        let route = match spec.name {
+            name if name == catalogue::GET_USER_PROFILE.name => get(endpoints::profile::handle),
+            name if name == catalogue::GET_CHART_RESULTS.name => get(endpoints::chart::query),
+            name if name == catalogue::GET_CHART_CSV.name => get(endpoints::chart::csv),
+            _ => match routes::computed(spec.path) {
+                Some(read) => get(dashboard_route(read)),
+                None => continue,
+            },
+        };
+        router = router.route(spec.path, route);
+    }
+    router
         .route("/2/httpapi", post(endpoints::ingestion::http_api))
         .route("/batch", post(endpoints::ingestion::http_api))
         .route("/identify", post(endpoints::ingestion::identify))
@@ -173,7 +92,7 @@ pub fn unauthorized() -> Response {
 }
 
 /// A 400 for an invalid parameter.
-pub fn invalid(error: &ValidationError) -> Response {
+pub fn invalid(error: &impl std::fmt::Display) -> Response {
     nested_error(
         StatusCode::BAD_REQUEST,
         "invalid",
@@ -198,34 +117,29 @@ pub(crate) fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
     decoded == expected.as_bytes()
 }
 
-pub(crate) type Parse<Q> = fn(&Params) -> Result<Q, ValidationError>;
 /// A handler's answer, still being computed.
 type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
-pub(crate) type Compute<Q> = fn(&Project, &Q) -> Value;
 
-/// A Dashboard route: Basic auth, then the query parsed and validated as the SDK would, its
+/// A Dashboard route: Basic auth, then the query read and validated as the SDK would, its
 /// cost admitted by the limiter, faults, and the answer computed from the events.
-fn dashboard_route<Q: Query + Send + Sync + 'static>(
-    parse: Parse<Q>,
-    compute: Compute<Q>,
-) -> impl Fn(State<Arc<AppState>>, HeaderMap, RawQuery) -> Pending + Clone + Send + Sync + 'static {
-    move |State(state): State<Arc<AppState>>, headers: HeaderMap, RawQuery(query): RawQuery| {
+fn dashboard_route(
+    read: Read,
+) -> impl Fn(State<Arc<AppState>>, HeaderMap, Uri) -> Pending + Clone + Send + Sync + 'static {
+    move |State(state): State<Arc<AppState>>, headers: HeaderMap, uri: Uri| {
         Box::pin(async move {
             if !basic_auth_ok(&headers, &state.read()) {
                 return unauthorized();
             }
-            let params = Params::parse(query.as_deref());
-            let request =
-                match parse(&params).and_then(|request| request.validate().map(|()| request)) {
-                    Ok(request) => request,
-                    Err(error) => return invalid(&error),
-                };
-            let class = request.spec().rate_class;
-            let _permit = match state.limiter.admit(class, request.cost().total()) {
-                Ok(permit) => permit,
-                Err(refusal) => return rate_limited(class, &refusal.0),
+            let request = match read(uri.path(), uri.query()) {
+                Ok(request) => request,
+                Err(refusal) => return invalid(&refusal),
             };
-            answer(&state, || compute(&state.read(), &request)).await
+            let _permit = match state.limiter.admit(request.class, request.cost) {
+                Ok(permit) => permit,
+                Err(refusal) => return rate_limited(request.class, &refusal.0),
+            };
+            let compute = request.compute;
+            answer(&state, || compute(&state.read())).await
         })
     }
 }

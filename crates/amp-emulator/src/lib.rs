@@ -6,15 +6,16 @@ pub mod config;
 pub mod demo;
 mod endpoints;
 mod faults;
-mod formula;
+mod form;
 mod http;
 mod ingest;
 mod limits;
 mod load;
 mod matcher;
-mod params;
+
 mod predicate;
 mod project;
+mod routes;
 mod sessions;
 mod store;
 

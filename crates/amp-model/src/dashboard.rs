@@ -6,6 +6,7 @@ mod composition;
 mod date_range;
 mod event;
 mod events_list;
+mod formula;
 mod funnel;
 mod realtime;
 mod retention;
@@ -30,6 +31,7 @@ pub use composition::CompositionResponse;
 pub use date_range::DateRange;
 pub use event::{Event, EventType, Filter, GroupBy, MAX_EVENT_GROUP_BYS};
 pub use events_list::{EventInfo, EventsListResponse};
+pub use formula::{Formula, MAX_FORMULA_DEPTH, Measure};
 pub use funnel::{DaySeries, Funnel, FunnelMeta, FunnelResponse, FunnelStep};
 pub use realtime::RealtimeResponse;
 pub use retention::{
@@ -109,7 +111,7 @@ pub const MAX_REALTIME_DAYS: u64 = 2;
 pub const MAX_HOURLY_DAYS: u64 = 7;
 
 /// Refuses a range longer than its interval allows.
-fn check_range(range: &DateRange, interval: Option<&Interval>) -> Result<(), ValidationError> {
+fn check_range(range: DateRange, interval: Option<&Interval>) -> Result<(), ValidationError> {
     let (most, name) = match interval {
         Some(Interval::Realtime) => (MAX_REALTIME_DAYS, param::I),
         Some(Interval::Hourly) => (MAX_HOURLY_DAYS, param::I),

@@ -2278,87 +2278,87 @@ pub mod catalogue {
 }
 /// The wire name of every request parameter, for validation messages and decoders.
 pub mod param {
-    /// `chart_id`, taken by GetChartResults, GetChartCsv.
+    /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`.
     pub const CHART_ID: &str = "chart_id";
-    /// `comp_id`, taken by GetUserProfile.
+    /// `comp_id`, taken by `GetUserProfile`.
     pub const COMP_ID: &str = "comp_id";
-    /// `cs`, taken by GetFunnel.
+    /// `cs`, taken by `GetFunnel`.
     pub const CS: &str = "cs";
-    /// `device_id`, taken by GetUserProfile.
+    /// `device_id`, taken by `GetUserProfile`.
     pub const DEVICE_ID: &str = "device_id";
-    /// `direction`, taken by GetUserActivity.
+    /// `direction`, taken by `GetUserActivity`.
     pub const DIRECTION: &str = "direction";
-    /// `e`, taken by GetEventSegmentation, GetFunnel.
+    /// `e`, taken by `GetEventSegmentation`, `GetFunnel`.
     pub const E: &str = "e";
-    /// `e2`, taken by GetEventSegmentation.
+    /// `e2`, taken by `GetEventSegmentation`.
     pub const E2: &str = "e2";
-    /// `end`, taken by GetUsers, GetSessionLength, GetAverageSessionLength, GetSessionsPerUser, GetUserComposition, GetEventSegmentation, GetFunnel, GetRetention, GetRevenueLtv.
+    /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
     pub const END: &str = "end";
-    /// `formula`, taken by GetEventSegmentation.
+    /// `formula`, taken by `GetEventSegmentation`.
     pub const FORMULA: &str = "formula";
-    /// `g`, taken by GetUsers, GetEventSegmentation, GetFunnel, GetRetention, GetRevenueLtv.
+    /// `g`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
     pub const G: &str = "g";
-    /// `g2`, taken by GetEventSegmentation.
+    /// `g2`, taken by `GetEventSegmentation`.
     pub const G2: &str = "g2";
-    /// `get_amp_props`, taken by GetUserProfile.
+    /// `get_amp_props`, taken by `GetUserProfile`.
     pub const GET_AMP_PROPS: &str = "get_amp_props";
-    /// `get_cohort_ids`, taken by GetUserProfile.
+    /// `get_cohort_ids`, taken by `GetUserProfile`.
     pub const GET_COHORT_IDS: &str = "get_cohort_ids";
-    /// `get_computations`, taken by GetUserProfile.
+    /// `get_computations`, taken by `GetUserProfile`.
     pub const GET_COMPUTATIONS: &str = "get_computations";
-    /// `get_propensity`, taken by GetUserProfile.
+    /// `get_propensity`, taken by `GetUserProfile`.
     pub const GET_PROPENSITY: &str = "get_propensity";
-    /// `get_recs`, taken by GetUserProfile.
+    /// `get_recs`, taken by `GetUserProfile`.
     pub const GET_RECS: &str = "get_recs";
-    /// `i`, taken by GetUsers, GetEventSegmentation, GetFunnel, GetRetention, GetRealtimeActiveUsers, GetRevenueLtv.
+    /// `i`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRealtimeActiveUsers`, `GetRevenueLtv`.
     pub const I: &str = "i";
-    /// `limit`, taken by GetEventSegmentation, GetFunnel, GetUserActivity.
+    /// `limit`, taken by `GetEventSegmentation`, `GetFunnel`, `GetUserActivity`.
     pub const LIMIT: &str = "limit";
-    /// `m`, taken by GetUsers, GetEventSegmentation, GetRevenueLtv.
+    /// `m`, taken by `GetUsers`, `GetEventSegmentation`, `GetRevenueLtv`.
     pub const M: &str = "m";
-    /// `mode`, taken by GetFunnel.
+    /// `mode`, taken by `GetFunnel`.
     pub const MODE: &str = "mode";
-    /// `n`, taken by GetEventSegmentation, GetFunnel.
+    /// `n`, taken by `GetEventSegmentation`, `GetFunnel`.
     pub const N: &str = "n";
-    /// `offset`, taken by GetUserActivity.
+    /// `offset`, taken by `GetUserActivity`.
     pub const OFFSET: &str = "offset";
-    /// `p`, taken by GetUserComposition.
+    /// `p`, taken by `GetUserComposition`.
     pub const P: &str = "p";
-    /// `prediction_id`, taken by GetUserProfile.
+    /// `prediction_id`, taken by `GetUserProfile`.
     pub const PREDICTION_ID: &str = "prediction_id";
-    /// `propensity_type`, taken by GetUserProfile.
+    /// `propensity_type`, taken by `GetUserProfile`.
     pub const PROPENSITY_TYPE: &str = "propensity_type";
-    /// `rb`, taken by GetRetention.
+    /// `rb`, taken by `GetRetention`.
     pub const RB: &str = "rb";
-    /// `re`, taken by GetRetention.
+    /// `re`, taken by `GetRetention`.
     pub const RE: &str = "re";
-    /// `rec_id`, taken by GetUserProfile.
+    /// `rec_id`, taken by `GetUserProfile`.
     pub const REC_ID: &str = "rec_id";
-    /// `rec_type`, taken by GetUserProfile.
+    /// `rec_type`, taken by `GetUserProfile`.
     pub const REC_TYPE: &str = "rec_type";
-    /// `rm`, taken by GetRetention.
+    /// `rm`, taken by `GetRetention`.
     pub const RM: &str = "rm";
-    /// `rollingAverage`, taken by GetEventSegmentation.
+    /// `rollingAverage`, taken by `GetEventSegmentation`.
     pub const ROLLING_AVERAGE: &str = "rollingAverage";
-    /// `rollingWindow`, taken by GetEventSegmentation.
+    /// `rollingWindow`, taken by `GetEventSegmentation`.
     pub const ROLLING_WINDOW: &str = "rollingWindow";
-    /// `s`, taken by GetUsers, GetEventSegmentation, GetFunnel, GetRetention, GetRevenueLtv.
+    /// `s`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
     pub const S: &str = "s";
-    /// `se`, taken by GetRetention.
+    /// `se`, taken by `GetRetention`.
     pub const SE: &str = "se";
-    /// `start`, taken by GetUsers, GetSessionLength, GetAverageSessionLength, GetSessionsPerUser, GetUserComposition, GetEventSegmentation, GetFunnel, GetRetention, GetRevenueLtv.
+    /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
     pub const START: &str = "start";
-    /// `timeHistogramConfigBinMax`, taken by GetSessionLength.
+    /// `timeHistogramConfigBinMax`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_MAX: &str = "timeHistogramConfigBinMax";
-    /// `timeHistogramConfigBinMin`, taken by GetSessionLength.
+    /// `timeHistogramConfigBinMin`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_MIN: &str = "timeHistogramConfigBinMin";
-    /// `timeHistogramConfigBinSize`, taken by GetSessionLength.
+    /// `timeHistogramConfigBinSize`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_SIZE: &str = "timeHistogramConfigBinSize";
-    /// `timeHistogramConfigBinTimeUnit`, taken by GetSessionLength.
+    /// `timeHistogramConfigBinTimeUnit`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_TIME_UNIT: &str = "timeHistogramConfigBinTimeUnit";
-    /// `user`, taken by GetUserActivity, SearchUsers.
+    /// `user`, taken by `GetUserActivity`, `SearchUsers`.
     pub const USER: &str = "user";
-    /// `user_id`, taken by GetUserProfile.
+    /// `user_id`, taken by `GetUserProfile`.
     pub const USER_ID: &str = "user_id";
 }
 

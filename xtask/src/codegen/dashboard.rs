@@ -20,7 +20,9 @@ struct Setter {
 /// `generated.rs`: the per-endpoint modules and their re-exports.
 pub(super) fn root(spec: &Spec) -> String {
     let mut out = String::from(HEADER);
-    out.push_str("//! The Dashboard REST API endpoints, from `spec/endpoints.toml`, one module each.\n\n");
+    out.push_str(
+        "//! The Dashboard REST API endpoints, from `spec/endpoints.toml`, one module each.\n\n",
+    );
     for endpoint in dashboard_endpoints(spec) {
         let module = snake_case(&endpoint.name);
         let _ = writeln!(out, "mod {module};\npub use {module}::{};", endpoint.name);
@@ -44,9 +46,10 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         .map(|param| setter(&endpoint.name, param, &enums))
         .collect::<Result<Vec<_>, _>>()?;
     let mut names = BTreeSet::new();
-    let mut model_names: BTreeSet<String> = ["Cost", "Query", "QueryPairs", "ValidationError", "Wire"]
-        .map(String::from)
-        .into();
+    let mut model_names: BTreeSet<String> =
+        ["Cost", "Query", "QueryPairs", "ValidationError", "Wire"]
+            .map(String::from)
+            .into();
     let mut dashboard_names = BTreeSet::new();
     for setter in &setters {
         if !names.insert(setter.name.as_str()) {
@@ -70,10 +73,12 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
             }
         }
     }
-    let query = endpoint
-        .query
-        .as_deref()
-        .ok_or_else(|| format!("{}: a dashboard endpoint needs its `query` type", endpoint.name))?;
+    let query = endpoint.query.as_deref().ok_or_else(|| {
+        format!(
+            "{}: a dashboard endpoint needs its `query` type",
+            endpoint.name
+        )
+    })?;
     dashboard_names.insert(query.to_owned());
 
     let mut out = String::from(HEADER);
@@ -83,7 +88,11 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         endpoint.name
     );
     let dashboard_names: Vec<String> = dashboard_names.into_iter().collect();
-    let _ = writeln!(out, "use amp_model::dashboard::{{{}}};", dashboard_names.join(", "));
+    let _ = writeln!(
+        out,
+        "use amp_model::dashboard::{{{}}};",
+        dashboard_names.join(", ")
+    );
     let model_names: Vec<String> = model_names.into_iter().collect();
     let _ = writeln!(out, "use amp_model::{{{}}};", model_names.join(", "));
     let transport_names = if endpoint.parse.is_some() {
@@ -105,7 +114,10 @@ fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<S
         .as_deref()
         .ok_or_else(|| format!("{endpoint}.{}: `set` needs `field`", param.wire))?;
     let name = param.setter.clone().unwrap_or_else(|| field.to_owned());
-    let arg = match (param.arg.as_ref().or(param.rust.as_ref()), param.kind.as_str()) {
+    let arg = match (
+        param.arg.as_ref().or(param.rust.as_ref()),
+        param.kind.as_str(),
+    ) {
         (Some(rust), _) => rust.clone(),
         (None, "property" | "string") => "impl Into<String>".to_owned(),
         (None, "int") => "u32".to_owned(),

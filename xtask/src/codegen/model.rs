@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{EndpointSpec, EnumSpec, HEADER, Spec, WireKind, doc_lines, param_constant, snake_case};
+use super::{
+    EndpointSpec, EnumSpec, HEADER, Spec, WireKind, doc_lines, param_constant, snake_case,
+};
 
 /// Parameter kinds that are not enums; see the comment in the spec.
 const PLAIN_KINDS: &[&str] = &[
@@ -131,8 +133,8 @@ fn param_names(endpoints: &[EndpointSpec]) -> String {
     for (wire, endpoints) in users {
         let _ = writeln!(
             out,
-            "/// `{wire}`, taken by {}.\npub const {}: &str = {wire:?};",
-            endpoints.join(", "),
+            "/// `{wire}`, taken by `{}`.\npub const {}: &str = {wire:?};",
+            endpoints.join("`, `"),
             param_constant(wire)
         );
     }
@@ -264,7 +266,12 @@ fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<
             let _ = writeln!(
                 params,
                 "ParamSpec {{ wire: {:?}, kind: {:?}, in_path: {}, required: {}, list: {}, default: {default}, doc: {:?} }},",
-                param.wire, param.kind, param.in_path(), param.required, param.list || param.repeat, param.doc
+                param.wire,
+                param.kind,
+                param.in_path(),
+                param.required,
+                param.list || param.repeat,
+                param.doc
             );
         }
         let constant = param_constant(&endpoint.name);

@@ -48,11 +48,6 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         .as_deref()
         .ok_or_else(|| format!("{name}: give the endpoint's `query` type"))?;
     let fields = fields(endpoint, &enums)?;
-    let fixed: Vec<&ParamSpec> = endpoint
-        .params
-        .iter()
-        .filter(|param| param.field.is_none())
-        .collect();
 
     let mut out = String::from(HEADER);
     let _ = writeln!(
@@ -61,6 +56,37 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     );
     out.push_str(&imports(&fields, &enums));
 
+    out.push_str(&struct_code(endpoint, query, &fields));
+    out.push_str(&constructor_code(query, &fields));
+    let pairs = encode_code(&fields);
+    let decode = decode_code(endpoint, &fields)?;
+    let uses_path = fields.iter().any(|field| field.first().in_path());
+    let uses_pairs = !endpoint.params.iter().all(ParamSpec::in_path);
+    let path_arg = if uses_path { "path" } else { "_path" };
+    let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
+    let path_code = match fields.iter().find(|field| field.first().in_path()) {
+        Some(field) => format!(
+            "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &self.{}))",
+            field.first().wire,
+            field.name
+        ),
+        None => "Cow::Borrowed(Self::SPEC.path)".to_owned(),
+    };
+    let constant = param_constant(name);
+    let _ = writeln!(
+        out,
+        "impl Wire for {query} {{\n\
+         const SPEC: &'static EndpointSpec = &crate::catalogue::{constant};\n\n\
+         fn path(&self) -> Cow<'static, str> {{\n{path_code}\n}}\n\n\
+         fn query_pairs(&self) -> QueryPairs {{\n{pairs}\n}}\n\n\
+         fn from_wire({path_arg}: &str, {pairs_arg}: &[(String, String)]) -> Result<Self, ParamError> {{\n{decode}\n}}\n}}"
+    );
+    Ok(out)
+}
+
+/// The struct, its docs with the parameter table, and a field per spec `field`.
+fn struct_code(endpoint: &EndpointSpec, query: &str, fields: &[Field]) -> String {
+    let mut out = String::new();
     let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
     out.push_str("///\n/// | parameter | type | required | Amplitude's default | field | meaning |\n/// | --- | --- | --- | --- | --- | --- |\n");
     for param in &endpoint.params {
@@ -90,15 +116,14 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         out,
         "#[derive(Debug, Clone, {default}PartialEq)]\n#[non_exhaustive]\npub struct {query} {{"
     );
-    for field in &fields {
+    for field in fields {
         let docs: Vec<String> = field
             .params
             .iter()
             .map(|param| {
-                let default = param
-                    .default
-                    .as_ref()
-                    .map_or(String::new(), |default| format!(" Amplitude's default: `{default}`."));
+                let default = param.default.as_ref().map_or(String::new(), |default| {
+                    format!(" Amplitude's default: `{default}`.")
+                });
                 format!("`{}`: {}{default}", param.wire, param.doc)
             })
             .collect();
@@ -107,7 +132,12 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     }
     out.push_str("}\n\n");
 
-    // The constructor takes the required fields in order.
+    out
+}
+
+/// The constructor, taking the required fields in order.
+fn constructor_code(query: &str, fields: &[Field]) -> String {
+    let mut out = String::new();
     let required: Vec<&Field> = fields.iter().filter(|field| field.required()).collect();
     let args: Vec<String> = required
         .iter()
@@ -134,9 +164,13 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         inits.join(", ")
     );
 
-    // Encoding, in spec order.
+    out
+}
+
+/// The body of `query_pairs`: the parameters in spec order.
+fn encode_code(fields: &[Field]) -> String {
     let mut encode = String::new();
-    for field in &fields {
+    for field in fields {
         let first = field.first();
         if first.in_path() {
             continue;
@@ -152,7 +186,10 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         }
         let constant = format!("crate::param::{}", param_constant(&first.wire));
         let statement = if first.repeat {
-            format!("for value in &self.{} {{ pairs.put({constant}, value); }}", field.name)
+            format!(
+                "for value in &self.{} {{ pairs.put({constant}, value); }}",
+                field.name
+            )
         } else if field.rust.starts_with("Option<") {
             format!(
                 "if let Some(value) = &self.{} {{ pairs.put({constant}, value); }}",
@@ -163,15 +200,21 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         };
         let _ = writeln!(encode, "{statement}");
     }
-    let pairs = if encode.is_empty() {
+    if encode.is_empty() {
         "QueryPairs::new()".to_owned()
     } else {
         format!("let mut pairs = QueryPairs::new();\n{encode}pairs")
-    };
+    }
+}
 
-    // Strict decoding, in spec order.
+
+
+/// The body of `from_wire`: fixed parameters checked, then every field read in spec order.
+fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, String> {
+    let name = &endpoint.name;
+    let fixed = endpoint.params.iter().filter(|param| param.field.is_none());
     let mut decode = String::new();
-    for param in &fixed {
+    for param in fixed {
         let default = param.default.as_ref().ok_or_else(|| {
             format!(
                 "{name}.{}: a parameter without `field` needs the `default` it must equal",
@@ -185,7 +228,7 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         );
     }
     let mut inits = Vec::new();
-    for field in &fields {
+    for field in fields {
         let first = field.first();
         let constant = format!("crate::param::{}", param_constant(&first.wire));
         let value = if field.params.len() > 1 {
@@ -222,33 +265,15 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         };
         inits.push(format!("{}: {value}", field.name));
     }
-    let uses_path = fields.iter().any(|field| field.first().in_path());
-    let uses_pairs = !endpoint.params.iter().all(ParamSpec::in_path);
-    let path_arg = if uses_path { "path" } else { "_path" };
-    let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
-    let path_code = match fields.iter().find(|field| field.first().in_path()) {
-        Some(field) => format!(
-            "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &self.{}))",
-            field.first().wire,
-            field.name
-        ),
-        None => "Cow::Borrowed(Self::SPEC.path)".to_owned(),
-    };
-    let constant = param_constant(name);
-    let _ = writeln!(
-        out,
-        "impl Wire for {query} {{\n\
-         const SPEC: &'static EndpointSpec = &crate::catalogue::{constant};\n\n\
-         fn path(&self) -> Cow<'static, str> {{\n{path_code}\n}}\n\n\
-         fn query_pairs(&self) -> QueryPairs {{\n{pairs}\n}}\n\n\
-         fn from_wire({path_arg}: &str, {pairs_arg}: &[(String, String)]) -> Result<Self, ParamError> {{\n{decode}Ok(Self {{ {} }})\n}}\n}}",
-        inits.join(", ")
-    );
-    Ok(out)
+    let _ = write!(decode, "Ok(Self {{ {} }})", inits.join(", "));
+    Ok(decode)
 }
 
 /// The fields in order of their first parameter, with their Rust types.
-fn fields<'a>(endpoint: &'a EndpointSpec, enums: &BTreeSet<&str>) -> Result<Vec<Field<'a>>, String> {
+fn fields<'a>(
+    endpoint: &'a EndpointSpec,
+    enums: &BTreeSet<&str>,
+) -> Result<Vec<Field<'a>>, String> {
     let mut fields: Vec<Field> = Vec::new();
     for (index, param) in endpoint.params.iter().enumerate() {
         let Some(field) = param.field.as_deref() else {
@@ -256,7 +281,10 @@ fn fields<'a>(endpoint: &'a EndpointSpec, enums: &BTreeSet<&str>) -> Result<Vec<
         };
         if let Some(existing) = fields.iter_mut().find(|existing| existing.name == field) {
             let last = existing.params[existing.params.len() - 1];
-            let adjacent = endpoint.params.get(index.wrapping_sub(1)).is_some_and(|before| std::ptr::eq(before, last));
+            let adjacent = endpoint
+                .params
+                .get(index.wrapping_sub(1))
+                .is_some_and(|before| std::ptr::eq(before, last));
             if !adjacent || param.composite != existing.first().composite {
                 return Err(format!(
                     "{}.{}: parameters sharing field `{field}` must be adjacent and name the same `composite`",
@@ -289,7 +317,11 @@ fn fields<'a>(endpoint: &'a EndpointSpec, enums: &BTreeSet<&str>) -> Result<Vec<
 }
 
 /// The type of a field read from one parameter.
-fn single_type(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<String, String> {
+fn single_type(
+    endpoint: &str,
+    param: &ParamSpec,
+    enums: &BTreeSet<&str>,
+) -> Result<String, String> {
     let value = match (param.rust.as_deref(), param.kind.as_str()) {
         (Some(rust), _) => rust.to_owned(),
         (None, "int") => "u32".to_owned(),
@@ -300,7 +332,12 @@ fn single_type(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Res
         (None, "segment") => "Segment".to_owned(),
         (None, "brackets") => return Ok("Vec<[u32; 2]>".to_owned()),
         (None, kind) if enums.contains(kind) => kind.to_owned(),
-        (None, kind) => return Err(format!("{endpoint}.{}: no Rust type for `{kind}`", param.wire)),
+        (None, kind) => {
+            return Err(format!(
+                "{endpoint}.{}: no Rust type for `{kind}`",
+                param.wire
+            ));
+        }
     };
     Ok(if param.repeat || param.list {
         format!("Vec<{value}>")
@@ -330,6 +367,10 @@ fn imports(fields: &[Field], enums: &BTreeSet<&str>) -> String {
         let _ = writeln!(out, "use crate::dashboard::{{{}}};", names.join(", "));
     }
     let names: Vec<&str> = root.into_iter().collect();
-    let _ = writeln!(out, "use crate::wire::{{ParamError, Wire}};\nuse crate::{{{}}};\n", names.join(", "));
+    let _ = writeln!(
+        out,
+        "use crate::wire::{{ParamError, Wire}};\nuse crate::{{{}}};\n",
+        names.join(", ")
+    );
     out
 }

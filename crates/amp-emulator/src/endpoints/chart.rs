@@ -8,79 +8,38 @@
 use std::sync::Arc;
 
 use amp_model::catalogue::RateClass;
-use amp_model::{Query, ValidationError};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use amp_model::dashboard::{ChartCsvQuery, ChartQuery};
+use amp_model::{ValidationError, param};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::config::ChartConfig;
-use crate::endpoints;
 use crate::http::{
-    AppState, Compute, Parse, answer, basic_auth_ok, invalid, nested_error, rate_limited,
-    unauthorized,
+    AppState, answer, basic_auth_ok, invalid, nested_error, rate_limited, unauthorized,
 };
-use crate::params::Params;
 use crate::project::Project;
+use crate::routes::{self, Refusal};
 use crate::store::number_text;
 
-fn run<Q: Query>(
-    project: &Project,
-    params: &Params,
-    parse: Parse<Q>,
-    compute: Compute<Q>,
-) -> Result<(Value, u64), ValidationError> {
-    let query = parse(params)?;
-    query.validate()?;
-    Ok((compute(project, &query), query.cost().total()))
-}
-
 /// Runs the chart's stored request: its answer and cost.
-fn stored(project: &Project, chart: &ChartConfig) -> Result<(Value, u64), ValidationError> {
+fn stored(project: &Project, chart: &ChartConfig) -> Result<(Value, u64), Refusal> {
     let (path, query) = chart
         .query
         .split_once('?')
         .unwrap_or((chart.query.as_str(), ""));
-    let params = Params::parse(Some(query));
-    match path {
-        "/api/2/events/segmentation" => run(
-            project,
-            &params,
-            endpoints::segmentation::parse,
-            endpoints::segmentation::compute,
-        ),
-        "/api/2/users" => run(
-            project,
-            &params,
-            endpoints::users::parse,
-            endpoints::users::compute,
-        ),
-        "/api/2/funnels" => run(
-            project,
-            &params,
-            endpoints::funnel::parse,
-            endpoints::funnel::compute,
-        ),
-        "/api/2/retention" => run(
-            project,
-            &params,
-            endpoints::retention::parse,
-            endpoints::retention::compute,
-        ),
-        "/api/2/revenue/ltv" => run(
-            project,
-            &params,
-            endpoints::revenue_ltv::parse,
-            endpoints::revenue_ltv::compute,
-        ),
-        other => Err(ValidationError::new(
-            "chart_id",
+    let read = routes::computed(path).ok_or_else(|| {
+        ValidationError::new(
+            param::CHART_ID,
             format!(
-                "saved chart `{}` stores `{other}`, which the emulator cannot run",
+                "saved chart `{}` stores `{path}`, which the emulator cannot run",
                 chart.id
             ),
-        )),
-    }
+        )
+    })?;
+    let request = read(path, Some(query))?;
+    Ok(((request.compute)(project), request.cost))
 }
 
 /// Whether `data` is a time series: `series` rows of numbers beside `xValues`.
@@ -94,10 +53,11 @@ fn is_series(data: &Value) -> bool {
         })
 }
 
+/// Answers a request for a saved chart whose ID (decoded from the path) is `id`.
 async fn respond(
     state: Arc<AppState>,
     headers: &HeaderMap,
-    id: &str,
+    id: Result<String, Refusal>,
     shape: fn(&ChartConfig, Value, u64) -> Value,
 ) -> Response {
     let outcome = {
@@ -105,6 +65,10 @@ async fn respond(
         if !basic_auth_ok(headers, &project) {
             return unauthorized();
         }
+        let id = match id {
+            Ok(id) => id,
+            Err(refusal) => return invalid(&refusal),
+        };
         let Some(chart) = project.config.charts.iter().find(|chart| chart.id == id) else {
             return nested_error(
                 StatusCode::NOT_FOUND,
@@ -127,12 +91,9 @@ async fn respond(
 }
 
 /// `GET /api/3/chart/{id}/query`.
-pub async fn query(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    respond(state, &headers, &id, |chart, response, cost| {
+pub async fn query(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    let id = routes::read::<ChartQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
+    respond(state, &headers, id, |chart, response, cost| {
         let mut data = response["data"].clone();
         if is_series(&data) {
             for key in ["series", "seriesCollapsed"] {
@@ -158,12 +119,9 @@ fn quoted(cell: &str) -> String {
 }
 
 /// `GET /api/3/chart/{id}/csv`.
-pub async fn csv(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    respond(state, &headers, &id, |chart, response, _| {
+pub async fn csv(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    let id = routes::read::<ChartCsvQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
+    respond(state, &headers, id, |chart, response, _| {
         let data = &response["data"];
         if !is_series(data) {
             return json!({"data": data});

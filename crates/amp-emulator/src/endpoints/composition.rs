@@ -3,21 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use amp_model::ValidationError;
 use amp_model::dashboard::CompositionQuery;
 use serde_json::{Value, json};
 
-use crate::params::Params;
 use crate::predicate::user_group;
 use crate::project::Project;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<CompositionQuery, ValidationError> {
-    Ok(CompositionQuery::new(
-        params.range()?,
-        params.required("p")?,
-    ))
-}
 
 /// Answers it.
 pub fn compute(project: &Project, query: &CompositionQuery) -> Value {

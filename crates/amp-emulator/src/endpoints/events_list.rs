@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use amp_model::ValidationError;
 use amp_model::dashboard::ListEventsQuery;
 use chrono::{Datelike, Days};
 use serde_json::{Value, json};
 
-use crate::params::Params;
 use crate::project::Project;
 
 /// Reads the query; it has no parameters.
@@ -16,10 +14,6 @@ use crate::project::Project;
     clippy::unnecessary_wraps,
     reason = "every endpoint's parse has this signature"
 )]
-pub fn parse(_params: &Params) -> Result<ListEventsQuery, ValidationError> {
-    Ok(ListEventsQuery::new())
-}
-
 /// Answers it.
 #[allow(
     clippy::trivially_copy_pass_by_ref,

@@ -15,37 +15,19 @@
 
 use std::collections::HashMap;
 
-use amp_model::dashboard::{Event, FunnelQuery};
-use amp_model::{FunnelMode, FunnelUserType, Interval, ValidationError};
+use amp_model::dashboard::FunnelQuery;
+use amp_model::{FunnelMode, FunnelUserType, Interval};
 use serde_json::{Value, json};
 
 use super::bucket_of;
 use crate::calendar::Bucket;
 use crate::matcher::Matcher;
-use crate::params::Params;
 use crate::predicate::{user_group, users_in};
 use crate::project::Project;
 use crate::store::Store;
 
 const DAY_MS: i64 = 86_400_000;
 const DEFAULT_WINDOW_SECS: u64 = 2_592_000;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<FunnelQuery, ValidationError> {
-    let steps = params
-        .all("e")
-        .map(|text| crate::params::json("e", text))
-        .collect::<Result<Vec<Event>, _>>()?;
-    let mut query = FunnelQuery::new(steps, params.range()?);
-    query.mode = params.parsed("mode")?;
-    query.user_type = params.parsed("n")?;
-    query.interval = params.parsed("i")?;
-    query.segment = params.segment()?;
-    query.group_by = params.get("g").map(str::to_owned);
-    query.conversion_window_secs = params.parsed("cs")?;
-    query.limit = params.parsed("limit")?;
-    Ok(query)
-}
 
 /// One user's best attempt: the time of each step reached.
 fn best_attempt(

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::form::Form;
 use crate::http::{AppState, json_response};
 use crate::ingest::RawEvent;
-use crate::params::Params;
 
 #[derive(Deserialize)]
 struct Payload {
@@ -83,7 +83,7 @@ pub async fn http_api(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
 
 /// `POST /identify`: user property updates, applied as `$identify` events.
 pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let form = Params::from_form(&body);
+    let form = Form::parse(&body);
     if form.get("api_key") != Some(state.read().config.api_key.as_str()) {
         return bad_request("Invalid API key", &json!({}));
     }

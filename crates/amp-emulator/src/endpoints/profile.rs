@@ -17,63 +17,27 @@ use std::sync::Arc;
 
 use amp_model::catalogue::RateClass;
 use amp_model::profile::UserProfileQuery;
-use amp_model::{PropensityType, Query, RecType, ValidationError};
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use amp_model::{PropensityType, RecType};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::config::{ComputationKind, RecommendationConfig};
 use crate::http::{AppState, answer, json_response, rate_limited};
-use crate::params::Params;
 use crate::predicate::segment_matches;
 use crate::project::Project;
+use crate::routes::read;
 use crate::store::{Prop, number_text};
 
 const DAY_MS: i64 = 86_400_000;
-
-fn list(params: &Params, name: &str) -> Vec<String> {
-    params
-        .all(name)
-        .flat_map(|value| value.split(','))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn flag(params: &Params, name: &str) -> bool {
-    params
-        .get(name)
-        .is_some_and(|value| value.is_empty() || value.eq_ignore_ascii_case("true"))
-}
-
-/// Reads the query; `get_cohorts` is taken as `get_cohort_ids`, as one Amplitude page writes it.
-pub fn parse(params: &Params) -> Result<UserProfileQuery, ValidationError> {
-    let mut query = UserProfileQuery::default();
-    query.user_id = params.get("user_id").map(str::to_owned);
-    query.device_id = params.get("device_id").map(str::to_owned);
-    query.get_recs = flag(params, "get_recs");
-    query.rec_ids = list(params, "rec_id");
-    query.rec_type = params.parsed("rec_type")?;
-    query.get_amp_props = flag(params, "get_amp_props");
-    query.get_cohort_ids = flag(params, "get_cohort_ids") || flag(params, "get_cohorts");
-    query.get_computations = flag(params, "get_computations");
-    query.comp_ids = list(params, "comp_id");
-    query.get_propensity = flag(params, "get_propensity");
-    query.prediction_ids = list(params, "prediction_id");
-    query.propensity_type = params.parsed("propensity_type")?;
-    Ok(query)
-}
 
 fn flat_error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({"error": message}))
 }
 
 /// The route.
-pub async fn handle(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+pub async fn handle(State(state): State<Arc<AppState>>, headers: HeaderMap, uri: Uri) -> Response {
     let secret = state.read().config.secret_key.clone();
     match headers
         .get(header::AUTHORIZATION)
@@ -92,10 +56,9 @@ pub async fn handle(
         }
         Some(_) => {}
     }
-    let params = Params::parse(query.as_deref());
-    let request = match parse(&params).and_then(|request| request.validate().map(|()| request)) {
+    let request = match read::<UserProfileQuery>(uri.path(), uri.query()) {
         Ok(request) => request,
-        Err(error) => return flat_error(StatusCode::BAD_REQUEST, &error.to_string()),
+        Err(refusal) => return flat_error(StatusCode::BAD_REQUEST, &refusal.to_string()),
     };
     let _permit = match state.limiter.admit(RateClass::Profile, 1) {
         Ok(permit) => permit,

@@ -3,26 +3,13 @@
 
 use std::collections::HashSet;
 
-use amp_model::ValidationError;
 use amp_model::dashboard::RealtimeQuery;
 use chrono::Days;
 use serde_json::{Value, json};
 
-use crate::params::Params;
 use crate::project::Project;
 
 const FIVE_MINUTES_MS: i64 = 300_000;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<RealtimeQuery, ValidationError> {
-    match params.get("i") {
-        None | Some("5") => Ok(RealtimeQuery::new()),
-        Some(other) => Err(ValidationError::new(
-            "i",
-            format!("`{other}` is not allowed; the only interval is 5 (minutes)"),
-        )),
-    }
-}
 
 /// Answers it.
 #[allow(

@@ -15,48 +15,15 @@
 use std::collections::BTreeMap;
 
 use amp_model::dashboard::RetentionQuery;
-use amp_model::{Interval, RetentionMode, ValidationError};
+use amp_model::{Interval, RetentionMode};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::calendar::{Calendar, bucket_start};
 use crate::matcher::Matcher;
-use crate::params::Params;
 use crate::predicate::{user_group, users_in};
 use crate::project::Project;
 use crate::store::Event as Stored;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<RetentionQuery, ValidationError> {
-    let mut query = RetentionQuery::new(params.event("se")?, params.event("re")?, params.range()?);
-    query.mode = params.parsed("rm")?;
-    query.brackets = params
-        .json::<BracketList>("rb")?
-        .map(|list| list.0)
-        .unwrap_or_default();
-    query.interval = params.parsed("i")?;
-    query.segment = params.segment()?;
-    query.group_by = params.get("g").map(str::to_owned);
-    Ok(query)
-}
-
-/// `rb`: `[[0,5],[5,10]]`, or the 2022 docs' single `[0,5]`.
-struct BracketList(Vec<[u32; 2]>);
-
-impl<'de> serde::Deserialize<'de> for BracketList {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Form {
-            Many(Vec<[u32; 2]>),
-            One([u32; 2]),
-        }
-        Ok(Self(match Form::deserialize(deserializer)? {
-            Form::Many(list) => list,
-            Form::One(pair) => vec![pair],
-        }))
-    }
-}
 
 /// One cohort cell: users retained, cohort size, and whether the period is still running.
 #[derive(Debug, Clone, Copy, Default)]

@@ -10,28 +10,17 @@
 use std::collections::BTreeMap;
 
 use amp_model::dashboard::RevenueLtvQuery;
-use amp_model::{Interval, LtvMetric, ValidationError};
+use amp_model::{Interval, LtvMetric};
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use crate::calendar::bucket_start;
-use crate::params::Params;
 use crate::predicate::{user_group, users_in};
 use crate::project::Project;
 
 const DAY_MS: i64 = 86_400_000;
 /// The days Amplitude reports.
 const HORIZONS: [i64; 11] = [1, 2, 3, 4, 5, 6, 7, 14, 30, 60, 90];
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<RevenueLtvQuery, ValidationError> {
-    let mut query = RevenueLtvQuery::new(params.range()?);
-    query.metric = params.parsed("m")?;
-    query.interval = params.parsed("i")?;
-    query.segment = params.segment()?;
-    query.group_by = params.get("g").map(str::to_owned);
-    Ok(query)
-}
 
 /// One cohort: each user's revenue per day since their first event (days 0 to 89).
 type Cohort = Vec<Vec<f64>>;

@@ -19,57 +19,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use amp_model::dashboard::{Event, SegmentationQuery};
-use amp_model::{Interval, PropertyType, SegmentationMetric, ValidationError};
+use amp_model::dashboard::{Event, Formula, Measure, SegmentationQuery};
+use amp_model::{Interval, PropertyType, SegmentationMetric};
 use serde_json::{Value, json};
 
 use super::bucket_of;
-use crate::formula::{Formula, Measure};
+
 use crate::matcher::Matcher;
-use crate::params::Params;
 use crate::predicate::{event_values, user_values, users_in};
 use crate::project::Project;
 use crate::store::{Event as Stored, Prop, Store};
-
-/// Reads the query; the realtime and hourly intervals cover at most 2 and 7 days.
-pub fn parse(params: &Params) -> Result<SegmentationQuery, ValidationError> {
-    let mut query = SegmentationQuery::new(params.event("e")?, params.range()?);
-    query.second_event = params.json("e2")?;
-    query.metric = params.parsed("m")?;
-    query.user_type = params.parsed("n")?;
-    query.interval = params.parsed("i")?;
-    query.segment = params.segment()?;
-    query.group_by = params
-        .all("g")
-        .chain(params.all("g2"))
-        .map(str::to_owned)
-        .collect();
-    query.limit = params.parsed("limit")?;
-    query.formula = params.get("formula").map(str::to_owned);
-    query.rolling_window = params.parsed("rollingWindow")?;
-    query.rolling_average = params.parsed("rollingAverage")?;
-    let most_days = match query.interval {
-        Some(Interval::Realtime) => 2,
-        Some(Interval::Hourly) => 7,
-        _ => u64::MAX,
-    };
-    if query.range.days() > most_days {
-        return Err(ValidationError::new(
-            "i",
-            format!("this interval covers at most {most_days} days; shorten the range"),
-        ));
-    }
-    if let Some(SegmentationMetric::Unknown(name)) = &query.metric {
-        return Err(ValidationError::new(
-            "m",
-            format!("`{name}` is not a metric the emulator computes"),
-        ));
-    }
-    if let Some(text) = &query.formula {
-        Formula::parse(text)?;
-    }
-    Ok(query)
-}
 
 /// One series' figures per bucket, built user by user: distinct users (also over the rolling
 /// window ending at each bucket) and event, sum and measured counts.

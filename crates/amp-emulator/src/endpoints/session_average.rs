@@ -1,19 +1,13 @@
 //! `/api/2/sessions/average`: the average length, in seconds, of the sessions that start on
 //! each day; 0 on a day without sessions.
 
+use amp_model::Interval;
 use amp_model::dashboard::SessionAverageQuery;
-use amp_model::{Interval, ValidationError};
 use serde_json::Value;
 
 use super::{bucket_of, daily_series};
-use crate::params::Params;
 use crate::project::Project;
 use crate::sessions::sessions;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<SessionAverageQuery, ValidationError> {
-    Ok(SessionAverageQuery::new(params.range()?))
-}
 
 /// Answers it.
 #[allow(

@@ -5,11 +5,10 @@
 //! span when no size is given); sessions outside them are not counted. Labels are
 //! `<start>s-<end>s` in seconds.
 
-use amp_model::dashboard::{SessionBins, SessionLengthQuery};
-use amp_model::{BinTimeUnit, ValidationError};
+use amp_model::BinTimeUnit;
+use amp_model::dashboard::SessionLengthQuery;
 use serde_json::{Value, json};
 
-use crate::params::Params;
 use crate::project::Project;
 use crate::sessions::sessions;
 use crate::store::number_text;
@@ -20,20 +19,6 @@ const DEFAULT_BINS_MS: [i64; 10] = [
 ];
 /// The most custom bins answered.
 const MAX_BINS: usize = 1_000;
-
-/// Reads the query; an incomplete set of bin parameters means the default bins.
-pub fn parse(params: &Params) -> Result<SessionLengthQuery, ValidationError> {
-    let mut query = SessionLengthQuery::new(params.range()?);
-    let unit = params.parsed::<BinTimeUnit>("timeHistogramConfigBinTimeUnit")?;
-    let min = params.parsed::<f64>("timeHistogramConfigBinMin")?;
-    let max = params.parsed::<f64>("timeHistogramConfigBinMax")?;
-    if let (Some(unit), Some(min), Some(max)) = (unit, min, max) {
-        let mut bins = SessionBins::new(unit, min, max);
-        bins.size = params.parsed("timeHistogramConfigBinSize")?;
-        query.bins = Some(bins);
-    }
-    Ok(query)
-}
 
 fn unit_ms(unit: &BinTimeUnit) -> f64 {
     match unit {

@@ -3,19 +3,13 @@
 
 use std::collections::HashSet;
 
+use amp_model::Interval;
 use amp_model::dashboard::SessionsPerUserQuery;
-use amp_model::{Interval, ValidationError};
 use serde_json::Value;
 
 use super::{bucket_of, daily_series};
-use crate::params::Params;
 use crate::project::Project;
 use crate::sessions::sessions;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<SessionsPerUserQuery, ValidationError> {
-    Ok(SessionsPerUserQuery::new(params.range()?))
-}
 
 /// Answers it.
 #[allow(clippy::cast_precision_loss, reason = "counts are far below 2^53")]

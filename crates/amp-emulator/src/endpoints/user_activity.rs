@@ -5,27 +5,14 @@
 //! is the total length of the user's sessions in ms; `purchases` counts events with revenue. An
 //! unknown Amplitude ID gets an empty summary, as Amplitude answers.
 
+use amp_model::ActivityDirection;
 use amp_model::dashboard::UserActivityQuery;
-use amp_model::{ActivityDirection, ValidationError};
 use serde_json::{Map, Value, json};
 
 use super::count;
-use crate::params::Params;
 use crate::project::Project;
 use crate::sessions::sessions;
 use crate::store::{Event, Store, User};
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<UserActivityQuery, ValidationError> {
-    let user = params
-        .parsed::<u64>("user")?
-        .ok_or_else(|| ValidationError::new("user", "is required: the Amplitude ID"))?;
-    let mut query = UserActivityQuery::new(user);
-    query.offset = params.parsed("offset")?;
-    query.limit = params.parsed("limit")?;
-    query.direction = params.parsed("direction")?;
-    Ok(query)
-}
 
 fn day(project: &Project, ms: i64) -> Value {
     if ms == i64::MAX || ms == i64::MIN {

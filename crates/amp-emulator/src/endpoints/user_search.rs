@@ -2,19 +2,12 @@
 //! (`match_user_or_device_id`), or a user ID prefix (`match_user_prefix`, up to 100 users in user
 //! ID order); otherwise `nomatch`.
 
-use amp_model::ValidationError;
 use amp_model::dashboard::UserSearchQuery;
 use serde_json::{Value, json};
 
-use crate::params::Params;
 use crate::project::Project;
 
 const MAX_PREFIX_MATCHES: usize = 100;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<UserSearchQuery, ValidationError> {
-    Ok(UserSearchQuery::new(params.required("user")?))
-}
 
 fn found(project: &Project, user: u32) -> Value {
     let user = &project.store.users[user as usize];

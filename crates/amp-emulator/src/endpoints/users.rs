@@ -7,23 +7,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use amp_model::dashboard::UsersQuery;
-use amp_model::{Interval, UsersMetric, ValidationError};
+use amp_model::{Interval, UsersMetric};
 use serde_json::{Value, json};
 
 use super::bucket_of;
-use crate::params::Params;
 use crate::predicate::{segment_matches, user_group};
 use crate::project::Project;
-
-/// Reads the query.
-pub fn parse(params: &Params) -> Result<UsersQuery, ValidationError> {
-    let mut query = UsersQuery::new(params.range()?);
-    query.metric = params.parsed("m")?;
-    query.interval = params.parsed("i")?;
-    query.segment = params.segment()?;
-    query.group_by = params.get("g").map(str::to_owned);
-    Ok(query)
-}
 
 /// Answers it.
 pub fn compute(project: &Project, query: &UsersQuery) -> Value {

@@ -9,7 +9,7 @@ impl Query for CompositionQuery {
     type Response = CompositionResponse;
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check_range(&self.range, None)?;
+        check_range(self.range, None)?;
         check_property(param::P, Some(&self.property))
     }
 

@@ -265,6 +265,7 @@ impl GroupBy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::param;
 
     #[test]
     fn the_documented_event_round_trips_exactly() {
@@ -304,14 +305,17 @@ mod tests {
 
     #[test]
     fn bad_events_are_refused_with_the_parameter_named() {
-        assert_eq!(Event::new(" ").validate("e2").unwrap_err().param(), "e2");
+        assert_eq!(
+            Event::new(" ").validate(param::E2).unwrap_err().param(),
+            param::E2
+        );
         let three = Event::new("a")
             .group_by(GroupBy::user("x"))
             .group_by(GroupBy::user("y"))
             .group_by(GroupBy::user("z"));
         assert!(
             three
-                .validate("e")
+                .validate(param::E)
                 .unwrap_err()
                 .reason()
                 .contains("at most 2")
@@ -320,7 +324,7 @@ mod tests {
             Event::new("a").filter(Filter::event("k", FilterOperator::Is, Vec::<String>::new()));
         assert!(
             empty_values
-                .validate("e")
+                .validate(param::E)
                 .unwrap_err()
                 .reason()
                 .contains("no `subprop_value`")
@@ -328,7 +332,7 @@ mod tests {
         assert!(
             Event::new("a")
                 .filter(Filter::event("k", FilterOperator::Is, ["v"]))
-                .validate("e")
+                .validate(param::E)
                 .is_ok()
         );
     }

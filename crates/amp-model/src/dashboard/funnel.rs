@@ -31,7 +31,7 @@ impl Query for FunnelQuery {
             ));
         }
         check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())?;
-        check_range(&self.range, self.interval.as_ref())?;
+        check_range(self.range, self.interval.as_ref())?;
         check_limit(self.limit)
     }
 

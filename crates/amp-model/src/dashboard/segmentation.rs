@@ -1,5 +1,5 @@
 use crate::cost::QueryKind;
-use crate::dashboard::{Event, check_range};
+use crate::dashboard::{Event, Formula, check_range};
 use crate::dashboard::{SegmentationQuery, SeriesResponse, check_limit, check_property};
 use crate::{Cost, Query, SegmentationMetric, ValidationError, param};
 
@@ -41,7 +41,9 @@ impl Query for SegmentationQuery {
                     ),
                 ));
             }
-            Some(SegmentationMetric::Formula) => {}
+            Some(SegmentationMetric::Formula) => {
+                Formula::parse(self.formula.as_deref().unwrap_or_default())?;
+            }
             _ if self.formula.is_some() => {
                 return Err(ValidationError::new(
                     param::FORMULA,
@@ -70,7 +72,7 @@ impl Query for SegmentationQuery {
         if let Some(segment) = &self.segment {
             segment.validate(param::S)?;
         }
-        check_range(&self.range, self.interval.as_ref())?;
+        check_range(self.range, self.interval.as_ref())?;
         check_limit(self.limit)
     }
 

@@ -9,7 +9,7 @@ impl Query for SessionAverageQuery {
     type Response = SessionAverageResponse;
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check_range(&self.range, None)
+        check_range(self.range, None)
     }
 
     fn cost(&self) -> Cost {

@@ -52,6 +52,9 @@ impl Composite<4> for Option<SessionBins> {
     }
 
     fn from_wire(names: [&'static str; 4], texts: [Option<&str>; 4]) -> Result<Self, ParamError> {
+        fn required<T: Param>(name: &'static str, text: Option<&str>) -> Result<T, ParamError> {
+            decode::value(name, text.ok_or(ParamError::Missing { param: name })?)
+        }
         let [unit, min, max, size] = texts;
         if unit.is_none() {
             return match texts
@@ -66,9 +69,6 @@ impl Composite<4> for Option<SessionBins> {
                 )),
                 None => Ok(None),
             };
-        }
-        fn required<T: Param>(name: &'static str, text: Option<&str>) -> Result<T, ParamError> {
-            decode::value(name, text.ok_or(ParamError::Missing { param: name })?)
         }
         Ok(Some(SessionBins {
             unit: required(names[0], unit)?,
@@ -86,7 +86,7 @@ impl Query for SessionLengthQuery {
     type Response = SessionLengthResponse;
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check_range(&self.range, None)?;
+        check_range(self.range, None)?;
         let Some(bins) = &self.bins else {
             return Ok(());
         };

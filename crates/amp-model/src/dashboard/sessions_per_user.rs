@@ -9,7 +9,7 @@ impl Query for SessionsPerUserQuery {
     type Response = SessionsPerUserResponse;
 
     fn validate(&self) -> Result<(), ValidationError> {
-        check_range(&self.range, None)
+        check_range(self.range, None)
     }
 
     fn cost(&self) -> Cost {

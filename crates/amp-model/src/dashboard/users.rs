@@ -11,7 +11,7 @@ impl Query for UsersQuery {
 
     fn validate(&self) -> Result<(), ValidationError> {
         check_day_interval(self.interval.as_ref())?;
-        check_range(&self.range, self.interval.as_ref())?;
+        check_range(self.range, self.interval.as_ref())?;
         check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
     }
 

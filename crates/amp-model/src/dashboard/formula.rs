@@ -1,8 +1,13 @@
 //! Event segmentation formulas: `UNIQUES(A)/UNIQUES(B)`, `TOTALS(A) - 2 * PROPSUM(B)`, ...
 //! Functions take an event letter (`A` for `e`, `B` for `e2`); `+ - * /` and parentheses
-//! combine them and numbers. Division by zero gives 0.
+//! combine them and numbers. Division by zero gives 0. The SDK parses a formula to refuse a bad
+//! one before sending; the emulator parses it to compute it.
 
-use amp_model::ValidationError;
+use crate::{ValidationError, param};
+
+/// The deepest nesting of parentheses a formula may have, so that no formula can exhaust the
+/// parser's stack.
+pub const MAX_FORMULA_DEPTH: usize = 64;
 
 /// A metric of one event that a formula reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,11 +35,16 @@ pub enum Formula {
 
 impl Formula {
     /// Parses `text`; errors name the `formula` parameter.
+    ///
+    /// # Errors
+    ///
+    /// Where the text stops being a formula, and what is allowed.
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
         let tokens: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
         let mut parser = Parser {
             tokens: &tokens,
             at: 0,
+            depth: 0,
         };
         let formula = parser.sum()?;
         if parser.at != tokens.len() {
@@ -65,12 +75,14 @@ impl Formula {
 struct Parser<'a> {
     tokens: &'a [char],
     at: usize,
+    /// Parentheses open at `at`.
+    depth: usize,
 }
 
 impl Parser<'_> {
     fn error(&self, what: &str) -> ValidationError {
         ValidationError::new(
-            "formula",
+            param::FORMULA,
             format!(
                 "{what} at character {}; write e.g. UNIQUES(A)/UNIQUES(B) with UNIQUES, TOTALS, PROPSUM or PROPAVG of A or B",
                 self.at + 1
@@ -103,8 +115,15 @@ impl Parser<'_> {
     fn atom(&mut self) -> Result<Formula, ValidationError> {
         match self.peek() {
             Some('(') => {
+                if self.depth == MAX_FORMULA_DEPTH {
+                    return Err(self.error(&format!(
+                        "parentheses nested deeper than {MAX_FORMULA_DEPTH}"
+                    )));
+                }
                 self.at += 1;
+                self.depth += 1;
                 let inner = self.sum()?;
+                self.depth -= 1;
                 if self.peek() != Some(')') {
                     return Err(self.error("a `)` is missing"));
                 }
@@ -181,7 +200,20 @@ mod tests {
             "TOTALS(A) +",
             "1..2",
         ] {
-            assert_eq!(Formula::parse(bad).unwrap_err().param(), "formula", "{bad}");
+            assert_eq!(
+                Formula::parse(bad).unwrap_err().param(),
+                param::FORMULA,
+                "{bad}"
+            );
         }
+        let deep = format!("{}TOTALS(A){}", "(".repeat(10_000), ")".repeat(10_000));
+        let error = Formula::parse(&deep).unwrap_err();
+        assert!(error.reason().contains("nested deeper"), "{error}");
+        let fits = format!(
+            "{}TOTALS(A){}",
+            "(".repeat(MAX_FORMULA_DEPTH),
+            ")".repeat(MAX_FORMULA_DEPTH)
+        );
+        Formula::parse(&fits).unwrap();
     }
 }
