@@ -15,6 +15,9 @@ use amp_profile::{GetUserProfile, ProfileError, PropensityType, UserProfileQuery
 use amp_transport::{ApiFamily, Body, Client, Endpoint, Error, ErrorKind, Method, NoRetry};
 use serde_json::{Value, json};
 
+#[path = "emulator/strict.rs"]
+mod strict;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/emulator")

@@ -1,6 +1,56 @@
 //! The Dashboard REST API: the shared query pieces (events, segments, date ranges), the shared
 //! result shape ([`Series`]), and one query and response per endpoint.
 
+/// `impl Query` for a query of a date range alone (average session length, sessions per user).
+macro_rules! impl_range_query {
+    ($query:ty, $response:ty) => {
+        impl $crate::Query for $query {
+            type Response = $response;
+
+            fn validate_rules(&self) -> Result<(), $crate::ValidationError> {
+                $crate::dashboard::check_range(self.range, None)
+            }
+
+            fn cost(&self) -> $crate::Cost {
+                $crate::Cost::of(
+                    $crate::cost::QueryKind::Sessions,
+                    Some(&self.range),
+                    None,
+                    0,
+                )
+            }
+        }
+    };
+}
+
+/// `impl Query` for a query of daily, weekly or monthly buckets with a segment and one group-by
+/// (active and new users, revenue LTV): the rules and the cost they share.
+macro_rules! impl_bucketed_query {
+    ($query:ty, $response:ty) => {
+        impl $crate::Query for $query {
+            type Response = $response;
+
+            fn validate_rules(&self) -> Result<(), $crate::ValidationError> {
+                $crate::dashboard::check_day_interval(self.interval.as_ref())?;
+                $crate::dashboard::check_range(self.range, self.interval.as_ref())?;
+                $crate::dashboard::check_segment_and_group(
+                    self.segment.as_ref(),
+                    self.group_by.as_deref(),
+                )
+            }
+
+            fn cost(&self) -> $crate::Cost {
+                $crate::Cost::of(
+                    $crate::cost::QueryKind::Other,
+                    Some(&self.range),
+                    self.segment.as_ref(),
+                    usize::from(self.group_by.is_some()),
+                )
+            }
+        }
+    };
+}
+
 mod chart;
 mod composition;
 mod date_range;
@@ -50,6 +100,7 @@ pub use user_activity::{
 pub use user_search::{UserMatch, UserSearchResponse};
 pub use users::UsersResponse;
 
+use crate::wire::listed;
 use crate::{Interval, ValidationError, param};
 
 /// The most group values `limit` may ask for.
@@ -90,13 +141,9 @@ fn check_known<T: PartialEq + std::fmt::Display>(
     if known.contains(value) {
         return Ok(());
     }
-    let known: Vec<String> = known.iter().map(ToString::to_string).collect();
     Err(ValidationError::new(
         param,
-        format!(
-            "`{key}` `{value}` is unknown; use one of {}",
-            known.join(", ")
-        ),
+        format!("`{key}` `{value}` is unknown; use one of {}", listed(known)),
     ))
 }
 

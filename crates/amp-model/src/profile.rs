@@ -121,7 +121,7 @@ fn check_list(param: &'static str, ids: &[String]) -> Result<(), ValidationError
 impl Query for UserProfileQuery {
     type Response = UserProfileResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         use param::{
             DEVICE_ID, GET_PROPENSITY, GET_RECS, PREDICTION_ID, PROPENSITY_TYPE, REC_ID, REC_TYPE,
             USER_ID,

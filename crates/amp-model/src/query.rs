@@ -12,14 +12,25 @@ pub trait Query: Wire {
     /// What the endpoint answers.
     type Response: DeserializeOwned;
 
-    /// Refuses a query Amplitude would reject, naming the parameter and what is allowed. The
-    /// emulator runs the same check on what it receives. Queries whose parameters need no rule
-    /// beyond their types keep the default.
+    /// Refuses a query Amplitude would reject, naming the parameter and what is allowed: a
+    /// value Amplitude does not define ([`Wire::check_values`]), then the endpoint's own rules
+    /// ([`Query::validate_rules`]). The emulator runs the same check on what it receives.
     ///
     /// # Errors
     ///
     /// The first rule the query breaks.
     fn validate(&self) -> Result<(), ValidationError> {
+        self.check_values()?;
+        self.validate_rules()
+    }
+
+    /// The endpoint's rules within and across parameters (ranges, combinations, the contents of
+    /// events and segments); none by default.
+    ///
+    /// # Errors
+    ///
+    /// The first rule the query breaks.
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         Ok(())
     }
 

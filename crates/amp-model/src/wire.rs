@@ -11,10 +11,10 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{Event, Segment};
 use crate::dates::{format_compact, parse_compact};
+use crate::{QueryPairs, ValidationError};
 
 /// A query's form on the wire, generated for every query type of the catalogue.
 pub trait Wire: Sized {
@@ -32,6 +32,14 @@ pub trait Wire: Sized {
     /// The query-string parameters, decoded, in the catalogue's order. Percent-encoding is the
     /// transport's job.
     fn query_pairs(&self) -> QueryPairs;
+
+    /// Refuses an enum parameter holding a value Amplitude does not define (an `Unknown`),
+    /// since Amplitude refuses the request rather than read it as the default.
+    ///
+    /// # Errors
+    ///
+    /// The first parameter with such a value.
+    fn check_values(&self) -> Result<(), ValidationError>;
 
     /// Reads a received request strictly: `path` is the request's path (for path parameters),
     /// `pairs` its decoded query string in order. Unknown parameters are ignored, as Amplitude
@@ -308,6 +316,31 @@ impl<const N: usize> Composite<N> for Vec<String> {
         }
         Ok(values)
     }
+}
+
+/// Refuses `value` of parameter `param` unless it is one of `known`.
+///
+/// # Errors
+///
+/// Names `param` and lists the known values.
+pub fn check_known<T: PartialEq + fmt::Display>(
+    param: &'static str,
+    value: &T,
+    known: &[T],
+) -> Result<(), ValidationError> {
+    if known.contains(value) {
+        return Ok(());
+    }
+    Err(ValidationError::new(
+        param,
+        format!("`{value}` is unknown; use one of {}", listed(known)),
+    ))
+}
+
+/// `a, b, c`.
+pub(crate) fn listed<T: fmt::Display>(values: &[T]) -> String {
+    let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+    values.join(", ")
 }
 
 fn compact_json(value: &impl serde::Serialize) -> String {

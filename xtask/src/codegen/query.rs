@@ -60,6 +60,7 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     out.push_str(&constructor_code(query, &fields));
     let pairs = encode_code(&fields);
     let decode = decode_code(endpoint, &fields)?;
+    let checks = check_code(&fields, &enums);
     let uses_path = fields.iter().any(|field| field.first().in_path());
     let uses_pairs = !endpoint.params.iter().all(ParamSpec::in_path);
     let path_arg = if uses_path { "path" } else { "_path" };
@@ -79,6 +80,7 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
          const SPEC: &'static EndpointSpec = &crate::catalogue::{constant};\n\n\
          fn path(&self) -> Cow<'static, str> {{\n{path_code}\n}}\n\n\
          fn query_pairs(&self) -> QueryPairs {{\n{pairs}\n}}\n\n\
+         fn check_values(&self) -> Result<(), ValidationError> {{\n{checks}\n}}\n\n\
          fn from_wire({path_arg}: &str, {pairs_arg}: &[(String, String)]) -> Result<Self, ParamError> {{\n{decode}\n}}\n}}"
     );
     Ok(out)
@@ -207,7 +209,32 @@ fn encode_code(fields: &[Field]) -> String {
     }
 }
 
-
+/// The body of `check_values`: every enum field's value must be one Amplitude defines.
+fn check_code(fields: &[Field], enums: &BTreeSet<&str>) -> String {
+    let mut out = String::new();
+    for field in fields {
+        let first = field.first();
+        if field.params.len() > 1 || !enums.contains(first.kind.as_str()) {
+            continue;
+        }
+        let call = format!(
+            "crate::wire::check_known(crate::param::{}, value, {}::KNOWN)?;",
+            param_constant(&first.wire),
+            first.kind
+        );
+        let _ = if field.rust.starts_with("Option<") {
+            writeln!(
+                out,
+                "if let Some(value) = &self.{} {{ {call} }}",
+                field.name
+            )
+        } else {
+            writeln!(out, "{{ let value = &self.{}; {call} }}", field.name)
+        };
+    }
+    out.push_str("Ok(())");
+    out
+}
 
 /// The body of `from_wire`: fixed parameters checked, then every field read in spec order.
 fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, String> {
@@ -351,7 +378,7 @@ fn single_type(
 /// The `use` lines for the types the fields name.
 fn imports(fields: &[Field], enums: &BTreeSet<&str>) -> String {
     let mut dashboard = BTreeSet::new();
-    let mut root = BTreeSet::from(["QueryPairs"]);
+    let mut root = BTreeSet::from(["QueryPairs", "ValidationError"]);
     for field in fields {
         for word in field.rust.split(|c: char| !c.is_alphanumeric()) {
             if let Some((name, _)) = MODEL_TYPES.iter().find(|(name, _)| *name == word) {

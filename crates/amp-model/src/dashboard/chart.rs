@@ -24,7 +24,7 @@ fn check_chart_id(chart_id: &str) -> Result<(), ValidationError> {
 impl Query for ChartQuery {
     type Response = ChartResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         check_chart_id(&self.chart_id)
     }
 
@@ -36,7 +36,7 @@ impl Query for ChartQuery {
 impl Query for ChartCsvQuery {
     type Response = ChartCsvResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         check_chart_id(&self.chart_id)
     }
 

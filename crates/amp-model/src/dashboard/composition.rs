@@ -8,7 +8,7 @@ pub type CompositionResponse = SeriesResponse;
 impl Query for CompositionQuery {
     type Response = CompositionResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         check_range(self.range, None)?;
         check_property(param::P, Some(&self.property))
     }

@@ -11,7 +11,7 @@ use crate::{Cost, Query, ValidationError, param};
 impl Query for FunnelQuery {
     type Response = FunnelResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         if self.steps.len() < 2 {
             return Err(ValidationError::new(
                 param::E,

@@ -13,7 +13,7 @@ use crate::{Cost, Query, RetentionMode, ValidationError, param};
 impl Query for RetentionQuery {
     type Response = RetentionResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         self.start_event.validate(param::SE)?;
         self.return_event.validate(param::RE)?;
         let bracket_mode = self.mode == Some(RetentionMode::Bracket);

@@ -5,29 +5,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::cost::QueryKind;
-use crate::dashboard::check_range;
-use crate::dashboard::{RevenueLtvQuery, SeriesLabel, check_day_interval, check_segment_and_group};
-use crate::{Cost, Query, ValidationError};
+use crate::dashboard::{RevenueLtvQuery, SeriesLabel};
 
-impl Query for RevenueLtvQuery {
-    type Response = RevenueLtvResponse;
-
-    fn validate(&self) -> Result<(), ValidationError> {
-        check_day_interval(self.interval.as_ref())?;
-        check_range(self.range, self.interval.as_ref())?;
-        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
-    }
-
-    fn cost(&self) -> Cost {
-        Cost::of(
-            QueryKind::Other,
-            Some(&self.range),
-            self.segment.as_ref(),
-            usize::from(self.group_by.is_some()),
-        )
-    }
-}
+impl_bucketed_query!(RevenueLtvQuery, RevenueLtvResponse);
 
 /// `{"data": ...}` of `/api/2/revenue/ltv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

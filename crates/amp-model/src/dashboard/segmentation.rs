@@ -12,7 +12,7 @@ pub type SegmentationResponse = SeriesResponse;
 impl Query for SegmentationQuery {
     type Response = SegmentationResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         self.event.validate(param::E)?;
         if let Some(event) = &self.second_event {
             event.validate(param::E2)?;

@@ -1,6 +1,6 @@
 use crate::cost::QueryKind;
 use crate::dashboard::{SeriesResponse, SessionLengthQuery, check_range};
-use crate::wire::{Composite, Param, ParamError, decode};
+use crate::wire::{Composite, Param, ParamError, check_known, decode};
 use crate::{BinTimeUnit, Cost, Query, ValidationError, param};
 
 /// Custom session-length bins. Unit, minimum and maximum go together; without a size
@@ -85,11 +85,16 @@ pub type SessionLengthResponse = SeriesResponse;
 impl Query for SessionLengthQuery {
     type Response = SessionLengthResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         check_range(self.range, None)?;
         let Some(bins) = &self.bins else {
             return Ok(());
         };
+        check_known(
+            param::TIME_HISTOGRAM_CONFIG_BIN_TIME_UNIT,
+            &bins.unit,
+            BinTimeUnit::KNOWN,
+        )?;
         if !(bins.min.is_finite() && bins.min >= 0.0) {
             return Err(ValidationError::new(
                 param::TIME_HISTOGRAM_CONFIG_BIN_MIN,

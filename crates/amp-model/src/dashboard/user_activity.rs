@@ -13,7 +13,7 @@ const MAX_EVENTS: u32 = 1_000;
 impl Query for UserActivityQuery {
     type Response = UserActivityResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         match self.limit {
             Some(0) => Err(ValidationError::new(
                 param::LIMIT,

@@ -9,7 +9,7 @@ use crate::{Cost, MatchType, Query, ValidationError, param};
 impl Query for UserSearchQuery {
     type Response = UserSearchResponse;
 
-    fn validate(&self) -> Result<(), ValidationError> {
+    fn validate_rules(&self) -> Result<(), ValidationError> {
         if self.user.trim().is_empty() {
             return Err(ValidationError::new(
                 param::USER,

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/3/chart/{chart_id}/query`: A saved chart's results as JSON.
 ///
@@ -37,6 +37,10 @@ impl Wire for ChartQuery {
 
     fn query_pairs(&self) -> QueryPairs {
         QueryPairs::new()
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(path: &str, _pairs: &[(String, String)]) -> Result<Self, ParamError> {

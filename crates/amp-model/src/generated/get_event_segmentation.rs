@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{DateRange, Event, Segment};
 use crate::wire::{ParamError, Wire};
-use crate::{Interval, QueryPairs, SegmentationMetric, SegmentationUserType};
+use crate::{Interval, QueryPairs, SegmentationMetric, SegmentationUserType, ValidationError};
 
 /// `GET /api/2/events/segmentation`: Metrics of one or two events over time, segmented and grouped.
 ///
@@ -115,6 +115,19 @@ impl Wire for SegmentationQuery {
             pairs.put(crate::param::ROLLING_AVERAGE, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.metric {
+            crate::wire::check_known(crate::param::M, value, SegmentationMetric::KNOWN)?;
+        }
+        if let Some(value) = &self.user_type {
+            crate::wire::check_known(crate::param::N, value, SegmentationUserType::KNOWN)?;
+        }
+        if let Some(value) = &self.interval {
+            crate::wire::check_known(crate::param::I, value, Interval::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{DateRange, Event, Segment};
 use crate::wire::{ParamError, Wire};
-use crate::{FunnelMode, FunnelUserType, Interval, QueryPairs};
+use crate::{FunnelMode, FunnelUserType, Interval, QueryPairs, ValidationError};
 
 /// `GET /api/2/funnels`: Conversion through two or more steps.
 ///
@@ -97,6 +97,19 @@ impl Wire for FunnelQuery {
             pairs.put(crate::param::LIMIT, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.mode {
+            crate::wire::check_known(crate::param::MODE, value, FunnelMode::KNOWN)?;
+        }
+        if let Some(value) = &self.user_type {
+            crate::wire::check_known(crate::param::N, value, FunnelUserType::KNOWN)?;
+        }
+        if let Some(value) = &self.interval {
+            crate::wire::check_known(crate::param::I, value, Interval::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

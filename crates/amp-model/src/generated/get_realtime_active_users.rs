@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/2/realtime`: Active users in 5-minute buckets, today and yesterday.
 ///
@@ -32,6 +32,10 @@ impl Wire for RealtimeQuery {
 
     fn query_pairs(&self) -> QueryPairs {
         QueryPairs::new()
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{DateRange, Event, Segment};
 use crate::wire::{ParamError, Wire};
-use crate::{Interval, QueryPairs, RetentionMode};
+use crate::{Interval, QueryPairs, RetentionMode, ValidationError};
 
 /// `GET /api/2/retention`: How many users come back after a start action.
 ///
@@ -84,6 +84,16 @@ impl Wire for RetentionQuery {
             pairs.put(crate::param::G, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.mode {
+            crate::wire::check_known(crate::param::RM, value, RetentionMode::KNOWN)?;
+        }
+        if let Some(value) = &self.interval {
+            crate::wire::check_known(crate::param::I, value, Interval::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

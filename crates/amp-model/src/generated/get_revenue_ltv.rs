@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{DateRange, Segment};
 use crate::wire::{ParamError, Wire};
-use crate::{Interval, LtvMetric, QueryPairs};
+use crate::{Interval, LtvMetric, QueryPairs, ValidationError};
 
 /// `GET /api/2/revenue/ltv`: Lifetime revenue of new users.
 ///
@@ -69,6 +69,16 @@ impl Wire for RevenueLtvQuery {
             pairs.put(crate::param::G, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.metric {
+            crate::wire::check_known(crate::param::M, value, LtvMetric::KNOWN)?;
+        }
+        if let Some(value) = &self.interval {
+            crate::wire::check_known(crate::param::I, value, Interval::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

@@ -3,10 +3,10 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{DateRange, SessionBins};
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/2/sessions/length`: Session length distribution.
 ///
@@ -54,6 +54,10 @@ impl Wire for SessionLengthQuery {
             &self.bins,
         );
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

@@ -3,10 +3,10 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::DateRange;
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/2/sessions/peruser`: Average sessions per user per day.
 ///
@@ -39,6 +39,10 @@ impl Wire for SessionsPerUserQuery {
         let mut pairs = QueryPairs::new();
         pairs.put_composite([crate::param::START, crate::param::END], &self.range);
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::catalogue::EndpointSpec;
 use crate::wire::{ParamError, Wire};
-use crate::{ActivityDirection, QueryPairs};
+use crate::{ActivityDirection, QueryPairs, ValidationError};
 
 /// `GET /api/2/useractivity`: A user's summary and events.
 ///
@@ -60,6 +60,13 @@ impl Wire for UserActivityQuery {
             pairs.put(crate::param::DIRECTION, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.direction {
+            crate::wire::check_known(crate::param::DIRECTION, value, ActivityDirection::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

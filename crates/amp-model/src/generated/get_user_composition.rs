@@ -3,10 +3,10 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::DateRange;
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/2/composition`: Distribution of users across the values of one user property.
 ///
@@ -46,6 +46,10 @@ impl Wire for CompositionQuery {
         pairs.put_composite([crate::param::START, crate::param::END], &self.range);
         pairs.put(crate::param::P, &self.property);
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

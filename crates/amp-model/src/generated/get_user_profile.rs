@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::catalogue::EndpointSpec;
 use crate::wire::{ParamError, Wire};
-use crate::{PropensityType, QueryPairs, RecType};
+use crate::{PropensityType, QueryPairs, RecType, ValidationError};
 
 /// `GET /v1/userprofile`: One user's properties, computations, cohort ids, recommendations and propensities.
 ///
@@ -102,6 +102,16 @@ impl Wire for UserProfileQuery {
             pairs.put(crate::param::PROPENSITY_TYPE, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.rec_type {
+            crate::wire::check_known(crate::param::REC_TYPE, value, RecType::KNOWN)?;
+        }
+        if let Some(value) = &self.propensity_type {
+            crate::wire::check_known(crate::param::PROPENSITY_TYPE, value, PropensityType::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

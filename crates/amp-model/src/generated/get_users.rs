@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use crate::catalogue::EndpointSpec;
 use crate::dashboard::{DateRange, Segment};
 use crate::wire::{ParamError, Wire};
-use crate::{Interval, QueryPairs, UsersMetric};
+use crate::{Interval, QueryPairs, UsersMetric, ValidationError};
 
 /// `GET /api/2/users`: Active or new user counts.
 ///
@@ -69,6 +69,16 @@ impl Wire for UsersQuery {
             pairs.put(crate::param::G, value);
         }
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.metric {
+            crate::wire::check_known(crate::param::M, value, UsersMetric::KNOWN)?;
+        }
+        if let Some(value) = &self.interval {
+            crate::wire::check_known(crate::param::I, value, Interval::KNOWN)?;
+        }
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

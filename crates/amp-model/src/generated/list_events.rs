@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/2/events/list`: Visible event types with this week's totals.
 ///
@@ -31,6 +31,10 @@ impl Wire for ListEventsQuery {
 
     fn query_pairs(&self) -> QueryPairs {
         QueryPairs::new()
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(_path: &str, _pairs: &[(String, String)]) -> Result<Self, ParamError> {

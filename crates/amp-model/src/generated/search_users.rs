@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::QueryPairs;
 use crate::catalogue::EndpointSpec;
 use crate::wire::{ParamError, Wire};
+use crate::{QueryPairs, ValidationError};
 
 /// `GET /api/2/usersearch`: Find users by Amplitude ID, device ID, user ID or user ID prefix.
 ///
@@ -37,6 +37,10 @@ impl Wire for UserSearchQuery {
         let mut pairs = QueryPairs::new();
         pairs.put(crate::param::USER, &self.user);
         pairs
+    }
+
+    fn check_values(&self) -> Result<(), ValidationError> {
+        Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {

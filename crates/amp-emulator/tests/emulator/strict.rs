@@ -1,0 +1,420 @@
+//! One list of bad requests, refused alike by the SDK and by the emulator over HTTP, each naming
+//! the parameter at fault.
+//!
+//! Two parts. Requests the typed SDK can build (a value Amplitude does not define, a number out
+//! of range, a range too long for its interval) are built with it: `validate` must refuse them,
+//! and then their encoding is sent to the emulator, which must answer 400. Requests the typed SDK
+//! cannot express (malformed JSON, a wrong type, a missing required or a repeated parameter) are
+//! made by mutating a valid request's query string, once for every parameter of the catalogue
+//! that can go wrong that way: the SDK's strict decoder (what `Wire::from_wire` ships) and the
+//! emulator must both refuse them.
+
+use amp_dashboard::*;
+use amp_model::catalogue::{self, EndpointSpec};
+use amp_model::profile::UserProfileQuery;
+use amp_model::{PropensityType, Query, RecType, ValidationError, param};
+use serde_json::Value;
+
+use super::{config, start};
+
+/// Percent-encodes `pairs` as a query string.
+fn encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        query.append_pair(name, value);
+    }
+    query.finish()
+}
+
+/// `GET url` with the project's keys, as the API of `url` takes them: its status and body.
+async fn get(emulator: &amp_emulator::Emulator, url: &str) -> (u16, String) {
+    let request = reqwest::Client::new().get(format!("{}{url}", emulator.base_url()));
+    let request = if url.starts_with(catalogue::GET_USER_PROFILE.path) {
+        request.header("Authorization", "Api-Key emulator-secret-key")
+    } else {
+        request.basic_auth("emulator-api-key", Some("emulator-secret-key"))
+    };
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// What the emulator says about a refused request: the 400's details (the Profile API's flat
+/// `error` string for profiles).
+async fn emulator_refusal(emulator: &amp_emulator::Emulator, url: &str) -> String {
+    let (status, body) = get(emulator, url).await;
+    assert_eq!(status, 400, "{url}: {body}");
+    let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{url}: {body}"));
+    body["error"]["metadata"]["details"]
+        .as_str()
+        .or_else(|| body["error"].as_str())
+        .unwrap_or_else(|| panic!("{url}: {body}"))
+        .to_owned()
+}
+
+/// Whether `text` names parameter `name` as the errors do: `` `name` `` or `` `name=... ``.
+fn names(text: &str, name: &str) -> bool {
+    text.contains(&format!("`{name}`")) || text.contains(&format!("`{name}="))
+}
+
+/// A typed query with its type erased, so queries of every endpoint fit in one list.
+trait Typed {
+    fn check(&self) -> Result<(), ValidationError>;
+    fn url(&self) -> String;
+}
+
+impl<Q: Query> Typed for Q {
+    fn check(&self) -> Result<(), ValidationError> {
+        self.validate()
+    }
+
+    fn url(&self) -> String {
+        let pairs = self.query_pairs();
+        let query = encode(pairs.as_slice().iter().map(|(k, v)| (*k, v.as_str())));
+        format!("{}?{query}", self.path())
+    }
+}
+
+fn range(start: &str, end: &str) -> DateRange {
+    DateRange::parse(start, end).unwrap()
+}
+
+/// Bad requests the typed SDK can build, with the parameter each must be refused for.
+fn typed_bad_requests() -> Vec<(&'static str, Box<dyn Typed>)> {
+    let week = range("20240301", "20240307");
+    let play = || Event::new("Play Song");
+    let mut list: Vec<(&'static str, Box<dyn Typed>)> = Vec::new();
+    let mut push = |param, query: Box<dyn Typed>| list.push((param, query));
+
+    let mut users = UsersQuery::new(week);
+    users.metric = Some(UsersMetric::from("garbage"));
+    push(param::M, Box::new(users));
+    let mut users = UsersQuery::new(week);
+    users.interval = Some(Interval::from(12_345));
+    push(param::I, Box::new(users));
+    let mut users = UsersQuery::new(week);
+    users.interval = Some(Interval::Hourly);
+    push(param::I, Box::new(users));
+    let mut users = UsersQuery::new(range("20000101", "20240101"));
+    users.metric = Some(UsersMetric::New);
+    push(param::END, Box::new(users));
+
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    segmentation.metric = Some(SegmentationMetric::from("garbage"));
+    push(param::M, Box::new(segmentation));
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    segmentation.user_type = Some(SegmentationUserType::from("garbage"));
+    push(param::N, Box::new(segmentation));
+    let mut segmentation = SegmentationQuery::new(play(), range("20240301", "20240303"));
+    segmentation.interval = Some(Interval::Realtime);
+    push(param::I, Box::new(segmentation));
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    segmentation.limit = Some(5_000);
+    push(param::LIMIT, Box::new(segmentation));
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    segmentation.limit = Some(0);
+    push(param::LIMIT, Box::new(segmentation));
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    segmentation.metric = Some(SegmentationMetric::Formula);
+    segmentation.formula = Some(format!(
+        "{}TOTALS(A){}",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    ));
+    push(param::FORMULA, Box::new(segmentation));
+    let filtered = play().filter(Filter::event(
+        "genre",
+        FilterOperator::from("resembles"),
+        ["jazz"],
+    ));
+    push(param::E, Box::new(SegmentationQuery::new(filtered, week)));
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    segmentation.segment = Some(Segment::new(vec![Condition::property(
+        "country",
+        FilterOperator::from("near"),
+        ["France"],
+    )]));
+    push(param::S, Box::new(segmentation));
+
+    list.extend(other_typed_bad_requests());
+    list
+}
+
+/// The bad requests of [`typed_bad_requests`] to endpoints other than users and segmentation.
+fn other_typed_bad_requests() -> Vec<(&'static str, Box<dyn Typed>)> {
+    let week = range("20240301", "20240307");
+    let play = || Event::new("Play Song");
+    let mut list: Vec<(&'static str, Box<dyn Typed>)> = Vec::new();
+    let mut push = |param, query: Box<dyn Typed>| list.push((param, query));
+
+    let steps = vec![play(), Event::new("Search Song")];
+    let mut funnel = FunnelQuery::new(steps.clone(), week);
+    funnel.mode = Some(FunnelMode::from("garbage"));
+    push(param::MODE, Box::new(funnel));
+    let mut funnel = FunnelQuery::new(steps.clone(), week);
+    funnel.user_type = Some(FunnelUserType::from("garbage"));
+    push(param::N, Box::new(funnel));
+    let mut funnel = FunnelQuery::new(steps, week);
+    funnel.conversion_window_secs = Some(0);
+    push(param::CS, Box::new(funnel));
+    push(param::E, Box::new(FunnelQuery::new(vec![play()], week)));
+
+    let mut retention = RetentionQuery::new(Event::new("_new"), Event::new("_all"), week);
+    retention.mode = Some(RetentionMode::from("garbage"));
+    push(param::RM, Box::new(retention));
+    let mut retention = RetentionQuery::new(Event::new("_new"), Event::new("_all"), week);
+    retention.mode = Some(RetentionMode::Bracket);
+    retention.brackets = vec![[0, 4_294_967_295]];
+    push(param::RB, Box::new(retention));
+
+    let mut activity = UserActivityQuery::new(100_001);
+    activity.direction = Some(ActivityDirection::from("sideways"));
+    push(param::DIRECTION, Box::new(activity));
+    let mut activity = UserActivityQuery::new(100_001);
+    activity.limit = Some(5_000);
+    push(param::LIMIT, Box::new(activity));
+    push(param::USER, Box::new(UserSearchQuery::new(" ")));
+    push(param::P, Box::new(CompositionQuery::new(week, " ")));
+
+    let mut ltv = RevenueLtvQuery::new(week);
+    ltv.metric = Some(LtvMetric::from(9));
+    push(param::M, Box::new(ltv));
+
+    let mut sessions = SessionLengthQuery::new(week);
+    sessions.bins = Some(SessionBins::new(BinTimeUnit::from("fortnights"), 0.0, 10.0));
+    push(
+        param::TIME_HISTOGRAM_CONFIG_BIN_TIME_UNIT,
+        Box::new(sessions),
+    );
+    let mut sessions = SessionLengthQuery::new(week);
+    sessions.bins = Some(SessionBins::new(BinTimeUnit::Minutes, 10.0, 5.0));
+    push(param::TIME_HISTOGRAM_CONFIG_BIN_MAX, Box::new(sessions));
+    let mut sessions = SessionLengthQuery::new(week);
+    sessions.bins = Some(SessionBins::new(BinTimeUnit::Minutes, 0.0, 10.0).size(0.0));
+    push(param::TIME_HISTOGRAM_CONFIG_BIN_SIZE, Box::new(sessions));
+
+    let mut profile = UserProfileQuery::for_user("user-1").recommendations(["r1"]);
+    profile.rec_type = Some(RecType::from("guess"));
+    push(param::REC_TYPE, Box::new(profile));
+    let profile =
+        UserProfileQuery::for_user("user-1").propensities(["p1"], PropensityType::from("odds"));
+    push(param::PROPENSITY_TYPE, Box::new(profile));
+    push(param::USER_ID, Box::new(UserProfileQuery::new()));
+    push(param::CHART_ID, Box::new(ChartQuery::new("bad id!")));
+    list
+}
+
+#[tokio::test]
+async fn what_the_sdk_refuses_the_emulator_refuses_naming_the_same_parameter() {
+    let emulator = start(config()).await;
+    let requests = typed_bad_requests();
+    for (expected, query) in &requests {
+        let error = query.check().expect_err(&query.url());
+        assert_eq!(error.param(), *expected, "{}: {error}", query.url());
+        let url = query.url();
+        let refusal = emulator_refusal(&emulator, &url).await;
+        assert!(names(&refusal, expected), "{url}: {refusal}");
+    }
+    let mut enum_params: Vec<&str> = catalogue::ENDPOINTS
+        .iter()
+        .flat_map(|endpoint| endpoint.params)
+        .filter(|param| param.kind.starts_with(char::is_uppercase))
+        .map(|param| param.wire)
+        .collect();
+    enum_params.sort_unstable();
+    enum_params.dedup();
+    for wire in enum_params {
+        assert!(
+            requests.iter().any(|(expected, _)| *expected == wire),
+            "no typed request with an unknown value of `{wire}`"
+        );
+    }
+}
+
+/// Reads a request as the SDK's strict decoder and validation do; the error's parameter.
+type Strict = fn(&str, &[(String, String)]) -> Result<(), String>;
+
+fn strict<Q: Query>(path: &str, pairs: &[(String, String)]) -> Result<(), String> {
+    let query = Q::from_wire(path, pairs).map_err(|error| error.param().to_owned())?;
+    query.validate().map_err(|error| error.param().to_owned())
+}
+
+/// A valid request to one endpoint, and the strict reader of its type.
+struct Valid {
+    spec: &'static EndpointSpec,
+    path: String,
+    pairs: Vec<(&'static str, String)>,
+    read: Strict,
+}
+
+fn valid(spec: &'static EndpointSpec, pairs: &[(&'static str, &str)], read: Strict) -> Valid {
+    Valid {
+        spec,
+        path: spec.path.replace("{chart_id}", "plays-daily"),
+        pairs: pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        read,
+    }
+}
+
+/// A valid request to every endpoint.
+fn valid_requests() -> Vec<Valid> {
+    use catalogue::*;
+    let (start, end) = ((param::START, "20240301"), (param::END, "20240307"));
+    let play = r#"{"event_type":"Play Song"}"#;
+    let search = r#"{"event_type":"Search Song"}"#;
+    vec![
+        valid(
+            &GET_USER_PROFILE,
+            &[(param::USER_ID, "alice")],
+            strict::<UserProfileQuery>,
+        ),
+        valid(&GET_CHART_RESULTS, &[], strict::<ChartQuery>),
+        valid(&GET_CHART_CSV, &[], strict::<ChartCsvQuery>),
+        valid(&GET_USERS, &[start, end], strict::<UsersQuery>),
+        valid(
+            &GET_SESSION_LENGTH,
+            &[start, end],
+            strict::<SessionLengthQuery>,
+        ),
+        valid(
+            &GET_AVERAGE_SESSION_LENGTH,
+            &[start, end],
+            strict::<SessionAverageQuery>,
+        ),
+        valid(
+            &GET_SESSIONS_PER_USER,
+            &[start, end],
+            strict::<SessionsPerUserQuery>,
+        ),
+        valid(
+            &GET_USER_COMPOSITION,
+            &[start, end, (param::P, "country")],
+            strict::<CompositionQuery>,
+        ),
+        valid(&LIST_EVENTS, &[], strict::<ListEventsQuery>),
+        valid(
+            &GET_EVENT_SEGMENTATION,
+            &[(param::E, play), start, end],
+            strict::<SegmentationQuery>,
+        ),
+        valid(
+            &GET_FUNNEL,
+            &[(param::E, search), (param::E, play), start, end],
+            strict::<FunnelQuery>,
+        ),
+        valid(
+            &GET_RETENTION,
+            &[
+                (param::SE, r#"{"event_type":"_new"}"#),
+                (param::RE, r#"{"event_type":"_all"}"#),
+                start,
+                end,
+            ],
+            strict::<RetentionQuery>,
+        ),
+        valid(
+            &GET_USER_ACTIVITY,
+            &[(param::USER, "100001")],
+            strict::<UserActivityQuery>,
+        ),
+        valid(
+            &SEARCH_USERS,
+            &[(param::USER, "alice")],
+            strict::<UserSearchQuery>,
+        ),
+        valid(&GET_REALTIME_ACTIVE_USERS, &[], strict::<RealtimeQuery>),
+        valid(&GET_REVENUE_LTV, &[start, end], strict::<RevenueLtvQuery>),
+    ]
+}
+
+/// The ways a parameter of `kind` can be malformed on the wire, beyond what the SDK can build.
+fn malformed_values(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "event" | "segment" | "brackets" => &["{not json", r#"{"event_type": 7}"#],
+        "int" => &["x1", "-1", "1.5"],
+        "number" => &["x1", "NaN"],
+        "bool" => &["maybe"],
+        "date" => &["2024-03-01", "20241399"],
+        kind if kind.starts_with(char::is_uppercase) => &["garbage", "12345"],
+        _ => &[],
+    }
+}
+
+#[tokio::test]
+async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_them() {
+    let emulator = start(config()).await;
+    let requests = valid_requests();
+    for endpoint in catalogue::ENDPOINTS {
+        assert!(
+            requests
+                .iter()
+                .any(|valid| valid.spec.name == endpoint.name),
+            "no valid request for {}",
+            endpoint.name
+        );
+    }
+    let mut tried = 0;
+    for Valid {
+        spec,
+        path,
+        pairs: valid,
+        read,
+    } in &requests
+    {
+        let owned = |pairs: &[(&'static str, String)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        };
+        read(path, &owned(valid))
+            .unwrap_or_else(|param| panic!("{path}: the valid request fails on `{param}`"));
+        let url = format!(
+            "{path}?{}",
+            encode(valid.iter().map(|(k, v)| (*k, v.as_str())))
+        );
+        let (status, body) = get(&emulator, &url).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        for param in spec.params.iter().filter(|param| !param.in_path) {
+            let mut variants: Vec<Vec<(&'static str, String)>> = Vec::new();
+            for bad in malformed_values(param.kind) {
+                let mut pairs: Vec<_> = valid
+                    .iter()
+                    .filter(|(k, _)| *k != param.wire)
+                    .cloned()
+                    .collect();
+                pairs.push((param.wire, (*bad).to_owned()));
+                variants.push(pairs);
+            }
+            if param.required {
+                variants.push(
+                    valid
+                        .iter()
+                        .filter(|(k, _)| *k != param.wire)
+                        .cloned()
+                        .collect(),
+                );
+            }
+            // Every parameter but the funnel's repeated steps takes one value.
+            if !(param.list && param.kind == "event") {
+                let value = valid.iter().find(|(k, _)| *k == param.wire).map_or_else(
+                    || param.default.unwrap_or("1").to_owned(),
+                    |(_, v)| v.clone(),
+                );
+                let mut pairs = valid.clone();
+                pairs.push((param.wire, value.clone()));
+                pairs.push((param.wire, value));
+                variants.push(pairs);
+            }
+            for pairs in variants {
+                let query = encode(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+                let url = format!("{path}?{query}");
+                let named = read(path, &owned(&pairs)).expect_err(&url);
+                assert_eq!(named, param.wire, "{url}");
+                let refusal = emulator_refusal(&emulator, &url).await;
+                assert!(names(&refusal, param.wire), "{url}: {refusal}");
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 100, "only {tried} bad requests");
+}
