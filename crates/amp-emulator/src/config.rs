@@ -3,6 +3,8 @@
 //! `fixtures/emulator.toml` is a documented example.
 
 use amp_model::dashboard::Segment;
+use amp_model::limits::Limit;
+use amp_model::{CostLimitReading, Limits};
 use chrono::FixedOffset;
 use serde::Deserialize;
 
@@ -91,7 +93,8 @@ impl Config {
     }
 }
 
-/// Amplitude's limits, and how fast the emulator's clock runs for them.
+/// Amplitude's limits, and how fast the emulator's clock runs for them. The defaults are
+/// `amp_model::Limits::default()`, the SDK governor's table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
@@ -99,15 +102,15 @@ pub struct LimitsConfig {
     /// Enforce limits at all.
     pub enabled: bool,
     /// Dashboard requests in flight: 5.
-    pub concurrent_requests: usize,
+    pub concurrent_requests: u64,
     /// The 1,000-cost limit.
     pub concurrent_cost: u64,
     /// `in-flight` (cost of requests being answered) or `five-minute-window`.
-    pub cost_reading: String,
+    pub cost_reading: CostLimitReading,
     /// Cost per hour: 108,000.
     pub cost_per_hour: u64,
     /// User activity and search requests in flight: 10.
-    pub user_lookup_concurrent: usize,
+    pub user_lookup_concurrent: u64,
     /// User activity and search requests per hour: 360.
     pub user_lookup_per_hour: u64,
     /// Profile requests per minute: 600.
@@ -118,17 +121,42 @@ pub struct LimitsConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        let limits = Limits::default();
         Self {
             enabled: true,
-            concurrent_requests: 5,
-            concurrent_cost: 1_000,
-            cost_reading: "in-flight".into(),
-            cost_per_hour: 108_000,
-            user_lookup_concurrent: 10,
-            user_lookup_per_hour: 360,
-            profile_per_minute: 600,
+            concurrent_requests: limits.concurrent_requests.value,
+            concurrent_cost: limits.concurrent_cost.value,
+            cost_reading: limits.concurrent_cost_reading,
+            cost_per_hour: limits.cost_per_hour.value,
+            user_lookup_concurrent: limits.user_lookup_concurrent.value,
+            user_lookup_per_hour: limits.user_lookup_per_hour.value,
+            profile_per_minute: limits.profile_per_minute.value,
             time_scale: 1.0,
         }
+    }
+}
+
+impl LimitsConfig {
+    /// The limits table these numbers make: the documented table, with a limit of one's own
+    /// wherever a number differs from it.
+    pub fn limits(&self) -> Limits {
+        fn set(limit: &mut Limit, value: u64) {
+            if limit.value != value {
+                *limit = Limit::custom(value, limit.window);
+            }
+        }
+        let mut limits = Limits::default();
+        set(&mut limits.concurrent_requests, self.concurrent_requests);
+        set(&mut limits.concurrent_cost, self.concurrent_cost);
+        limits.concurrent_cost_reading = self.cost_reading;
+        set(&mut limits.cost_per_hour, self.cost_per_hour);
+        set(
+            &mut limits.user_lookup_concurrent,
+            self.user_lookup_concurrent,
+        );
+        set(&mut limits.user_lookup_per_hour, self.user_lookup_per_hour);
+        set(&mut limits.profile_per_minute, self.profile_per_minute);
+        limits
     }
 }
 

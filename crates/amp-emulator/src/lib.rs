@@ -92,7 +92,7 @@ impl EmulatorBuilder {
         project.store.shrink();
         let state = Arc::new(AppState {
             project: RwLock::new(project),
-            limiter: Limiter::new(self.config.limits.clone()),
+            limiter: Limiter::new(&self.config.limits),
             faults: Faults::new(self.config.faults.clone()),
         });
         let address = self

@@ -1,36 +1,46 @@
 //! Amplitude's limits, enforced as Amplitude does: a request over a limit is refused at once
-//! with a 429 naming the limit, never queued. Windows slide over emulated time, which runs
-//! `time_scale` times faster than the clock.
+//! with a 429 naming the limit, never queued. The limits are the SDK's own table, read per rate
+//! class through `Limits::rules`; windows slide over emulated time, which runs `time_scale`
+//! times faster than the clock.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use amp_model::Limits;
 use amp_model::catalogue::RateClass;
+use amp_model::limits::Window;
 
 use crate::config::LimitsConfig;
-
-const MINUTE: f64 = 60.0;
-const FIVE_MINUTES: f64 = 300.0;
-const HOUR: f64 = 3_600.0;
 
 /// Tracks what is in flight and what was admitted recently.
 #[derive(Debug)]
 pub struct Limiter {
-    config: LimitsConfig,
+    limits: Limits,
+    enabled: bool,
+    time_scale: f64,
     started: Instant,
-    state: Mutex<State>,
+    /// One set of books per rate class.
+    books: [Mutex<Books>; 3],
 }
 
+/// What one rate class has in flight and started recently.
 #[derive(Debug, Default)]
-struct State {
-    dashboard_in_flight: usize,
-    lookup_in_flight: usize,
+struct Books {
+    in_flight: u64,
     cost_in_flight: u64,
-    /// (emulated seconds, cost) of admitted Dashboard requests.
-    costs: VecDeque<(f64, u64)>,
-    lookups: VecDeque<f64>,
-    profiles: VecDeque<f64>,
+    /// (emulated seconds, weight) of admitted requests.
+    started: VecDeque<(f64, u64)>,
+}
+
+impl Books {
+    fn weight_since(&self, since: f64) -> u64 {
+        self.started
+            .iter()
+            .filter(|(at, _)| *at > since)
+            .map(|(_, weight)| weight)
+            .sum()
+    }
 }
 
 /// A request over a limit: the 429's message.
@@ -48,136 +58,117 @@ pub struct Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         let Some(limiter) = &self.limiter else { return };
-        let mut state = limiter.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.class {
-            RateClass::UserLookup => state.lookup_in_flight -= 1,
-            RateClass::Cost => {
-                state.dashboard_in_flight -= 1;
-                state.cost_in_flight -= self.cost;
-            }
-            _ => {}
-        }
+        let mut books = limiter.books(self.class);
+        books.in_flight -= 1;
+        books.cost_in_flight -= self.cost;
     }
 }
 
-fn sum_since(window: &VecDeque<(f64, u64)>, since: f64) -> u64 {
-    window
-        .iter()
-        .filter(|(at, _)| *at > since)
-        .map(|(_, cost)| cost)
-        .sum()
+/// "per hour", "within five minutes": how Amplitude's messages name a window.
+fn period(span: Duration) -> String {
+    match span.as_secs() {
+        60 => "per minute".to_owned(),
+        300 => "within five minutes".to_owned(),
+        3_600 => "per hour".to_owned(),
+        seconds => format!("within {seconds} s"),
+    }
+}
+
+/// The 429 message for a request of `class` costing `cost` refused by `window`.
+fn window_refusal(class: RateClass, cost: u64, window: &Window) -> Refusal {
+    Refusal(match class {
+        RateClass::Profile => "Number of requests per minute exceeds system limit. Contact Support if you need this limit raised".to_owned(),
+        RateClass::UserLookup => format!(
+            "Too Many Requests: Exceeded rate limit of {} user activity and search queries {}",
+            window.ceiling,
+            period(window.span)
+        ),
+        _ => format!(
+            "Too Many Requests: Exceeded rate limit with query of cost {cost} ({} cost {})",
+            window.ceiling,
+            period(window.span)
+        ),
+    })
 }
 
 impl Limiter {
     /// Limits as configured.
-    pub fn new(config: LimitsConfig) -> Arc<Self> {
+    pub fn new(config: &LimitsConfig) -> Arc<Self> {
         Arc::new(Self {
-            config,
+            limits: config.limits(),
+            enabled: config.enabled,
+            time_scale: config.time_scale.max(f64::MIN_POSITIVE),
             started: Instant::now(),
-            state: Mutex::default(),
+            books: Default::default(),
         })
     }
 
     fn now(&self) -> f64 {
-        self.started.elapsed().as_secs_f64() * self.config.time_scale.max(f64::MIN_POSITIVE)
+        self.started.elapsed().as_secs_f64() * self.time_scale
+    }
+
+    fn books(&self, class: RateClass) -> std::sync::MutexGuard<'_, Books> {
+        let slot = match class {
+            RateClass::UserLookup => 1,
+            RateClass::Profile => 2,
+            _ => 0,
+        };
+        self.books[slot]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Admits a request of `class` and `cost`, or says which limit it would break.
     pub fn admit(self: &Arc<Self>, class: RateClass, cost: u64) -> Result<Permit, Refusal> {
-        if !self.config.enabled {
+        if !self.enabled {
             return Ok(Permit {
                 limiter: None,
                 class,
                 cost,
             });
         }
+        let rules = self.limits.rules(class, cost);
         let now = self.now();
-        let config = &self.config;
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match class {
-            RateClass::Profile => {
-                while state.profiles.front().is_some_and(|at| *at <= now - MINUTE) {
-                    state.profiles.pop_front();
-                }
-                if state.profiles.len() as u64 >= config.profile_per_minute {
-                    return Err(Refusal(
-                        "Number of requests per minute exceeds system limit. Contact Support if you need this limit raised".into(),
-                    ));
-                }
-                state.profiles.push_back(now);
-                Ok(Permit {
-                    limiter: None,
-                    class,
-                    cost,
-                })
-            }
-            RateClass::UserLookup => {
-                while state.lookups.front().is_some_and(|at| *at <= now - HOUR) {
-                    state.lookups.pop_front();
-                }
-                if state.lookup_in_flight >= config.user_lookup_concurrent {
-                    return Err(Refusal(format!(
-                        "Too Many Requests: Exceeded concurrent limit of {} user activity and search requests",
-                        config.user_lookup_concurrent
-                    )));
-                }
-                if state.lookups.len() as u64 >= config.user_lookup_per_hour {
-                    return Err(Refusal(format!(
-                        "Too Many Requests: Exceeded rate limit of {} user activity and search queries per hour",
-                        config.user_lookup_per_hour
-                    )));
-                }
-                state.lookup_in_flight += 1;
-                state.lookups.push_back(now);
-                Ok(Permit {
-                    limiter: Some(Arc::clone(self)),
-                    class,
-                    cost,
-                })
-            }
-            _ => {
-                while state.costs.front().is_some_and(|(at, _)| *at <= now - HOUR) {
-                    state.costs.pop_front();
-                }
-                if state.dashboard_in_flight >= config.concurrent_requests {
-                    return Err(Refusal(format!(
-                        "Too Many Requests: Exceeded concurrent limit of {} requests",
-                        config.concurrent_requests
-                    )));
-                }
-                let five_minute = config.cost_reading == "five-minute-window";
-                let concurrent = if five_minute {
-                    sum_since(&state.costs, now - FIVE_MINUTES)
-                } else {
-                    state.cost_in_flight
-                };
-                if concurrent + cost > config.concurrent_cost {
-                    let reading = if five_minute {
-                        "within five minutes"
-                    } else {
-                        "at the same time"
-                    };
-                    return Err(Refusal(format!(
-                        "Too Many Requests: Exceeded rate limit with query of cost {cost} ({} cost {reading})",
-                        config.concurrent_cost
-                    )));
-                }
-                if sum_since(&state.costs, now - HOUR) + cost > config.cost_per_hour {
-                    return Err(Refusal(format!(
-                        "Too Many Requests: Exceeded rate limit with query of cost {cost} ({} cost per hour)",
-                        config.cost_per_hour
-                    )));
-                }
-                state.dashboard_in_flight += 1;
-                state.cost_in_flight += cost;
-                state.costs.push_back((now, cost));
-                Ok(Permit {
-                    limiter: Some(Arc::clone(self)),
-                    class,
-                    cost,
-                })
+        let mut books = self.books(class);
+        let history = rules.longest_window().as_secs_f64();
+        while books
+            .started
+            .front()
+            .is_some_and(|(at, _)| *at <= now - history)
+        {
+            books.started.pop_front();
+        }
+        if let Some(max) = rules.max_in_flight.filter(|max| books.in_flight >= *max) {
+            let what = if class == RateClass::UserLookup {
+                " user activity and search"
+            } else {
+                ""
+            };
+            return Err(Refusal(format!(
+                "Too Many Requests: Exceeded concurrent limit of {max}{what} requests"
+            )));
+        }
+        if let Some(max) = rules
+            .max_cost_in_flight
+            .filter(|max| books.cost_in_flight + cost > *max)
+        {
+            return Err(Refusal(format!(
+                "Too Many Requests: Exceeded rate limit with query of cost {cost} ({max} cost at the same time)"
+            )));
+        }
+        for window in &rules.windows {
+            if books.weight_since(now - window.span.as_secs_f64()) + rules.weight > window.ceiling {
+                return Err(window_refusal(class, cost, window));
             }
         }
+        books.in_flight += 1;
+        books.cost_in_flight += cost;
+        books.started.push_back((now, rules.weight));
+        Ok(Permit {
+            limiter: Some(Arc::clone(self)),
+            class,
+            cost,
+        })
     }
 }
 
@@ -192,7 +183,7 @@ mod tests {
             cost_per_hour: 2_400,
             ..LimitsConfig::default()
         };
-        let limiter = Limiter::new(config);
+        let limiter = Limiter::new(&config);
         let first = limiter.admit(RateClass::Cost, 600).unwrap();
         let refused = limiter.admit(RateClass::Cost, 600).unwrap_err();
         assert!(
@@ -227,7 +218,7 @@ mod tests {
             user_lookup_per_hour: 1,
             ..LimitsConfig::default()
         };
-        let limiter = Limiter::new(config);
+        let limiter = Limiter::new(&config);
         limiter.admit(RateClass::Profile, 1).map(drop).unwrap();
         limiter.admit(RateClass::Profile, 1).map(drop).unwrap();
         assert!(

@@ -1,8 +1,14 @@
 //! Amplitude's published per-project limits, as one table of data with where each number comes
-//! from. The rate governor reads it; a user with raised limits overrides it.
+//! from, and [`Limits::rules`], the one reading of it per rate class. The rate governor, a
+//! fleet's shared budget and the emulator's limiter all go through it; a user with raised limits
+//! overrides the table.
 
 use std::borrow::Cow;
 use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::catalogue::RateClass;
 
 /// One limit: at most `value` within `window` (or at once, when there is no window).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +59,8 @@ const HOUR: Duration = Duration::from_secs(3600);
 /// 1,000 (a 90-day segmentation with a few conditions) could never run. The in-flight reading
 /// keeps both documented limits meaningful, so it is the default; the window reading is there
 /// for a project that sees 429s under it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum CostLimitReading {
     /// At most 1,000 cost in flight at once (the default).
@@ -123,6 +130,117 @@ impl Limits {
     /// cost limit can never run.
     pub fn max_query_cost(&self) -> u64 {
         self.concurrent_cost.value.min(self.cost_per_hour.value)
+    }
+}
+
+/// What one request must fit in its class: the class's limits, in a form a process's books, a
+/// fleet's shared budget and the emulator all check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rules {
+    /// The request's rate class.
+    pub class: RateClass,
+    /// Its cost.
+    pub cost: u64,
+    /// What it weighs in each window: its cost for Dashboard queries, 1 where requests are
+    /// counted.
+    pub weight: u64,
+    /// Requests in flight allowed at once, if capped.
+    pub max_in_flight: Option<u64>,
+    /// Cost in flight allowed at once, if capped (the 1,000-cost limit read as cost in flight).
+    pub max_cost_in_flight: Option<u64>,
+    /// Rolling windows it must fit, shortest first.
+    pub windows: Vec<Window>,
+}
+
+/// A rolling window: no more than `ceiling` weight may start within `span`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The window's length.
+    pub span: Duration,
+    /// The weight it admits.
+    pub ceiling: u64,
+}
+
+impl Window {
+    fn of(limit: &Limit, fallback: Duration) -> Self {
+        Self {
+            span: limit.window.unwrap_or(fallback),
+            ceiling: limit.value,
+        }
+    }
+}
+
+impl Limits {
+    /// What a request of `class` costing `cost` must fit: the one mapping from a rate class to
+    /// its limits.
+    pub fn rules(&self, class: RateClass, cost: u64) -> Rules {
+        let mut rules = Rules {
+            class,
+            cost,
+            weight: 1,
+            max_in_flight: None,
+            max_cost_in_flight: None,
+            windows: Vec::new(),
+        };
+        match class {
+            RateClass::Profile => rules
+                .windows
+                .push(Window::of(&self.profile_per_minute, MINUTE)),
+            RateClass::UserLookup => {
+                rules.max_in_flight = Some(self.user_lookup_concurrent.value);
+                rules
+                    .windows
+                    .push(Window::of(&self.user_lookup_per_hour, HOUR));
+            }
+            _ => {
+                rules.weight = cost;
+                rules.max_in_flight = Some(self.concurrent_requests.value);
+                match self.concurrent_cost_reading {
+                    CostLimitReading::FiveMinuteWindow => rules
+                        .windows
+                        .push(Window::of(&self.concurrent_cost, FIVE_MINUTES)),
+                    _ => rules.max_cost_in_flight = Some(self.concurrent_cost.value),
+                }
+                rules.windows.push(Window::of(&self.cost_per_hour, HOUR));
+            }
+        }
+        rules.windows.sort_by_key(|window| window.span);
+        rules
+    }
+}
+
+impl Limits {
+    /// The period of a class's tightest limit, which paces how long a refused class waits: the
+    /// profile minute, the lookup hour, the 1,000-cost limit's five minutes (in either reading).
+    pub fn pause_window(&self, class: RateClass) -> Duration {
+        let limit = match class {
+            RateClass::Profile => &self.profile_per_minute,
+            RateClass::UserLookup => &self.user_lookup_per_hour,
+            _ => &self.concurrent_cost,
+        };
+        limit.window.unwrap_or(HOUR)
+    }
+}
+
+impl Rules {
+    /// The ceiling the request can never fit under, if any.
+    pub fn exceeded_ceiling(&self) -> Option<u64> {
+        self.max_cost_in_flight
+            .filter(|max| self.cost > *max)
+            .into_iter()
+            .chain(
+                self.windows
+                    .iter()
+                    .filter(|window| self.weight > window.ceiling)
+                    .map(|window| window.ceiling),
+            )
+            .min()
+    }
+
+    /// The span of the class's longest rolling limit: how much history its books need.
+    pub fn longest_window(&self) -> Duration {
+        self.windows.last().map_or(HOUR, |window| window.span)
     }
 }
 

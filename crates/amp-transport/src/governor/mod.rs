@@ -23,9 +23,9 @@ mod fleet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use amp_model::Limits;
 use amp_model::catalogue::RateClass;
-use amp_model::limits::Limit;
-use amp_model::{CostLimitReading, Limits};
+pub use amp_model::limits::{Rules, Window};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -34,10 +34,6 @@ pub use fleet::{Admission, FleetStatus, Lease, SharedBudget, SharedBudgetError};
 use fleet::{Fleet, Turn};
 
 /// A limit's window, or `fallback` when the table gives none.
-fn window(limit: &Limit, fallback: u64) -> Duration {
-    limit.window.unwrap_or(Duration::from_secs(fallback))
-}
-
 /// Keeps requests within the limits; cheap to clone, shared by every clone of a client.
 #[derive(Debug, Clone)]
 pub struct Governor {
@@ -150,51 +146,6 @@ impl Drop for Permit {
     }
 }
 
-/// What one request must fit in its class: the class's limits, in a form this process's books
-/// and a fleet's shared budget both check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Rules {
-    /// The request's rate class.
-    pub class: RateClass,
-    /// Its cost.
-    pub cost: u64,
-    /// What it weighs in each window: its cost for Dashboard queries, 1 where requests are
-    /// counted.
-    pub weight: u64,
-    /// Requests in flight allowed at once, if capped.
-    pub max_in_flight: Option<u64>,
-    /// Cost in flight allowed at once, if capped (the 1,000-cost limit read as cost in flight).
-    pub max_cost_in_flight: Option<u64>,
-    /// Rolling windows it must fit.
-    pub windows: Vec<Window>,
-}
-
-/// A rolling window: no more than `ceiling` weight may start within `span`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// The window's length.
-    pub span: Duration,
-    /// The weight it admits.
-    pub ceiling: u64,
-}
-
-impl Rules {
-    /// The ceiling the request can never fit under, if any.
-    fn exceeded_ceiling(&self) -> Option<u64> {
-        self.max_cost_in_flight
-            .filter(|max| self.cost > *max)
-            .into_iter()
-            .chain(
-                self.windows
-                    .iter()
-                    .filter(|window| self.weight > window.ceiling)
-                    .map(|window| window.ceiling),
-            )
-            .min()
-    }
-}
-
 /// What a class may still do, for a caller that plans or displays it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -260,40 +211,9 @@ impl Governor {
         self.shared.fleet.as_ref().is_some_and(Fleet::is_sharing)
     }
 
-    /// What a request of `class` costing `cost` must fit.
+    /// What a request of `class` costing `cost` must fit ([`Limits::rules`]).
     pub fn rules(&self, class: RateClass, cost: u64) -> Rules {
-        let limits = &self.shared.limits;
-        let per = |limit: &Limit, fallback| Window {
-            span: window(limit, fallback),
-            ceiling: limit.value,
-        };
-        let mut rules = Rules {
-            class,
-            cost,
-            weight: 1,
-            max_in_flight: None,
-            max_cost_in_flight: None,
-            windows: Vec::new(),
-        };
-        match class {
-            RateClass::Profile => rules.windows.push(per(&limits.profile_per_minute, 60)),
-            RateClass::UserLookup => {
-                rules.max_in_flight = Some(limits.user_lookup_concurrent.value);
-                rules.windows.push(per(&limits.user_lookup_per_hour, 3600));
-            }
-            _ => {
-                rules.weight = cost;
-                rules.max_in_flight = Some(limits.concurrent_requests.value);
-                match limits.concurrent_cost_reading {
-                    CostLimitReading::FiveMinuteWindow => {
-                        rules.windows.push(per(&limits.concurrent_cost, 300));
-                    }
-                    _ => rules.max_cost_in_flight = Some(limits.concurrent_cost.value),
-                }
-                rules.windows.push(per(&limits.cost_per_hour, 3600));
-            }
-        }
-        rules
+        self.shared.limits.rules(class, cost)
     }
 
     /// The limits it enforces.
@@ -428,7 +348,7 @@ impl Governor {
             if ledger.paused_until.is_none_or(|until| until <= now) {
                 ledger.refusals = ledger.refusals.saturating_add(1);
             }
-            let window = self.shortest_window(class);
+            let window = self.shared.limits.pause_window(class);
             let doublings = ledger.refusals.saturating_sub(1).min(8);
             (window / 256 * (1 << doublings)).min(window)
         });
@@ -456,16 +376,6 @@ impl Governor {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The window of a class's tightest rolling limit.
-    fn shortest_window(&self, class: RateClass) -> Duration {
-        let limits = &self.shared.limits;
-        match class {
-            RateClass::Profile => window(&limits.profile_per_minute, 60),
-            RateClass::UserLookup => window(&limits.user_lookup_per_hour, 3600),
-            _ => window(&limits.concurrent_cost, 300),
-        }
-    }
-
     /// What the whole fleet has in flight in `class` and may still start in each of its
     /// windows (in the order of [`Governor::rules`]), as the shared budget sees it; `None`
     /// without one. [`Governor::status`] is this process's own view.
@@ -483,36 +393,19 @@ impl Governor {
         let ledger = self.ledger(class);
         let now = Instant::now();
         let since = |window: Duration| ledger.started_since(now.checked_sub(window).unwrap_or(now));
+        let rules = limits.rules(class, 0);
+        let remaining = |window: &Window| window.ceiling.saturating_sub(since(window.span));
+        let first = rules.windows.first().map_or(0, remaining);
+        let last = rules.windows.last().map_or(0, remaining);
         let (short, hour) = match class {
-            RateClass::Profile => (
-                limits
-                    .profile_per_minute
-                    .value
-                    .saturating_sub(since(window(&limits.profile_per_minute, 60))),
-                0,
+            RateClass::Profile => (first, 0),
+            RateClass::UserLookup => (0, last),
+            _ => (
+                rules
+                    .max_cost_in_flight
+                    .map_or(first, |max| max.saturating_sub(ledger.cost_in_flight)),
+                last,
             ),
-            RateClass::UserLookup => (
-                0,
-                limits
-                    .user_lookup_per_hour
-                    .value
-                    .saturating_sub(since(window(&limits.user_lookup_per_hour, 3600))),
-            ),
-            _ => {
-                let used = match limits.concurrent_cost_reading {
-                    CostLimitReading::FiveMinuteWindow => {
-                        since(window(&limits.concurrent_cost, 300))
-                    }
-                    _ => ledger.cost_in_flight,
-                };
-                (
-                    limits.concurrent_cost.value.saturating_sub(used),
-                    limits
-                        .cost_per_hour
-                        .value
-                        .saturating_sub(since(window(&limits.cost_per_hour, 3600))),
-                )
-            }
         };
         ClassStatus {
             in_flight: ledger.in_flight,
