@@ -47,6 +47,8 @@ enum WireKind {
 #[serde(deny_unknown_fields)]
 struct ValueSpec {
     wire: toml::Value,
+    /// The word people type for an int value (`weekly`); a string value is its own name.
+    name: Option<String>,
     variant: String,
     doc: String,
 }

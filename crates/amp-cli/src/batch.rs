@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::cli::Query;
 use crate::query::{self, Built, Raw, Usage};
-use crate::{Failure, exit_code};
+use crate::run::{Failure, exit_code};
 
 /// One line's arguments, read as a subcommand.
 #[derive(Debug, Parser)]

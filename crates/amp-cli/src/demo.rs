@@ -8,7 +8,8 @@ use amplitude_api::transport::Client;
 use clap::Parser as _;
 
 use crate::cli::{Cli, Command, Format};
-use crate::{Failure, Show, answer, query};
+use crate::query;
+use crate::run::{Failure, Show, answer};
 
 /// The tour: what each step shows, and its command.
 const TOUR: &[(&str, &[&str])] = &[

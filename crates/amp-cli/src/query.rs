@@ -1,8 +1,6 @@
 //! From a query subcommand's flags to an endpoint, ready to be sent, costed, or shown.
 
 use std::borrow::Cow;
-use std::fmt::Display;
-use std::str::FromStr;
 
 use amplitude_api::dashboard::{
     ActivityDirection, Condition, DateRange, Event, Filter, FilterOperator, FunnelMode,
@@ -13,6 +11,7 @@ use amplitude_api::dashboard::{
     UsersMetric,
 };
 use amplitude_api::model::catalogue::{self, ApiFamily, RateClass};
+use amplitude_api::model::wire::ServerValue;
 use amplitude_api::model::{Cost, QueryPairs};
 use amplitude_api::profile::{GetUserProfile, PropensityType, RecType, UserProfileQuery};
 use amplitude_api::transport::{Client, Endpoint, Error, Request};
@@ -248,17 +247,7 @@ fn retention(args: &cli::Retention, today: NaiveDate) -> Result<GetRetention> {
 fn ltv(args: &cli::Ltv, today: NaiveDate) -> Result<GetRevenueLtv> {
     let mut query = GetRevenueLtv::new(range(&args.dates, today)?);
     if let Some(metric) = &args.metric {
-        query = query.metric(match metric.as_str() {
-            "arpu" => LtvMetric::Arpu,
-            "arppu" => LtvMetric::Arppu,
-            "total_revenue" => LtvMetric::TotalRevenue,
-            "paying_users" => LtvMetric::PayingUsers,
-            other => {
-                return Err(Usage(format!(
-                    "--metric: unknown value `{other}`; use one of arpu, arppu, total_revenue, paying_users"
-                )));
-            }
-        });
+        query = query.metric(known("--metric", metric, LtvMetric::KNOWN)?);
     }
     let shape = query.query_mut();
     (shape.interval, shape.segment, shape.group_by) =
@@ -342,16 +331,20 @@ fn condition(flag: &str, text: &str) -> Result<(String, FilterOperator, Vec<Stri
 }
 
 /// A value of one of Amplitude's enums, refused with the list when unknown.
-fn known<T>(flag: &str, text: &str, values: &[T]) -> Result<T>
-where
-    T: FromStr + Display + Clone,
-{
+/// The value of `values` that `text` names, by its name (`weekly`) or its wire form (`7`).
+fn known<T: ServerValue>(flag: &str, text: &str, values: &[T]) -> Result<T> {
     values
         .iter()
-        .find(|value| value.to_string() == text)
+        .find(|value| value.name() == Some(text) || value.to_string() == text)
         .cloned()
         .ok_or_else(|| {
-            let names: Vec<String> = values.iter().map(ToString::to_string).collect();
+            let names: Vec<String> = values
+                .iter()
+                .map(|value| match value.name() {
+                    Some(name) if name != value.to_string() => format!("{name} ({value})"),
+                    _ => value.to_string(),
+                })
+                .collect();
             Usage(format!(
                 "{flag}: unknown value `{text}`; use one of {}",
                 names.join(", ")
@@ -360,18 +353,7 @@ where
 }
 
 fn interval_of(text: &str) -> Result<Interval> {
-    Ok(match text {
-        "realtime" => Interval::Realtime,
-        "hourly" => Interval::Hourly,
-        "daily" => Interval::Daily,
-        "weekly" => Interval::Weekly,
-        "monthly" => Interval::Monthly,
-        other => other.parse().map_err(|_| {
-            Usage(format!(
-                "--interval: unknown value `{other}`; use realtime, hourly, daily, weekly or monthly (or -300000, -3600000, 1, 7, 30)"
-            ))
-        })?,
-    })
+    known("--interval", text, Interval::KNOWN)
 }
 
 /// The range of `--start`/`--end` or `--last` (30 days by default).

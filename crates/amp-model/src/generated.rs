@@ -33,6 +33,15 @@ impl PropertyType {
             Self::Unknown(value) => value,
         }
     }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Event => Some("event"),
+            Self::User => Some("user"),
+            Self::Unknown(_) => None,
+        }
+    }
 }
 
 impl From<&str> for PropertyType {
@@ -77,6 +86,14 @@ impl crate::wire::Param for PropertyType {
 
     fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for PropertyType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
     }
 }
 /// The ten comparison operators of event filters (`subprop_op`) and segment conditions (`op`).
@@ -138,6 +155,23 @@ impl FilterOperator {
             Self::Unknown(value) => value,
         }
     }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Is => Some("is"),
+            Self::IsNot => Some("is not"),
+            Self::Contains => Some("contains"),
+            Self::DoesNotContain => Some("does not contain"),
+            Self::Less => Some("less"),
+            Self::LessOrEqual => Some("less or equal"),
+            Self::Greater => Some("greater"),
+            Self::GreaterOrEqual => Some("greater or equal"),
+            Self::SetIs => Some("set is"),
+            Self::SetIsNot => Some("set is not"),
+            Self::Unknown(_) => None,
+        }
+    }
 }
 
 impl From<&str> for FilterOperator {
@@ -192,6 +226,14 @@ impl crate::wire::Param for FilterOperator {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for FilterOperator {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// How a "who performed" condition compares the event count with `value` (docs show `>=`; the others are inferred).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -229,6 +271,18 @@ impl CountComparator {
             Self::FewerThan => "<",
             Self::Exactly => "=",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::AtLeast => Some(">="),
+            Self::MoreThan => Some(">"),
+            Self::AtMost => Some("<="),
+            Self::FewerThan => Some("<"),
+            Self::Exactly => Some("="),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -280,6 +334,14 @@ impl crate::wire::Param for CountComparator {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for CountComparator {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// The time frame of a "who performed" condition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -305,6 +367,16 @@ impl TimeType {
             Self::CurrentInterval => "currentInterval",
             Self::AllTime => "allTime",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::ForEachInterval => Some("forEachInterval"),
+            Self::CurrentInterval => Some("currentInterval"),
+            Self::AllTime => Some("allTime"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -354,6 +426,14 @@ impl crate::wire::Param for TimeType {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for TimeType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// The bucket size of a time series (`i`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -391,6 +471,18 @@ impl Interval {
             Self::Weekly => 7,
             Self::Monthly => 30,
             Self::Unknown(value) => *value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Realtime => Some("realtime"),
+            Self::Hourly => Some("hourly"),
+            Self::Daily => Some("daily"),
+            Self::Weekly => Some("weekly"),
+            Self::Monthly => Some("monthly"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -447,6 +539,14 @@ impl crate::wire::Param for Interval {
         crate::wire::decode::known(Self::from(value), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for Interval {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// What event segmentation measures (`m`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -496,6 +596,21 @@ impl SegmentationMetric {
             Self::ValueAvg => "value_avg",
             Self::Formula => "formula",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Uniques => Some("uniques"),
+            Self::Totals => Some("totals"),
+            Self::PctDau => Some("pct_dau"),
+            Self::Average => Some("average"),
+            Self::Histogram => Some("histogram"),
+            Self::Sums => Some("sums"),
+            Self::ValueAvg => Some("value_avg"),
+            Self::Formula => Some("formula"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -550,6 +665,14 @@ impl crate::wire::Param for SegmentationMetric {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for SegmentationMetric {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// Which users event segmentation counts (`n`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -572,6 +695,15 @@ impl SegmentationUserType {
             Self::Any => "any",
             Self::Active => "active",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Any => Some("any"),
+            Self::Active => Some("active"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -620,6 +752,14 @@ impl crate::wire::Param for SegmentationUserType {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for SegmentationUserType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// How funnel steps must be ordered (`mode`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -645,6 +785,16 @@ impl FunnelMode {
             Self::Unordered => "unordered",
             Self::Sequential => "sequential",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Ordered => Some("ordered"),
+            Self::Unordered => Some("unordered"),
+            Self::Sequential => Some("sequential"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -694,6 +844,14 @@ impl crate::wire::Param for FunnelMode {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for FunnelMode {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// Which users enter a funnel (`n`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -716,6 +874,15 @@ impl FunnelUserType {
             Self::Active => "active",
             Self::New => "new",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Active => Some("active"),
+            Self::New => Some("new"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -764,6 +931,14 @@ impl crate::wire::Param for FunnelUserType {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for FunnelUserType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// How retention counts a return (`rm`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -789,6 +964,16 @@ impl RetentionMode {
             Self::Rolling => "rolling",
             Self::Bracket => "bracket",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::NDay => Some("n-day"),
+            Self::Rolling => Some("rolling"),
+            Self::Bracket => Some("bracket"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -838,6 +1023,14 @@ impl crate::wire::Param for RetentionMode {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for RetentionMode {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// Which users `/api/2/users` counts (`m`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -860,6 +1053,15 @@ impl UsersMetric {
             Self::Active => "active",
             Self::New => "new",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Active => Some("active"),
+            Self::New => Some("new"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -908,6 +1110,14 @@ impl crate::wire::Param for UsersMetric {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for UsersMetric {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// The unit of custom session-length bins (`timeHistogramConfigBinTimeUnit`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -936,6 +1146,17 @@ impl BinTimeUnit {
             Self::Hours => "hours",
             Self::Days => "days",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Seconds => Some("seconds"),
+            Self::Minutes => Some("minutes"),
+            Self::Hours => Some("hours"),
+            Self::Days => Some("days"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -986,6 +1207,14 @@ impl crate::wire::Param for BinTimeUnit {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for BinTimeUnit {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// Which end of a user's history `/api/2/useractivity` reads from (`direction`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1008,6 +1237,15 @@ impl ActivityDirection {
             Self::Latest => "latest",
             Self::Earliest => "earliest",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Latest => Some("latest"),
+            Self::Earliest => Some("earliest"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -1056,6 +1294,14 @@ impl crate::wire::Param for ActivityDirection {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for ActivityDirection {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// How `/api/2/usersearch` matched the query (`type`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1089,6 +1335,17 @@ impl MatchType {
             Self::UserPrefix => "match_user_prefix",
             Self::NoMatch => "nomatch",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::UserOrDeviceId => Some("match_user_or_device_id"),
+            Self::AmplitudeId => Some("match_amplitude_id"),
+            Self::UserPrefix => Some("match_user_prefix"),
+            Self::NoMatch => Some("nomatch"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -1139,6 +1396,14 @@ impl crate::wire::Param for MatchType {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for MatchType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// What revenue LTV measures (`m`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1172,6 +1437,17 @@ impl LtvMetric {
             Self::TotalRevenue => 2,
             Self::PayingUsers => 3,
             Self::Unknown(value) => *value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Arpu => Some("arpu"),
+            Self::Arppu => Some("arppu"),
+            Self::TotalRevenue => Some("total_revenue"),
+            Self::PayingUsers => Some("paying_users"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -1227,6 +1503,14 @@ impl crate::wire::Param for LtvMetric {
         crate::wire::decode::known(Self::from(value), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for LtvMetric {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// Overrides the experiment's control assignment for recommendations (`rec_type`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1249,6 +1533,15 @@ impl RecType {
             Self::Model => "model",
             Self::Random => "random",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Model => Some("model"),
+            Self::Random => Some("random"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -1297,6 +1590,14 @@ impl crate::wire::Param for RecType {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for RecType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// How a prediction propensity is expressed (`propensity_type`, `prop_type`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -1319,6 +1620,15 @@ impl PropensityType {
             Self::Score => "score",
             Self::Pct => "pct",
             Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Score => Some("score"),
+            Self::Pct => Some("pct"),
+            Self::Unknown(_) => None,
         }
     }
 }
@@ -1365,6 +1675,14 @@ impl crate::wire::Param for PropensityType {
 
     fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for PropensityType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
     }
 }
 /// The endpoint catalogue, one constant per endpoint.

@@ -51,6 +51,16 @@ pub trait Wire: Sized {
     fn from_wire(path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError>;
 }
 
+/// A value set Amplitude defines (a generated enum): the values the SDK knows, and the word
+/// people type for each.
+pub trait ServerValue: fmt::Display + Clone + PartialEq + Sized + 'static {
+    /// Every value the SDK knows, in the spec's order.
+    const KNOWN: &'static [Self];
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    fn name(&self) -> Option<&'static str>;
+}
+
 /// A request parameter that cannot be read. Values are shown cut to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -49,6 +49,14 @@ impl crate::wire::Param for NAME {
         crate::wire::decode::known(Self::from(text), Self::KNOWN)
     }
 }
+
+impl crate::wire::ServerValue for NAME {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 ";
 
 /// `Display`, `FromStr` and serde for an enum sent as an integer; `NAME` is the enum.
@@ -86,6 +94,14 @@ impl crate::wire::Param for NAME {
     fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
         let value = text.parse::<i64>().map_err(|_| crate::wire::Problem::WrongType { expected: \"a whole number\" })?;
         crate::wire::decode::known(Self::from(value), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for NAME {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
     }
 }
 ";
@@ -209,7 +225,8 @@ fn enum_code(spec: &EnumSpec) -> Result<String, String> {
     for (value, wire) in spec.values.iter().zip(&wires) {
         let _ = writeln!(out, "Self::{} => {wire},", value.variant);
     }
-    let _ = writeln!(out, "{unknown_arm},\n}}\n}}\n}}\n");
+    let _ = writeln!(out, "{unknown_arm},\n}}\n}}\n");
+    out.push_str(&name_code(spec)?);
 
     let _ = writeln!(
         out,
@@ -229,6 +246,30 @@ fn enum_code(spec: &EnumSpec) -> Result<String, String> {
         WireKind::Int => INT_TRAITS,
     };
     out.push_str(&traits.replace("NAME", name));
+    Ok(out)
+}
+
+/// `fn name`: the word people type for each value.
+fn name_code(spec: &EnumSpec) -> Result<String, String> {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "/// The word people type for the value (`weekly` for 7); `None` for an unknown value.\npub fn name(&self) -> Option<&'static str> {{\nmatch self {{"
+    );
+    for value in &spec.values {
+        let name = match (&value.name, &value.wire) {
+            (Some(name), _) => name.clone(),
+            (None, toml::Value::String(text)) => text.clone(),
+            (None, _) => {
+                return Err(format!(
+                    "{}::{}: an int value needs a `name`",
+                    spec.name, value.variant
+                ));
+            }
+        };
+        let _ = writeln!(out, "Self::{} => Some({name:?}),", value.variant);
+    }
+    let _ = writeln!(out, "Self::Unknown(_) => None,\n}}\n}}\n}}\n");
     Ok(out)
 }
 
