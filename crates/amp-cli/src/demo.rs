@@ -74,9 +74,9 @@ const TOUR: &[(&str, &[&str])] = &[
 /// Runs the tour, showing answers in `format`.
 pub async fn run(format: Format) -> Result<(), Failure> {
     let today = chrono::Utc::now().date_naive();
-    let local = |error: String| Failure::Local(format!("the demo emulator: {error}"));
+    let local = |error: amp_emulator::Error| Failure::Local(format!("the demo emulator: {error}"));
     let config =
-        Config::from_toml(amp_emulator::demo::PROJECT).map_err(|error| local(error.clone()))?;
+        Config::from_toml(amp_emulator::demo::PROJECT).map_err(|error| local(error.into()))?;
     let emulator = Emulator::builder()
         .config(config)
         .demo(DemoOptions::new(2_000, 30, today))

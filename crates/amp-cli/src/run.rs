@@ -167,7 +167,7 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)
                 .await
-                .map_err(Failure::Local)?;
+                .map_err(|error| Failure::Local(error.to_string()))?;
         }
         Command::Demo => demo::run(Show::of(&cli.output, Format::Table).format).await?,
         Command::Completions { shell } => {

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::{Config, DemoOptions, Emulator};
+use crate::{Config, DemoOptions, Emulator, Error};
 
 /// A local Amplitude that answers the Dashboard, User Profile and ingestion APIs from real
 /// events.
@@ -52,17 +52,19 @@ pub struct Options {
 }
 
 /// Serves until Ctrl-C, printing `listening on http://HOST:PORT` first on stdout.
-pub async fn serve(args: Options) -> Result<(), String> {
-    let mut config = match &args.config {
-        Some(path) => Config::from_toml(
-            &std::fs::read_to_string(path)
-                .map_err(|error| format!("{}: {error}", path.display()))?,
-        )
-        .map_err(|error| format!("{}: {error}", path.display()))?,
-        // The demo data comes with the demo project's cohorts, computations and recommendations.
-        None if args.demo => Config::from_toml(crate::demo::PROJECT)?,
-        None => Config::default(),
-    };
+pub async fn serve(args: Options) -> Result<(), Error> {
+    let mut config =
+        match &args.config {
+            Some(path) => Config::from_toml(&std::fs::read_to_string(path).map_err(|source| {
+                Error::Read {
+                    path: path.clone(),
+                    source,
+                }
+            })?)?,
+            // The demo data comes with the demo project's cohorts, computations and recommendations.
+            None if args.demo => Config::from_toml(crate::demo::PROJECT)?,
+            None => Config::default(),
+        };
     if let Some(key) = args.api_key {
         config.api_key = key;
     }
@@ -93,8 +95,6 @@ pub async fn serve(args: Options) -> Result<(), String> {
     let emulator = builder.start().await?;
     println!("listening on {}", emulator.base_url());
     eprintln!("{} events loaded; Ctrl-C stops", emulator.loaded_events());
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|error| error.to_string())?;
+    tokio::signal::ctrl_c().await.map_err(Error::Serve)?;
     emulator.stop().await
 }

@@ -8,6 +8,8 @@ use amp_model::{CostLimitReading, Limits};
 use chrono::FixedOffset;
 use serde::Deserialize;
 
+use crate::error::ConfigError;
+
 /// The API key when none is configured.
 pub const DEFAULT_API_KEY: &str = "emulator-api-key";
 /// The secret key when none is configured.
@@ -62,32 +64,31 @@ impl Default for Config {
 
 impl Config {
     /// Reads a TOML configuration.
-    pub fn from_toml(text: &str) -> Result<Self, String> {
-        let config: Self = toml::from_str(text).map_err(|error| error.to_string())?;
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)?;
         config.offset()?;
         config.now_ms()?;
         Ok(config)
     }
 
     /// The project time zone as an offset from UTC.
-    pub fn offset(&self) -> Result<FixedOffset, String> {
+    pub fn offset(&self) -> Result<FixedOffset, ConfigError> {
         let zone = self.time_zone.trim();
         if matches!(zone, "UTC" | "Z" | "utc" | "") {
             return Ok(FixedOffset::east_opt(0).expect("zero is a valid offset"));
         }
-        zone.parse::<FixedOffset>().map_err(|_| {
-            format!("time_zone `{zone}`: use `UTC` or a fixed offset such as `+02:00`")
-        })
+        zone.parse::<FixedOffset>()
+            .map_err(|_| ConfigError::TimeZone(zone.to_owned()))
     }
 
     /// The configured "now", in ms, if any.
-    pub fn now_ms(&self) -> Result<Option<i64>, String> {
+    pub fn now_ms(&self) -> Result<Option<i64>, ConfigError> {
         self.now
             .as_deref()
             .map(|text| {
                 chrono::DateTime::parse_from_rfc3339(text)
                     .map(|time| time.timestamp_millis())
-                    .map_err(|_| format!("now `{text}`: use RFC 3339, e.g. 2024-03-31T12:00:00Z"))
+                    .map_err(|_| ConfigError::Now(text.to_owned()))
             })
             .transpose()
     }

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 mod endpoints;
+mod error;
 mod faults;
 mod form;
 mod http;
@@ -25,6 +26,7 @@ use std::sync::{Arc, RwLock};
 
 pub use config::Config;
 pub use demo::DemoOptions;
+pub use error::{ConfigError, Error};
 
 use crate::faults::Faults;
 use crate::http::AppState;
@@ -74,7 +76,7 @@ impl EmulatorBuilder {
     }
 
     /// Loads the data and starts serving.
-    pub async fn start(self) -> Result<Emulator, String> {
+    pub async fn start(self) -> Result<Emulator, Error> {
         let mut project = Project::new(self.config.clone())?;
         let mut loaded = 0;
         for path in &self.files {
@@ -88,7 +90,7 @@ impl EmulatorBuilder {
             .map(String::as_str)
             .collect::<Vec<_>>()
             .join("\n");
-        loaded += load::load_lines(&mut project, text.as_bytes())?;
+        loaded += load::load_lines(&mut project, text.as_bytes()).map_err(Error::Events)?;
         project.store.shrink();
         let state = Arc::new(AppState {
             project: RwLock::new(project),
@@ -98,10 +100,11 @@ impl EmulatorBuilder {
         let address = self
             .address
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listen = |source| Error::Listen { address, source };
         let listener = tokio::net::TcpListener::bind(address)
             .await
-            .map_err(|error| format!("cannot listen on {address}: {error}"))?;
-        let local = listener.local_addr().map_err(|error| error.to_string())?;
+            .map_err(listen)?;
+        let local = listener.local_addr().map_err(listen)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = http::router(Arc::clone(&state));
         let server = tokio::spawn(async move {
@@ -111,7 +114,6 @@ impl EmulatorBuilder {
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
-                .map_err(|error| error.to_string())
         });
         Ok(Emulator {
             address: local,
@@ -129,7 +131,7 @@ pub struct Emulator {
     address: SocketAddr,
     events: usize,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     state: Arc<AppState>,
 }
 
@@ -161,20 +163,27 @@ impl Emulator {
     }
 
     /// Stops serving and waits for the server to finish.
-    pub async fn stop(mut self) -> Result<(), String> {
+    pub async fn stop(mut self) -> Result<(), Error> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         match self.server.take() {
-            Some(server) => server.await.map_err(|error| error.to_string())?,
+            Some(server) => server
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|served| served)
+                .map_err(Error::Serve),
             None => Ok(()),
         }
     }
 
     /// Writes the demo dataset of `options` as JSON Lines, returning how many events.
-    pub fn dump_demo(options: &DemoOptions, path: &std::path::Path) -> Result<usize, String> {
+    pub fn dump_demo(options: &DemoOptions, path: &std::path::Path) -> Result<usize, Error> {
         use std::io::Write as _;
-        let fail = |error: std::io::Error| format!("{}: {error}", path.display());
+        let fail = |source| Error::Write {
+            path: path.to_owned(),
+            source,
+        };
         let mut file = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
         let mut count = 0;
         let mut failure = None;

@@ -3,18 +3,21 @@
 
 use std::io::{BufRead, BufReader, Read, Seek};
 
+use crate::error::Error;
 use crate::ingest::RawEvent;
 use crate::project::Project;
 
 /// Loads every event of the file at `path`, returning how many were read. The file is
 /// streamed, never held in memory whole.
-pub fn load_file(project: &mut Project, path: &std::path::Path) -> Result<usize, String> {
-    let fail = |error: &dyn std::fmt::Display| format!("{}: {error}", path.display());
-    let mut file = std::fs::File::open(path).map_err(|error| fail(&error))?;
+pub fn load_file(project: &mut Project, path: &std::path::Path) -> Result<usize, Error> {
+    let unreadable = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let mut magic = [0_u8; 4];
-    let read = file.read(&mut magic).map_err(|error| fail(&error))?;
-    file.seek(std::io::SeekFrom::Start(0))
-        .map_err(|error| fail(&error))?;
+    let read = file.read(&mut magic).map_err(unreadable)?;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(unreadable)?;
     let result = if magic[..read].starts_with(b"PK\x03\x04") {
         load_zip(project, file)
     } else if magic[..read].starts_with(&[0x1f, 0x8b]) {
@@ -25,7 +28,10 @@ pub fn load_file(project: &mut Project, path: &std::path::Path) -> Result<usize,
     } else {
         load_lines(project, BufReader::with_capacity(1 << 20, file))
     };
-    result.map_err(|error| fail(&error))
+    result.map_err(|reason| Error::Data {
+        path: path.to_owned(),
+        reason,
+    })
 }
 
 /// Loads events from bytes in any of the supported forms.

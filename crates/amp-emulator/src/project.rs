@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use crate::calendar::Calendar;
 use crate::config::Config;
+use crate::error::ConfigError;
 use crate::ingest::{self, RawEvent};
 use crate::store::Store;
 
@@ -23,7 +24,7 @@ pub struct Project {
 
 impl Project {
     /// An empty project.
-    pub fn new(config: Config) -> Result<Self, String> {
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
         let calendar = Calendar::new(config.offset()?);
         let fixed_now_ms = config.now_ms()?;
         Ok(Self {

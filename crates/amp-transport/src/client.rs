@@ -12,9 +12,9 @@ use tracing::Instrument as _;
 
 use crate::credentials::Credential;
 use crate::endpoint::Endpoint;
-use crate::error::{DecodeError, Error};
+use crate::error::{ConfigError, DecodeError, Error, Unsupported};
 use crate::governor::Governor;
-use crate::region::Region;
+use crate::region::{Region, UnknownRegion};
 use crate::request::{HttpRequest, HttpResponse, Request};
 use crate::retry::{ExponentialBackoff, RetryDecision, RetryPolicy};
 use crate::transport::Transport;
@@ -89,7 +89,7 @@ impl Client {
             .parse_response(&response)
             .map_err(|source| Error::Decode {
                 endpoint: endpoint.name(),
-                source,
+                source: Box::new(source),
             })
     }
 
@@ -101,7 +101,7 @@ impl Client {
         let response = self.send_raw(endpoint).await?;
         DecodeError::decode_json(&response.body).map_err(|source| Error::Decode {
             endpoint: endpoint.name(),
-            source,
+            source: Box::new(source),
         })
     }
 
@@ -197,24 +197,25 @@ impl Client {
     /// Nothing is sent; an EU client asking for a profile gets its error here.
     pub fn http_request(&self, request: &Request) -> Result<HttpRequest, Error> {
         let inner = &self.inner;
-        let (base, authorization) = if request.family == ApiFamily::Profile {
-            let base = inner.profile_base.as_deref().ok_or_else(|| {
-                Error::Unsupported(format!(
-                    "{}: the User Profile API has no endpoint in Amplitude's {} region; only US projects can use it",
-                    request.endpoint,
-                    inner.region.to_string().to_uppercase()
-                ))
-            })?;
-            (base, &inner.profile_authorization)
-        } else {
-            let authorization = inner.dashboard_authorization.as_ref().ok_or_else(|| {
-                Error::Unsupported(format!(
-                    "{}: the Dashboard API needs the project's API key as well as its secret key (ClientBuilder::api_key or AMPLITUDE_API_KEY)",
-                    request.endpoint
-                ))
-            })?;
-            (inner.dashboard_base.as_str(), authorization)
-        };
+        let (base, authorization) =
+            if request.family == ApiFamily::Profile {
+                let base =
+                    inner
+                        .profile_base
+                        .as_deref()
+                        .ok_or_else(|| Unsupported::ProfileOutsideUs {
+                            endpoint: request.endpoint.clone(),
+                            region: inner.region,
+                        })?;
+                (base, &inner.profile_authorization)
+            } else {
+                let authorization = inner.dashboard_authorization.as_ref().ok_or_else(|| {
+                    Unsupported::NoApiKey {
+                        endpoint: request.endpoint.clone(),
+                    }
+                })?;
+                (inner.dashboard_base.as_str(), authorization)
+            };
         let mut headers = vec![
             (
                 Cow::Borrowed("authorization"),
@@ -332,10 +333,9 @@ impl ClientBuilder {
                 .map(|value| value.trim().to_owned())
                 .filter(|value| !value.is_empty())
         };
-        let secret_key = read("AMPLITUDE_SECRET_KEY").ok_or_else(|| {
-            Error::Config(
-                "AMPLITUDE_SECRET_KEY is not set; set it to the project's secret key".into(),
-            )
+        let secret_key = read("AMPLITUDE_SECRET_KEY").ok_or(ConfigError::MissingVariable {
+            variable: "AMPLITUDE_SECRET_KEY",
+            what: "the project's secret key",
         })?;
         let mut builder = Self::default().secret_key(secret_key);
         if let Some(api_key) = read("AMPLITUDE_API_KEY") {
@@ -344,7 +344,11 @@ impl ClientBuilder {
         if let Some(region) = read("AMPLITUDE_REGION") {
             let region = region
                 .parse()
-                .map_err(|error| Error::Config(format!("AMPLITUDE_REGION: {error}")))?;
+                .map_err(|error: UnknownRegion| ConfigError::BadValue {
+                    setting: Cow::Borrowed("AMPLITUDE_REGION"),
+                    value: region.clone(),
+                    reason: error.to_string(),
+                })?;
             builder = builder.region(region);
         }
         if let Some(url) = read("AMPLITUDE_BASE_URL") {
@@ -438,11 +442,7 @@ impl ClientBuilder {
 
     /// Builds the client, checking the credentials and URLs.
     pub fn build(self) -> Result<Client, Error> {
-        let secret_key = self.secret_key.ok_or_else(|| {
-            Error::Config(
-                "no secret key; set ClientBuilder::secret_key or AMPLITUDE_SECRET_KEY".into(),
-            )
-        })?;
+        let secret_key = self.secret_key.ok_or(ConfigError::NoSecretKey)?;
         let dashboard_base = match self.base_url {
             Some(url) => checked_base_url("base URL", &url)?,
             None => self.region.dashboard_base_url().to_owned(),
@@ -479,21 +479,24 @@ impl ClientBuilder {
 }
 
 /// An `http` or `https` URL without query or fragment, without its trailing `/`.
-fn checked_base_url(what: &str, text: &str) -> Result<String, Error> {
-    let url = url::Url::parse(text)
-        .map_err(|error| Error::Config(format!("{what} `{text}`: {error}")))?;
+fn checked_base_url(setting: &'static str, text: &str) -> Result<String, Error> {
+    let bad = |reason: String| ConfigError::BadValue {
+        setting: Cow::Borrowed(setting),
+        value: text.to_owned(),
+        reason,
+    };
+    let url = url::Url::parse(text).map_err(|error| bad(error.to_string()))?;
     if !matches!(url.scheme(), "http" | "https")
         || url.query().is_some()
         || url.fragment().is_some()
     {
-        return Err(Error::Config(format!(
-            "{what} `{text}`: use an http or https URL without query or fragment"
-        )));
+        return Err(bad("use an http or https URL without query or fragment".into()).into());
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config(format!(
-            "{what}: put credentials in the client's keys, not in the URL"
-        )));
+        return Err(ConfigError::CredentialsInUrl {
+            setting: Cow::Borrowed(setting),
+        }
+        .into());
     }
     Ok(text.trim_end_matches('/').to_owned())
 }
@@ -506,7 +509,5 @@ fn default_transport(connect_timeout: Duration) -> Result<Arc<dyn Transport>, Er
 
 #[cfg(not(feature = "reqwest"))]
 fn default_transport(_connect_timeout: Duration) -> Result<Arc<dyn Transport>, Error> {
-    Err(Error::Config(
-        "no transport: enable the `reqwest` feature or set ClientBuilder::transport".into(),
-    ))
+    Err(ConfigError::NoTransport.into())
 }

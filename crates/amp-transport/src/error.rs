@@ -1,16 +1,20 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use amp_model::catalogue::ApiFamily;
+use amp_model::catalogue::{ApiFamily, RateClass};
 use amp_model::{ErrorBody, ValidationError};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use crate::region::Region;
 use crate::request::HttpResponse;
 use crate::transport::{TransportError, TransportErrorKind};
 
 /// How much of a body an error quotes.
 const EXCERPT_CHARS: usize = 240;
+
+/// How much of an undecodable body a [`DecodeError`] keeps: its first 64 KiB.
+pub const DECODE_BODY_LIMIT: usize = 64 * 1024;
 
 /// Everything that can go wrong with a request. [`Error::kind`] says which stage failed and so
 /// whether the request reached Amplitude.
@@ -21,12 +25,12 @@ pub enum Error {
     #[error("request not sent: {0}")]
     Invalid(#[from] ValidationError),
     /// This client cannot send the request (an EU client asking for a profile, a Dashboard
-    /// request without an API key); nothing was sent.
+    /// request without an API key, a cost the limits can never admit); nothing was sent.
     #[error("request not sent: {0}")]
-    Unsupported(String),
+    Unsupported(#[from] Unsupported),
     /// The client could not be built: a missing credential, a bad URL or region.
     #[error("client configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// No response arrived.
     #[error("{endpoint}: {source}")]
     Transport {
@@ -79,9 +83,97 @@ pub enum Error {
     Decode {
         /// The endpoint.
         endpoint: Cow<'static, str>,
-        /// Where and why decoding failed.
+        /// Where and why decoding failed (boxed: it carries the body).
         #[source]
-        source: DecodeError,
+        source: Box<DecodeError>,
+    },
+}
+
+/// Why this client cannot send a request; nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// The User Profile API exists only in the US region.
+    #[error(
+        "{endpoint}: the User Profile API has no endpoint in Amplitude's {} region; only US projects can use it",
+        region.to_string().to_uppercase()
+    )]
+    ProfileOutsideUs {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// The client's region.
+        region: Region,
+    },
+    /// The Dashboard API authenticates with the API key and the secret key together.
+    #[error(
+        "{endpoint}: the Dashboard API needs the project's API key as well as its secret key (ClientBuilder::api_key or AMPLITUDE_API_KEY)"
+    )]
+    NoApiKey {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+    },
+    /// A query costs more than the project's limits admit in one go, so it can never run.
+    #[error(
+        "the query costs {cost}, more than the project's limit of {ceiling} per query; shorten the range or drop conditions"
+    )]
+    CostAboveLimit {
+        /// The query's cost.
+        cost: u64,
+        /// The most the limits admit.
+        ceiling: u64,
+    },
+    /// The limits admit no request of this class at all (a ceiling below one request).
+    #[error("the limits admit no {class:?} request (a ceiling of {ceiling})")]
+    ClassClosed {
+        /// The rate class.
+        class: RateClass,
+        /// Its ceiling.
+        ceiling: u64,
+    },
+}
+
+/// Why a client could not be built.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No secret key was given to the builder.
+    #[error("no secret key; set ClientBuilder::secret_key or AMPLITUDE_SECRET_KEY")]
+    NoSecretKey,
+    /// An environment variable the client needs is unset or empty.
+    #[error("{variable} is not set; set it to {what}")]
+    MissingVariable {
+        /// The variable.
+        variable: &'static str,
+        /// What it holds.
+        what: &'static str,
+    },
+    /// A setting has a value the client cannot use.
+    #[error("{setting} `{value}`: {reason}")]
+    BadValue {
+        /// The setting or variable (`AMPLITUDE_REGION`, `base URL`).
+        setting: Cow<'static, str>,
+        /// The value given.
+        value: String,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// A base URL carries a user name or password.
+    #[error("{setting}: put credentials in the client's keys, not in the URL")]
+    CredentialsInUrl {
+        /// The setting.
+        setting: Cow<'static, str>,
+    },
+    /// Built without the `reqwest` feature and without a transport of one's own.
+    #[error("no transport: enable the `reqwest` feature or set ClientBuilder::transport")]
+    NoTransport,
+    /// The HTTP client could not be built (TLS set-up, for one).
+    #[error("cannot build the HTTP client: {message}")]
+    HttpClient {
+        /// What the HTTP library said.
+        message: String,
+        /// Its error.
+        #[source]
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -221,6 +313,8 @@ pub struct DecodeError {
     pub message: String,
     /// The start of the body, at most 240 characters.
     pub excerpt: String,
+    /// The body itself, its first [`DECODE_BODY_LIMIT`] bytes, to look at or log.
+    pub body: Bytes,
 }
 
 impl DecodeError {
@@ -237,6 +331,7 @@ impl DecodeError {
                 path,
                 message: error.to_string(),
                 excerpt: excerpt(body),
+                body: kept(body),
             }
         })
     }
@@ -247,8 +342,13 @@ impl DecodeError {
             path: ".".into(),
             message: message.into(),
             excerpt: excerpt(body),
+            body: kept(body),
         }
     }
+}
+
+fn kept(body: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(&body[..body.len().min(DECODE_BODY_LIMIT)])
 }
 
 fn excerpt(body: &[u8]) -> String {
@@ -286,5 +386,12 @@ mod tests {
         assert_eq!(error.path, "data[1]");
         assert_eq!(error.excerpt.chars().count(), EXCERPT_CHARS + 1);
         assert!(error.to_string().contains("data[1]"));
+        assert_eq!(error.body, body.as_bytes());
+        let huge = format!(
+            r#"{{"data":[1,"two"],"pad":"{}"}}"#,
+            "x".repeat(2 * DECODE_BODY_LIMIT)
+        );
+        let error = DecodeError::decode_json::<Shape>(huge.as_bytes()).unwrap_err();
+        assert_eq!(error.body, huge.as_bytes()[..DECODE_BODY_LIMIT]);
     }
 }

@@ -29,7 +29,7 @@ pub use amp_model::limits::{Rules, Window};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::Error;
+use crate::{Error, Unsupported};
 pub use fleet::{Admission, FleetStatus, Lease, SharedBudget, SharedBudgetError};
 use fleet::{Fleet, Turn};
 
@@ -225,13 +225,12 @@ impl Governor {
     pub async fn acquire(&self, class: RateClass, cost: u64) -> Result<Permit, Error> {
         let rules = self.rules(class, cost);
         if let Some(ceiling) = rules.exceeded_ceiling() {
-            return Err(Error::Unsupported(if class == RateClass::Cost {
-                format!(
-                    "the query costs {cost}, more than the project's limit of {ceiling} per query; shorten the range or drop conditions"
-                )
+            return Err(if class == RateClass::Cost {
+                Unsupported::CostAboveLimit { cost, ceiling }
             } else {
-                format!("the limits admit no {class:?} request (a ceiling of {ceiling})")
-            }));
+                Unsupported::ClassClosed { class, ceiling }
+            }
+            .into());
         }
         let index = slot(class);
         let state = &self.shared.classes[index];

@@ -20,7 +20,7 @@ pub use amp_model::catalogue::{ApiFamily, RateClass};
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Progress};
 pub use credentials::Credential;
 pub use endpoint::Endpoint;
-pub use error::{DecodeError, Error, ErrorKind};
+pub use error::{ConfigError, DECODE_BODY_LIMIT, DecodeError, Error, ErrorKind, Unsupported};
 pub use governor::{ClassStatus, Governor, Permit};
 pub use region::{Region, UnknownRegion};
 pub use request::{Body, HttpRequest, HttpResponse, Method, Request};

@@ -22,7 +22,10 @@ impl ReqwestTransport {
             .gzip(true)
             .build()
             .map_err(|error| {
-                crate::Error::Config(format!("cannot build the HTTP client: {error}"))
+                crate::Error::from(crate::ConfigError::HttpClient {
+                    message: error.to_string(),
+                    source: std::sync::Arc::new(error),
+                })
             })?;
         Ok(Self { client })
     }
@@ -49,7 +52,7 @@ impl Transport for ReqwestTransport {
         if let Some(body) = request.body {
             builder = builder.body(body.bytes);
         }
-        let response = builder.send().await.map_err(|error| map_error(&error))?;
+        let response = builder.send().await.map_err(map_error)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -58,7 +61,7 @@ impl Transport for ReqwestTransport {
                 Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
             })
             .collect();
-        let body = response.bytes().await.map_err(|error| map_error(&error))?;
+        let body = response.bytes().await.map_err(map_error)?;
         Ok(HttpResponse {
             status,
             headers,
@@ -68,13 +71,15 @@ impl Transport for ReqwestTransport {
 }
 
 /// reqwest's error text names the URL, which holds no credential; headers are never quoted.
-fn map_error(error: &reqwest::Error) -> TransportError {
+/// The reqwest error stays the source, behind `dyn Error`, so no reqwest type is public.
+fn map_error(error: reqwest::Error) -> TransportError {
     let message = error.to_string();
-    if error.is_connect() {
+    let mapped = if error.is_connect() {
         TransportError::connect(message)
     } else if error.is_timeout() {
         TransportError::timeout(message)
     } else {
         TransportError::other(message)
-    }
+    };
+    mapped.caused_by(error)
 }

@@ -1,5 +1,7 @@
+use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -15,8 +17,9 @@ pub trait Transport: Send + Sync + fmt::Debug {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }
 
-/// A failure to get any response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A failure to get any response. It keeps the transport's own error as its source (shared, so
+/// the error stays `Clone`), for a caller that walks the chain.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{kind}: {message}")]
 #[non_exhaustive]
 pub struct TransportError {
@@ -24,31 +27,49 @@ pub struct TransportError {
     pub kind: TransportErrorKind,
     /// Details, without credentials.
     pub message: String,
+    /// The underlying error, if the transport kept it.
+    #[source]
+    pub source: Option<Arc<dyn StdError + Send + Sync>>,
 }
 
+impl PartialEq for TransportError {
+    /// Errors are equal by kind and message; their sources are not compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message == other.message
+    }
+}
+
+impl Eq for TransportError {}
+
 impl TransportError {
+    fn of(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
     /// No connection could be made: the request was not sent.
     pub fn connect(message: impl Into<String>) -> Self {
-        Self {
-            kind: TransportErrorKind::Connect,
-            message: message.into(),
-        }
+        Self::of(TransportErrorKind::Connect, message)
     }
 
     /// No answer in time: the request may have been sent.
     pub fn timeout(message: impl Into<String>) -> Self {
-        Self {
-            kind: TransportErrorKind::Timeout,
-            message: message.into(),
-        }
+        Self::of(TransportErrorKind::Timeout, message)
     }
 
     /// Anything else: the request may have been sent.
     pub fn other(message: impl Into<String>) -> Self {
-        Self {
-            kind: TransportErrorKind::Other,
-            message: message.into(),
-        }
+        Self::of(TransportErrorKind::Other, message)
+    }
+
+    /// The same error, caused by `source`.
+    #[must_use]
+    pub fn caused_by(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 }
 

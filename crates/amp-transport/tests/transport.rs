@@ -479,7 +479,7 @@ fn every_retry_decision() {
     }
     let decode = Error::Decode {
         endpoint: "x".into(),
-        source: amp_transport::DecodeError::new("bad", b""),
+        source: Box::new(amp_transport::DecodeError::new("bad", b"")),
     };
     assert_eq!(policy.decide(1, &decode, zero), RetryDecision::Stop);
     let jittered = ExponentialBackoff::default();
@@ -746,6 +746,21 @@ async fn the_reqwest_transport_talks_to_a_local_server() {
     let error = closed.send(&ListCohorts).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
     assert!(error.is_retryable());
+    // The cause is kept: the transport's error, then the HTTP library's own chain below it.
+    let mut chain = Vec::new();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(error) = cause {
+        chain.push(error.to_string());
+        cause = error.source();
+    }
+    assert!(chain.len() >= 3, "{chain:?}");
+    assert!(chain[0].starts_with("could not connect"), "{chain:?}");
+    let copy = error.clone();
+    assert!(
+        std::error::Error::source(&copy)
+            .and_then(std::error::Error::source)
+            .is_some()
+    );
 }
 
 #[test]
