@@ -16,8 +16,10 @@ mod matcher;
 
 mod predicate;
 mod project;
-mod routes;
+mod request;
+mod respond;
 mod sessions;
+mod state;
 mod store;
 
 use std::net::SocketAddr;
@@ -29,9 +31,9 @@ pub use demo::DemoOptions;
 pub use error::{ConfigError, Error};
 
 use crate::faults::Faults;
-use crate::http::AppState;
 use crate::limits::Limiter;
 use crate::project::Project;
+use crate::state::AppState;
 
 /// Builds an emulator: configuration, data, and where to listen.
 #[derive(Debug, Clone, Default)]

@@ -16,11 +16,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::config::ChartConfig;
-use crate::http::{
-    AppState, answer, basic_auth_ok, invalid, nested_error, rate_limited, unauthorized,
-};
 use crate::project::Project;
-use crate::routes::{self, Refusal};
+use crate::respond::{answer, basic_auth_ok, invalid, nested_error, rate_limited, unauthorized};
+use crate::state::AppState;
+
+use crate::request::{self, Refusal};
 use crate::store::number_text;
 
 /// Runs the chart's stored request: its answer and cost.
@@ -29,7 +29,7 @@ fn stored(project: &Project, chart: &ChartConfig) -> Result<(Value, u64), Refusa
         .query
         .split_once('?')
         .unwrap_or((chart.query.as_str(), ""));
-    let read = routes::computed(path).ok_or_else(|| {
+    let read = super::computed(path).ok_or_else(|| {
         ValidationError::new(
             param::CHART_ID,
             format!(
@@ -92,7 +92,7 @@ async fn respond(
 
 /// `GET /api/3/chart/{id}/query`.
 pub async fn query(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let id = routes::read::<ChartQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
+    let id = request::read::<ChartQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
     respond(state, &headers, id, |chart, response, cost| {
         let mut data = response["data"].clone();
         if is_series(&data) {
@@ -120,7 +120,7 @@ fn quoted(cell: &str) -> String {
 
 /// `GET /api/3/chart/{id}/csv`.
 pub async fn csv(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let id = routes::read::<ChartCsvQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
+    let id = request::read::<ChartCsvQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
     respond(state, &headers, id, |chart, response, _| {
         let data = &response["data"];
         if !is_series(data) {

@@ -13,8 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::form::Form;
-use crate::http::{AppState, json_response};
 use crate::ingest::RawEvent;
+use crate::respond::json_response;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 struct Payload {

@@ -24,10 +24,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::config::{ComputationKind, RecommendationConfig};
-use crate::http::{AppState, answer, json_response, rate_limited};
 use crate::predicate::segment_matches;
 use crate::project::Project;
-use crate::routes::read;
+use crate::request::read;
+use crate::respond::{answer, json_response, rate_limited};
+use crate::state::AppState;
 use crate::store::{Prop, number_text};
 
 const DAY_MS: i64 = 86_400_000;

@@ -1,0 +1,127 @@
+//! Answers in Amplitude's forms: JSON bodies, its error envelopes, Basic authentication, and
+//! the injected faults every answer passes through.
+
+use amp_model::catalogue::RateClass;
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::faults::Fault;
+use crate::project::Project;
+use crate::state::AppState;
+
+/// A JSON answer.
+pub fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Amplitude's nested error envelope.
+pub fn nested_error(status: StatusCode, kind: &str, message: &str, details: &str) -> Response {
+    let body = json!({"error": {"http_code": status.as_u16(), "type": kind, "message": message, "metadata": {"details": details}}});
+    json_response(status, &body)
+}
+
+/// The 401 of the Dashboard API.
+pub fn unauthorized() -> Response {
+    nested_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Invalid API key or secret key",
+        "Use HTTP Basic authentication with the project's API key as the user name and its secret key as the password",
+    )
+}
+
+/// A 400 for an invalid parameter.
+pub fn invalid(error: &impl std::fmt::Display) -> Response {
+    nested_error(
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        "Invalid request",
+        &error.to_string(),
+    )
+}
+
+/// Whether the request carries HTTP Basic credentials of the project.
+pub(crate) fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
+    let Some(encoded) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let expected = format!("{}:{}", project.config.api_key, project.config.secret_key);
+    decoded == expected.as_bytes()
+}
+
+/// A 429 in the form of the endpoint's API.
+pub fn rate_limited(class: RateClass, message: &str) -> Response {
+    if class == RateClass::Profile {
+        json_response(StatusCode::TOO_MANY_REQUESTS, &json!({"error": message}))
+    } else {
+        nested_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "unspecified",
+            "Unspecified Error",
+            message,
+        )
+    }
+}
+
+/// Applies latency and faults, then answers with `body`.
+pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response {
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match state.faults.draw() {
+        Some(Fault::Status(429)) => nested_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "unspecified",
+            "Unspecified Error",
+            "Too Many Requests: injected fault",
+        ),
+        Some(Fault::Status(code)) => StatusCode::from_u16(code)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Some(Fault::Truncate) => {
+            let text = body().to_string();
+            let cut = text.len() / 2;
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                text[..cut].to_owned(),
+            )
+                .into_response()
+        }
+        Some(Fault::Reset) => {
+            let text = body().to_string();
+            let half = text.as_bytes()[..text.len() / 2].to_vec();
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+                Ok(half),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                )),
+            ];
+            let body = Body::from_stream(futures_util::stream::iter(chunks));
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, text.len())
+                .body(body)
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        None => json_response(StatusCode::OK, &body()),
+    }
+}

@@ -1,0 +1,30 @@
+//! What every handler shares: the project, the limiter and the faults.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::faults::Faults;
+use crate::limits::Limiter;
+use crate::project::Project;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The project.
+    pub project: RwLock<Project>,
+    /// Amplitude's limits.
+    pub limiter: Arc<Limiter>,
+    /// Injected faults.
+    pub faults: Faults,
+}
+
+impl AppState {
+    /// Reads the project.
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Project> {
+        self.project.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the project.
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Project> {
+        self.project.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
