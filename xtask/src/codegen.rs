@@ -90,6 +90,10 @@ struct ParamSpec {
     #[serde(rename = "in")]
     location: Option<String>,
     default: Option<String>,
+    /// The only values Amplitude accepts, as written on the wire, when it restricts a plain
+    /// parameter (the realtime interval takes only `5`).
+    #[serde(default)]
+    allowed: Vec<String>,
     doc: String,
     /// The query field the parameter is read into.
     field: Option<String>,

@@ -347,6 +347,32 @@ pub fn check_known<T: PartialEq + fmt::Display>(
     ))
 }
 
+/// Refuses `value` of parameter `param` unless its wire form is one of `allowed`.
+///
+/// # Errors
+///
+/// Names `param` and what it accepts.
+pub fn check_allowed(
+    param: &'static str,
+    value: &impl Param,
+    allowed: &[&str],
+) -> Result<(), ValidationError> {
+    let text = value.to_wire().unwrap_or_default();
+    if allowed.contains(&text.as_str()) {
+        return Ok(());
+    }
+    Err(ValidationError::new(
+        param,
+        match allowed {
+            [only] => format!("`{text}` is not accepted; the only value accepted is {only}"),
+            _ => format!(
+                "`{text}` is not accepted; use one of {}",
+                allowed.join(", ")
+            ),
+        },
+    ))
+}
+
 /// `a, b, c`.
 pub(crate) fn listed<T: fmt::Display>(values: &[T]) -> String {
     let values: Vec<String> = values.iter().map(ToString::to_string).collect();

@@ -209,19 +209,28 @@ fn encode_code(fields: &[Field]) -> String {
     }
 }
 
-/// The body of `check_values`: every enum field's value must be one Amplitude defines.
+/// The body of `check_values`: every enum field's value must be one Amplitude defines, and a
+/// parameter with `allowed` values one of those.
 fn check_code(fields: &[Field], enums: &BTreeSet<&str>) -> String {
     let mut out = String::new();
     for field in fields {
         let first = field.first();
-        if field.params.len() > 1 || !enums.contains(first.kind.as_str()) {
+        let constant = param_constant(&first.wire);
+        let call = if field.params.len() > 1 || first.repeat || first.list {
             continue;
-        }
-        let call = format!(
-            "crate::wire::check_known(crate::param::{}, value, {}::KNOWN)?;",
-            param_constant(&first.wire),
-            first.kind
-        );
+        } else if enums.contains(first.kind.as_str()) {
+            format!(
+                "crate::wire::check_known(crate::param::{constant}, value, {}::KNOWN)?;",
+                first.kind
+            )
+        } else if !first.allowed.is_empty() {
+            format!(
+                "crate::wire::check_allowed(crate::param::{constant}, value, &{:?})?;",
+                first.allowed
+            )
+        } else {
+            continue;
+        };
         let _ = if field.rust.starts_with("Option<") {
             writeln!(
                 out,

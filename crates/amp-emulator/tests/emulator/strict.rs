@@ -418,3 +418,47 @@ async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_th
     }
     assert!(tried > 100, "only {tried} bad requests");
 }
+
+/// Every endpoint's answer decodes into the SDK's response type for it.
+#[tokio::test]
+async fn every_answer_decodes_into_the_sdks_response_type() {
+    let emulator = start(config()).await;
+    for Valid {
+        spec, path, pairs, ..
+    } in valid_requests()
+    {
+        let url = format!(
+            "{path}?{}",
+            encode(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        );
+        let (status, body) = get(&emulator, &url).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        decodes(spec.name, &body).unwrap_or_else(|error| panic!("{url}: {error}\n{body}"));
+    }
+}
+
+/// Decodes `body` as the response of endpoint `name`.
+fn decodes(name: &str, body: &str) -> serde_json::Result<()> {
+    fn as_<T: serde::de::DeserializeOwned>(body: &str) -> serde_json::Result<()> {
+        serde_json::from_str::<T>(body).map(drop)
+    }
+    match name {
+        "GetUserProfile" => as_::<amp_model::profile::UserProfileResponse>(body),
+        "GetChartResults" => as_::<ChartResponse>(body),
+        "GetChartCsv" => as_::<ChartCsvResponse>(body),
+        "GetUserComposition" => as_::<CompositionResponse>(body),
+        "ListEvents" => as_::<EventsListResponse>(body),
+        "GetFunnel" => as_::<FunnelResponse>(body),
+        "GetRetention" => as_::<RetentionResponse>(body),
+        "GetUserActivity" => as_::<UserActivityResponse>(body),
+        "SearchUsers" => as_::<UserSearchResponse>(body),
+        "GetRevenueLtv" => as_::<RevenueLtvResponse>(body),
+        "GetUsers"
+        | "GetSessionLength"
+        | "GetAverageSessionLength"
+        | "GetSessionsPerUser"
+        | "GetEventSegmentation"
+        | "GetRealtimeActiveUsers" => as_::<SeriesResponse>(body),
+        other => panic!("no response type is named for {other}"),
+    }
+}
