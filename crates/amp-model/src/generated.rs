@@ -2504,7 +2504,7 @@ pub mod catalogue {
             required: false,
             list: false,
             default: Some("5"),
-            doc: "Interval in minutes; only 5 is accepted, so it is never sent.",
+            doc: "Interval in minutes; Amplitude accepts only 5 (and refuses any other value with a 400).",
         }],
     };
 

@@ -38,6 +38,13 @@ impl GetRealtimeActiveUsers {
     pub fn query_mut(&mut self) -> &mut RealtimeQuery {
         &mut self.query
     }
+
+    /// Interval in minutes; Amplitude accepts only 5 (and refuses any other value with a 400) (`i`).
+    #[must_use]
+    pub fn interval_minutes(mut self, interval_minutes: u32) -> Self {
+        self.query.interval_minutes = Some(interval_minutes);
+        self
+    }
 }
 
 impl From<RealtimeQuery> for GetRealtimeActiveUsers {

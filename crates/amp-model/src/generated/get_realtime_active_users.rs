@@ -11,15 +11,20 @@ use crate::{QueryPairs, ValidationError};
 ///
 /// | parameter | type | required | Amplitude's default | field | meaning |
 /// | --- | --- | --- | --- | --- | --- |
-/// | `i` | int |  | `5` | (never sent) | Interval in minutes; only 5 is accepted, so it is never sent. |
+/// | `i` | int |  | `5` | `interval_minutes` | Interval in minutes; Amplitude accepts only 5 (and refuses any other value with a 400). |
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct RealtimeQuery {}
+pub struct RealtimeQuery {
+    /// `i`: Interval in minutes; Amplitude accepts only 5 (and refuses any other value with a 400). Amplitude's default: `5`.
+    pub interval_minutes: Option<u32>,
+}
 
 impl RealtimeQuery {
     /// The query with its required parameters; the others are unset.
     pub fn new() -> Self {
-        Self {}
+        Self {
+            interval_minutes: None,
+        }
     }
 }
 
@@ -31,15 +36,23 @@ impl Wire for RealtimeQuery {
     }
 
     fn query_pairs(&self) -> QueryPairs {
-        QueryPairs::new()
+        let mut pairs = QueryPairs::new();
+        if let Some(value) = &self.interval_minutes {
+            pairs.put(crate::param::I, value);
+        }
+        pairs
     }
 
     fn check_values(&self) -> Result<(), ValidationError> {
+        if let Some(value) = &self.interval_minutes {
+            crate::wire::check_allowed(crate::param::I, value, &["5"])?;
+        }
         Ok(())
     }
 
     fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
-        crate::wire::decode::fixed(pairs, crate::param::I, "5")?;
-        Ok(Self {})
+        Ok(Self {
+            interval_minutes: crate::wire::decode::optional(pairs, crate::param::I)?,
+        })
     }
 }
