@@ -200,6 +200,9 @@ fn other_typed_bad_requests() -> Vec<(&'static str, Box<dyn Typed>)> {
     push(param::PROPENSITY_TYPE, Box::new(profile));
     push(param::USER_ID, Box::new(UserProfileQuery::new()));
     push(param::CHART_ID, Box::new(ChartQuery::new("bad id!")));
+    let mut realtime = RealtimeQuery::new();
+    realtime.interval_minutes = Some(10);
+    push(param::I, Box::new(realtime));
     list
 }
 
