@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use futures_util::StreamExt as _;
+
 use crate::faults::Fault;
 use crate::project::Project;
 use crate::state::AppState;
@@ -78,6 +80,9 @@ pub fn rate_limited(class: RateClass, message: &str) -> Response {
     }
 }
 
+/// How long a reset fault waits, after the start of the body went out, before cutting.
+const RESET_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Applies latency and faults, then answers with `body`.
 pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response {
     let latency = state.faults.latency();
@@ -94,32 +99,37 @@ pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response 
         Some(Fault::Status(code)) => StatusCode::from_u16(code)
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             .into_response(),
+        // The body stops at a byte, wherever it falls (inside a character too), and the
+        // connection ends cleanly: a client sees a complete answer that does not parse.
         Some(Fault::Truncate) => {
-            let text = body().to_string();
-            let cut = text.len() / 2;
+            let mut bytes = body().to_string().into_bytes();
+            bytes.truncate(bytes.len() / 2);
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],
-                text[..cut].to_owned(),
+                bytes,
             )
                 .into_response()
         }
+        // The status line, the headers (with the whole body's length) and half of the body go
+        // out; then, once they have been flushed, the connection is cut.
         Some(Fault::Reset) => {
-            let text = body().to_string();
-            let half = text.as_bytes()[..text.len() / 2].to_vec();
-            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-                Ok(half),
+            let mut bytes = body().to_string().into_bytes();
+            let length = bytes.len();
+            bytes.truncate(length / 2);
+            let half = futures_util::stream::once(async move { Ok(bytes) });
+            let reset = futures_util::stream::once(async {
+                tokio::time::sleep(RESET_AFTER).await;
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionReset,
                     "injected reset",
-                )),
-            ];
-            let body = Body::from_stream(futures_util::stream::iter(chunks));
+                ))
+            });
             Response::builder()
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, "application/json")
-                .header(header::CONTENT_LENGTH, text.len())
-                .body(body)
+                .header(header::CONTENT_LENGTH, length)
+                .body(Body::from_stream(half.chain(reset)))
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
         None => json_response(StatusCode::OK, &body()),
