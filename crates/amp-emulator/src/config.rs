@@ -32,6 +32,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Injected faults, off by default.
     pub faults: FaultsConfig,
+    /// Ingestion's size limits.
+    pub ingestion: IngestionConfig,
     /// Behavioural cohorts.
     pub cohorts: Vec<CohortConfig>,
     /// Computed user properties.
@@ -53,6 +55,7 @@ impl Default for Config {
             now: None,
             limits: LimitsConfig::default(),
             faults: FaultsConfig::default(),
+            ingestion: IngestionConfig::default(),
             cohorts: Vec::new(),
             computations: Vec::new(),
             recommendations: Vec::new(),
@@ -158,6 +161,26 @@ impl LimitsConfig {
         set(&mut limits.user_lookup_per_hour, self.user_lookup_per_hour);
         set(&mut limits.profile_per_minute, self.profile_per_minute);
         limits
+    }
+}
+
+/// What one ingestion request may carry, as Amplitude documents it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct IngestionConfig {
+    /// Events in one `/2/httpapi` request: 2,000.
+    pub max_events: usize,
+    /// Bytes in one request body: 20 MB, the `/batch` limit.
+    pub max_body_bytes: usize,
+}
+
+impl Default for IngestionConfig {
+    fn default() -> Self {
+        Self {
+            max_events: 2_000,
+            max_body_bytes: 20 * 1024 * 1024,
+        }
     }
 }
 

@@ -4,19 +4,20 @@ use std::sync::Arc;
 
 use amp_model::catalogue;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::endpoints;
 use crate::endpoints::Read;
-use crate::respond::{answer, basic_auth_ok, invalid, rate_limited, unauthorized};
+use crate::respond::{answer, basic_auth_ok, invalid, nested_error, rate_limited, unauthorized};
 use crate::state::AppState;
 
 /// Every route the emulator answers, one per catalogue endpoint, and ingestion; anything else
-/// is a 404 with an empty body.
+/// is a 404, and a method a route does not take a 405, both in Amplitude's error shape.
 pub fn router(state: Arc<AppState>) -> Router {
+    let body_limit = state.read().config.ingestion.max_body_bytes;
     let mut router = Router::new();
     for spec in catalogue::ENDPOINTS {
         let route = match spec.name {
@@ -32,9 +33,25 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     router
         .route("/2/httpapi", post(endpoints::ingestion::http_api))
-        .route("/batch", post(endpoints::ingestion::http_api))
+        .route("/batch", post(endpoints::ingestion::batch))
         .route("/identify", post(endpoints::ingestion::identify))
-        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .fallback(|| async {
+            nested_error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                "no such endpoint",
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            nested_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+                "this endpoint does not take that method",
+            )
+        })
         .with_state(state)
 }
 

@@ -127,11 +127,20 @@ impl RawEvent<'_> {
         }
     }
 
-    /// Whether the event has what Amplitude requires: a type and a user or device ID.
-    pub fn is_complete(&self) -> bool {
+    /// The first field that keeps the event from being stored: a missing `event_type`, no
+    /// `user_id` or `device_id`, or an `event_time` that is not a time.
+    pub fn invalid_field(&self) -> Option<&'static str> {
         let present =
             |value: &Option<Cow<'_, str>>| value.as_deref().is_some_and(|text| !text.is_empty());
-        present(&self.event_type) && (present(&self.user_id) || present(&self.device_id))
+        if !present(&self.event_type) {
+            Some("event_type")
+        } else if !(present(&self.user_id) || present(&self.device_id)) {
+            Some("user_id")
+        } else if self.time_ms().is_err() {
+            Some("event_time")
+        } else {
+            None
+        }
     }
 
     /// The insert ID, for deduplication.

@@ -1,12 +1,16 @@
 //! Ingestion as Amplitude's HTTP V2 API answers it: `POST /2/httpapi` and `POST /batch` take
 //! `{"api_key", "events"}`; `POST /identify` takes a form with `api_key` and `identification`.
-//! A payload with a bad key or a bad event is refused whole, with a 400 saying why, and nothing
-//! of it is kept. Events repeating an `insert_id` are acknowledged and dropped.
+//! A payload with a bad key or a bad event is refused whole, with a 400 listing the events at
+//! fault by field, and nothing of it is kept. `/2/httpapi` takes at most `max_events` events
+//! (2,000) and every request at most `max_body_bytes` (20 MB), else 413. Events repeating an
+//! `insert_id` are acknowledged and dropped.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -31,8 +35,44 @@ fn bad_request(error: &str, extra: &Value) -> Response {
     json_response(StatusCode::BAD_REQUEST, &body)
 }
 
-/// `POST /2/httpapi` and `POST /batch`.
-pub async fn http_api(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+/// Amplitude's 413.
+fn too_large(error: &str) -> Response {
+    json_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &json!({"code": 413, "error": error}),
+    )
+}
+
+/// `POST /2/httpapi`: at most `max_events` events a request.
+pub async fn http_api(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let max_events = state.read().config.ingestion.max_events;
+    upload(&state, body, Some(max_events))
+}
+
+/// `POST /batch`: as many events as fit in the body limit.
+pub async fn batch(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    upload(&state, body, None)
+}
+
+/// Stores every event of an upload, or none of them.
+fn upload(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    max_events: Option<usize>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return too_large("Payload too large");
+        }
+        Err(rejection) => return bad_request(&rejection.body_text(), &json!({})),
+    };
     let Ok(payload) = serde_json::from_slice::<Payload>(&body) else {
         return bad_request("Invalid JSON request body", &json!({}));
     };
@@ -51,22 +91,33 @@ pub async fn http_api(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
             &json!({"missing_field": "events"}),
         );
     };
+    if let Some(max) = max_events.filter(|max| events.len() > *max) {
+        return too_large(&format!(
+            "Payload too large: {} events; send at most {max} a request",
+            events.len()
+        ));
+    }
     let parsed: Vec<Result<RawEvent<'_>, String>> = events
         .iter()
         .map(|event| RawEvent::deserialize(event).map_err(|error| error.to_string()))
         .collect();
-    let invalid: Vec<usize> = parsed
-        .iter()
-        .enumerate()
-        .filter(|(_, event)| !event.as_ref().is_ok_and(RawEvent::is_complete))
-        .map(|(index, _)| index)
-        .collect();
+    let mut invalid: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, event) in parsed.iter().enumerate() {
+        let field = match event {
+            Ok(event) => event.invalid_field(),
+            Err(_) => Some("event_type"),
+        };
+        if let Some(field) = field {
+            invalid.entry(field).or_default().push(index);
+        }
+    }
     if !invalid.is_empty() {
         return bad_request(
-            "Request contains events with invalid fields: each event needs an event_type and a user_id or device_id",
-            &json!({"events_with_invalid_fields": {"event_type": invalid}}),
+            "Request contains events with invalid fields: each event needs an event_type, a user_id or device_id, and a time Amplitude can read",
+            &json!({"events_with_invalid_fields": invalid}),
         );
     }
+    // Every event was checked above for all that storing it can refuse, so none fails below.
     let mut project = state.write();
     let mut ingested = 0_u64;
     for event in parsed.iter().flatten() {
@@ -111,7 +162,7 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         .map(|event| RawEvent::deserialize(event).map_err(|error| error.to_string()))
         .collect();
     let parsed = match parsed {
-        Ok(parsed) if parsed.iter().all(RawEvent::is_complete) => parsed,
+        Ok(parsed) if parsed.iter().all(|event| event.invalid_field().is_none()) => parsed,
         _ => {
             return bad_request(
                 "each identification needs a user_id or device_id and user_properties",
