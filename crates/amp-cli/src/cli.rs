@@ -62,6 +62,16 @@ pub struct Target {
         default_value = "ampq"
     )]
     pub redis_namespace: String,
+    /// The longest a query may take, retries included, in seconds; each attempt is cut at 30 s
+    /// or less and tried again within it.
+    #[arg(
+        long,
+        global = true,
+        env = "AMPQ_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 120
+    )]
+    pub timeout: u64,
 }
 
 /// How to show answers.

@@ -122,5 +122,13 @@ pub fn client(target: &Target, dry_run: bool) -> Result<Client, String> {
         }
         None => builder,
     };
-    builder.build().map_err(|error| error.to_string())
+    if target.timeout == 0 {
+        return Err("--timeout: give at least 1 second".into());
+    }
+    let timeout = std::time::Duration::from_secs(target.timeout);
+    builder
+        .timeout(timeout)
+        .attempt_timeout(timeout.min(amplitude_api::transport::DEFAULT_ATTEMPT_TIMEOUT))
+        .build()
+        .map_err(|error| error.to_string())
 }

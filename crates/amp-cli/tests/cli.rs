@@ -535,6 +535,30 @@ fn an_unreachable_host_is_a_transport_error() {
 }
 
 #[test]
+fn a_server_that_never_answers_is_given_up_on_at_the_timeout() {
+    // Accepts connections and holds them without a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let output = run(
+        ampq().env("AMPLITUDE_BASE_URL", format!("http://{address}")),
+        &["users", "--last", "7d", "--timeout", "2"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no answer"), "{}", stderr(&output));
+    let output = run(
+        ampq().env("AMPLITUDE_BASE_URL", format!("http://{address}")),
+        &["users", "--last", "7d", "--timeout", "0"],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
 fn a_named_project_of_the_config_file_supplies_keys_and_hosts() {
     let dir = std::env::temp_dir().join(format!("ampq-config-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

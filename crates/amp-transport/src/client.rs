@@ -22,6 +22,11 @@ use amp_model::Limits;
 
 /// How long a whole request may take by default: Amplitude's large queries are slow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long one attempt may take by default: well under [`DEFAULT_TIMEOUT`], so that an attempt
+/// that hangs (Amplitude is seen holding a connection ~30 s instead of answering) is cut and
+/// tried again within the request's deadline.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take by default.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,6 +55,7 @@ struct Inner {
     retry: Arc<dyn RetryPolicy>,
     governor: Option<Governor>,
     timeout: Duration,
+    attempt_timeout: Duration,
     user_agent: String,
 }
 
@@ -67,6 +73,7 @@ impl fmt::Debug for Client {
             .field("retry", &inner.retry)
             .field("governor", &inner.governor.is_some())
             .field("timeout", &inner.timeout)
+            .field("attempt_timeout", &inner.attempt_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -84,13 +91,8 @@ impl Client {
 
     /// Validates, sends and decodes `endpoint`, retrying as the retry policy allows.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
-        let response = self.send_raw(endpoint).await?;
-        endpoint
-            .parse_response(&response)
-            .map_err(|source| Error::Decode {
-                endpoint: endpoint.name(),
-                source: Box::new(source),
-            })
+        self.send_decoded(endpoint, |response| endpoint.parse_response(response))
+            .await
     }
 
     /// Like [`Client::send`], but decodes the body into a type of the caller's choosing.
@@ -98,20 +100,33 @@ impl Client {
         &self,
         endpoint: &E,
     ) -> Result<T, Error> {
-        let response = self.send_raw(endpoint).await?;
-        DecodeError::decode_json(&response.body).map_err(|source| Error::Decode {
-            endpoint: endpoint.name(),
-            source: Box::new(source),
+        self.send_decoded(endpoint, |response| {
+            DecodeError::decode_json(&response.body)
         })
+        .await
     }
 
     /// Sends `endpoint` and returns the successful response as it came: the escape hatch for a
     /// body the SDK does not model.
     pub async fn send_raw<E: Endpoint>(&self, endpoint: &E) -> Result<HttpResponse, Error> {
+        self.send_decoded(endpoint, |response| Ok(response.clone()))
+            .await
+    }
+
+    /// Sends `endpoint` and decodes its answer with `decode`, under the governor, retrying as
+    /// the policy decides. An attempt that may have reached Amplitude is repeated only for an
+    /// idempotent method; a body that broke off counts as a failed attempt, so a `GET` cut short
+    /// is asked again. Attempts share the whole-request deadline ([`ClientBuilder::timeout`]),
+    /// each cut at [`ClientBuilder::attempt_timeout`].
+    async fn send_decoded<E: Endpoint, T>(
+        &self,
+        endpoint: &E,
+        decode: impl Fn(&HttpResponse) -> Result<T, DecodeError>,
+    ) -> Result<T, Error> {
         endpoint.validate()?;
         let request = endpoint.to_request();
         let http = self.http_request(&request)?;
-        let started = Instant::now();
+        let mut started = None;
         let mut attempt = 1;
         loop {
             let span = tracing::info_span!(
@@ -131,10 +146,18 @@ impl Client {
                 ),
                 None => None,
             };
+            // The deadline runs from the first attempt: waiting for the governor is not late.
+            let deadline = *started.get_or_insert_with(Instant::now) + self.inner.timeout;
             let outcome = self
-                .attempt(&request, http.clone())
+                .attempt(&request, http.clone(), deadline)
                 .instrument(span.clone())
-                .await;
+                .await
+                .and_then(|response| {
+                    decode(&response).map_err(|source| Error::Decode {
+                        endpoint: request.endpoint.clone(),
+                        source: Box::new(source),
+                    })
+                });
             drop(permit);
             if let Some(governor) = &self.inner.governor {
                 match &outcome {
@@ -142,35 +165,49 @@ impl Client {
                         let pause = governor.refused(request.rate_class, error.retry_after());
                         tracing::debug!(parent: &span, pause_ms = pause.as_millis(), "class paused");
                     }
-                    Err(_) => {}
-                    Ok(_) => governor.answered(request.rate_class),
+                    Err(Error::Transport { .. } | Error::Timeout { .. }) => {}
+                    Err(_) | Ok(_) => governor.answered(request.rate_class),
                 }
             }
             let error = match outcome {
-                Ok(response) => return Ok(response),
+                Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            match self.inner.retry.decide(attempt, &error, started.elapsed()) {
-                RetryDecision::Stop => return Err(error),
-                RetryDecision::Wait(wait) => {
+            if !request.method.is_idempotent() && error.maybe_sent() {
+                return Err(error);
+            }
+            let elapsed = started.map_or(Duration::ZERO, |started| started.elapsed());
+            match self.inner.retry.decide(attempt, &error, elapsed) {
+                RetryDecision::Wait(wait) if Instant::now() + wait < deadline => {
                     tracing::debug!(parent: &span, wait_ms = wait.as_millis(), %error, "retrying");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
+                _ => return Err(error),
             }
         }
     }
 
-    async fn attempt(&self, request: &Request, http: HttpRequest) -> Result<HttpResponse, Error> {
+    /// One attempt, cut at the attempt timeout or the request's deadline, whichever is first.
+    async fn attempt(
+        &self,
+        request: &Request,
+        http: HttpRequest,
+        deadline: Instant,
+    ) -> Result<HttpResponse, Error> {
         let started = Instant::now();
-        let sent = tokio::time::timeout(self.inner.timeout, self.inner.transport.send(http)).await;
+        let limit = self
+            .inner
+            .attempt_timeout
+            .min(deadline.saturating_duration_since(started));
+        let sent = tokio::time::timeout(limit, self.inner.transport.send(http)).await;
         let span = tracing::Span::current();
         span.record("latency_ms", started.elapsed().as_millis());
         let response = match sent {
             Err(_) => {
                 return Err(Error::Timeout {
                     endpoint: request.endpoint.clone(),
-                    after: self.inner.timeout,
+                    after: limit,
                 });
             }
             Ok(Err(source)) => {
@@ -296,6 +333,7 @@ pub struct ClientBuilder {
     retry: Arc<dyn RetryPolicy>,
     governor: Option<Governor>,
     timeout: Duration,
+    attempt_timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
 }
@@ -312,6 +350,7 @@ impl Default for ClientBuilder {
             retry: Arc::new(ExponentialBackoff::default()),
             governor: Some(Governor::new(Limits::default())),
             timeout: DEFAULT_TIMEOUT,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: concat!("amplitude-api-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
@@ -422,9 +461,17 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest a whole attempt may take, response body included; 120 s by default.
+    /// The longest a request may take from its first attempt, retries included; 120 s by
+    /// default. Time spent waiting for the rate governor does not count.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The longest one attempt may take, response body included; 30 s by default. An attempt
+    /// cut by it is retried within [`ClientBuilder::timeout`] when its method allows.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
         self
     }
 
@@ -472,6 +519,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 governor: self.governor,
                 timeout: self.timeout,
+                attempt_timeout: self.attempt_timeout,
                 user_agent: self.user_agent,
             }),
         })

@@ -208,18 +208,15 @@ impl Error {
         }
     }
 
-    /// Whether trying again may succeed: 429, 500, 502, 503, 504, timeouts and failed
-    /// connections. Other 4xx, invalid input and decode errors never are.
+    /// Whether trying again may succeed: 429, 500, 502, 503, 504, timeouts, failed or broken
+    /// connections, and a body that broke off before its end. Other 4xx, invalid input and
+    /// bodies that decode wrongly never are. The client repeats only requests that are safe to
+    /// repeat ([`crate::Method::is_idempotent`]) once they may have been sent.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::RateLimited { .. } | Self::Timeout { .. } => true,
+            Self::RateLimited { .. } | Self::Timeout { .. } | Self::Transport { .. } => true,
             Self::Api { status, .. } => matches!(status, 500 | 502 | 503 | 504),
-            Self::Transport { source, .. } => {
-                matches!(
-                    source.kind,
-                    TransportErrorKind::Connect | TransportErrorKind::Timeout
-                )
-            }
+            Self::Decode { source, .. } => source.truncated,
             _ => false,
         }
     }
@@ -315,6 +312,9 @@ pub struct DecodeError {
     pub excerpt: String,
     /// The body itself, its first [`DECODE_BODY_LIMIT`] bytes, to look at or log.
     pub body: Bytes,
+    /// Whether the body broke off (the JSON ended before it was complete) rather than being
+    /// whole JSON of the wrong shape: a cut-short answer, worth asking again.
+    pub truncated: bool,
 }
 
 impl DecodeError {
@@ -332,6 +332,7 @@ impl DecodeError {
                 message: error.to_string(),
                 excerpt: excerpt(body),
                 body: kept(body),
+                truncated: error.is_eof(),
             }
         })
     }
@@ -343,6 +344,7 @@ impl DecodeError {
             message: message.into(),
             excerpt: excerpt(body),
             body: kept(body),
+            truncated: false,
         }
     }
 }

@@ -17,7 +17,10 @@ mod transport;
 
 pub use amp_model;
 pub use amp_model::catalogue::{ApiFamily, RateClass};
-pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Progress};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    Progress,
+};
 pub use credentials::Credential;
 pub use endpoint::Endpoint;
 pub use error::{ConfigError, DECODE_BODY_LIMIT, DecodeError, Error, ErrorKind, Unsupported};

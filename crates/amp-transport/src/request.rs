@@ -25,6 +25,13 @@ pub enum Method {
 }
 
 impl Method {
+    /// Whether sending the request twice does what sending it once does, so that an attempt
+    /// that may have reached Amplitude can be repeated: `GET` only (the project APIs' `PUT` and
+    /// `DELETE` are not retried either, since a repeat may answer differently).
+    pub fn is_idempotent(self) -> bool {
+        self == Self::Get
+    }
+
     /// The method's name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -468,7 +468,6 @@ fn every_retry_decision() {
         api(400),
         api(401),
         api(404),
-        transport_error("other"),
         Error::Invalid(amp_transport::amp_model::ValidationError::new("e", "x")),
     ] {
         assert_eq!(
@@ -491,26 +490,12 @@ fn every_retry_decision() {
     }
 }
 
-/// Counts calls and answers from a list: 503, 503, then 200.
-fn flaky(calls: Arc<AtomicU32>) -> impl Transport {
-    transport_fn(move |_request| {
-        let call = calls.fetch_add(1, Ordering::SeqCst);
-        async move {
-            Ok(if call < 2 {
-                HttpResponse::new(503, "busy")
-            } else {
-                ok_cohorts()
-            })
-        }
-    })
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_client_retries_with_backoff_and_gives_up_at_the_limit() {
-    let calls = Arc::new(AtomicU32::new(0));
     let policy = ExponentialBackoff::default().with_jitter(false);
+    let (transport, calls) = flaky(2, || Ok(HttpResponse::new(503, "busy")), ok_cohorts);
     let client = builder()
-        .transport(flaky(calls.clone()))
+        .transport(transport)
         .retry_policy(policy.clone())
         .build()
         .unwrap();
@@ -559,14 +544,29 @@ async fn a_transport_that_never_answers_times_out() {
         .with_deadline(Duration::from_secs(20));
     let client = builder()
         .transport(NeverTransport)
-        .timeout(Duration::from_secs(5))
-        .retry_policy(policy)
+        .attempt_timeout(Duration::from_secs(5))
+        .retry_policy(policy.clone())
         .build()
         .unwrap();
     let started = tokio::time::Instant::now();
     client.send(&ListCohorts).await.unwrap_err();
-    // 5 s, wait 1, 5 s, wait 2, 5 s (elapsed 18 s): the next wait of 4 s would pass the deadline.
+    // 5 s, wait 1, 5 s, wait 2, 5 s (elapsed 18 s): the next wait of 4 s would pass the
+    // policy's deadline.
     assert_eq!(started.elapsed(), Duration::from_secs(18));
+
+    // The whole-request timeout bounds the attempts together.
+    let client = builder()
+        .transport(NeverTransport)
+        .attempt_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(12))
+        .retry_policy(policy)
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let error = client.send(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    // 5 s, wait 1, 5 s (11 s): a wait of 2 s would end past the 12 s deadline.
+    assert_eq!(started.elapsed(), Duration::from_secs(11));
 }
 
 /// A decorator written outside the SDK: counts requests, then delegates.
@@ -1139,4 +1139,165 @@ async fn a_bulk_run_yields_each_result_as_it_completes() {
     assert_eq!(results[0].1.as_ref().unwrap()["n"], 4);
     assert_eq!(seen.last(), Some(&(10, 1, 10)));
     assert_eq!(seen.len(), 10);
+}
+
+#[test]
+fn broken_connections_and_cut_bodies_are_retryable() {
+    let policy = ExponentialBackoff::default().with_jitter(false);
+    let (zero, secs) = (Duration::ZERO, Duration::from_secs);
+    // A connection that broke mid-answer is worth another try (the client repeats only an
+    // idempotent request that may have been sent).
+    assert_eq!(
+        policy.decide(1, &transport_error("other"), zero),
+        RetryDecision::Wait(secs(1))
+    );
+    let cut_short = Error::Decode {
+        endpoint: "x".into(),
+        source: Box::new(
+            amp_transport::DecodeError::decode_json::<serde_json::Value>(br#"{"data": [1, 2"#)
+                .unwrap_err(),
+        ),
+    };
+    assert_eq!(
+        policy.decide(1, &cut_short, zero),
+        RetryDecision::Wait(secs(1))
+    );
+}
+
+/// `POST /api/3/cohorts/upload`, not safe to repeat.
+#[derive(Debug, Clone)]
+struct UploadCohort;
+
+impl Endpoint for UploadCohort {
+    type Response = serde_json::Value;
+    fn name(&self) -> Cow<'static, str> {
+        "UploadCohort".into()
+    }
+    fn family(&self) -> ApiFamily {
+        ApiFamily::Dashboard
+    }
+    fn method(&self) -> Method {
+        Method::Post
+    }
+    fn path(&self) -> Cow<'_, str> {
+        "/api/3/cohorts/upload".into()
+    }
+    fn body(&self) -> Option<amp_transport::Body> {
+        amp_transport::Body::json(&serde_json::json!({"name": "x", "ids": ["a"]})).ok()
+    }
+}
+
+/// A transport that fails its first `failures` calls the way `fail` says, then answers
+/// `answer`; it counts the calls.
+fn flaky(
+    failures: u32,
+    fail: fn() -> Result<HttpResponse, TransportError>,
+    answer: fn() -> HttpResponse,
+) -> (impl Transport, Arc<AtomicU32>) {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&calls);
+    let transport = transport_fn(move |_request| {
+        let call = counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if call < failures {
+                fail()
+            } else {
+                Ok(answer())
+            }
+        }
+    });
+    (transport, calls)
+}
+
+fn quick_retries() -> ExponentialBackoff {
+    ExponentialBackoff::default()
+        .with_jitter(false)
+        .with_delays(Duration::from_millis(1), Duration::from_millis(4))
+}
+
+#[tokio::test]
+async fn a_get_cut_short_is_asked_again_and_a_post_that_may_have_run_is_not() {
+    let reset = || Err(TransportError::other("connection reset mid-body"));
+    let half_body = || Ok(HttpResponse::new(200, r#"{"cohorts":[{"id""#));
+    for (what, fail) in [
+        ("reset", reset as fn() -> _),
+        ("body cut short", half_body as fn() -> _),
+    ] {
+        let (transport, calls) = flaky(2, fail, ok_cohorts);
+        let client = builder()
+            .transport(transport)
+            .retry_policy(quick_retries())
+            .build()
+            .unwrap();
+        let cohorts = client
+            .send(&ListCohorts)
+            .await
+            .unwrap_or_else(|error| panic!("{what}: {error}"));
+        assert_eq!(cohorts.cohorts.len(), 1);
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "{what}");
+    }
+
+    // A body that is whole JSON of the wrong shape is not asked again.
+    let (transport, calls) = flaky(0, reset, || HttpResponse::new(200, r#"{"cohorts": 7}"#));
+    let client = builder()
+        .transport(transport)
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.send(&ListCohorts).await.unwrap_err().kind(),
+        ErrorKind::Decode
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A POST that may have reached Amplitude is never sent twice; one that could not connect is.
+    let (transport, calls) = flaky(1, reset, || HttpResponse::new(200, "{}"));
+    let client = builder()
+        .transport(transport)
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.send(&UploadCohort).await.unwrap_err().kind(),
+        ErrorKind::Transport
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let refused = || Err(TransportError::connect("connection refused"));
+    let (transport, calls) = flaky(1, refused, || HttpResponse::new(200, "{}"));
+    let client = builder()
+        .transport(transport)
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    client.send(&UploadCohort).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_attempt_is_cut_and_tried_again_within_the_deadline() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&calls);
+    let transport = transport_fn(move |_request| {
+        let first = counted.fetch_add(1, Ordering::SeqCst) == 0;
+        async move {
+            if first {
+                std::future::pending::<()>().await;
+            }
+            Ok(ok_cohorts())
+        }
+    });
+    let client = builder()
+        .transport(transport)
+        .attempt_timeout(Duration::from_secs(30))
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    client.send(&ListCohorts).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_secs(30) && elapsed < Duration::from_secs(31),
+        "{elapsed:?}"
+    );
 }
