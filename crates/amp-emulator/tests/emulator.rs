@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 
 #[path = "emulator/faults.rs"]
 mod faults;
+#[path = "emulator/generated.rs"]
+mod generated;
 #[path = "emulator/ingestion.rs"]
 mod ingestion;
 #[path = "emulator/strict.rs"]

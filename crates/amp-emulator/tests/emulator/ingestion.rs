@@ -103,3 +103,56 @@ async fn unknown_routes_and_methods_answer_json() {
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["http_code"], 405, "{body}");
 }
+
+/// An event that is good or bad in one of the ways Amplitude refuses.
+fn mixed_event() -> impl proptest::strategy::Strategy<Value = (bool, Value)> {
+    use proptest::prelude::*;
+    (0..5_u8, "[a-z]{5,12}", 0..1_000_i64).prop_map(|(kind, id, minute)| {
+        let time = 1_709_000_000_000_i64 + minute * 60_000;
+        match kind {
+            0 => (
+                false,
+                json!({"user_id": id, "event_type": "Play Song", "event_time": "not a time"}),
+            ),
+            1 => (false, json!({"user_id": id})),
+            2 => (false, json!({"event_type": "Play Song"})),
+            _ => (
+                true,
+                json!({"user_id": id, "event_type": "Play Song", "time": time}),
+            ),
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_mix_of_good_and_bad_events_stores_all_of_them_or_none() {
+    use proptest::test_runner::{Config, TestRunner};
+
+    let emulator = start(config()).await;
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let handle = tokio::runtime::Handle::current();
+    let outcome = tokio::task::block_in_place(|| {
+        runner.run(&proptest::collection::vec(mixed_event(), 1..20), |events| {
+            let all_good = events.iter().all(|(good, _)| *good);
+            let events: Vec<Value> = events.into_iter().map(|(_, event)| event).collect();
+            let before = emulator.counts().0;
+            let (status, body) = handle.block_on(post(&emulator, "/2/httpapi", payload(&events)));
+            let stored = emulator.counts().0 - before;
+            if all_good {
+                proptest::prop_assert_eq!(status, 200, "{}", body);
+                proptest::prop_assert_eq!(stored, events.len());
+            } else {
+                proptest::prop_assert_eq!(status, 400, "{}", body);
+                proptest::prop_assert_eq!(stored, 0);
+            }
+            Ok(())
+        })
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}

@@ -27,7 +27,7 @@ fn encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
 }
 
 /// `GET url` with the project's keys, as the API of `url` takes them: its status and body.
-async fn get(emulator: &amp_emulator::Emulator, url: &str) -> (u16, String) {
+pub(crate) async fn get(emulator: &amp_emulator::Emulator, url: &str) -> (u16, String) {
     let request = reqwest::Client::new().get(format!("{}{url}", emulator.base_url()));
     let request = if url.starts_with(catalogue::GET_USER_PROFILE.path) {
         request.header("Authorization", "Api-Key emulator-secret-key")
@@ -242,10 +242,11 @@ fn strict<Q: Query>(path: &str, pairs: &[(String, String)]) -> Result<(), String
 }
 
 /// A valid request to one endpoint, and the strict reader of its type.
-struct Valid {
-    spec: &'static EndpointSpec,
-    path: String,
-    pairs: Vec<(&'static str, String)>,
+#[derive(Clone)]
+pub(crate) struct Valid {
+    pub(crate) spec: &'static EndpointSpec,
+    pub(crate) path: String,
+    pub(crate) pairs: Vec<(&'static str, String)>,
     read: Strict,
 }
 
@@ -259,7 +260,7 @@ fn valid(spec: &'static EndpointSpec, pairs: &[(&'static str, &str)], read: Stri
 }
 
 /// A valid request to every endpoint.
-fn valid_requests() -> Vec<Valid> {
+pub(crate) fn valid_requests() -> Vec<Valid> {
     use catalogue::*;
     let (start, end) = ((param::START, "20240301"), (param::END, "20240307"));
     let play = r#"{"event_type":"Play Song"}"#;
