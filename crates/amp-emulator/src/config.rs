@@ -171,15 +171,22 @@ impl LimitsConfig {
 pub struct IngestionConfig {
     /// Events in one `/2/httpapi` request: 2,000.
     pub max_events: usize,
-    /// Bytes in one request body: 20 MB, the `/batch` limit.
-    pub max_body_bytes: usize,
+    /// Bytes in one `/2/httpapi` request body: 1 MB.
+    pub max_http_api_bytes: usize,
+    /// Bytes in one `/batch` request body: 20 MB.
+    pub max_batch_bytes: usize,
+    /// The shortest `user_id` or `device_id` `/2/httpapi` takes, unless the request's
+    /// `options.min_id_length` says otherwise: 5.
+    pub min_id_length: usize,
 }
 
 impl Default for IngestionConfig {
     fn default() -> Self {
         Self {
             max_events: 2_000,
-            max_body_bytes: 20 * 1024 * 1024,
+            max_http_api_bytes: 1024 * 1024,
+            max_batch_bytes: 20 * 1024 * 1024,
+            min_id_length: 5,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every route the emulator answers, one per catalogue endpoint, and ingestion; anything else
 /// is a 404, and a method a route does not take a 405, both in Amplitude's error shape.
 pub fn router(state: Arc<AppState>) -> Router {
-    let body_limit = state.read().config.ingestion.max_body_bytes;
+    let body_limit = state.read().config.ingestion.max_batch_bytes;
     let mut router = Router::new();
     for spec in catalogue::ENDPOINTS {
         let route = match spec.name {

@@ -143,6 +143,14 @@ impl RawEvent<'_> {
         }
     }
 
+    /// The ID fields shorter than `min` characters: `user_id`, `device_id` or both.
+    pub fn short_ids(&self, min: usize) -> impl Iterator<Item = &'static str> + '_ {
+        [("user_id", &self.user_id), ("device_id", &self.device_id)]
+            .into_iter()
+            .filter(move |(_, id)| id.as_deref().is_some_and(|id| id.chars().count() < min))
+            .map(|(field, _)| field)
+    }
+
     /// The insert ID, for deduplication.
     pub fn insert_id(&self) -> Option<&str> {
         self.insert_id.as_deref()

@@ -527,7 +527,7 @@ impl Endpoint for Upload {
 async fn ingested_events_are_read_back_and_bad_payloads_change_nothing() {
     let emulator = start(config()).await;
     let client = client(&emulator);
-    let event = |insert: &str, time: i64| json!({"user_id": "dave", "device_id": "d-dave", "event_type": "Play Song", "time": time, "insert_id": insert, "event_properties": {"song_id": "s9"}, "country": "Japan"});
+    let event = |insert: &str, time: i64| json!({"user_id": "dave1", "device_id": "d-dave", "event_type": "Play Song", "time": time, "insert_id": insert, "event_properties": {"song_id": "s9"}, "country": "Japan"});
     let at = 1_709_726_280_000_i64; // 2024-03-06 11:58 UTC, a few minutes before "now".
     let answer = client.send(&Upload(json!({"api_key": "emulator-api-key", "events": [event("a", at), event("b", at + 1000), event("a", at)]}))).await.unwrap();
     assert_eq!(answer["code"], 200);
@@ -537,7 +537,7 @@ async fn ingested_events_are_read_back_and_bad_payloads_change_nothing() {
     );
     assert!(answer["payload_size_bytes"].as_u64().unwrap() > 100);
 
-    let found = client.send(&SearchUsers::new("dave")).await.unwrap();
+    let found = client.send(&SearchUsers::new("dave1")).await.unwrap();
     let activity = client
         .send(&GetUserActivity::from(&found.matches[0]))
         .await

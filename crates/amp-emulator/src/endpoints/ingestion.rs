@@ -1,17 +1,20 @@
 //! Ingestion as Amplitude's HTTP V2 API answers it: `POST /2/httpapi` and `POST /batch` take
 //! `{"api_key", "events"}`; `POST /identify` takes a form with `api_key` and `identification`.
 //! A payload with a bad key or a bad event is refused whole, with a 400 listing the events at
-//! fault by field, and nothing of it is kept. `/2/httpapi` takes at most `max_events` events
-//! (2,000) and every request at most `max_body_bytes` (20 MB), else 413. Events repeating an
-//! `insert_id` are acknowledged and dropped.
+//! fault by field, and nothing of it is kept. `/2/httpapi` takes at most 2,000 events and 1 MB
+//! a request, and IDs of at least 5 characters (or the request's `options.min_id_length`);
+//! `/batch` takes 20 MB; over a size limit is a 413. A `Content-Encoding: gzip` body is inflated
+//! first, and the limits count the inflated bytes. Events repeating an `insert_id` are
+//! acknowledged and dropped.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,6 +28,22 @@ use crate::state::AppState;
 struct Payload {
     api_key: Option<String>,
     events: Option<Vec<Value>>,
+    options: Option<Options>,
+}
+
+#[derive(Deserialize)]
+struct Options {
+    min_id_length: Option<usize>,
+}
+
+/// What one upload route takes.
+struct Limits {
+    /// Events a request, if capped.
+    max_events: Option<usize>,
+    /// Bytes a body, after decompression.
+    max_bytes: usize,
+    /// The shortest ID, if checked.
+    min_id_length: Option<usize>,
 }
 
 fn bad_request(error: &str, extra: &Value) -> Response {
@@ -43,35 +62,94 @@ fn too_large(error: &str) -> Response {
     )
 }
 
-/// `POST /2/httpapi`: at most `max_events` events a request.
+/// `POST /2/httpapi`: at most 2,000 events and 1 MB a request, IDs of 5 characters or more.
 pub async fn http_api(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let max_events = state.read().config.ingestion.max_events;
-    upload(&state, body, Some(max_events))
+    let config = state.read().config.ingestion.clone();
+    let limits = Limits {
+        max_events: Some(config.max_events),
+        max_bytes: config.max_http_api_bytes,
+        min_id_length: Some(config.min_id_length),
+    };
+    upload(&state, &headers, body, &limits)
 }
 
-/// `POST /batch`: as many events as fit in the body limit.
+/// `POST /batch`: as many events as fit in 20 MB.
 pub async fn batch(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    upload(&state, body, None)
+    let limits = Limits {
+        max_events: None,
+        max_bytes: state.read().config.ingestion.max_batch_bytes,
+        min_id_length: None,
+    };
+    upload(&state, &headers, body, &limits)
+}
+
+/// Why a body cannot be read.
+enum Unreadable {
+    /// Over the route's limit.
+    TooLarge,
+    /// Broken, as said.
+    Broken(String),
+}
+
+/// The body, gunzipped when `Content-Encoding: gzip` says so, or why it cannot be read.
+fn read_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    max_bytes: usize,
+) -> Result<Bytes, Unreadable> {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(Unreadable::TooLarge);
+        }
+        Err(rejection) => return Err(Unreadable::Broken(rejection.body_text())),
+    };
+    let gzipped = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("gzip"));
+    let body = if gzipped {
+        // Read one byte past the limit, so that a bomb is refused without being inflated.
+        let mut inflated = Vec::new();
+        let limit = u64::try_from(max_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        if flate2::read::MultiGzDecoder::new(&body[..])
+            .take(limit)
+            .read_to_end(&mut inflated)
+            .is_err()
+        {
+            return Err(Unreadable::Broken("Invalid gzip request body".into()));
+        }
+        Bytes::from(inflated)
+    } else {
+        body
+    };
+    if body.len() > max_bytes {
+        return Err(Unreadable::TooLarge);
+    }
+    Ok(body)
 }
 
 /// Stores every event of an upload, or none of them.
 fn upload(
     state: &AppState,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    max_events: Option<usize>,
+    limits: &Limits,
 ) -> Response {
-    let body = match body {
+    let body = match read_body(headers, body, limits.max_bytes) {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return too_large("Payload too large");
-        }
-        Err(rejection) => return bad_request(&rejection.body_text(), &json!({})),
+        Err(Unreadable::TooLarge) => return too_large("Payload too large"),
+        Err(Unreadable::Broken(why)) => return bad_request(&why, &json!({})),
     };
     let Ok(payload) = serde_json::from_slice::<Payload>(&body) else {
         return bad_request("Invalid JSON request body", &json!({}));
@@ -91,7 +169,7 @@ fn upload(
             &json!({"missing_field": "events"}),
         );
     };
-    if let Some(max) = max_events.filter(|max| events.len() > *max) {
+    if let Some(max) = limits.max_events.filter(|max| events.len() > *max) {
         return too_large(&format!(
             "Payload too large: {} events; send at most {max} a request",
             events.len()
@@ -116,6 +194,27 @@ fn upload(
             "Request contains events with invalid fields: each event needs an event_type, a user_id or device_id, and a time Amplitude can read",
             &json!({"events_with_invalid_fields": invalid}),
         );
+    }
+    let min_id_length = limits.min_id_length.map(|min| {
+        payload
+            .options
+            .as_ref()
+            .and_then(|options| options.min_id_length)
+            .unwrap_or(min)
+    });
+    if let Some(min) = min_id_length {
+        let mut short: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, event) in parsed.iter().flatten().enumerate() {
+            for field in event.short_ids(min) {
+                short.entry(field).or_default().push(index);
+            }
+        }
+        if !short.is_empty() {
+            return bad_request(
+                "Invalid id length for user_id or device_id",
+                &json!({"events_with_invalid_id_lengths": short}),
+            );
+        }
     }
     // Every event was checked above for all that storing it can refuse, so none fails below.
     let mut project = state.write();

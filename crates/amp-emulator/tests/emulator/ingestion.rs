@@ -156,3 +156,78 @@ async fn any_mix_of_good_and_bad_events_stores_all_of_them_or_none() {
         panic!("{failure}");
     }
 }
+
+#[tokio::test]
+async fn short_ids_are_refused_unless_the_request_lowers_the_minimum() {
+    let emulator = start(config()).await;
+    let before = emulator.counts();
+    let short = [
+        json!({"user_id": "carol-1", "event_type": "Play Song"}),
+        json!({"user_id": "dan", "device_id": "d-dan", "event_type": "Play Song"}),
+        json!({"device_id": "d1", "event_type": "Play Song"}),
+    ];
+    let (status, body) = post(&emulator, "/2/httpapi", payload(&short)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["events_with_invalid_id_lengths"],
+        json!({"user_id": [1], "device_id": [2]}),
+        "{body}"
+    );
+    assert_eq!(emulator.counts(), before);
+    let lowered = serde_json::to_vec(
+        &json!({"api_key": "emulator-api-key", "events": short, "options": {"min_id_length": 2}}),
+    )
+    .unwrap();
+    let (status, body) = post(&emulator, "/2/httpapi", lowered).await;
+    assert_eq!(
+        (status, &body["events_ingested"]),
+        (200, &json!(3)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn gzipped_bodies_are_read_and_limited_by_their_inflated_size() {
+    use std::io::Write as _;
+
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    let emulator = start(config()).await;
+    let send = |path: &'static str, body: Vec<u8>| {
+        let url = format!("{}{path}", emulator.base_url());
+        async move {
+            let response = reqwest_client()
+                .post(url)
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+    let (status, body) = send("/2/httpapi", gzip(&payload(&events(100)))).await;
+    assert_eq!(
+        (status, &body["events_ingested"]),
+        (200, &json!(100)),
+        "{body}"
+    );
+    // Under 1 MB compressed, over it inflated: too large for /2/httpapi, fine for /batch.
+    let padding = "x".repeat(1_500_000);
+    let big = serde_json::to_vec(
+        &json!({"api_key": "emulator-api-key", "events": events(1), "padding": padding}),
+    )
+    .unwrap();
+    let (status, body) = send("/2/httpapi", gzip(&big)).await;
+    assert_eq!(status, 413, "{body}");
+    let (status, body) = send("/batch", gzip(&big)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send("/2/httpapi", b"not gzip".to_vec()).await;
+    assert_eq!(status, 400, "{body}");
+}
