@@ -14,6 +14,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "ampq", version, after_help = EXAMPLES)]
 pub struct Cli {
+    /// Log what is sent and how long it took, on stderr: -v each request's answer, -vv every
+    /// step (RUST_LOG, when set, decides instead). Keys and secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(flatten)]
     pub target: Target,
     #[command(flatten)]

@@ -18,6 +18,7 @@ mod target;
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
 
 use crate::cli::Cli;
 use crate::run::{exit_code, run};
@@ -30,12 +31,23 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    // Warnings (a shared budget that stopped answering) go to stderr, one line each.
+    // Warnings (a shared budget that stopped answering) go to stderr, one line each; -v and -vv
+    // (or RUST_LOG) show more.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<EnvFilter>().ok())
+        .unwrap_or_else(|| {
+            EnvFilter::new(match cli.verbose {
+                0 => "warn",
+                1 => "warn,amp_transport=info,amp_governor_redis=info",
+                _ => "info,amp_transport=trace,amp_governor_redis=trace,ampq=trace",
+            })
+        });
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::WARN)
+        .with_env_filter(filter)
         .without_time()
-        .with_target(false)
+        .with_target(cli.verbose > 1)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

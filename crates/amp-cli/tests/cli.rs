@@ -535,6 +535,52 @@ fn an_unreachable_host_is_a_transport_error() {
 }
 
 #[test]
+fn verbose_logs_say_what_was_sent_and_how_long_it_took_and_never_a_secret() {
+    let secrets = [
+        amp_emulator::config::DEFAULT_SECRET_KEY,
+        // `emulator-api-key:emulator-secret-key` in base64, the Basic credential.
+        "ZW11bGF0b3ItYXBpLWtleTplbXVsYXRvci1zZWNyZXQta2V5",
+    ];
+    let quiet = run(&mut ampq(), &["users", "--last", "7d", "--json"]);
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+    let verbose = run(&mut ampq(), &["users", "--last", "7d", "--json", "-v"]);
+    assert!(
+        stderr(&verbose).contains("answered"),
+        "{}",
+        stderr(&verbose)
+    );
+    assert!(
+        stderr(&verbose).contains("latency_ms"),
+        "{}",
+        stderr(&verbose)
+    );
+    let loudest = [
+        run(&mut ampq(), &["users", "--last", "7d", "--json", "-vv"]),
+        run(
+            ampq().env("RUST_LOG", "trace"),
+            &["users", "--last", "7d", "--json"],
+        ),
+        run(
+            ampq().env("RUST_LOG", "trace"),
+            &["profile", "--user-id", "user-00042", "--props"],
+        ),
+    ];
+    for output in &loudest {
+        let logs = stderr(output);
+        assert_eq!(output.status.code(), Some(0), "{logs}");
+        assert!(
+            logs.contains("/api/2/users") || logs.contains("/v1/userprofile"),
+            "{logs}"
+        );
+        for secret in secrets {
+            assert!(!logs.contains(secret), "a secret in the logs:\n{logs}");
+        }
+        assert!(!logs.to_ascii_lowercase().contains("basic "), "{logs}");
+        assert!(!logs.contains("Api-Key "), "{logs}");
+    }
+}
+
+#[test]
 fn a_server_that_never_answers_is_given_up_on_at_the_timeout() {
     // Accepts connections and holds them without a word.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -200,9 +200,17 @@ impl Client {
             .inner
             .attempt_timeout
             .min(deadline.saturating_duration_since(started));
+        tracing::debug!(method = %http.method, url = %http.url, "sending");
         let sent = tokio::time::timeout(limit, self.inner.transport.send(http)).await;
         let span = tracing::Span::current();
-        span.record("latency_ms", started.elapsed().as_millis());
+        let latency_ms = started.elapsed().as_millis();
+        span.record("latency_ms", latency_ms);
+        // The span carries the latency; these say what came back.
+        match &sent {
+            Ok(Ok(response)) => tracing::info!(status = response.status, "answered"),
+            Ok(Err(error)) => tracing::info!(%error, "no answer"),
+            Err(_) => tracing::info!("no answer in time"),
+        }
         let response = match sent {
             Err(_) => {
                 return Err(Error::Timeout {
