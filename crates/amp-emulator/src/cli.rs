@@ -46,6 +46,9 @@ pub struct Options {
     /// Secret key, overriding the configuration (default `emulator-secret-key`).
     #[arg(long)]
     secret_key: Option<String>,
+    /// Keep every acknowledged event and identify in DIR, durably, and replay them at start.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
     /// Emulated seconds per real second for rate-limit windows.
     #[arg(long)]
     time_scale: Option<f64>,
@@ -91,6 +94,9 @@ pub async fn serve(args: Options) -> Result<(), Error> {
     }
     if args.demo {
         builder = builder.demo(options);
+    }
+    if let Some(dir) = args.state {
+        builder = builder.state_dir(dir);
     }
     let emulator = builder.start().await?;
     println!("listening on {}", emulator.base_url());

@@ -42,6 +42,18 @@ pub enum Error {
     /// The server stopped with an error, or could not wait for a signal.
     #[error("the server failed: {0}")]
     Serve(#[source] std::io::Error),
+    /// The state directory (`--state`) cannot be used or written.
+    #[error("state directory {path}: {source}")]
+    State {
+        /// The directory or its journal.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A journal record could not be replayed.
+    #[error("state journal: a record does not replay: {0}")]
+    Replay(String),
     /// A file could not be written.
     #[error("{path}: {source}")]
     Write {

@@ -10,6 +10,7 @@ mod faults;
 mod form;
 mod http;
 mod ingest;
+mod journal;
 mod limits;
 mod load;
 mod matcher;
@@ -31,6 +32,7 @@ pub use demo::DemoOptions;
 pub use error::{ConfigError, Error};
 
 use crate::faults::Faults;
+use crate::journal::{Journal, Record};
 use crate::limits::Limiter;
 use crate::project::Project;
 use crate::state::AppState;
@@ -44,6 +46,7 @@ pub struct EmulatorBuilder {
     lines: Vec<String>,
     demo: Option<DemoOptions>,
     address: Option<SocketAddr>,
+    state_dir: Option<PathBuf>,
 }
 
 impl EmulatorBuilder {
@@ -71,6 +74,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Keeps every acknowledged write in `dir` and replays it at start (`--state DIR`).
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
     /// Where to listen; `127.0.0.1` on an ephemeral port by default.
     pub fn address(mut self, address: SocketAddr) -> Self {
         self.address = Some(address);
@@ -93,11 +102,23 @@ impl EmulatorBuilder {
             .collect::<Vec<_>>()
             .join("\n");
         loaded += load::load_lines(&mut project, text.as_bytes()).map_err(Error::Events)?;
+        // What was acknowledged before, on top of the loaded data (which the journal never holds).
+        let journal = match &self.state_dir {
+            Some(dir) => {
+                let (journal, records) = Journal::open(dir)?;
+                for record in &records {
+                    replay(&mut project, record)?;
+                }
+                Some(journal)
+            }
+            None => None,
+        };
         project.store.shrink();
         let state = Arc::new(AppState {
             project: RwLock::new(project),
             limiter: Limiter::new(&self.config.limits),
             faults: Faults::new(self.config.faults.clone()),
+            journal,
         });
         let address = self
             .address
@@ -125,6 +146,16 @@ impl EmulatorBuilder {
             state,
         })
     }
+}
+
+/// Applies one journal record, as its request was applied when it was acknowledged.
+fn replay(project: &mut Project, record: &Record) -> Result<(), Error> {
+    for event in &record.events {
+        let raw = serde::Deserialize::deserialize(event)
+            .map_err(|error: serde_json::Error| Error::Replay(error.to_string()))?;
+        project.ingest(&raw, record.now_ms).map_err(Error::Replay)?;
+    }
+    Ok(())
 }
 
 /// A running emulator. Dropping it stops the server.

@@ -15,6 +15,13 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Warnings (a torn journal record dropped at start) go to stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::WARN)
+        .without_time()
+        .with_target(false)
+        .init();
     match amp_emulator::cli::serve(Args::parse().options).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -48,16 +48,16 @@ impl Project {
         ingest::apply(&mut self.store, raw, now)
     }
 
-    /// Adds an event received over HTTP; a repeated insert ID is dropped as Amplitude does.
+    /// Adds an event received over HTTP, reading one without a time as happening at `now_ms`
+    /// (when its request was accepted); a repeated insert ID is dropped as Amplitude does.
     /// Returns whether it was kept.
-    pub fn ingest(&mut self, raw: &RawEvent<'_>) -> Result<bool, String> {
+    pub fn ingest(&mut self, raw: &RawEvent<'_>, now_ms: i64) -> Result<bool, String> {
         if let Some(id) = raw.insert_id() {
             if self.insert_ids.contains(id) {
                 return Ok(false);
             }
             self.insert_ids.insert(id.to_owned());
         }
-        let now = self.now_ms();
-        ingest::apply(&mut self.store, raw, now).map(|()| true)
+        ingest::apply(&mut self.store, raw, now_ms).map(|()| true)
     }
 }

@@ -1,8 +1,9 @@
-//! What every handler shares: the project, the limiter and the faults.
+//! What every handler shares: the project, the limiter, the faults and the journal.
 
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::faults::Faults;
+use crate::journal::Journal;
 use crate::limits::Limiter;
 use crate::project::Project;
 
@@ -15,6 +16,8 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     /// Injected faults.
     pub faults: Faults,
+    /// Where acknowledged writes are kept (`--state`), if anywhere.
+    pub journal: Option<Journal>,
 }
 
 impl AppState {

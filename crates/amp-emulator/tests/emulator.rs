@@ -21,6 +21,8 @@ mod faults;
 mod generated;
 #[path = "emulator/ingestion.rs"]
 mod ingestion;
+#[path = "emulator/state.rs"]
+mod state;
 #[path = "emulator/strict.rs"]
 mod strict;
 

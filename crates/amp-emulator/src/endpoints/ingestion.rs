@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::form::Form;
 use crate::ingest::RawEvent;
+use crate::journal::Record;
 use crate::respond::json_response;
 use crate::state::AppState;
 
@@ -218,9 +219,13 @@ fn upload(
     }
     // Every event was checked above for all that storing it can refuse, so none fails below.
     let mut project = state.write();
+    let now_ms = project.now_ms();
+    if let Some(refusal) = keep(state, now_ms, &events) {
+        return refusal;
+    }
     let mut ingested = 0_u64;
     for event in parsed.iter().flatten() {
-        match project.ingest(event) {
+        match project.ingest(event, now_ms) {
             Ok(true) => ingested += 1,
             Ok(false) => {}
             Err(error) => return bad_request(&error, &json!({})),
@@ -270,10 +275,31 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         }
     };
     let mut project = state.write();
+    let now_ms = project.now_ms();
+    if let Some(refusal) = keep(&state, now_ms, &events) {
+        return refusal;
+    }
     for event in &parsed {
-        if let Err(error) = project.ingest(event) {
+        if let Err(error) = project.ingest(event, now_ms) {
             return bad_request(&error, &json!({}));
         }
     }
     (StatusCode::OK, "success").into_response()
+}
+
+/// Makes an accepted request's events durable (`--state`) before they are applied and
+/// acknowledged. A journal that cannot be written gives the 503 to answer, and nothing is
+/// applied.
+fn keep(state: &AppState, now_ms: i64, events: &[Value]) -> Option<Response> {
+    let journal = state.journal.as_ref()?;
+    let record = Record {
+        now_ms,
+        events: events.to_vec(),
+    };
+    journal.append(&record).err().map(|error| {
+        json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"code": 503, "error": format!("the request was not stored: {error}")}),
+        )
+    })
 }
