@@ -178,6 +178,9 @@ pub struct IngestionConfig {
     /// The shortest `user_id` or `device_id` `/2/httpapi` takes, unless the request's
     /// `options.min_id_length` says otherwise: 5.
     pub min_id_length: usize,
+    /// Events a second one user or device may send to `/2/httpapi`, averaged over 10 s
+    /// (Amplitude: 30); unchecked when absent, the default.
+    pub events_per_second: Option<f64>,
 }
 
 impl Default for IngestionConfig {
@@ -187,6 +190,7 @@ impl Default for IngestionConfig {
             max_http_api_bytes: 1024 * 1024,
             max_batch_bytes: 20 * 1024 * 1024,
             min_id_length: 5,
+            events_per_second: None,
         }
     }
 }

@@ -151,6 +151,11 @@ impl RawEvent<'_> {
             .map(|(field, _)| field)
     }
 
+    /// The user ID and device ID, as given.
+    pub fn ids(&self) -> (Option<&str>, Option<&str>) {
+        (self.user_id.as_deref(), self.device_id.as_deref())
+    }
+
     /// The insert ID, for deduplication.
     pub fn insert_id(&self) -> Option<&str> {
         self.insert_id.as_deref()

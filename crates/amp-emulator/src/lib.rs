@@ -22,6 +22,7 @@ mod respond;
 mod sessions;
 mod state;
 mod store;
+mod throttle;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -119,6 +120,7 @@ impl EmulatorBuilder {
             limiter: Limiter::new(&self.config.limits),
             faults: Faults::new(self.config.faults.clone()),
             journal,
+            throttle: std::sync::Mutex::default(),
         });
         let address = self
             .address

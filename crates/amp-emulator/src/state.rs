@@ -6,6 +6,7 @@ use crate::faults::Faults;
 use crate::journal::Journal;
 use crate::limits::Limiter;
 use crate::project::Project;
+use crate::throttle::Throttle;
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub faults: Faults,
     /// Where acknowledged writes are kept (`--state`), if anywhere.
     pub journal: Option<Journal>,
+    /// Recent events per user and device, for the per-user ingestion limit.
+    pub throttle: std::sync::Mutex<Throttle>,
 }
 
 impl AppState {

@@ -39,6 +39,8 @@ struct Options {
 
 /// What one upload route takes.
 struct Limits {
+    /// Events a second per user or device, if checked.
+    events_per_second: Option<f64>,
     /// Events a request, if capped.
     max_events: Option<usize>,
     /// Bytes a body, after decompression.
@@ -71,6 +73,7 @@ pub async fn http_api(
 ) -> Response {
     let config = state.read().config.ingestion.clone();
     let limits = Limits {
+        events_per_second: config.events_per_second,
         max_events: Some(config.max_events),
         max_bytes: config.max_http_api_bytes,
         min_id_length: Some(config.min_id_length),
@@ -85,6 +88,7 @@ pub async fn batch(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let limits = Limits {
+        events_per_second: None,
         max_events: None,
         max_bytes: state.read().config.ingestion.max_batch_bytes,
         min_id_length: None,
@@ -203,19 +207,9 @@ fn upload(
             .and_then(|options| options.min_id_length)
             .unwrap_or(min)
     });
-    if let Some(min) = min_id_length {
-        let mut short: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (index, event) in parsed.iter().flatten().enumerate() {
-            for field in event.short_ids(min) {
-                short.entry(field).or_default().push(index);
-            }
-        }
-        if !short.is_empty() {
-            return bad_request(
-                "Invalid id length for user_id or device_id",
-                &json!({"events_with_invalid_id_lengths": short}),
-            );
-        }
+    let valid: Vec<&RawEvent<'_>> = parsed.iter().flatten().collect();
+    if let Some(refusal) = over_limits(state, &valid, min_id_length, limits.events_per_second) {
+        return refusal;
     }
     // Every event was checked above for all that storing it can refuse, so none fails below.
     let mut project = state.write();
@@ -224,7 +218,7 @@ fn upload(
         return refusal;
     }
     let mut ingested = 0_u64;
-    for event in parsed.iter().flatten() {
+    for event in valid {
         match project.ingest(event, now_ms) {
             Ok(true) => ingested += 1,
             Ok(false) => {}
@@ -285,6 +279,43 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         }
     }
     (StatusCode::OK, "success").into_response()
+}
+
+/// The refusal of well-formed events Amplitude still turns away: IDs shorter than
+/// `min_id_length` (400), or users and devices over `events_per_second` (429).
+fn over_limits(
+    state: &AppState,
+    events: &[&RawEvent<'_>],
+    min_id_length: Option<usize>,
+    events_per_second: Option<f64>,
+) -> Option<Response> {
+    if let Some(min) = min_id_length {
+        let mut short: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, event) in events.iter().enumerate() {
+            for field in event.short_ids(min) {
+                short.entry(field).or_default().push(index);
+            }
+        }
+        if !short.is_empty() {
+            return Some(bad_request(
+                "Invalid id length for user_id or device_id",
+                &json!({"events_with_invalid_id_lengths": short}),
+            ));
+        }
+    }
+    let eps = events_per_second?;
+    let ids: Vec<_> = events.iter().map(|event| event.ids()).collect();
+    let admitted = state
+        .throttle
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .admit(&ids, eps);
+    admitted.err().map(|throttled| {
+        json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({"code": 429, "error": "Too many requests for some devices and users", "eps_threshold": eps, "throttled_users": throttled.users, "throttled_devices": throttled.devices, "throttled_events": throttled.events}),
+        )
+    })
 }
 
 /// Makes an accepted request's events durable (`--state`) before they are applied and

@@ -231,3 +231,67 @@ async fn gzipped_bodies_are_read_and_limited_by_their_inflated_size() {
     let (status, body) = send("/2/httpapi", b"not gzip".to_vec()).await;
     assert_eq!(status, 400, "{body}");
 }
+
+#[tokio::test]
+async fn a_user_over_the_events_per_second_limit_is_throttled_and_nothing_is_stored() {
+    let mut throttled = config();
+    throttled.ingestion.events_per_second = Some(3.0);
+    let emulator = start(throttled).await;
+    let of = |user: &str, count: usize| -> Vec<Value> {
+        (0..count)
+            .map(|index| json!({"user_id": user, "device_id": "device-1", "event_type": "Play Song", "time": 1_709_726_280_000_i64 + i64::try_from(index).unwrap()}))
+            .collect()
+    };
+    // 3 a second over 10 s: 30 events at most.
+    let (status, body) = post(&emulator, "/2/httpapi", payload(&of("heavy-user", 20))).await;
+    assert_eq!(status, 200, "{body}");
+    let before = emulator.counts();
+    let mut mixed = of("heavy-user", 11);
+    mixed.push(json!({"user_id": "light-user", "event_type": "Play Song"}));
+    let (status, body) = post(&emulator, "/2/httpapi", payload(&mixed)).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["throttled_users"], json!({"heavy-user": 4}), "{body}");
+    assert_eq!(body["throttled_devices"], json!({"device-1": 4}), "{body}");
+    assert_eq!(
+        body["throttled_events"],
+        json!((0..11).collect::<Vec<_>>()),
+        "{body}"
+    );
+    assert_eq!(emulator.counts(), before);
+    let (status, body) = post(
+        &emulator,
+        "/2/httpapi",
+        payload(&[json!({"user_id": "light-user", "event_type": "Play Song"})]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn huge_headers_and_bad_utf8_get_json_refusals() {
+    let emulator = start(config()).await;
+    for path in [
+        "/api/3/chart/%FF%FE/query",
+        "/api/2/users?start=%FF&end=20240301",
+        "/api/2/users?start=20240301&end=20240302&m=%C3%28",
+    ] {
+        let response = reqwest_client()
+            .get(format!("{}{path}", emulator.base_url()))
+            .basic_auth("emulator-api-key", Some("emulator-secret-key"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert_eq!(body["error"]["http_code"], 400, "{path}: {body}");
+    }
+    let response = reqwest_client()
+        .get(format!("{}/api/2/events/list", emulator.base_url()))
+        .header("x-padding", "x".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 431);
+    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"]["http_code"], 431, "{body}");
+}
