@@ -100,7 +100,6 @@ pub use user_activity::{
 pub use user_search::{UserMatch, UserSearchResponse};
 pub use users::UsersResponse;
 
-use crate::wire::listed;
 use crate::{Interval, ValidationError, param};
 
 /// The most group values `limit` may ask for.
@@ -138,13 +137,8 @@ fn check_known<T: PartialEq + std::fmt::Display>(
     value: &T,
     known: &[T],
 ) -> Result<(), ValidationError> {
-    if known.contains(value) {
-        return Ok(());
-    }
-    Err(ValidationError::new(
-        param,
-        format!("`{key}` `{value}` is unknown; use one of {}", listed(known)),
-    ))
+    crate::wire::check_known(param, value, known)
+        .map_err(|error| ValidationError::new(param, format!("`{key}` {}", error.reason())))
 }
 
 /// The longest range a query may cover: ten years, further back than any project's history, so

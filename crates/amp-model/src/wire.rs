@@ -374,7 +374,7 @@ pub fn check_allowed(
 }
 
 /// `a, b, c`.
-pub(crate) fn listed<T: fmt::Display>(values: &[T]) -> String {
+fn listed<T: fmt::Display>(values: &[T]) -> String {
     let values: Vec<String> = values.iter().map(ToString::to_string).collect();
     values.join(", ")
 }

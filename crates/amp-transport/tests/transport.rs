@@ -1209,6 +1209,15 @@ fn flaky(
     (transport, calls)
 }
 
+/// A client over `transport` that retries quickly.
+fn retrying(transport: impl Transport + 'static) -> Client {
+    builder()
+        .transport(transport)
+        .retry_policy(quick_retries())
+        .build()
+        .unwrap()
+}
+
 fn quick_retries() -> ExponentialBackoff {
     ExponentialBackoff::default()
         .with_jitter(false)
@@ -1224,11 +1233,7 @@ async fn a_get_cut_short_is_asked_again_and_a_post_that_may_have_run_is_not() {
         ("body cut short", half_body as fn() -> _),
     ] {
         let (transport, calls) = flaky(2, fail, ok_cohorts);
-        let client = builder()
-            .transport(transport)
-            .retry_policy(quick_retries())
-            .build()
-            .unwrap();
+        let client = retrying(transport);
         let cohorts = client
             .send(&ListCohorts)
             .await
@@ -1239,11 +1244,7 @@ async fn a_get_cut_short_is_asked_again_and_a_post_that_may_have_run_is_not() {
 
     // A body that is whole JSON of the wrong shape is not asked again.
     let (transport, calls) = flaky(0, reset, || HttpResponse::new(200, r#"{"cohorts": 7}"#));
-    let client = builder()
-        .transport(transport)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
+    let client = retrying(transport);
     assert_eq!(
         client.send(&ListCohorts).await.unwrap_err().kind(),
         ErrorKind::Decode
@@ -1252,11 +1253,7 @@ async fn a_get_cut_short_is_asked_again_and_a_post_that_may_have_run_is_not() {
 
     // A POST that may have reached Amplitude is never sent twice; one that could not connect is.
     let (transport, calls) = flaky(1, reset, || HttpResponse::new(200, "{}"));
-    let client = builder()
-        .transport(transport)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
+    let client = retrying(transport);
     assert_eq!(
         client.send(&UploadCohort).await.unwrap_err().kind(),
         ErrorKind::Transport
@@ -1264,11 +1261,7 @@ async fn a_get_cut_short_is_asked_again_and_a_post_that_may_have_run_is_not() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     let refused = || Err(TransportError::connect("connection refused"));
     let (transport, calls) = flaky(1, refused, || HttpResponse::new(200, "{}"));
-    let client = builder()
-        .transport(transport)
-        .retry_policy(quick_retries())
-        .build()
-        .unwrap();
+    let client = retrying(transport);
     client.send(&UploadCohort).await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
