@@ -248,13 +248,14 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         Ok(object @ Value::Object(_)) => vec![object],
         _ => return bad_request("identification is not a JSON object or array", &json!({})),
     };
-    let events: Vec<Value> = identifications
-        .into_iter()
-        .map(|mut identification| {
-            identification["event_type"] = json!("$identify");
-            identification
-        })
-        .collect();
+    let mut events: Vec<Value> = Vec::with_capacity(identifications.len());
+    for identification in identifications {
+        let Value::Object(mut fields) = identification else {
+            return bad_request("each identification must be a JSON object", &json!({}));
+        };
+        fields.insert("event_type".into(), json!("$identify"));
+        events.push(Value::Object(fields));
+    }
     let parsed: Result<Vec<RawEvent<'_>>, String> = events
         .iter()
         .map(|event| RawEvent::deserialize(event).map_err(|error| error.to_string()))

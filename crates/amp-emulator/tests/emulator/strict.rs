@@ -161,10 +161,13 @@ fn other_typed_bad_requests() -> Vec<(&'static str, Box<dyn Typed>)> {
     let mut retention = RetentionQuery::new(Event::new("_new"), Event::new("_all"), week);
     retention.mode = Some(RetentionMode::from("garbage"));
     push(param::RM, Box::new(retention));
-    let mut retention = RetentionQuery::new(Event::new("_new"), Event::new("_all"), week);
-    retention.mode = Some(RetentionMode::Bracket);
-    retention.brackets = vec![[0, 4_294_967_295]];
-    push(param::RB, Box::new(retention));
+    for interval in [None, Some(Interval::Weekly), Some(Interval::Monthly)] {
+        let mut retention = RetentionQuery::new(Event::new("_new"), Event::new("_all"), week);
+        retention.mode = Some(RetentionMode::Bracket);
+        retention.brackets = vec![[0, 4_294_967_295]];
+        retention.interval = interval;
+        push(param::RB, Box::new(retention));
+    }
 
     let mut activity = UserActivityQuery::new(100_001);
     activity.direction = Some(ActivityDirection::from("sideways"));
@@ -247,7 +250,7 @@ pub(crate) struct Valid {
     pub(crate) spec: &'static EndpointSpec,
     pub(crate) path: String,
     pub(crate) pairs: Vec<(&'static str, String)>,
-    read: Strict,
+    pub(crate) read: Strict,
 }
 
 fn valid(spec: &'static EndpointSpec, pairs: &[(&'static str, &str)], read: Strict) -> Valid {
