@@ -6,8 +6,8 @@
 //! response is in. Limits come from [`Limits::rules`]: for Dashboard requests, requests in
 //! flight, the 1,000-cost limit (cost in flight, or cost started within five minutes, as
 //! [`CostLimitReading`](amp_model::CostLimitReading) says) and cost per hour; for user activity
-//! and search, requests in flight and per hour; for profiles, requests per minute. Windows are the table's, so a test can
-//! shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
+//! and search, requests in flight and per hour; for profiles, requests per minute. Windows are
+//! the table's, so a test can shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
 //! anything is sent. A 429 pauses its class for as long as Amplitude asked, or, since Amplitude
 //! documents no `Retry-After`, for a pause that doubles with each refusal in a row, up to the
 //! class's shortest window, after which whatever the server counted there has rolled off.
