@@ -3,9 +3,9 @@
 //! A payload with a bad key or a bad event is refused whole, with a 400 listing the events at
 //! fault by field, and nothing of it is kept. `/2/httpapi` takes at most 2,000 events and 1 MB
 //! a request, and IDs of at least 5 characters (or the request's `options.min_id_length`);
-//! `/batch` takes 20 MB; over a size limit is a 413. A `Content-Encoding: gzip` body is inflated
-//! first, and the limits count the inflated bytes. Events repeating an `insert_id` are
-//! acknowledged and dropped.
+//! `/batch` takes 20 MB and drops a shorter ID from its event; over a size limit is a 413. A
+//! `Content-Encoding: gzip` body is inflated first, and the limits count the inflated bytes.
+//! Events repeating an `insert_id` are acknowledged and dropped.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -45,8 +45,16 @@ struct Limits {
     max_events: Option<usize>,
     /// Bytes a body, after decompression.
     max_bytes: usize,
-    /// The shortest ID, if checked.
-    min_id_length: Option<usize>,
+    /// What becomes of an ID shorter than the minimum (the request may lower it).
+    short_ids: ShortIds,
+}
+
+/// How a route treats a `user_id` or `device_id` shorter than the minimum.
+enum ShortIds {
+    /// `/2/httpapi`: the request is refused, listing the events.
+    Refuse(usize),
+    /// `/batch`: the ID is dropped from its event, which then needs the other one.
+    Drop(usize),
 }
 
 fn bad_request(error: &str, extra: &Value) -> Response {
@@ -76,22 +84,24 @@ pub async fn http_api(
         events_per_second: config.events_per_second,
         max_events: Some(config.max_events),
         max_bytes: config.max_http_api_bytes,
-        min_id_length: Some(config.min_id_length),
+        short_ids: ShortIds::Refuse(config.min_id_length),
     };
     upload(&state, &headers, body, &limits)
 }
 
-/// `POST /batch`: as many events as fit in 20 MB.
+/// `POST /batch`: as many events as fit in 20 MB; an ID that is too short is dropped from its
+/// event, as the Batch API's docs say.
 pub async fn batch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let config = state.read().config.ingestion.clone();
     let limits = Limits {
         events_per_second: None,
         max_events: None,
-        max_bytes: state.read().config.ingestion.max_batch_bytes,
-        min_id_length: None,
+        max_bytes: config.max_batch_bytes,
+        short_ids: ShortIds::Drop(config.min_id_length),
     };
     upload(&state, &headers, body, &limits)
 }
@@ -168,7 +178,7 @@ fn upload(
     if api_key != state.read().config.api_key {
         return bad_request("Invalid API key", &json!({}));
     }
-    let Some(events) = payload.events else {
+    let Some(mut events) = payload.events else {
         return bad_request(
             "Request missing required field",
             &json!({"missing_field": "events"}),
@@ -180,6 +190,17 @@ fn upload(
             events.len()
         ));
     }
+    let requested_min = payload
+        .options
+        .as_ref()
+        .and_then(|options| options.min_id_length);
+    let min_id_length = match limits.short_ids {
+        ShortIds::Refuse(min) => Some(requested_min.unwrap_or(min)),
+        ShortIds::Drop(min) => {
+            drop_short_ids(&mut events, requested_min.unwrap_or(min));
+            None
+        }
+    };
     let parsed: Vec<Result<RawEvent<'_>, String>> = events
         .iter()
         .map(|event| RawEvent::deserialize(event).map_err(|error| error.to_string()))
@@ -200,13 +221,6 @@ fn upload(
             &json!({"events_with_invalid_fields": invalid}),
         );
     }
-    let min_id_length = limits.min_id_length.map(|min| {
-        payload
-            .options
-            .as_ref()
-            .and_then(|options| options.min_id_length)
-            .unwrap_or(min)
-    });
     let valid: Vec<&RawEvent<'_>> = parsed.iter().flatten().collect();
     if let Some(refusal) = over_limits(state, &valid, min_id_length, limits.events_per_second) {
         return refusal;
@@ -280,6 +294,16 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         }
     }
     (StatusCode::OK, "success").into_response()
+}
+
+/// Removes every `user_id` and `device_id` shorter than `min` characters from `events`.
+fn drop_short_ids(events: &mut [Value], min: usize) {
+    for event in events.iter_mut().filter_map(Value::as_object_mut) {
+        event.retain(|key, value| {
+            !(matches!(key.as_str(), "user_id" | "device_id")
+                && value.as_str().is_some_and(|id| id.chars().count() < min))
+        });
+    }
 }
 
 /// The refusal of well-formed events Amplitude still turns away: IDs shorter than

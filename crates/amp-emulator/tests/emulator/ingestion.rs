@@ -295,3 +295,41 @@ async fn huge_headers_and_bad_utf8_get_json_refusals() {
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["http_code"], 431, "{body}");
 }
+
+#[tokio::test]
+async fn a_batch_drops_short_ids_and_refuses_an_event_left_without_one() {
+    let emulator = start(config()).await;
+    let before = emulator.counts();
+    let (status, body) = post(
+        &emulator,
+        "/batch",
+        payload(&[
+            json!({"user_id": "ann", "device_id": "device-ann-1", "event_type": "Play Song"}),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["events_ingested"]),
+        (200, &json!(1)),
+        "{body}"
+    );
+    // Stored under its device alone: a new user with no user ID, not a user called "ann".
+    assert_eq!(emulator.counts().1, before.1 + 1);
+    let search = super::client(&emulator)
+        .send(&amp_dashboard::SearchUsers::new("ann"))
+        .await
+        .unwrap();
+    assert!(search.matches.is_empty(), "{search:?}");
+    let (status, body) = post(
+        &emulator,
+        "/batch",
+        payload(&[json!({"user_id": "bo", "event_type": "Play Song"})]),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["events_with_invalid_fields"]["user_id"],
+        json!([0]),
+        "{body}"
+    );
+}
