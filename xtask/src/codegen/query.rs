@@ -6,13 +6,8 @@ use std::fmt::Write as _;
 
 use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, param_constant};
 
-/// The model's hand-written types a field may have, and the module that exports them.
-const MODEL_TYPES: &[(&str, &str)] = &[
-    ("DateRange", "dashboard"),
-    ("Event", "dashboard"),
-    ("Segment", "dashboard"),
-    ("SessionBins", "dashboard"),
-];
+/// The model's hand-written types a field may have, all exported by `crate::dashboard`.
+const MODEL_TYPES: &[&str] = &["DateRange", "Event", "Segment", "SessionBins"];
 
 /// One field of the query: the parameters it is read from, in spec order.
 struct Field<'a> {
@@ -390,7 +385,7 @@ fn imports(fields: &[Field], enums: &BTreeSet<&str>) -> String {
     let mut root = BTreeSet::from(["QueryPairs", "ValidationError"]);
     for field in fields {
         for word in field.rust.split(|c: char| !c.is_alphanumeric()) {
-            if let Some((name, _)) = MODEL_TYPES.iter().find(|(name, _)| *name == word) {
+            if let Some(name) = MODEL_TYPES.iter().find(|name| **name == word) {
                 dashboard.insert(*name);
             } else if let Some(name) = enums.get(word) {
                 root.insert(name);
