@@ -91,7 +91,7 @@ impl Client {
 
     /// Validates, sends and decodes `endpoint`, retrying as the retry policy allows.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, Error> {
-        self.send_decoded(endpoint, |response| endpoint.parse_response(response))
+        self.send_decoded(endpoint, |response| endpoint.parse_response(&response))
             .await
     }
 
@@ -109,8 +109,7 @@ impl Client {
     /// Sends `endpoint` and returns the successful response as it came: the escape hatch for a
     /// body the SDK does not model.
     pub async fn send_raw<E: Endpoint>(&self, endpoint: &E) -> Result<HttpResponse, Error> {
-        self.send_decoded(endpoint, |response| Ok(response.clone()))
-            .await
+        self.send_decoded(endpoint, Ok).await
     }
 
     /// Sends `endpoint` and decodes its answer with `decode`, under the governor, retrying as
@@ -121,7 +120,7 @@ impl Client {
     async fn send_decoded<E: Endpoint, T>(
         &self,
         endpoint: &E,
-        decode: impl Fn(&HttpResponse) -> Result<T, DecodeError>,
+        decode: impl Fn(HttpResponse) -> Result<T, DecodeError>,
     ) -> Result<T, Error> {
         endpoint.validate()?;
         let request = endpoint.to_request();
@@ -153,7 +152,7 @@ impl Client {
                 .instrument(span.clone())
                 .await
                 .and_then(|response| {
-                    decode(&response).map_err(|source| Error::Decode {
+                    decode(response).map_err(|source| Error::Decode {
                         endpoint: request.endpoint.clone(),
                         source: Box::new(source),
                     })
