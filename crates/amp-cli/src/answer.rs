@@ -3,7 +3,7 @@
 
 use amplitude_api::dashboard::{
     ChartCsv, ChartCsvResponse, ChartData, ChartResponse, EventsListResponse, FunnelResponse,
-    RetentionResponse, RevenueLtvResponse, Series, SeriesResponse, UserActivityResponse,
+    Metadata, RetentionResponse, RevenueLtvResponse, Series, SeriesResponse, UserActivityResponse,
     UserSearchResponse,
 };
 use amplitude_api::profile::UserProfileResponse;
@@ -65,6 +65,9 @@ pub struct Answer {
     pub rows: Vec<Row>,
     /// Time series, for `--chart` and `--plot`; empty when the answer has none.
     pub lines: Vec<Line>,
+    /// Why the result may not be whole (sampled, pruned, cut at the group-by limit), for
+    /// stderr.
+    pub warnings: Vec<String>,
 }
 
 impl Answer {
@@ -74,7 +77,14 @@ impl Answer {
             json,
             rows,
             lines: Vec::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// The answer with the warnings `metadata` gives.
+    fn warned(mut self, metadata: &Metadata) -> Self {
+        self.warnings = metadata.warnings();
+        self
     }
 
     /// Rows for a reader: time series one row per x value and one column per series; other
@@ -90,7 +100,7 @@ impl Answer {
             .map(|(index, (x, _))| {
                 std::iter::once(("x".to_owned(), Value::from(x.as_str())))
                     .chain(self.lines.iter().map(|line| {
-                        let value = line.points.get(index).map(|(_, value)| *value);
+                        let value = line.points.get(index).and_then(|(_, value)| *value);
                         (line.label.clone(), value.map_or(Value::Null, Value::from))
                     }))
                     .collect()
@@ -104,8 +114,8 @@ impl Answer {
 pub struct Line {
     /// Its label.
     pub label: String,
-    /// Its points: x label and value.
-    pub points: Vec<(String, f64)>,
+    /// Its points: x label and value, `None` where the value is missing (a gap).
+    pub points: Vec<(String, Option<f64>)>,
 }
 
 /// A response that can show itself.
@@ -185,30 +195,31 @@ fn series_answer(series: &Series, json: Value) -> Answer {
         json,
         rows: rows(series.rows()),
         lines,
+        warnings: Vec::new(),
     }
 }
 
 impl Tidy for SeriesResponse {
     fn answer(&self) -> Answer {
-        series_answer(&self.data, json(self))
+        series_answer(&self.data, json(self)).warned(&self.metadata)
     }
 }
 
 impl Tidy for FunnelResponse {
     fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(self.steps()))
+        Answer::plain(json(self), rows(self.steps())).warned(&self.metadata)
     }
 }
 
 impl Tidy for RetentionResponse {
     fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(self.rows()))
+        Answer::plain(json(self), rows(self.rows())).warned(&self.metadata)
     }
 }
 
 impl Tidy for RevenueLtvResponse {
     fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(self.rows()))
+        Answer::plain(json(self), rows(self.rows())).warned(&self.metadata)
     }
 }
 
@@ -257,11 +268,11 @@ impl Tidy for UserProfileResponse {
 impl Tidy for ChartResponse {
     fn answer(&self) -> Answer {
         if let ChartData::Series(series) = &self.data {
-            return series_answer(series, json(self));
+            return series_answer(series, json(self)).warned(&self.metadata);
         }
         let json = json(self);
         let rows = leaves(&json["data"]);
-        Answer::plain(json, rows)
+        Answer::plain(json, rows).warned(&self.metadata)
     }
 }
 

@@ -82,6 +82,9 @@ struct Record {
     cost: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Why the result may not be whole (sampled, pruned, cut at the group-by limit).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response: Option<Value>,
 }
@@ -129,6 +132,7 @@ pub async fn run(client: &Client, text: &str, in_flight: usize, today: NaiveDate
                 ok: true,
                 cost: Some(cost),
                 error: None,
+                warnings: answer.warnings,
                 response: Some(answer.json),
             },
             Err(failure) => {
@@ -140,6 +144,7 @@ pub async fn run(client: &Client, text: &str, in_flight: usize, today: NaiveDate
                     ok: false,
                     cost: None,
                     error: Some(failure.to_string()),
+                    warnings: Vec::new(),
                     response: None,
                 }
             }

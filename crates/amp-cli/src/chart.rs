@@ -25,7 +25,7 @@ const PALETTE: [[u8; 3]; 6] = [
 fn bounds(lines: &[Line]) -> (f64, f64) {
     let values = lines
         .iter()
-        .flat_map(|line| line.points.iter().map(|(_, y)| *y));
+        .flat_map(|line| line.points.iter().filter_map(|(_, y)| *y));
     let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), y| {
         (low.min(y), high.max(y))
     });
@@ -77,8 +77,9 @@ pub fn terminal(lines: &[Line], width: usize, height: usize) -> String {
         (height - 1) - ((share * (height - 1) as f64).round() as usize).min(height - 1)
     };
     for (series, line) in lines.iter().enumerate() {
+        // A missing value is a gap: no line to it or from it.
         for pair in line.points.windows(2).enumerate() {
-            let (index, [(_, from), (_, to)]) = pair else {
+            let (index, [(_, Some(from)), (_, Some(to))]) = pair else {
                 continue;
             };
             let (start, end) = (column(index), column(index + 1));
@@ -92,7 +93,9 @@ pub fn terminal(lines: &[Line], width: usize, height: usize) -> String {
             }
         }
         for (index, (_, value)) in line.points.iter().enumerate() {
-            grid[row(*value)][column(index)] = MARKERS[series];
+            if let Some(value) = value {
+                grid[row(*value)][column(index)] = MARKERS[series];
+            }
         }
     }
     let labels = [number(high), number(f64::midpoint(low, high)), number(low)];
@@ -177,7 +180,7 @@ fn draw(canvas: &mut dyn Canvas, lines: &[Line], title: &str) {
     for (series, line) in lines.iter().enumerate() {
         let color = PALETTE[series];
         for pair in line.points.windows(2).enumerate() {
-            let (index, [(_, from), (_, to)]) = pair else {
+            let (index, [(_, Some(from)), (_, Some(to))]) = pair else {
                 continue;
             };
             canvas.line((x(index), y(*from)), (x(index + 1), y(*to)), color, 2.5);

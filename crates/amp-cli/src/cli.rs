@@ -104,7 +104,7 @@ pub struct OutputArgs {
 pub enum Format {
     /// Aligned columns.
     Table,
-    /// The typed response, re-serialised.
+    /// The response as Amplitude sent it: every key, numbers as written.
     Json,
     /// The tidy rows, one per value.
     Csv,

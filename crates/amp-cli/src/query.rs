@@ -49,7 +49,13 @@ where
     }
 
     async fn send(&self, client: &Client) -> Result<Answer, Error> {
-        Ok(client.send(&self.0).await?.answer())
+        let (typed, response) = client.send_keeping_response(&self.0).await?;
+        let mut answer = typed.answer();
+        // JSON output is what Amplitude sent: every key, numbers as written.
+        if let Ok(sent) = serde_json::from_slice(&response.body) {
+            answer.json = sent;
+        }
+        Ok(answer)
     }
 }
 

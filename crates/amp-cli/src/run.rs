@@ -86,6 +86,9 @@ pub async fn answer(
     title: &str,
 ) -> Result<(), Failure> {
     let answer = query.send(client).await.map_err(Failure::Api)?;
+    for warning in &answer.warnings {
+        eprintln!("ampq: warning: {warning}");
+    }
     let mut out = std::io::stdout().lock();
     let local = |error: std::io::Error| Failure::Local(format!("cannot write the answer: {error}"));
     match output::write(&mut out, &answer, show.format) {

@@ -8,37 +8,63 @@ use std::sync::OnceLock;
 use amp_emulator::{Config, DemoOptions, Emulator};
 use serde_json::Value;
 
-/// The emulator's URL; it runs on its own thread for the whole test binary.
+/// Serves the emulator `start` builds on a thread of its own for the whole test binary; its URL.
+fn serve<F>(start: fn() -> F) -> String
+where
+    F: std::future::Future<Output = Emulator> + 'static,
+{
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let emulator = start().await;
+            sender.send(emulator.base_url()).unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    receiver.recv().unwrap()
+}
+
+/// The URL of an emulator with demo data up to today and a saved chart of its last week.
 fn emulator() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let today = chrono::Utc::now().date_naive();
-                let week = today - chrono::Days::new(6);
-                // The demo project and a saved chart of its last week.
-                let project = format!(
-                    "{}\n[[charts]]\nid = \"daily-plays\"\ntitle = \"Daily plays\"\nquery = '/api/2/events/segmentation?e={{\"event_type\":\"Play Song or Video\"}}&start={}&end={}'\n",
-                    amp_emulator::demo::PROJECT,
-                    week.format("%Y%m%d"),
-                    today.format("%Y%m%d"),
-                );
-                let emulator = Emulator::builder()
-                    .config(Config::from_toml(&project).unwrap())
-                    .demo(DemoOptions::new(300, 14, today))
-                    .start()
-                    .await
-                    .unwrap();
-                sender.send(emulator.base_url()).unwrap();
-                std::future::pending::<()>().await;
-            });
-        });
-        receiver.recv().unwrap()
+        serve(|| async {
+            let today = chrono::Utc::now().date_naive();
+            let week = today - chrono::Days::new(6);
+            let project = format!(
+                "{}\n[[charts]]\nid = \"daily-plays\"\ntitle = \"Daily plays\"\nquery = '/api/2/events/segmentation?e={{\"event_type\":\"Play Song or Video\"}}&start={}&end={}'\n",
+                amp_emulator::demo::PROJECT,
+                week.format("%Y%m%d"),
+                today.format("%Y%m%d"),
+            );
+            Emulator::builder()
+                .config(Config::from_toml(&project).unwrap())
+                .demo(DemoOptions::new(300, 14, today))
+                .start()
+                .await
+                .unwrap()
+        })
+    })
+}
+
+/// The URL of an emulator of the fixture project, whose clock stands at 2024-03-06 12:00 UTC.
+fn fixture_emulator() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        serve(|| async {
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/emulator");
+            let project = std::fs::read_to_string(fixtures.join("project.toml")).unwrap();
+            Emulator::builder()
+                .config(Config::from_toml(&project).unwrap())
+                .data_file(fixtures.join("events.jsonl"))
+                .start()
+                .await
+                .unwrap()
+        })
     })
 }
 
@@ -60,9 +86,13 @@ fn bare() -> Command {
     command
 }
 
-/// `ampq` pointed at the emulator with its keys.
+/// `ampq` pointed at the demo emulator with its keys.
 fn ampq() -> Command {
-    let url = emulator();
+    ampq_at(emulator())
+}
+
+/// `ampq` pointed at the emulator at `url` with the default keys.
+fn ampq_at(url: &str) -> Command {
     let mut command = bare();
     command
         .env("AMPLITUDE_API_KEY", amp_emulator::config::DEFAULT_API_KEY)
@@ -187,7 +217,7 @@ fn every_query_subcommand_answers_in_every_format() {
 }
 
 #[test]
-fn json_output_is_the_typed_response_and_csv_its_tidy_rows() {
+fn json_output_is_what_amplitude_sent_and_csv_its_tidy_rows() {
     let output = run(
         &mut ampq(),
         &[
@@ -205,7 +235,11 @@ fn json_output_is_the_typed_response_and_csv_its_tidy_rows() {
         json["data"]["xValues"],
         serde_json::json!(["2020-01-01", "2020-01-02"])
     );
-    assert_eq!(json["data"]["series"], serde_json::json!([[0.0, 0.0]]));
+    assert_eq!(
+        json["data"]["series"],
+        serde_json::json!([[0, 0]]),
+        "integers stay integers"
+    );
 
     let output = run(
         &mut ampq(),
@@ -221,7 +255,7 @@ fn json_output_is_the_typed_response_and_csv_its_tidy_rows() {
     );
     assert_eq!(
         stdout(&output),
-        "series,label,x,value\n0,,2020-01-01,0\n0,,2020-01-02,0\n"
+        "series,segment,label,x,value\n0,0,,2020-01-01,0\n0,0,,2020-01-02,0\n"
     );
 }
 
@@ -827,4 +861,42 @@ fn ampq_shares_the_rate_budget_through_redis_and_works_alone_without_it() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn realtime_prints_todays_values_then_blanks_for_what_is_still_to_come() {
+    let csv = run(
+        &mut ampq_at(fixture_emulator()),
+        &["realtime", "--format", "csv"],
+    );
+    assert!(csv.status.success(), "{}", stderr(&csv));
+    let text = stdout(&csv);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "series,segment,label,x,value");
+    assert!(rows.contains(&"0,,Today,12:00,0"), "{text}");
+    assert!(
+        rows.contains(&"0,,Today,12:05,"),
+        "after now, blank: {text}"
+    );
+    assert!(rows.contains(&"1,,Yesterday,12:05,0"), "{text}");
+
+    let table = run(
+        &mut ampq_at(fixture_emulator()),
+        &["realtime", "--format", "table", "--chart"],
+    );
+    assert!(table.status.success(), "{}", stderr(&table));
+    let text = stdout(&table);
+    let later = text
+        .lines()
+        .find(|line| line.starts_with("12:05"))
+        .unwrap_or_else(|| panic!("no 12:05 row: {text}"));
+    assert_eq!(
+        later.split_whitespace().collect::<Vec<_>>(),
+        ["12:05", "0"],
+        "Today's cell is blank, Yesterday's 0: {later:?}"
+    );
+
+    let json = run(&mut ampq_at(fixture_emulator()), &["realtime", "--json"]);
+    let sent: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(sent["data"]["series"][0][145], Value::Null);
 }

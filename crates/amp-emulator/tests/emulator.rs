@@ -56,6 +56,19 @@ fn client(emulator: &Emulator) -> Client {
         .unwrap()
 }
 
+/// A series' values, every one present: the emulator sends `null` only for realtime's future.
+fn filled(series: &Series) -> Vec<Vec<f64>> {
+    series
+        .series
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|value| value.expect("a value, not null"))
+                .collect()
+        })
+        .collect()
+}
+
 fn days(start: &str, end: &str) -> DateRange {
     DateRange::parse(start, end).unwrap()
 }
@@ -82,21 +95,21 @@ async fn active_and_new_users_by_day_week_segment_and_group() {
         active.data.x_values,
         ["2024-03-01", "2024-03-02", "2024-03-03", "2024-03-04"]
     );
-    assert_eq!(active.data.series, [[1.0, 2.0, 0.0, 2.0]]);
+    assert_eq!(filled(&active.data), [[1.0, 2.0, 0.0, 2.0]]);
     assert_eq!(active.data.collapsed(0), Some(3.0));
 
     let new = client
         .send(&GetUsers::new(first_week()).metric(UsersMetric::New))
         .await
         .unwrap();
-    assert_eq!(new.data.series, [[1.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(filled(&new.data), [[1.0, 1.0, 0.0, 1.0]]);
 
     let weekly = client
         .send(&GetUsers::new(first_week()).interval(Interval::Weekly))
         .await
         .unwrap();
     assert_eq!(weekly.data.x_values, ["2024-02-26", "2024-03-04"]);
-    assert_eq!(weekly.data.series, [[2.0, 2.0]]);
+    assert_eq!(filled(&weekly.data), [[2.0, 2.0]]);
 
     let by_country = client
         .send(&GetUsers::new(first_week()).group_by("country"))
@@ -105,8 +118,8 @@ async fn active_and_new_users_by_day_week_segment_and_group() {
     let rows: Vec<(String, &str, f64)> = by_country
         .data
         .rows()
-        .filter(|row| row.value > 0.0)
-        .map(|row| (row.label.into_owned(), row.x, row.value))
+        .filter(|row| row.value > Some(0.0))
+        .map(|row| (row.label.into_owned(), row.x, row.value.unwrap()))
         .collect();
     assert_eq!(
         rows,
@@ -128,7 +141,7 @@ async fn active_and_new_users_by_day_week_segment_and_group() {
         .send(&GetUsers::new(first_week()).segment(germany))
         .await
         .unwrap();
-    assert_eq!(segmented.data.series, [[0.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(filled(&segmented.data), [[0.0, 1.0, 0.0, 1.0]]);
     let buyers = Segment::new(vec![Condition::performed(
         "Purchase",
         CountComparator::AtLeast,
@@ -139,7 +152,7 @@ async fn active_and_new_users_by_day_week_segment_and_group() {
         .send(&GetUsers::new(first_week()).segment(buyers))
         .await
         .unwrap();
-    assert_eq!(bought.data.series, [[1.0, 1.0, 0.0, 0.0]]);
+    assert_eq!(filled(&bought.data), [[1.0, 1.0, 0.0, 0.0]]);
     let in_cohort = client
         .send(
             &GetUsers::new(first_week())
@@ -148,7 +161,7 @@ async fn active_and_new_users_by_day_week_segment_and_group() {
         .await
         .unwrap();
     assert_eq!(
-        in_cohort.data.series,
+        filled(&in_cohort.data),
         [[1.0, 2.0, 0.0, 1.0]],
         "alice and bob played songs; carol did not"
     );
@@ -167,38 +180,38 @@ async fn sessions_composition_and_events_list() {
     assert_eq!(lengths.data.x_values[8], "3600s-86400s");
     // 0 s (bob's second), 60 s, 300 s, 1800 s.
     assert_eq!(
-        lengths.data.series,
+        filled(&lengths.data),
         [[1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]]
     );
     let custom = GetSessionLength::new(first_week())
         .bins(SessionBins::new(BinTimeUnit::Minutes, 0.0, 10.0).size(5.0));
     let custom = client.send(&custom).await.unwrap();
     assert_eq!(custom.data.x_values, ["0s-300s", "300s-600s"]);
-    assert_eq!(custom.data.series, [[2.0, 1.0]]);
+    assert_eq!(filled(&custom.data), [[2.0, 1.0]]);
 
     let average = client
         .send(&GetAverageSessionLength::new(first_week()))
         .await
         .unwrap();
-    assert_eq!(average.data.series, [[300.0, 930.0, 0.0, 0.0]]);
+    assert_eq!(filled(&average.data), [[300.0, 930.0, 0.0, 0.0]]);
     let per_user = client
         .send(&GetSessionsPerUser::new(first_week()))
         .await
         .unwrap();
-    assert_eq!(per_user.data.series, [[1.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(filled(&per_user.data), [[1.0, 1.0, 0.0, 1.0]]);
 
     let platforms = client
         .send(&GetUserComposition::new(first_week(), "platform"))
         .await
         .unwrap();
     assert_eq!(platforms.data.x_values, ["Android", "Web", "iOS"]);
-    assert_eq!(platforms.data.series, [[1.0, 1.0, 1.0]]);
+    assert_eq!(filled(&platforms.data), [[1.0, 1.0, 1.0]]);
     let plans = client
         .send(&GetUserComposition::new(first_week(), "gp:plan"))
         .await
         .unwrap();
     assert_eq!(plans.data.x_values, ["(none)", "premium"]);
-    assert_eq!(plans.data.series, [[2.0, 1.0]]);
+    assert_eq!(filled(&plans.data), [[2.0, 1.0]]);
 
     // "Now" is Wednesday 2024-03-06: the week so far began on Monday 03-04.
     let events = client.send(&ListEvents::new()).await.unwrap();
@@ -302,31 +315,38 @@ async fn user_activity_and_search() {
 }
 
 #[tokio::test]
-async fn realtime_covers_today_so_far_and_yesterday() {
+async fn realtime_covers_today_and_yesterday_with_nulls_still_to_come() {
     let emulator = start(config()).await;
     let client = client(&emulator);
     let realtime = client.send(&GetRealtimeActiveUsers::new()).await.unwrap();
     assert_eq!(
         realtime.data.x_values.len(),
-        12 * 12 + 1,
-        "00:00 to 12:00 in 5-minute steps"
+        24 * 12,
+        "00:00 to 23:55 in 5-minute steps"
     );
     assert_eq!(
         (
             realtime.data.x_values[0].as_str(),
-            realtime.data.x_values[144].as_str()
+            realtime.data.x_values[144].as_str(),
+            realtime.data.x_values[287].as_str()
         ),
-        ("00:00", "12:00")
+        ("00:00", "12:00", "23:55")
     );
     assert_eq!(realtime.data.label(1), "Yesterday");
+    let [today, yesterday] = &realtime.data.series[..] else {
+        panic!("today and yesterday: {:?}", realtime.data.series)
+    };
     assert!(
-        realtime
-            .data
-            .series
-            .iter()
-            .flatten()
-            .all(|value| *value == 0.0),
-        "no event on 03-05 or 03-06 yet"
+        today[..=144].iter().all(|value| *value == Some(0.0)),
+        "no event on 03-06 up to now (12:00): {today:?}"
+    );
+    assert!(
+        today[145..].iter().all(Option::is_none),
+        "the intervals still to come are null: {today:?}"
+    );
+    assert!(
+        yesterday.iter().all(|value| *value == Some(0.0)),
+        "yesterday is all past, and had no event: {yesterday:?}"
     );
 }
 
@@ -552,7 +572,7 @@ async fn ingested_events_are_read_back_and_bad_payloads_change_nothing() {
     let realtime = client.send(&GetRealtimeActiveUsers::new()).await.unwrap();
     assert_eq!(
         realtime.data.series[0][143..=143],
-        [1.0],
+        [Some(1.0)],
         "dave is active in the 11:55 slot"
     );
 
@@ -611,7 +631,7 @@ async fn identify_operations_reach_profiles_and_segments() {
         .send(&GetUsers::new(first_week()).segment(family))
         .await
         .unwrap();
-    assert_eq!(users.data.series, [[0.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(filled(&users.data), [[0.0, 1.0, 0.0, 1.0]]);
     let bad = reqwest_client()
         .post(format!("{}/identify", emulator.base_url()))
         .body("api_key=wrong")
@@ -823,7 +843,7 @@ async fn segmentation(
     let totals = (0..response.series.len())
         .map(|index| response.collapsed(index).unwrap())
         .collect();
-    (labels, response.series, totals)
+    (labels, filled(&response), totals)
 }
 
 fn rounded(series: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -967,10 +987,10 @@ async fn segmentation_formulas_windows_intervals_and_filters_by_hand() {
         .unwrap()
         .data;
     assert_eq!(
-        (weekly.x_values, weekly.series),
+        (filled(&weekly), weekly.x_values),
         (
-            vec!["2024-02-26".to_owned(), "2024-03-04".to_owned()],
-            vec![vec![2.0, 2.0]]
+            vec![vec![2.0, 2.0]],
+            vec!["2024-02-26".to_owned(), "2024-03-04".to_owned()]
         )
     );
     let hourly = client
@@ -981,11 +1001,12 @@ async fn segmentation_formulas_windows_intervals_and_filters_by_hand() {
         .await
         .unwrap()
         .data;
+    let hourly = &filled(&hourly)[0];
     assert_eq!(
         (
-            hourly.series[0].len(),
-            hourly.series[0][10..=10].to_vec(),
-            hourly.series[0].iter().sum::<f64>()
+            hourly.len(),
+            hourly[10..=10].to_vec(),
+            hourly.iter().sum::<f64>()
         ),
         (24, vec![1.0], 1.0)
     );
@@ -1650,8 +1671,8 @@ async fn saved_charts_as_json_and_csv() {
     let ChartData::Series(series) = &chart.data else {
         panic!("a segmentation chart is a series: {chart:?}")
     };
-    assert_eq!(series.series, [[1.0, 1.0, 0.0, 1.0]]);
-    assert_eq!(chart.nova_cost, Some(4.0));
+    assert_eq!(filled(series), [[1.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(chart.metadata.nova_cost, Some(4.0));
     let (status, raw) = raw_get(
         &emulator,
         "/api/3/chart/plays-daily/query",

@@ -58,6 +58,7 @@ mod event;
 mod events_list;
 mod formula;
 mod funnel;
+mod metadata;
 mod realtime;
 mod retention;
 mod revenue_ltv;
@@ -83,6 +84,7 @@ pub use event::{Event, EventType, Filter, GroupBy, MAX_EVENT_GROUP_BYS};
 pub use events_list::{EventInfo, EventsListResponse};
 pub use formula::{Formula, MAX_FORMULA_DEPTH, Measure};
 pub use funnel::{DaySeries, Funnel, FunnelMeta, FunnelResponse, FunnelStep};
+pub use metadata::{Extra, Metadata};
 pub use realtime::RealtimeResponse;
 pub use retention::{
     RetentionCell, RetentionData, RetentionResponse, RetentionRow, RetentionSeries,

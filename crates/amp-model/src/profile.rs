@@ -186,6 +186,9 @@ impl Query for UserProfileQuery {
 pub struct UserProfileResponse {
     /// The profile.
     pub user_data: UserData,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// One user's profile.

@@ -106,6 +106,18 @@ impl Client {
         .await
     }
 
+    /// Like [`Client::send`], and also hands back the response the answer was decoded from, for
+    /// a caller that shows what Amplitude sent (keys and numbers the typed answer does not keep).
+    pub async fn send_keeping_response<E: Endpoint>(
+        &self,
+        endpoint: &E,
+    ) -> Result<(E::Response, HttpResponse), Error> {
+        self.send_decoded(endpoint, |response| {
+            Ok((endpoint.parse_response(&response)?, response))
+        })
+        .await
+    }
+
     /// Sends `endpoint` and returns the successful response as it came: the escape hatch for a
     /// body the SDK does not model.
     pub async fn send_raw<E: Endpoint>(&self, endpoint: &E) -> Result<HttpResponse, Error> {

@@ -51,7 +51,7 @@ async fn numbers(client: &Client, week: DateRange) -> Result<(), Box<dyn std::er
     {
         let counts: Vec<String> = users.data.series[index]
             .iter()
-            .map(|value| format!("{value:>4}"))
+            .map(|value| value.map_or_else(|| format!("{:>4}", ""), |value| format!("{value:>4}")))
             .collect();
         println!("   {label:<8} {}", counts.join(" "));
     }
@@ -61,12 +61,12 @@ async fn numbers(client: &Client, week: DateRange) -> Result<(), Box<dyn std::er
         .send(&GetUserComposition::new(week, "country"))
         .await?;
     for row in countries.data.rows().take(5) {
-        println!("   {:<16} {:>5}", row.x, row.value);
+        println!("   {:<16} {:>5}", row.x, row.value.unwrap_or_default());
     }
 
     let lengths = client.send(&GetAverageSessionLength::new(week)).await?;
-    let days = lengths.data.series[0].len().max(1);
-    let average = lengths.data.series[0].iter().sum::<f64>() / f64::from(u32::try_from(days)?);
+    let days: Vec<f64> = lengths.data.series[0].iter().flatten().copied().collect();
+    let average = days.iter().sum::<f64>() / f64::from(u32::try_from(days.len().max(1))?);
     println!("\n== average session length this week: {average:.0} s (GET /api/2/sessions/average)");
     Ok(())
 }

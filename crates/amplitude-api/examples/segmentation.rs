@@ -29,7 +29,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cost: {}", query.cost());
     let answer = client.send(&query).await?;
     for row in answer.data.rows() {
-        println!("{:<8} {} {:>6}", row.label, row.x, row.value);
+        // A missing value (`null` on the wire) prints blank, never as 0.
+        let value = row.value.map(|value| value.to_string()).unwrap_or_default();
+        println!("{:<8} {} {value:>6}", row.label, row.x);
     }
     Ok(())
 }

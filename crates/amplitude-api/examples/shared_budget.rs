@@ -36,6 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .first()
             .and_then(|days| days.first())
             .copied()
+            .flatten()
             .unwrap_or(0.0);
     }
     let governor = client.governor().expect("the client has a governor");

@@ -1,5 +1,6 @@
-//! `/api/2/realtime`: active users per 5 minutes, today up to now and yesterday at the same
-//! times of day, in the project time zone. `i` must be 5, as Amplitude requires.
+//! `/api/2/realtime`: active users per 5 minutes over today and yesterday, in the project time
+//! zone; `xValues` cover the whole day, and today's series ends in `null` for the intervals still
+//! to come, as real answers do. `i` must be 5, as Amplitude requires.
 
 use std::collections::HashSet;
 
@@ -21,7 +22,9 @@ pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
     let today = project.calendar.day_of(now);
     let today_start = project.calendar.start_of(today);
     let yesterday_start = project.calendar.start_of(today - Days::new(1));
-    let slots = usize::try_from((now - today_start) / FIVE_MINUTES_MS + 1).unwrap_or(0);
+    let tomorrow_start = project.calendar.start_of(today + Days::new(1));
+    let slots = usize::try_from((tomorrow_start - today_start) / FIVE_MINUTES_MS).unwrap_or(0);
+    let past = usize::try_from((now - today_start) / FIVE_MINUTES_MS + 1).unwrap_or(0);
     let mut today_users = vec![HashSet::new(); slots];
     let mut yesterday_users = vec![HashSet::new(); slots];
     for event in project
@@ -40,7 +43,13 @@ pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
             }
         }
     }
-    let counts = |users: &[HashSet<u32>]| users.iter().map(HashSet::len).collect::<Vec<_>>();
+    let counts = |users: &[HashSet<u32>], until: usize| {
+        users
+            .iter()
+            .enumerate()
+            .map(|(slot, users)| (slot < until).then_some(users.len()))
+            .collect::<Vec<_>>()
+    };
     let labels: Vec<String> = (0..slots)
         .map(|slot| {
             project
@@ -51,6 +60,6 @@ pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
     json!({"data": {
         "xValues": labels,
         "seriesLabels": ["Today", "Yesterday"],
-        "series": [counts(&today_users), counts(&yesterday_users)],
+        "series": [counts(&today_users, past), counts(&yesterday_users, slots)],
     }})
 }

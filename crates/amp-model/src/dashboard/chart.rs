@@ -1,5 +1,5 @@
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_with::{DefaultOnNull, serde_as};
+use serde_with::serde_as;
 
 use crate::dashboard::Series;
 use crate::dashboard::{ChartCsvQuery, ChartQuery};
@@ -53,19 +53,12 @@ impl Query for ChartCsvQuery {
 pub struct ChartResponse {
     /// The results; their shape depends on the chart type.
     pub data: ChartData,
-    /// The cost Amplitude charged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nova_cost: Option<f64>,
-    /// Served from cache.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub was_cached: Option<bool>,
-    /// How fresh the cached result is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_freshness: Option<String>,
-    /// Query IDs.
-    #[serde_as(as = "DefaultOnNull")]
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub query_ids: Vec<String>,
+    /// Whether the result is whole (sampled, pruned, cut at the group-by limit) and cached.
+    #[serde(flatten)]
+    pub metadata: crate::dashboard::Metadata,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// Saved-chart results: a [`Series`] for time-series charts (`series` of `{setId, value}`),
@@ -103,6 +96,9 @@ impl<'de> Deserialize<'de> for ChartData {
 pub struct ChartCsvResponse {
     /// The CSV text, or structured data for chart types that send it.
     pub data: ChartCsv,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// What the CSV path puts in `data`.
@@ -122,6 +118,7 @@ impl ChartCsvResponse {
     pub fn from_text(text: impl Into<String>) -> Self {
         Self {
             data: ChartCsv::Text(text.into()),
+            extra: crate::dashboard::Extra::new(),
         }
     }
 }

@@ -14,13 +14,16 @@ impl Query for ListEventsQuery {
 
 /// `{"data": [...]}` of `/api/2/events/list`.
 #[serde_as]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EventsListResponse {
     /// The event types.
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub data: Vec<EventInfo>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// One event type. The documented fields, plus those real responses carry.
@@ -63,6 +66,15 @@ pub struct EventInfo {
     /// Change in totals from last week (real responses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totals_delta: Option<f64>,
+    /// Waiting for approval in the tracking plan (real responses).
+    #[serde(default, deserialize_with = "flag")]
+    pub in_waitroom: bool,
+    /// Approved out of the wait room (real responses).
+    #[serde(default, deserialize_with = "flag")]
+    pub waitroom_approved: bool,
+    /// Keys the SDK does not name (`clusters_hidden`, ...), as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// A flag Amplitude sends as a bool, a number, or null.

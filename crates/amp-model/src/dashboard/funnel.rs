@@ -50,12 +50,18 @@ impl Query for FunnelQuery {
 }
 
 /// `{"data": [...]}`: one funnel per segment or group value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FunnelResponse {
     /// The funnels.
     #[serde(default)]
     pub data: Vec<Funnel>,
+    /// Whether the result is whole (sampled, pruned, cut at the group-by limit) and cached.
+    #[serde(flatten)]
+    pub metadata: crate::dashboard::Metadata,
+    /// Top-level keys the SDK does not name (`numSeries`, `perQueryMetadata`, ...), as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 impl FunnelResponse {
@@ -121,6 +127,9 @@ pub struct Funnel {
     /// Histogram of how often users did the previous step; shape undocumented, kept as JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_prev_step_count_distribution: Option<serde_json::Value>,
+    /// Keys the SDK does not name (`dayPropsum`, `converted`, `dropoff`, ...), as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 impl Funnel {

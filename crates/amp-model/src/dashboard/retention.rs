@@ -71,11 +71,17 @@ impl Query for RetentionQuery {
 }
 
 /// `{"data": ...}` of `/api/2/retention`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RetentionResponse {
     /// The result.
     pub data: RetentionData,
+    /// Whether the result is whole (sampled, pruned, cut at the group-by limit) and cached.
+    #[serde(flatten)]
+    pub metadata: crate::dashboard::Metadata,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 impl RetentionResponse {
@@ -122,6 +128,9 @@ pub struct RetentionData {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series_labels: Vec<SeriesLabel>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// Retention of one segment or group value.
@@ -145,6 +154,9 @@ pub struct RetentionSeries {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub combined: Vec<RetentionCell>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// One retention figure.

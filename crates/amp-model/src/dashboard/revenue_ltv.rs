@@ -10,11 +10,17 @@ use crate::dashboard::{RevenueLtvQuery, SeriesLabel};
 impl_bucketed_query!(RevenueLtvQuery, RevenueLtvResponse);
 
 /// `{"data": ...}` of `/api/2/revenue/ltv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RevenueLtvResponse {
     /// The result.
     pub data: LtvData,
+    /// Whether the result is whole (sampled, pruned, cut at the group-by limit) and cached.
+    #[serde(flatten)]
+    pub metadata: crate::dashboard::Metadata,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 impl RevenueLtvResponse {
@@ -52,6 +58,9 @@ pub struct LtvData {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub series: Vec<LtvSeries>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// LTV of one segment or group value, per start date.
@@ -78,6 +87,9 @@ pub struct LtvSeries {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub combined_complete: BTreeMap<String, bool>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// The figures of one start date: `count`, `paid`, `total_amount`, and the `rNd` and `rNnew`

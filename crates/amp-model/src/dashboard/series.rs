@@ -7,16 +7,25 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_with::{DeserializeAs, SerializeAs, serde_as};
 
-/// `{"data": ...}` around a [`Series`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+use crate::dashboard::{Extra, Metadata};
+
+/// `{"data": ...}` around a [`Series`], with the metadata real answers carry beside it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SeriesResponse {
     /// The result.
     pub data: Series,
+    /// Whether the result is whole (sampled, pruned, cut at the group-by limit) and cached.
+    #[serde(flatten)]
+    pub metadata: Metadata,
+    /// Top-level keys the SDK does not name (`withSets`, `novaRuntime`, ...), as sent.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A time series or distribution as Amplitude sends it: `series[k][j]` is the value of group
-/// `k` at `x_values[j]`.
+/// `k` at `x_values[j]`, `None` where Amplitude sent `null` (realtime's intervals still to
+/// come).
 ///
 /// Amplitude's documents and its real responses disagree on where group labels live; both are
 /// read. Labels come from `seriesLabels` (strings, `0`, or `[index, "value"]`), or, as in the
@@ -33,17 +42,21 @@ pub struct Series {
     /// read here as their value.
     #[serde(default)]
     #[serde_as(as = "Vec<Vec<FlexNumber>>")]
-    pub series: Vec<Vec<f64>>,
+    pub series: Vec<Vec<Option<f64>>>,
     /// Group labels, one per row of `series`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series_labels: Vec<SeriesLabel>,
     /// Row metadata: segment and event indices, or (documented `/users`) the group labels.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series_meta: Vec<SeriesMeta>,
-    /// One total per row over the whole range (the bar-chart value).
+    /// One total per row over the whole range (the bar-chart value), written as Amplitude
+    /// writes it, `[{"setId": "", "value": n}]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[serde_as(as = "Vec<Vec<FlexNumber>>")]
-    pub series_collapsed: Vec<Vec<f64>>,
+    #[serde_as(as = "Vec<Vec<SetValue>>")]
+    pub series_collapsed: Vec<Vec<Option<f64>>>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl Series {
@@ -62,11 +75,19 @@ impl Series {
         }
     }
 
+    /// The segment row `index` belongs to (`seriesMeta[index].segmentIndex`), when sent.
+    pub fn segment(&self, index: usize) -> Option<u32> {
+        match self.series_meta.get(index) {
+            Some(SeriesMeta::Indices(indices)) => indices.segment_index,
+            _ => None,
+        }
+    }
+
     /// The bar-chart total of row `index`, when Amplitude sent one.
     pub fn collapsed(&self, index: usize) -> Option<f64> {
         self.series_collapsed
             .get(index)
-            .and_then(|values| values.first().copied())
+            .and_then(|values| values.first().copied().flatten())
     }
 
     /// One row per (group, x value): the tidy view of the columns. A row of `series` longer
@@ -77,8 +98,10 @@ impl Series {
             .enumerate()
             .flat_map(move |(index, values)| {
                 let label = self.label(index);
+                let segment = self.segment(index);
                 self.x_values.iter().zip(values).map(move |(x, value)| Row {
                     series: index,
+                    segment,
                     label: label.clone(),
                     x,
                     value: *value,
@@ -93,12 +116,36 @@ impl Series {
 pub struct Row<'a> {
     /// Row index in `series`.
     pub series: usize,
+    /// The segment (`seriesMeta[].segmentIndex`), when Amplitude said.
+    pub segment: Option<u32>,
     /// Group label (empty without a group-by).
     pub label: Cow<'a, str>,
     /// The x value.
     pub x: &'a str,
-    /// The value.
-    pub value: f64,
+    /// The value; `None` where Amplitude sent `null` (an interval still to come).
+    pub value: Option<f64>,
+}
+
+/// A collapsed total: read as [`FlexNumber`] reads, written as `{"setId": "", "value": n}`.
+struct SetValue;
+
+impl SerializeAs<Option<f64>> for SetValue {
+    fn serialize_as<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("setId", "")?;
+        map.serialize_entry(
+            "value",
+            &serde_with::ser::SerializeAsWrap::<_, FlexNumber>::new(value),
+        )?;
+        map.end()
+    }
+}
+
+impl<'de> DeserializeAs<'de, Option<f64>> for SetValue {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+        deserializer.deserialize_any(FlexNumberVisitor)
+    }
 }
 
 /// A label in `seriesLabels`.
@@ -194,20 +241,51 @@ pub struct SeriesIndices {
     /// The formula text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formula: Option<String>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A number as Amplitude may send it in a series: a JSON number, a numeric string, or a
-/// `{"setId": ..., "value": n}` object. Written back as a plain number.
+/// `{"setId": ..., "value": n}` object; as an `Option<f64>`, `null` is a missing value. Written
+/// back as a plain number, a whole number without a fraction (as Amplitude writes counts).
 pub struct FlexNumber;
+
+/// Writes `value` as JSON writes it when sent: `12`, not `12.0`, for a whole number.
+fn write_number<S: Serializer>(value: f64, serializer: S) -> Result<S::Ok, S::Error> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every whole number below is exact
+    if value.fract() == 0.0 && value.abs() < EXACT {
+        #[allow(clippy::cast_possible_truncation, reason = "whole and below 2^53")]
+        return serializer.serialize_i64(value as i64);
+    }
+    serializer.serialize_f64(value)
+}
 
 impl SerializeAs<f64> for FlexNumber {
     fn serialize_as<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_f64(*value)
+        write_number(*value, serializer)
+    }
+}
+
+impl SerializeAs<Option<f64>> for FlexNumber {
+    fn serialize_as<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => write_number(*value, serializer),
+            None => serializer.serialize_none(),
+        }
     }
 }
 
 impl<'de> DeserializeAs<'de, f64> for FlexNumber {
     fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        deserializer
+            .deserialize_any(FlexNumberVisitor)?
+            .ok_or_else(|| de::Error::custom("a number is missing here (null)"))
+    }
+}
+
+impl<'de> DeserializeAs<'de, Option<f64>> for FlexNumber {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
         deserializer.deserialize_any(FlexNumberVisitor)
     }
 }
@@ -215,34 +293,43 @@ impl<'de> DeserializeAs<'de, f64> for FlexNumber {
 struct FlexNumberVisitor;
 
 impl<'de> Visitor<'de> for FlexNumberVisitor {
-    type Value = f64;
+    type Value = Option<f64>;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a number, a numeric string or an object with a `value`")
+        formatter.write_str("a number, a numeric string, null or an object with a `value`")
     }
 
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<f64, E> {
-        Ok(value)
-    }
-
-    #[allow(clippy::cast_precision_loss, reason = "counts above 2^53 do not occur")]
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<f64, E> {
-        Ok(value as f64)
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(Some(value))
     }
 
     #[allow(clippy::cast_precision_loss, reason = "counts above 2^53 do not occur")]
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<f64, E> {
-        Ok(value as f64)
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(Some(value as f64))
     }
 
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<f64, E> {
+    #[allow(clippy::cast_precision_loss, reason = "counts above 2^53 do not occur")]
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(Some(value as f64))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
         value
             .trim()
             .parse()
+            .map(Some)
             .map_err(|_| E::custom(format!("`{value}` is not a number")))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<f64, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "value" {
@@ -258,9 +345,9 @@ impl<'de> Visitor<'de> for FlexNumberVisitor {
 struct FlexNumberSeed;
 
 impl<'de> de::DeserializeSeed<'de> for FlexNumberSeed {
-    type Value = f64;
+    type Value = Option<f64>;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<f64, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(FlexNumberVisitor)
     }
 }
@@ -295,10 +382,33 @@ mod tests {
             r#"{"xValues":["a","b","c"],"series":[[1, "2.5", {"setId": "", "value": 3}]],"seriesCollapsed":[[{"setId":"","value":6.5}]]}"#,
         )
         .unwrap();
-        assert_eq!(series.series, vec![vec![1.0, 2.5, 3.0]]);
+        assert_eq!(series.series, vec![vec![Some(1.0), Some(2.5), Some(3.0)]]);
         assert_eq!(series.collapsed(0), Some(6.5));
         let bad = serde_json::from_str::<Series>(r#"{"series":[[{"setId":""}]]}"#).unwrap_err();
         assert!(bad.to_string().contains("value"), "{bad}");
+    }
+
+    #[test]
+    fn null_is_a_missing_value_and_stays_one() {
+        let text = r#"{"xValues":["00:00","00:05","00:10"],"series":[[4,null,null]],"seriesCollapsed":[[{"setId":"","value":null}]]}"#;
+        let series: Series = serde_json::from_str(text).unwrap();
+        assert_eq!(series.series, vec![vec![Some(4.0), None, None]]);
+        assert_eq!(series.collapsed(0), None);
+        let values: Vec<Option<f64>> = series.rows().map(|row| row.value).collect();
+        assert_eq!(values, [Some(4.0), None, None]);
+        let written = serde_json::to_value(&series).unwrap();
+        assert_eq!(written["series"], serde_json::json!([[4, null, null]]));
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_integers_and_unknown_keys_are_kept() {
+        let text = r#"{"data":{"xValues":["d1"],"series":[[3,1.5]],"seriesCollapsed":[[{"setId":"","value":4.5}]],"futureKey":{"a":1}},"wasCached":true,"novaRuntime":12,"withSets":false}"#;
+        let response: SeriesResponse = serde_json::from_str(text).unwrap();
+        assert_eq!(response.metadata.was_cached, Some(true));
+        assert_eq!(response.extra["novaRuntime"], 12);
+        assert_eq!(response.data.extra["futureKey"]["a"], 1);
+        let expected: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_value(&response).unwrap(), expected);
     }
 
     #[test]
@@ -309,7 +419,7 @@ mod tests {
         .unwrap();
         let rows: Vec<(String, &str, f64)> = series
             .rows()
-            .map(|row| (row.label.into_owned(), row.x, row.value))
+            .map(|row| (row.label.into_owned(), row.x, row.value.unwrap()))
             .collect();
         assert_eq!(
             rows,

@@ -48,6 +48,9 @@ pub struct UserActivityResponse {
     /// Query metadata, in real responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ActivityMetadata>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// A user's summary in user activity.

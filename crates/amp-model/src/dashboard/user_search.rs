@@ -37,6 +37,9 @@ pub struct UserSearchResponse {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub matches: Vec<UserMatch>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// One user found by user search.
@@ -62,4 +65,7 @@ pub struct UserMatch {
     #[serde_as(as = "Option<IsoDate>")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<NaiveDate>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
