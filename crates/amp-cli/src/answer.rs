@@ -171,7 +171,21 @@ fn leaves(value: &Value) -> Vec<Row> {
     rows
 }
 
+/// A chart line's label: its group, and its segment when the answer compares several.
+fn line_label(segments: usize, segment: Option<u32>, group: &str) -> String {
+    match (segments > 1, segment, group.is_empty()) {
+        (true, Some(segment), true) => format!("segment {}", segment + 1),
+        (true, Some(segment), false) => format!("segment {}: {group}", segment + 1),
+        (_, _, true) => "value".to_owned(),
+        _ => group.to_owned(),
+    }
+}
+
 fn series_answer(series: &Series, json: Value) -> Answer {
+    let segments = (0..series.series.len())
+        .filter_map(|index| series.segment(index))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let mut lines: Vec<Line> = Vec::new();
     for row in series.rows() {
         if lines.len() <= row.series {
@@ -182,11 +196,7 @@ fn series_answer(series: &Series, json: Value) -> Answer {
         }
         let line = &mut lines[row.series];
         if line.label.is_empty() {
-            line.label = if row.label.is_empty() {
-                "value".to_owned()
-            } else {
-                row.label.to_string()
-            };
+            line.label = line_label(segments, row.segment, &row.label);
         }
         line.points.push((row.x.to_owned(), row.value));
     }

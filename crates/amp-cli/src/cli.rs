@@ -230,20 +230,27 @@ pub struct Dates {
     pub last: Option<String>,
 }
 
-/// Who to count.
+/// Who to count: segments compared side by side, in this order: each --segment, the --where
+/// conditions joining the first of them (or making one of their own), then each --vs.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Who")]
 pub struct Who {
     /// A segment condition on a user property: "country is United States",
-    /// "platform is not iOS,Android", "gp:age greater 30". Repeatable; all apply.
+    /// "platform is not iOS,Android", "gp:age greater 30". Repeatable; all apply, to the first
+    /// segment.
     #[arg(long = "where", value_name = "CONDITION")]
     pub conditions: Vec<String>,
-    /// A raw segment, as Amplitude's `s` JSON array.
+    /// Compare with another segment, of this one condition (written as for --where); without
+    /// --where or --segment, the first segment is all users. Repeatable.
+    #[arg(long = "vs", value_name = "CONDITION")]
+    pub versus: Vec<String>,
+    /// A raw segment, as Amplitude's `s` JSON array. Repeatable: one segment each.
     #[arg(long, value_name = "JSON")]
-    pub segment: Option<String>,
-    /// Group by this user property.
+    pub segment: Vec<String>,
+    /// Group by this user property; twice for two (segmentation and users). Amplitude allows a
+    /// group-by only with a single segment.
     #[arg(long, value_name = "PROPERTY")]
-    pub group_by: Option<String>,
+    pub group_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -349,9 +356,10 @@ pub struct Retention {
     /// n-day, rolling or bracket.
     #[arg(long)]
     pub mode: Option<String>,
-    /// Bracket bounds in days, with --mode bracket: 0,7.
+    /// A bracket of days, with --mode bracket: 0,7 for day 0 to day 6. Repeatable: one bracket
+    /// each, in order.
     #[arg(long, value_name = "FROM,TO")]
-    pub bracket: Option<String>,
+    pub bracket: Vec<String>,
     /// daily, weekly or monthly.
     #[arg(long)]
     pub interval: Option<String>,

@@ -86,7 +86,7 @@ pub fn build(query: &Query, today: NaiveDate) -> Result<Box<dyn Built>> {
                 users = users.metric(known("--metric", metric, UsersMetric::KNOWN)?);
             }
             let shape = users.query_mut();
-            (shape.interval, shape.segment, shape.group_by) =
+            (shape.interval, shape.segments, shape.group_by) =
                 shape_of(args.interval.as_deref(), &args.who)?;
             typed(users)
         }
@@ -191,10 +191,9 @@ fn segmentation(args: &cli::Segmentation, today: NaiveDate) -> Result<GetEventSe
     if let Some(limit) = args.limit {
         query = query.limit(limit);
     }
-    let (interval, segment, group_by) = shape_of(args.interval.as_deref(), &args.who)?;
     let shape = query.query_mut();
-    (shape.interval, shape.segment) = (interval, segment);
-    shape.group_by = group_by.into_iter().collect();
+    (shape.interval, shape.segments, shape.group_by) =
+        shape_of(args.interval.as_deref(), &args.who)?;
     Ok(query)
 }
 
@@ -215,8 +214,8 @@ fn funnel(args: &cli::Funnel, today: NaiveDate) -> Result<GetFunnel> {
         query = query.conversion_window_secs(days.saturating_mul(86_400));
     }
     let shape = query.query_mut();
-    (shape.interval, shape.segment, shape.group_by) =
-        shape_of(args.interval.as_deref(), &args.who)?;
+    (shape.interval, shape.segments, shape.group_by) =
+        one_group_by("funnels", shape_of(args.interval.as_deref(), &args.who)?)?;
     Ok(query)
 }
 
@@ -229,7 +228,7 @@ fn retention(args: &cli::Retention, today: NaiveDate) -> Result<GetRetention> {
     if let Some(mode) = &args.mode {
         query = query.mode(known("--mode", mode, RetentionMode::KNOWN)?);
     }
-    if let Some(bracket) = &args.bracket {
+    for bracket in &args.bracket {
         let bounds: Option<Vec<u32>> = bracket
             .split(',')
             .map(|day| day.trim().parse().ok())
@@ -245,8 +244,8 @@ fn retention(args: &cli::Retention, today: NaiveDate) -> Result<GetRetention> {
         query = query.bracket([from, to]);
     }
     let shape = query.query_mut();
-    (shape.interval, shape.segment, shape.group_by) =
-        shape_of(args.interval.as_deref(), &args.who)?;
+    (shape.interval, shape.segments, shape.group_by) =
+        one_group_by("retention", shape_of(args.interval.as_deref(), &args.who)?)?;
     Ok(query)
 }
 
@@ -256,9 +255,26 @@ fn ltv(args: &cli::Ltv, today: NaiveDate) -> Result<GetRevenueLtv> {
         query = query.metric(known("--metric", metric, LtvMetric::KNOWN)?);
     }
     let shape = query.query_mut();
-    (shape.interval, shape.segment, shape.group_by) =
-        shape_of(args.interval.as_deref(), &args.who)?;
+    (shape.interval, shape.segments, shape.group_by) = one_group_by(
+        "revenue LTV",
+        shape_of(args.interval.as_deref(), &args.who)?,
+    )?;
     Ok(query)
+}
+
+/// The shape of a query that takes one group-by at most.
+fn one_group_by(
+    what: &str,
+    (interval, segments, group_bys): Shape,
+) -> Result<(Option<Interval>, Vec<Segment>, Option<String>)> {
+    match <[String; 1]>::try_from(group_bys) {
+        Ok([one]) => Ok((interval, segments, Some(one))),
+        Err(none) if none.is_empty() => Ok((interval, segments, None)),
+        Err(many) => Err(Usage(format!(
+            "--group-by: {what} take one group-by, and {} are given",
+            many.len()
+        ))),
+    }
 }
 
 /// An event given as a name or as Amplitude's JSON.
@@ -278,25 +294,42 @@ fn event(flag: &str, text: &str) -> Result<Event> {
 
 /// The interval, segment and group-by of `--interval`, `--where`, `--segment` and
 /// `--group-by`, which every time-series query takes.
-fn shape_of(
-    interval: Option<&str>,
-    who: &Who,
-) -> Result<(Option<Interval>, Option<Segment>, Option<String>)> {
+/// A query's interval, segments and group-bys, as the flags give them.
+type Shape = (Option<Interval>, Vec<Segment>, Vec<String>);
+
+/// Reads the interval and the "who" flags: the segments in order (each --segment, the --where
+/// conditions joining the first, each --vs) and the group-bys.
+fn shape_of(interval: Option<&str>, who: &Who) -> Result<Shape> {
     let interval = interval.map(interval_of).transpose()?;
-    let mut segment: Option<Segment> = match &who.segment {
-        Some(json) => Some(serde_json::from_str(json).map_err(|error| {
-            Usage(format!(
-                "--segment: the segment JSON does not read ({error}); write it as [{{\"prop\": \"country\", \"op\": \"is\", \"values\": [\"France\"]}}]"
-            ))
-        })?),
-        None => None,
+    let mut segments = who
+        .segment
+        .iter()
+        .map(|json| {
+            serde_json::from_str(json).map_err(|error| {
+                Usage(format!(
+                    "--segment: the segment JSON does not read ({error}); write it as [{{\"prop\": \"country\", \"op\": \"is\", \"values\": [\"France\"]}}]"
+                ))
+            })
+        })
+        .collect::<Result<Vec<Segment>>>()?;
+    let property = |flag: &str, text: &str| {
+        let (prop, op, values) = condition(flag, text)?;
+        Ok(Condition::property(prop, op, values))
     };
     for text in &who.conditions {
-        let (prop, op, values) = condition("--where", text)?;
-        let condition = Condition::property(prop, op, values);
-        segment = Some(segment.unwrap_or_default().and(condition));
+        let condition = property("--where", text)?;
+        match segments.first_mut() {
+            Some(first) => first.conditions.push(condition),
+            None => segments.push(Segment::new(vec![condition])),
+        }
     }
-    Ok((interval, segment, who.group_by.clone()))
+    if !who.versus.is_empty() && segments.is_empty() {
+        segments.push(Segment::default());
+    }
+    for text in &who.versus {
+        segments.push(Segment::new(vec![property("--vs", text)?]));
+    }
+    Ok((interval, segments, who.group_by.clone()))
 }
 
 /// Words and symbols a condition may compare with, longest first so "is not" wins over "is".

@@ -900,3 +900,107 @@ fn realtime_prints_todays_values_then_blanks_for_what_is_still_to_come() {
     let sent: Value = serde_json::from_str(&stdout(&json)).unwrap();
     assert_eq!(sent["data"]["series"][0][145], Value::Null);
 }
+
+const US: &str = r#"[{"prop":"country","op":"is","values":["United States"]}]"#;
+const GERMANY: &str = r#"[{"prop":"country","op":"is","values":["Germany"]}]"#;
+
+/// Segmentation of Open App in the fixture's week, compared across two segments.
+fn two_segments(format: &str) -> Vec<&str> {
+    vec![
+        "segmentation",
+        "-e",
+        "Open App",
+        "--start",
+        "2024-03-01",
+        "--end",
+        "2024-03-07",
+        "--segment",
+        US,
+        "--segment",
+        GERMANY,
+        "--format",
+        format,
+    ]
+}
+
+#[test]
+fn two_segments_print_one_series_each_in_every_format_and_in_a_batch() {
+    let json = run(&mut ampq_at(fixture_emulator()), &two_segments("json"));
+    assert!(json.status.success(), "{}", stderr(&json));
+    let sent: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        sent["data"]["series"].as_array().unwrap().len(),
+        2,
+        "{sent}"
+    );
+    assert_eq!(sent["data"]["seriesMeta"][1]["segmentIndex"], 1);
+    assert_eq!(sent["minSampleRate"], 1, "the metadata is printed too");
+
+    let csv = run(&mut ampq_at(fixture_emulator()), &two_segments("csv"));
+    let text = stdout(&csv);
+    assert!(text.starts_with("series,segment,label,x,value\n"), "{text}");
+    assert!(text.contains("\n0,0,,2024-03-01,1\n"), "{text}");
+    assert!(text.contains("\n1,1,,2024-03-02,1\n"), "{text}");
+
+    let table = run(&mut ampq_at(fixture_emulator()), &two_segments("table"));
+    let text = stdout(&table);
+    let header = text.lines().next().unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["x", "segment", "1", "segment", "2"],
+        "{text}"
+    );
+
+    // --where and --vs write the same request as two --segment flags.
+    let dry = |args: &[&str]| {
+        let output = run(&mut ampq_at(fixture_emulator()), args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let mut versus = vec![
+        "segmentation",
+        "-e",
+        "Open App",
+        "--start",
+        "2024-03-01",
+        "--end",
+        "2024-03-07",
+        "--where",
+        "country is United States",
+        "--vs",
+        "country is Germany",
+        "--dry-run",
+    ];
+    let mut segments = two_segments("json");
+    segments.push("--dry-run");
+    assert_eq!(dry(&versus), dry(&segments));
+    versus.extend(["--group-by", "platform"]);
+    let refused = run(&mut ampq_at(fixture_emulator()), &versus);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("only with a single segment"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let args: Vec<String> = two_segments("json")[..11]
+        .iter()
+        .map(|arg| (*arg).to_owned())
+        .collect();
+    let mut child = ampq_at(fixture_emulator())
+        .args(["batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{}", serde_json::to_string(&args).unwrap()).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let record: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(record["response"], sent, "the batch answers the same");
+}

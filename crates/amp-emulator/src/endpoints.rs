@@ -1,7 +1,11 @@
-//! One module per endpoint, each computing its answer from the events, and [`COMPUTED`], the
-//! table of those endpoints by catalogue entry that the HTTP routes and the saved-chart runner
-//! both use. A request is read by the endpoint's generated strict decoder and checked with the
-//! validation the SDK runs before sending ([`crate::request`]).
+//! One module per endpoint, each computing its answer from the events as the SDK's own response
+//! type, and [`COMPUTED`], the table of those endpoints by catalogue entry that the HTTP routes
+//! and the saved-chart runner both use. A request is read by the endpoint's generated strict
+//! decoder and checked with the validation the SDK runs before sending ([`crate::request`]).
+//!
+//! Several segments (`s` repeated) are computed one after the other, each its own series (or
+//! funnel, or retention and LTV series) with its `segmentIndex`; no segment is one segment of
+//! every user.
 
 pub mod chart;
 pub mod composition;
@@ -23,10 +27,12 @@ pub mod users;
 use amp_model::Query;
 use amp_model::catalogue::{self, EndpointSpec, RateClass};
 use amp_model::dashboard::{
-    CompositionQuery, FunnelQuery, ListEventsQuery, RealtimeQuery, RetentionQuery, RevenueLtvQuery,
-    SegmentationQuery, SessionAverageQuery, SessionLengthQuery, SessionsPerUserQuery,
-    UserActivityQuery, UserSearchQuery, UsersQuery,
+    CompositionQuery, FunnelQuery, ListEventsQuery, Metadata, RealtimeQuery, RetentionQuery,
+    RevenueLtvQuery, Segment, SegmentationQuery, Series, SeriesIndices, SeriesMeta, SeriesResponse,
+    SessionAverageQuery, SessionLengthQuery, SessionsPerUserQuery, UserActivityQuery,
+    UserSearchQuery, UsersQuery,
 };
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::calendar::Bucket;
@@ -41,19 +47,70 @@ fn bucket_of(buckets: &[Bucket], ms: i64) -> Option<usize> {
     (ms < buckets[index].end_ms).then_some(index)
 }
 
-/// `{"data": {...}}` for one ungrouped series over `buckets`.
-fn daily_series(buckets: &[Bucket], values: &[f64]) -> Value {
-    json!({"data": {
-        "series": [values],
-        "seriesMeta": [{"segmentIndex": 0}],
-        "xValues": buckets.iter().map(|bucket| bucket.label.as_str()).collect::<Vec<_>>(),
-    }})
+/// The x values of `buckets`: their labels.
+fn labels(buckets: &[Bucket]) -> Vec<String> {
+    buckets.iter().map(|bucket| bucket.label.clone()).collect()
 }
 
-/// A whole number as JSON, without a fractional part.
-#[allow(clippy::cast_possible_truncation, reason = "counts are far below 2^53")]
-fn count(value: usize) -> Value {
-    json!(value as u64)
+/// The segments a query compares, in order; "all users" (`None`) when it names none.
+fn each_segment(segments: &[Segment]) -> Vec<Option<&Segment>> {
+    if segments.is_empty() {
+        vec![None]
+    } else {
+        segments.iter().map(Some).collect()
+    }
+}
+
+/// `seriesMeta` of a row of segment `segment` (and event `event`, when the answer says).
+fn segment_meta(segment: usize, event: Option<usize>) -> SeriesMeta {
+    let mut indices = SeriesIndices::default();
+    indices.segment_index = u32::try_from(segment).ok();
+    indices.event_index = event.and_then(|event| u32::try_from(event).ok());
+    SeriesMeta::Indices(indices)
+}
+
+/// The metadata of an answer computed just now over every event: not cached, not sampled,
+/// nothing pruned; `cut` when groups were dropped at the group-by limit.
+fn fresh(project: &Project, cost: u64, cut: bool) -> Metadata {
+    let mut metadata = Metadata::default();
+    metadata.was_cached = Some(false);
+    metadata.time_computed = Some(project.now_ms());
+    metadata.cache_freshness = Some("FRESH".into());
+    #[allow(clippy::cast_precision_loss, reason = "costs are far below 2^53")]
+    let cost = cost as f64;
+    metadata.nova_cost = Some(cost);
+    metadata.min_sample_rate = Some(1.0);
+    metadata.pruned_result = Some(false);
+    metadata.hit_chunk_group_by_limit = Some(cut);
+    metadata.missed_cache_and_not_computed = Some(false);
+    metadata.partial_merged_and_new_user_information = Some(false);
+    metadata.realtime_data_missing = Some(false);
+    metadata.query_ids = Some(vec![query_id(project)]);
+    metadata
+}
+
+/// An ID for the query being answered, as real answers list in `queryIds`.
+fn query_id(project: &Project) -> String {
+    format!("emulator-{}", project.now_ms())
+}
+
+/// The answer of a session endpoint: one series of `values` at `x_values`, with the metadata
+/// and `withSets` real session answers carry.
+fn session_series(
+    project: &Project,
+    cost: u64,
+    x_values: Vec<String>,
+    values: Vec<f64>,
+) -> SeriesResponse {
+    let mut data = Series::default();
+    data.x_values = x_values;
+    data.series = vec![values.into_iter().map(Some).collect()];
+    data.series_meta = vec![segment_meta(0, None)];
+    let mut response = SeriesResponse::default();
+    response.data = data;
+    response.metadata = fresh(project, cost, false);
+    response.extra.insert("withSets".into(), Value::Bool(false));
+    response
 }
 
 /// A request read and checked: its cost and rate class, and the computation still to run.
@@ -69,16 +126,24 @@ pub struct Checked {
 /// Reads a request to one computed endpoint from its path and raw query string.
 pub type Read = fn(&str, Option<&str>) -> Result<Checked, Refusal>;
 
-fn checked<Q: Query + Send + 'static>(
+fn checked<Q>(
     path: &str,
     query: Option<&str>,
-    compute: fn(&Project, &Q) -> Value,
-) -> Result<Checked, Refusal> {
+    compute: fn(&Project, &Q) -> Q::Response,
+) -> Result<Checked, Refusal>
+where
+    Q: Query + Send + 'static,
+    Q::Response: Serialize,
+{
     let query = read::<Q>(path, query)?;
     Ok(Checked {
         cost: query.cost().total(),
         class: Q::SPEC.rate_class,
-        compute: Box::new(move |project| compute(project, &query)),
+        compute: Box::new(move |project| {
+            serde_json::to_value(compute(project, &query)).unwrap_or_else(
+                |error| json!({"error": format!("the emulator could not write its answer: {error}")}),
+            )
+        }),
     })
 }
 

@@ -21,6 +21,8 @@ mod faults;
 mod generated;
 #[path = "emulator/ingestion.rs"]
 mod ingestion;
+#[path = "emulator/segments.rs"]
+mod segments;
 #[path = "emulator/state.rs"]
 mod state;
 #[path = "emulator/strict.rs"]
@@ -1680,7 +1682,7 @@ async fn saved_charts_as_json_and_csv() {
     )
     .await;
     assert_eq!(status, 200);
-    assert!(raw.contains(r#"{"setId":"","value":1.0}"#), "{raw}");
+    assert!(raw.contains(r#"{"setId":"","value":1}"#), "{raw}");
 
     let csv = client.send(&GetChartCsv::new("plays-daily")).await.unwrap();
     assert_eq!(

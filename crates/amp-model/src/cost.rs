@@ -56,17 +56,17 @@ impl Cost {
         }
     }
 
-    /// The cost of a query of `kind` over `range`, with an optional segment and
+    /// The cost of a query of `kind` over `range`, with its segments (none: "Any users") and
     /// `group_bys` request-level group-bys.
     pub fn of(
         kind: QueryKind,
         range: Option<&DateRange>,
-        segment: Option<&Segment>,
+        segments: &[Segment],
         group_bys: usize,
     ) -> Self {
         Self {
             days: range.map_or(1, DateRange::days),
-            conditions: conditions(segment.into_iter(), group_bys),
+            conditions: conditions(segments.iter(), group_bys),
             type_cost: kind.type_cost(),
         }
     }
@@ -185,7 +185,7 @@ mod tests {
             events: 1,
             event_group_bys: 0,
         };
-        let cost = Cost::of(kind, Some(&range(1)), Some(&english()), 2);
+        let cost = Cost::of(kind, Some(&range(1)), &[english()], 2);
         assert_eq!(cost, Cost::new(1, 10, 1));
         assert_eq!(cost.total(), 10);
     }
@@ -197,7 +197,7 @@ mod tests {
             steps: 3,
             event_group_bys: 0,
         };
-        let cost = Cost::of(kind, Some(&range(30)), Some(&english()), 2);
+        let cost = Cost::of(kind, Some(&range(30)), &[english()], 2);
         assert_eq!(cost, Cost::new(30, 10, 6));
         assert_eq!(cost.total(), 1_800);
         assert_eq!(
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn no_range_counts_one_day_and_totals_saturate() {
-        assert_eq!(Cost::of(QueryKind::Other, None, None, 0), Cost::MINIMUM);
+        assert_eq!(Cost::of(QueryKind::Other, None, &[], 0), Cost::MINIMUM);
         assert_eq!(Cost::new(u64::MAX, 2, 2).total(), u64::MAX);
     }
 }

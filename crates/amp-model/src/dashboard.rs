@@ -12,18 +12,13 @@ macro_rules! impl_range_query {
             }
 
             fn cost(&self) -> $crate::Cost {
-                $crate::Cost::of(
-                    $crate::cost::QueryKind::Sessions,
-                    Some(&self.range),
-                    None,
-                    0,
-                )
+                $crate::Cost::of($crate::cost::QueryKind::Sessions, Some(&self.range), &[], 0)
             }
         }
     };
 }
 
-/// `impl Query` for a query of daily, weekly or monthly buckets with a segment and one group-by
+/// `impl Query` for a query of daily, weekly or monthly buckets with segments and group-bys
 /// (active and new users, revenue LTV): the rules and the cost they share.
 macro_rules! impl_bucketed_query {
     ($query:ty, $response:ty) => {
@@ -33,18 +28,15 @@ macro_rules! impl_bucketed_query {
             fn validate_rules(&self) -> Result<(), $crate::ValidationError> {
                 $crate::dashboard::check_day_interval(self.interval.as_ref())?;
                 $crate::dashboard::check_range(self.range, self.interval.as_ref())?;
-                $crate::dashboard::check_segment_and_group(
-                    self.segment.as_ref(),
-                    self.group_by.as_deref(),
-                )
+                $crate::dashboard::check_segments_and_groups(&self.segments, &self.group_by)
             }
 
             fn cost(&self) -> $crate::Cost {
                 $crate::Cost::of(
                     $crate::cost::QueryKind::Other,
                     Some(&self.range),
-                    self.segment.as_ref(),
-                    usize::from(self.group_by.is_some()),
+                    &self.segments,
+                    self.group_by.iter().count(),
                 )
             }
         }
@@ -91,7 +83,7 @@ pub use retention::{
 };
 pub use revenue_ltv::{LtvData, LtvDay, LtvRow, LtvSeries, RevenueLtvResponse};
 pub use segment::{Condition, PerformedCondition, PropertyCondition, Segment};
-pub use segmentation::{MAX_GROUP_BYS, SegmentationResponse};
+pub use segmentation::SegmentationResponse;
 pub use series::{FlexNumber, Row, Series, SeriesIndices, SeriesLabel, SeriesMeta, SeriesResponse};
 pub use session_average::SessionAverageResponse;
 pub use session_length::{SessionBins, SessionLengthResponse};
@@ -103,6 +95,9 @@ pub use user_search::{UserMatch, UserSearchResponse};
 pub use users::UsersResponse;
 
 use crate::{Interval, ValidationError, param};
+
+/// The most request-level group-bys a query takes (`g` and `g2` on the wire).
+pub const MAX_GROUP_BYS: usize = 2;
 
 /// The most group values `limit` may ask for.
 pub const MAX_LIMIT: u32 = 1_000;
@@ -183,11 +178,39 @@ fn check_day_interval(interval: Option<&Interval>) -> Result<(), ValidationError
     }
 }
 
-/// Checks the segment (`s`) and the one group-by (`g`) of users, funnels, retention and LTV.
-fn check_segment_and_group(
-    segment: Option<&Segment>,
-    group_by: Option<&str>,
+/// Checks the segments (`s`) and the request-level group-bys (`g`, `g2`): each segment, each
+/// property name, and Amplitude's rule that a group-by is "available only when there is a
+/// single segment".
+fn check_segments_and_groups<'a>(
+    segments: &[Segment],
+    group_bys: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), ValidationError> {
-    segment.map_or(Ok(()), |segment| segment.validate(param::S))?;
-    check_property(param::G, group_by)
+    for segment in segments {
+        segment.validate(param::S)?;
+    }
+    let mut grouped = 0;
+    for property in group_bys {
+        check_property(param::G, Some(property))?;
+        grouped += 1;
+    }
+    if grouped > MAX_GROUP_BYS {
+        return Err(ValidationError::new(
+            param::G,
+            format!(
+                "{grouped} group-bys; Amplitude allows at most {MAX_GROUP_BYS} (`{}` and `{}`)",
+                param::G,
+                param::G2
+            ),
+        ));
+    }
+    if grouped > 0 && segments.len() > 1 {
+        return Err(ValidationError::new(
+            param::G,
+            format!(
+                "Amplitude allows a group-by only with a single segment, and this query has {}; drop the group-by or compare one segment",
+                segments.len()
+            ),
+        ));
+    }
+    Ok(())
 }

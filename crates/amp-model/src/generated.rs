@@ -1897,9 +1897,9 @@ pub mod catalogue {
                 kind: "segment",
                 in_path: false,
                 required: false,
-                list: false,
+                list: true,
                 default: None,
-                doc: "Segment definition.",
+                doc: "Segment definitions, one `s` each, compared side by side (one series per segment).",
             },
             ParamSpec {
                 wire: "g",
@@ -1908,7 +1908,16 @@ pub mod catalogue {
                 required: false,
                 list: false,
                 default: None,
-                doc: "Group-by property.",
+                doc: "First group-by property (the shared parameters allow two); a second call sets `g2`.",
+            },
+            ParamSpec {
+                wire: "g2",
+                kind: "property",
+                in_path: false,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Second group-by property, named as event segmentation names it.",
             },
         ],
     };
@@ -2166,9 +2175,9 @@ pub mod catalogue {
                 kind: "segment",
                 in_path: false,
                 required: false,
-                list: false,
+                list: true,
                 default: None,
-                doc: "Segment definition.",
+                doc: "Segment definitions, one `s` each, compared side by side (one series per segment).",
             },
             ParamSpec {
                 wire: "g",
@@ -2295,9 +2304,9 @@ pub mod catalogue {
                 kind: "segment",
                 in_path: false,
                 required: false,
-                list: false,
+                list: true,
                 default: None,
-                doc: "Segment definition.",
+                doc: "Segment definitions, one `s` each, compared side by side (one series per segment).",
             },
             ParamSpec {
                 wire: "g",
@@ -2406,9 +2415,9 @@ pub mod catalogue {
                 kind: "segment",
                 in_path: false,
                 required: false,
-                list: false,
+                list: true,
                 default: None,
-                doc: "Segment definition.",
+                doc: "Segment definitions, one `s` each, compared side by side (one series per segment).",
             },
             ParamSpec {
                 wire: "g",
@@ -2558,9 +2567,9 @@ pub mod catalogue {
                 kind: "segment",
                 in_path: false,
                 required: false,
-                list: false,
+                list: true,
                 default: None,
-                doc: "Segment definition.",
+                doc: "Segment definitions, one `s` each, compared side by side (one series per segment).",
             },
             ParamSpec {
                 wire: "g",
@@ -2616,7 +2625,7 @@ pub mod param {
     pub const FORMULA: &str = "formula";
     /// `g`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
     pub const G: &str = "g";
-    /// `g2`, taken by `GetEventSegmentation`.
+    /// `g2`, taken by `GetUsers`, `GetEventSegmentation`.
     pub const G2: &str = "g2";
     /// `get_amp_props`, taken by `GetUserProfile`.
     pub const GET_AMP_PROPS: &str = "get_amp_props";

@@ -431,7 +431,7 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     segmentation.metric = Some(SegmentationMetric::Formula);
     segmentation.user_type = Some(SegmentationUserType::Active);
     segmentation.interval = Some(Interval::Weekly);
-    segmentation.segment = Some(segment.clone());
+    segmentation.segments = vec![segment.clone()];
     segmentation.group_by = vec!["platform".into(), "country".into()];
     segmentation.limit = Some(10);
     segmentation.formula = Some("UNIQUES(A)/UNIQUES(B)".into());
@@ -445,7 +445,7 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     funnel.mode = Some(FunnelMode::Sequential);
     funnel.user_type = Some(FunnelUserType::New);
     funnel.interval = Some(Interval::Daily);
-    funnel.segment = Some(segment.clone());
+    funnel.segments = vec![segment.clone()];
     funnel.group_by = Some("platform".into());
     funnel.conversion_window_secs = Some(86_400);
     funnel.limit = Some(5);
@@ -454,14 +454,14 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     retention.mode = Some(RetentionMode::Bracket);
     retention.brackets = vec![[0, 5], [5, 10]];
     retention.interval = Some(Interval::Weekly);
-    retention.segment = Some(segment.clone());
+    retention.segments = vec![segment.clone()];
     retention.group_by = Some("country".into());
 
     let mut users = UsersQuery::new(range);
     users.metric = Some(UsersMetric::New);
     users.interval = Some(Interval::Monthly);
-    users.segment = Some(segment.clone());
-    users.group_by = Some("country".into());
+    users.segments = vec![segment.clone()];
+    users.group_by = vec!["country".into(), "platform".into()];
 
     let mut length = SessionLengthQuery::new(range);
     length.bins = Some(SessionBins::new(BinTimeUnit::Minutes, 0.0, 10.0).size(1.0));
@@ -474,8 +474,8 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     let mut ltv = RevenueLtvQuery::new(range);
     ltv.metric = Some(LtvMetric::TotalRevenue);
     ltv.interval = Some(Interval::Weekly);
-    ltv.segment = Some(segment);
-    ltv.group_by = Some("platform".into());
+    // Two segments, compared side by side: no group-by then.
+    ltv.segments = vec![segment, Segment::default()];
 
     let profile = UserProfileQuery::for_user("testUser")
         .device_id("ffff")

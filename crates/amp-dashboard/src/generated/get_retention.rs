@@ -60,10 +60,10 @@ impl GetRetention {
         self
     }
 
-    /// Segment definition (`s`).
+    /// Segment definitions, one `s` each, compared side by side (one series per segment) (`s`).
     #[must_use]
     pub fn segment(mut self, segment: Segment) -> Self {
-        self.query.segment = Some(segment);
+        self.query.segments.push(segment);
         self
     }
 

@@ -53,10 +53,10 @@ impl GetRevenueLtv {
         self
     }
 
-    /// Segment definition (`s`).
+    /// Segment definitions, one `s` each, compared side by side (one series per segment) (`s`).
     #[must_use]
     pub fn segment(mut self, segment: Segment) -> Self {
-        self.query.segment = Some(segment);
+        self.query.segments.push(segment);
         self
     }
 

@@ -53,17 +53,17 @@ impl GetUsers {
         self
     }
 
-    /// Segment definition (`s`).
+    /// Segment definitions, one `s` each, compared side by side (one series per segment) (`s`).
     #[must_use]
     pub fn segment(mut self, segment: Segment) -> Self {
-        self.query.segment = Some(segment);
+        self.query.segments.push(segment);
         self
     }
 
-    /// Group-by property (`g`).
+    /// First group-by property (the shared parameters allow two); a second call sets `g2` (`g`).
     #[must_use]
     pub fn group_by(mut self, group_by: impl Into<String>) -> Self {
-        self.query.group_by = Some(group_by.into());
+        self.query.group_by.push(group_by.into());
         self
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use amp_model::catalogue::RateClass;
-use amp_model::dashboard::{ChartCsvQuery, ChartQuery};
+use amp_model::dashboard::{ChartCsvQuery, ChartQuery, ChartResponse};
 use amp_model::{ValidationError, param};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -58,7 +58,7 @@ async fn respond(
     state: Arc<AppState>,
     headers: &HeaderMap,
     id: Result<String, Refusal>,
-    shape: fn(&ChartConfig, Value, u64) -> Value,
+    shape: fn(&Project, &ChartConfig, Value, u64) -> Value,
 ) -> Response {
     let outcome = {
         let project = state.read();
@@ -77,7 +77,7 @@ async fn respond(
                 &format!("no saved chart has the ID `{id}`"),
             );
         };
-        stored(&project, chart).map(|(data, cost)| (shape(chart, data, cost), cost))
+        stored(&project, chart).map(|(data, cost)| (shape(&project, chart, data, cost), cost))
     };
     let (body, cost) = match outcome {
         Ok(done) => done,
@@ -93,23 +93,14 @@ async fn respond(
 /// `GET /api/3/chart/{id}/query`.
 pub async fn query(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let id = request::read::<ChartQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
-    respond(state, &headers, id, |chart, response, cost| {
-        let mut data = response["data"].clone();
-        if is_series(&data) {
-            for key in ["series", "seriesCollapsed"] {
-                if let Some(rows) = data[key].as_array_mut() {
-                    for value in rows.iter_mut().filter_map(Value::as_array_mut).flatten() {
-                        if value.is_number() {
-                            *value = json!({"setId": "", "value": value.clone()});
-                        }
-                    }
-                }
-            }
-        }
-        json!({
-            "data": data, "timeComputed": 0, "wasCached": false, "cacheFreshness": "FRESH",
-            "novaCost": cost, "queryIds": [format!("emulator-{}", chart.id)],
-        })
+    respond(state, &headers, id, |project, chart, response, cost| {
+        let Ok(mut answer) = serde_json::from_value::<ChartResponse>(response.clone()) else {
+            return response;
+        };
+        let cut = answer.metadata.hit_chunk_group_by_limit == Some(true);
+        answer.metadata = super::fresh(project, cost, cut);
+        answer.metadata.query_ids = Some(vec![format!("emulator-{}", chart.id)]);
+        serde_json::to_value(answer).unwrap_or(response)
     })
     .await
 }
@@ -121,7 +112,7 @@ fn quoted(cell: &str) -> String {
 /// `GET /api/3/chart/{id}/csv`.
 pub async fn csv(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let id = request::read::<ChartCsvQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
-    respond(state, &headers, id, |chart, response, _| {
+    respond(state, &headers, id, |_, chart, response, _| {
         let data = &response["data"];
         if !is_series(data) {
             return json!({"data": data});

@@ -1,16 +1,16 @@
 //! `/api/2/composition`: the users active in the range, counted by their latest value of one
-//! property (`(none)` when unset), largest first.
+//! property (`(none)` when unset), largest first, with the `queryIds` real answers carry.
 
 use std::collections::{HashMap, HashSet};
 
-use amp_model::dashboard::CompositionQuery;
-use serde_json::{Value, json};
+use amp_model::dashboard::{CompositionQuery, Series, SeriesLabel, SeriesResponse};
 
 use crate::predicate::user_group;
 use crate::project::Project;
 
 /// Answers it.
-pub fn compute(project: &Project, query: &CompositionQuery) -> Value {
+#[allow(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
+pub fn compute(project: &Project, query: &CompositionQuery) -> SeriesResponse {
     let store = &project.store;
     let (from, to) = project.calendar.span(query.range);
     let active: HashSet<u32> = store
@@ -26,9 +26,17 @@ pub fn compute(project: &Project, query: &CompositionQuery) -> Value {
     }
     let mut ordered: Vec<(String, u64)> = counts.into_iter().collect();
     ordered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    json!({"data": {
-        "series": [ordered.iter().map(|(_, count)| count).collect::<Vec<_>>()],
-        "seriesLabels": [query.property],
-        "xValues": ordered.iter().map(|(value, _)| value).collect::<Vec<_>>(),
-    }})
+    let mut data = Series::default();
+    data.series = vec![
+        ordered
+            .iter()
+            .map(|(_, count)| Some(*count as f64))
+            .collect(),
+    ];
+    data.series_labels = vec![SeriesLabel::Name(query.property.clone())];
+    data.x_values = ordered.into_iter().map(|(value, _)| value).collect();
+    let mut response = SeriesResponse::default();
+    response.data = data;
+    response.metadata.query_ids = Some(vec![super::query_id(project)]);
+    response
 }

@@ -11,15 +11,18 @@
 //!
 //! Transition times are from one step's event to the next (ms, 0 for the first step; never
 //! negative); medians of an even count take the lower middle. `dayFunnels` and its kin split the
-//! users by the interval they entered in. A group-by (one) reads the user's latest value.
+//! users by the interval they entered in. A group-by (one) reads the user's latest value. Each
+//! segment gives its own funnels, `meta.segmentIndex` telling them apart; `limit` cuts the
+//! groups of each, and `hitChunkGroupByLimit` says when it did.
 
 use std::collections::HashMap;
 
-use amp_model::dashboard::FunnelQuery;
-use amp_model::{FunnelMode, FunnelUserType, Interval};
-use serde_json::{Value, json};
+use amp_model::dashboard::{
+    DaySeries, Funnel, FunnelMeta, FunnelQuery, FunnelResponse, Segment, SeriesLabel,
+};
+use amp_model::{FunnelMode, FunnelUserType, Interval, Query as _};
 
-use super::bucket_of;
+use super::{bucket_of, each_segment, fresh};
 use crate::calendar::Bucket;
 use crate::matcher::Matcher;
 use crate::predicate::{user_group, users_in};
@@ -152,8 +155,12 @@ impl Tally {
     }
 }
 
-fn day_object(buckets: &[Bucket], project: &Project, rows: &[Value]) -> Value {
-    let formatted: Vec<String> = buckets
+/// A per-day breakdown: one row per bucket.
+fn day_series(buckets: &[Bucket], project: &Project, rows: Vec<Vec<f64>>) -> DaySeries {
+    let mut days = DaySeries::default();
+    days.series = rows;
+    days.x_values = super::labels(buckets);
+    days.formatted_x_values = buckets
         .iter()
         .map(|bucket| {
             project
@@ -163,28 +170,36 @@ fn day_object(buckets: &[Bucket], project: &Project, rows: &[Value]) -> Value {
                 .to_string()
         })
         .collect();
-    json!({"series": rows, "xValues": buckets.iter().map(|bucket| bucket.label.as_str()).collect::<Vec<_>>(), "formattedXValues": formatted})
+    days
 }
 
-/// Answers it.
-pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "counts and times are far below 2^53"
+)]
+fn floats<T: Copy + Into<i128>>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|value| (*value).into() as f64).collect()
+}
+
+/// One group's funnel over the whole range and per bucket.
+type Group = (String, (Tally, Vec<Tally>));
+
+/// The funnels of one segment, largest first: every group, before the limit.
+fn groups_of(
+    project: &Project,
+    query: &FunnelQuery,
+    segment: Option<&Segment>,
+    steps: &[Matcher<'_>],
+    buckets: &[Bucket],
+) -> Vec<Group> {
     let store = &project.store;
-    let buckets = project.calendar.buckets(
-        query.range,
-        query.interval.as_ref().unwrap_or(&Interval::Daily),
-    );
     let span = project.calendar.span(query.range);
     let window = i64::try_from(query.conversion_window_secs.unwrap_or(DEFAULT_WINDOW_SECS))
         .unwrap_or(i64::MAX)
         .saturating_mul(1000);
     let mode = query.mode.clone().unwrap_or(FunnelMode::Ordered);
-    let steps: Vec<Matcher<'_>> = query
-        .steps
-        .iter()
-        .map(|step| Matcher::new(store, step))
-        .collect();
     let mut groups: HashMap<String, (Tally, Vec<Tally>)> = HashMap::new();
-    for user in users_in(project, query.segment.as_ref(), span.1) {
+    for user in users_in(project, segment, span.1) {
         if query.user_type == Some(FunnelUserType::New)
             && !(span.0..span.1).contains(&user.first_seen_ms)
         {
@@ -192,7 +207,7 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
         }
         let mut events = user.events.clone();
         events.sort_by_key(|&event| (store.events[event as usize].time_ms, event));
-        let Some(times) = best_attempt(store, &events, &steps, &mode, span, window) else {
+        let Some(times) = best_attempt(store, &events, steps, &mode, span, window) else {
             continue;
         };
         let group = user_group(store, user, query.group_by.as_deref());
@@ -203,7 +218,7 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
             )
         });
         total.add(&times);
-        if let Some(bucket) = bucket_of(&buckets, times[0]) {
+        if let Some(bucket) = bucket_of(buckets, times[0]) {
             days[bucket].add(&times);
         }
     }
@@ -216,17 +231,31 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
             ),
         );
     }
-    let mut ordered: Vec<(String, (Tally, Vec<Tally>))> = groups.into_iter().collect();
+    let mut ordered: Vec<Group> = groups.into_iter().collect();
     ordered.sort_by(|a, b| {
         b.1.0.reached[0]
             .cmp(&a.1.0.reached[0])
             .then_with(|| a.0.cmp(&b.0))
     });
-    ordered.truncate(query.limit.unwrap_or(100) as usize);
-    let labels: Vec<&str> = query
+    ordered
+}
+
+/// Answers it: one funnel per segment, or per group value of the one segment.
+pub fn compute(project: &Project, query: &FunnelQuery) -> FunnelResponse {
+    let store = &project.store;
+    let buckets = project.calendar.buckets(
+        query.range,
+        query.interval.as_ref().unwrap_or(&Interval::Daily),
+    );
+    let steps: Vec<Matcher<'_>> = query
         .steps
         .iter()
-        .map(|step| step.event_type.as_str())
+        .map(|step| Matcher::new(store, step))
+        .collect();
+    let labels: Vec<String> = query
+        .steps
+        .iter()
+        .map(|step| step.event_type.as_str().to_owned())
         .collect();
     #[allow(clippy::cast_precision_loss, reason = "user counts are far below 2^53")]
     let ratio = |top: u64, bottom: u64| {
@@ -236,27 +265,46 @@ pub fn compute(project: &Project, query: &FunnelQuery) -> Value {
             top as f64 / bottom as f64
         }
     };
-    let data: Vec<Value> = ordered
-        .into_iter()
-        .map(|(group, (total, days))| {
+    let limit = query.limit.unwrap_or(100) as usize;
+    let mut response = FunnelResponse::default();
+    let mut cut = false;
+    for (index, segment) in each_segment(&query.segments).into_iter().enumerate() {
+        let mut groups = groups_of(project, query, segment, &steps, &buckets);
+        cut |= groups.len() > limit;
+        groups.truncate(limit);
+        for (group, (total, days)) in groups {
             let entered = total.reached[0];
-            let mut funnel = json!({
-                "meta": {"segmentIndex": 0},
-                "events": labels,
-                "cumulativeRaw": total.reached,
-                "cumulative": total.reached.iter().map(|&users| ratio(users, entered)).collect::<Vec<_>>(),
-                "stepByStep": total.reached.iter().enumerate().map(|(step, &users)| if step == 0 { ratio(users, users) } else { ratio(users, total.reached[step - 1]) }).collect::<Vec<_>>(),
-                "medianTransTimes": total.medians(),
-                "avgTransTimes": total.averages(),
-                "dayFunnels": day_object(&buckets, project, &days.iter().map(|day| json!(day.reached)).collect::<Vec<_>>()),
-                "dayMedianTransTimes": day_object(&buckets, project, &days.iter().map(|day| json!(day.medians())).collect::<Vec<_>>()),
-                "dayAvgTransTimes": day_object(&buckets, project, &days.iter().map(|day| json!(day.averages())).collect::<Vec<_>>()),
-            });
+            let mut meta = FunnelMeta::default();
+            meta.segment_index = u32::try_from(index).ok();
+            let mut funnel = Funnel::default();
+            funnel.meta = Some(meta);
+            funnel.events.clone_from(&labels);
+            funnel.cumulative = total
+                .reached
+                .iter()
+                .map(|&users| ratio(users, entered))
+                .collect();
+            funnel.step_by_step = total
+                .reached
+                .iter()
+                .enumerate()
+                .map(|(step, &users)| ratio(users, total.reached[step.saturating_sub(1)]))
+                .collect();
+            funnel.cumulative_raw = floats(&total.reached);
+            funnel.median_trans_times = floats(&total.medians());
+            funnel.avg_trans_times = floats(&total.averages());
+            let per_day = |row: fn(&Tally) -> Vec<f64>| {
+                day_series(&buckets, project, days.iter().map(row).collect())
+            };
+            funnel.day_funnels = Some(per_day(|day| floats(&day.reached)));
+            funnel.day_median_trans_times = Some(per_day(|day| floats(&day.medians())));
+            funnel.day_avg_trans_times = Some(per_day(|day| floats(&day.averages())));
             if query.group_by.is_some() {
-                funnel["groupValue"] = json!(group);
+                funnel.group_value = Some(SeriesLabel::Name(group));
             }
-            funnel
-        })
-        .collect();
-    json!({"data": data})
+            response.data.push(funnel);
+        }
+    }
+    response.metadata = fresh(project, query.cost().total(), cut);
+    response
 }

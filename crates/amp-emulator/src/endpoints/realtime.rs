@@ -4,9 +4,8 @@
 
 use std::collections::HashSet;
 
-use amp_model::dashboard::RealtimeQuery;
+use amp_model::dashboard::{RealtimeQuery, Series, SeriesLabel, SeriesResponse};
 use chrono::Days;
-use serde_json::{Value, json};
 
 use crate::project::Project;
 
@@ -17,7 +16,8 @@ const FIVE_MINUTES_MS: i64 = 300_000;
     clippy::trivially_copy_pass_by_ref,
     reason = "every endpoint's compute has this signature"
 )]
-pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
+#[allow(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
+pub fn compute(project: &Project, _query: &RealtimeQuery) -> SeriesResponse {
     let now = project.now_ms();
     let today = project.calendar.day_of(now);
     let today_start = project.calendar.start_of(today);
@@ -47,7 +47,7 @@ pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
         users
             .iter()
             .enumerate()
-            .map(|(slot, users)| (slot < until).then_some(users.len()))
+            .map(|(slot, users)| (slot < until).then_some(users.len() as f64))
             .collect::<Vec<_>>()
     };
     let labels: Vec<String> = (0..slots)
@@ -57,9 +57,14 @@ pub fn compute(project: &Project, _query: &RealtimeQuery) -> Value {
                 .clock(today_start + i64::try_from(slot).unwrap_or(0) * FIVE_MINUTES_MS)
         })
         .collect();
-    json!({"data": {
-        "xValues": labels,
-        "seriesLabels": ["Today", "Yesterday"],
-        "series": [counts(&today_users, past), counts(&yesterday_users, slots)],
-    }})
+    let mut data = Series::default();
+    data.x_values = labels;
+    data.series_labels = vec![
+        SeriesLabel::Name("Today".into()),
+        SeriesLabel::Name("Yesterday".into()),
+    ];
+    data.series = vec![counts(&today_users, past), counts(&yesterday_users, slots)];
+    let mut response = SeriesResponse::default();
+    response.data = data;
+    response
 }

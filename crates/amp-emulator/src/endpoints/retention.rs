@@ -10,15 +10,19 @@
 //!   the starting action.
 //! - Positions run from interval 0 to one less than the number of intervals in the range; one
 //!   is `incomplete` while its interval has not ended by "now". `combined` adds every cohort up.
-//! - A group-by (one) splits the users by their latest value.
+//! - A group-by (one) splits the users by their latest value. Each segment gives its own
+//!   series, `seriesMeta[].segmentIndex` telling them apart.
 
 use std::collections::BTreeMap;
 
-use amp_model::dashboard::RetentionQuery;
+use amp_model::dashboard::{
+    RetentionCell, RetentionData, RetentionQuery, RetentionResponse, RetentionSeries, Segment,
+    SeriesLabel,
+};
 use amp_model::{Interval, RetentionMode};
 use chrono::NaiveDate;
-use serde_json::{Value, json};
 
+use super::{each_segment, segment_meta};
 use crate::calendar::{Calendar, bucket_start};
 use crate::matcher::Matcher;
 use crate::predicate::{user_group, users_in};
@@ -38,8 +42,12 @@ type Positions = Vec<(u32, Option<u32>)>;
 /// Group -> cohort start day -> cells, the cohort first.
 type Cohorts = BTreeMap<String, BTreeMap<NaiveDate, Vec<Cell>>>;
 
-/// Every user's cohorts and returns.
-fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate>, Positions) {
+/// Every user's cohorts and returns, in one segment.
+fn cohorts(
+    project: &Project,
+    query: &RetentionQuery,
+    segment: Option<&Segment>,
+) -> (Cohorts, Vec<NaiveDate>, Positions) {
     let store = &project.store;
     let starts = Matcher::new(store, &query.start_event);
     let returns = Matcher::new(store, &query.return_event);
@@ -64,7 +72,7 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
         cohort_days.push(day);
         day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
     }
-    for user in users_in(project, query.segment.as_ref(), to) {
+    for user in users_in(project, segment, to) {
         let mut events: Vec<&Stored> = user
             .events
             .iter()
@@ -109,55 +117,65 @@ fn cohorts(project: &Project, query: &RetentionQuery) -> (Cohorts, Vec<NaiveDate
     (series, cohort_days, positions)
 }
 
+impl Cell {
+    fn typed(self) -> RetentionCell {
+        let mut cell = RetentionCell::default();
+        cell.count = self.count;
+        cell.outof = self.outof;
+        cell.incomplete = self.incomplete;
+        cell
+    }
+}
+
 /// Answers it.
-pub fn compute(project: &Project, query: &RetentionQuery) -> Value {
-    let (mut series, cohort_days, positions) = cohorts(project, query);
+pub fn compute(project: &Project, query: &RetentionQuery) -> RetentionResponse {
     let calendar: Calendar = project.calendar;
     let interval = query.interval.clone().unwrap_or(Interval::Daily);
     let now = project.now_ms();
-    if series.is_empty() && query.group_by.is_none() {
-        series.insert(String::new(), BTreeMap::new());
-    }
     let grouped = query.group_by.is_some();
     let label = |day: &NaiveDate| day.format("%b %-d").to_string();
-    let mut rendered = Vec::new();
-    for cohorts in series.values() {
-        let mut values = serde_json::Map::new();
-        let mut combined = vec![Cell::default(); positions.len() + 1];
-        for day in &cohort_days {
-            let mut cells = cohorts
-                .get(day)
-                .cloned()
-                .unwrap_or_else(|| vec![Cell::default(); positions.len() + 1]);
-            let size = cells[0].count;
-            for (position, cell) in cells.iter_mut().enumerate() {
-                cell.outof = size;
-                if position > 0 {
-                    let (first, last) = positions[position - 1];
-                    let ends = calendar
-                        .later_bucket(*day, &interval, last.unwrap_or(first))
-                        .1;
-                    cell.incomplete = ends > now;
-                }
-                combined[position].count += cell.count;
-                combined[position].outof += cell.outof;
-                combined[position].incomplete |= cell.incomplete;
-            }
-            let cells: Vec<Value> = cells.iter().map(|cell| json!({"count": cell.count, "outof": cell.outof, "incomplete": cell.incomplete})).collect();
-            values.insert(label(day), Value::Array(cells));
+    let mut data = RetentionData::default();
+    for (index, segment) in each_segment(&query.segments).into_iter().enumerate() {
+        let (mut series, cohort_days, positions) = cohorts(project, query, segment);
+        if series.is_empty() && !grouped {
+            series.insert(String::new(), BTreeMap::new());
         }
-        rendered.push(json!({
-            "dates": cohort_days.iter().rev().map(label).collect::<Vec<_>>(),
-            "values": values,
-            "combined": combined.iter().map(|cell| json!({"count": cell.count, "outof": cell.outof, "retainedSetId": null, "incomplete": cell.incomplete})).collect::<Vec<_>>(),
-        }));
+        for (group, cohorts) in series {
+            let mut rendered = RetentionSeries::default();
+            let mut combined = vec![Cell::default(); positions.len() + 1];
+            for day in &cohort_days {
+                let mut cells = cohorts
+                    .get(day)
+                    .cloned()
+                    .unwrap_or_else(|| vec![Cell::default(); positions.len() + 1]);
+                let size = cells[0].count;
+                for (position, cell) in cells.iter_mut().enumerate() {
+                    cell.outof = size;
+                    if position > 0 {
+                        let (first, last) = positions[position - 1];
+                        let ends = calendar
+                            .later_bucket(*day, &interval, last.unwrap_or(first))
+                            .1;
+                        cell.incomplete = ends > now;
+                    }
+                    combined[position].count += cell.count;
+                    combined[position].outof += cell.outof;
+                    combined[position].incomplete |= cell.incomplete;
+                }
+                rendered
+                    .values
+                    .insert(label(day), cells.into_iter().map(Cell::typed).collect());
+            }
+            rendered.dates = cohort_days.iter().rev().map(label).collect();
+            rendered.combined = combined.into_iter().map(Cell::typed).collect();
+            data.series.push(rendered);
+            data.series_meta.push(segment_meta(index, Some(0)));
+            if grouped {
+                data.series_labels.push(SeriesLabel::Name(group));
+            }
+        }
     }
-    let mut data = json!({
-        "series": rendered,
-        "seriesMeta": series.keys().map(|_| json!({"segmentIndex": 0, "eventIndex": 0})).collect::<Vec<_>>(),
-    });
-    if grouped {
-        data["seriesLabels"] = json!(series.keys().collect::<Vec<_>>());
-    }
-    json!({"data": data})
+    let mut response = RetentionResponse::default();
+    response.data = data;
+    response
 }

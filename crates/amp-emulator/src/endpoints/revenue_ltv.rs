@@ -5,15 +5,19 @@
 //! (revenue per cohort user), `m=1` ARPPU (per paying user), `m=2` total revenue, `m=3` paying
 //! users. `count` is the cohort, `paid` and `total_amount` the payers and revenue within 90 days;
 //! `complete[date][rNd]` says whether day N has passed for the whole cohort. `combined` takes
-//! every cohort together. Dates run newest first. A group-by (one) reads the latest value.
+//! every cohort together. Dates run newest first. A group-by (one) reads the latest value; each
+//! segment gives its own series, in the order of the `s` parameters, with the `queryIds` real
+//! answers carry.
 
 use std::collections::BTreeMap;
 
-use amp_model::dashboard::RevenueLtvQuery;
+use amp_model::dashboard::{
+    LtvData, LtvDay, LtvSeries, RevenueLtvQuery, RevenueLtvResponse, Segment, SeriesLabel,
+};
 use amp_model::{Interval, LtvMetric};
 use chrono::NaiveDate;
-use serde_json::{Map, Value, json};
 
+use super::{each_segment, query_id};
 use crate::calendar::bucket_start;
 use crate::predicate::{user_group, users_in};
 use crate::project::Project;
@@ -25,23 +29,19 @@ const HORIZONS: [i64; 11] = [1, 2, 3, 4, 5, 6, 7, 14, 30, 60, 90];
 /// One cohort: each user's revenue per day since their first event (days 0 to 89).
 type Cohort = Vec<Vec<f64>>;
 
-fn figures(users: &[Vec<f64>], metric: &LtvMetric) -> Map<String, Value> {
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "cohorts are far below 2^53 users"
-    )]
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "cohorts are far below 2^53 users"
+)]
+fn figures(users: &[Vec<f64>], metric: &LtvMetric) -> LtvDay {
     let count = users.len() as f64;
-    let mut out = Map::new();
+    let mut out = LtvDay::default();
     for days in HORIZONS {
         let days = usize::try_from(days).unwrap_or(0);
         let revenue: f64 = users
             .iter()
             .map(|user| user[..days].iter().sum::<f64>())
             .sum();
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "cohorts are far below 2^53 users"
-        )]
         let payers = users
             .iter()
             .filter(|user| user[..days].iter().any(|amount| *amount > 0.0))
@@ -53,32 +53,33 @@ fn figures(users: &[Vec<f64>], metric: &LtvMetric) -> Map<String, Value> {
             LtvMetric::PayingUsers => payers,
             _ => ratio(revenue, count),
         };
-        out.insert(format!("r{days}d"), json!((value * 100.0).round() / 100.0));
+        out.revenue.insert(
+            u32::try_from(days).unwrap_or(u32::MAX),
+            (value * 100.0).round() / 100.0,
+        );
     }
     let payers = users
         .iter()
         .filter(|user| user.iter().any(|amount| *amount > 0.0))
         .count();
     let total: f64 = users.iter().flatten().sum();
-    out.insert("count".into(), json!(users.len()));
-    out.insert("paid".into(), json!(payers));
-    out.insert(
-        "total_amount".into(),
-        json!((total * 100.0).round() / 100.0),
-    );
+    out.count = Some(count);
+    out.paid = Some(payers as f64);
+    out.total_amount = Some((total * 100.0).round() / 100.0);
     out
 }
 
-/// Answers it.
-pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
+/// Group -> cohort start day -> each user's revenue per day.
+type Groups = BTreeMap<String, BTreeMap<NaiveDate, Cohort>>;
+
+/// The cohorts of one segment, by group.
+fn groups_of(project: &Project, query: &RevenueLtvQuery, segment: Option<&Segment>) -> Groups {
     let store = &project.store;
     let calendar = project.calendar;
     let interval = query.interval.clone().unwrap_or(Interval::Daily);
-    let metric = query.metric.clone().unwrap_or(LtvMetric::Arpu);
     let (from, to) = calendar.span(query.range);
-    let now = project.now_ms();
-    let mut groups: BTreeMap<String, BTreeMap<NaiveDate, Cohort>> = BTreeMap::new();
-    for user in users_in(project, query.segment.as_ref(), to) {
+    let mut groups = Groups::new();
+    for user in users_in(project, segment, to) {
         if !(from..to).contains(&user.first_seen_ms) {
             continue;
         }
@@ -107,26 +108,42 @@ pub fn compute(project: &Project, query: &RevenueLtvQuery) -> Value {
     if groups.is_empty() && query.group_by.is_none() {
         groups.insert(String::new(), BTreeMap::new());
     }
-    let series: Vec<Value> = groups
-        .values()
-        .map(|cohorts| {
-            let mut values = Map::new();
-            let mut complete = Map::new();
-            for (day, users) in cohorts {
+    groups
+}
+
+/// Answers it.
+pub fn compute(project: &Project, query: &RevenueLtvQuery) -> RevenueLtvResponse {
+    let calendar = project.calendar;
+    let interval = query.interval.clone().unwrap_or(Interval::Daily);
+    let metric = query.metric.clone().unwrap_or(LtvMetric::Arpu);
+    let now = project.now_ms();
+    let mut data = LtvData::default();
+    for segment in each_segment(&query.segments) {
+        for (group, cohorts) in groups_of(project, query, segment) {
+            let mut series = LtvSeries::default();
+            for (day, users) in &cohorts {
                 let label = day.format("%Y-%m-%d").to_string();
                 let cohort_end = calendar.later_bucket(*day, &interval, 0).1;
-                let done: Map<String, Value> = HORIZONS.iter().map(|days| (format!("r{days}d"), json!(cohort_end + days * DAY_MS <= now))).collect();
-                values.insert(label.clone(), Value::Object(figures(users, &metric)));
-                complete.insert(label, Value::Object(done));
+                let done = HORIZONS
+                    .iter()
+                    .map(|days| (format!("r{days}d"), cohort_end + days * DAY_MS <= now))
+                    .collect();
+                series.values.insert(label.clone(), figures(users, &metric));
+                series.complete.insert(label, done);
             }
             let everyone: Vec<Vec<f64>> = cohorts.values().flatten().cloned().collect();
-            json!({
-                "dates": cohorts.keys().rev().map(|day| day.format("%Y-%m-%d").to_string()).collect::<Vec<_>>(),
-                "values": values,
-                "complete": complete,
-                "combined": figures(&everyone, &metric),
-            })
-        })
-        .collect();
-    json!({"data": {"seriesLabels": groups.keys().collect::<Vec<_>>(), "series": series}})
+            series.dates = cohorts
+                .keys()
+                .rev()
+                .map(|day| day.format("%Y-%m-%d").to_string())
+                .collect();
+            series.combined = Some(figures(&everyone, &metric));
+            data.series.push(series);
+            data.series_labels.push(SeriesLabel::Name(group));
+        }
+    }
+    let mut response = RevenueLtvResponse::default();
+    response.data = data;
+    response.metadata.query_ids = Some(vec![query_id(project)]);
+    response
 }

@@ -16,14 +16,19 @@
 //! - `rollingWindow N` computes each value over the last N intervals together (distinct users
 //!   across them); `rollingAverage N` averages the last N values.
 //! - `seriesCollapsed` is the metric over the whole range.
+//! - Each segment (`s`, repeated) is computed on its own and gives its own series, in the order
+//!   of the `s` parameters, `seriesMeta[].segmentIndex` telling them apart; `limit` cuts each
+//!   segment's groups, and `hitChunkGroupByLimit` says when it did.
 
 use std::collections::{BTreeSet, HashMap};
 
-use amp_model::dashboard::{Event, Formula, Measure, SegmentationQuery};
-use amp_model::{Interval, PropertyType, SegmentationMetric};
-use serde_json::{Value, json};
+use amp_model::dashboard::{
+    Event, Formula, Measure, Segment, SegmentationQuery, Series, SeriesIndices, SeriesLabel,
+    SeriesMeta, SeriesResponse,
+};
+use amp_model::{Interval, PropertyType, Query as _, SegmentationMetric};
 
-use super::bucket_of;
+use super::{bucket_of, each_segment, fresh, labels, segment_meta};
 
 use crate::matcher::Matcher;
 use crate::predicate::{event_values, user_values, users_in};
@@ -257,6 +262,7 @@ fn slot_for(
 fn tally(
     project: &Project,
     query: &SegmentationQuery,
+    segment: Option<&Segment>,
     specs: &[&Event],
     buckets: &[crate::calendar::Bucket],
     skip_first: bool,
@@ -283,7 +289,7 @@ fn tally(
     let mut keys: Vec<(usize, Vec<String>)> = Vec::new();
     let mut pool: Vec<Local> = Vec::new();
     let mut active = vec![false; buckets.len()];
-    for user in users_in(project, query.segment.as_ref(), to) {
+    for user in users_in(project, segment, to) {
         let request_groups: Vec<String> = query
             .group_by
             .iter()
@@ -354,22 +360,26 @@ fn tally(
     tally
 }
 
-/// Answers it.
+/// One series: its group key, its event (or formula) index, its values and its total.
+type Line = (Vec<String>, usize, Vec<f64>, f64);
+
+/// The series of one segment, ordered and cut to `limit` per event; whether any were cut.
 #[allow(
     clippy::too_many_lines,
-    reason = "one series per group, then their labels"
+    reason = "one series per group, formula or not, then rolling averages and the limit"
 )]
-pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
+fn lines_of(
+    project: &Project,
+    query: &SegmentationQuery,
+    segment: Option<&Segment>,
+    buckets: &[crate::calendar::Bucket],
+) -> (Vec<Line>, bool) {
     let metric = query.metric.clone().unwrap_or(SegmentationMetric::Uniques);
     let formula = query
         .formula
         .as_deref()
         .and_then(|text| Formula::parse(text).ok())
         .filter(|_| metric == SegmentationMetric::Formula);
-    let buckets = project.calendar.buckets(
-        query.range,
-        query.interval.as_ref().unwrap_or(&Interval::Daily),
-    );
     let specs: Vec<&Event> = std::iter::once(&query.event)
         .chain(&query.second_event)
         .collect();
@@ -378,10 +388,8 @@ pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
     let span = query
         .rolling_window
         .map_or(1, |window| window.max(1) as usize);
-    let Tally { groups, active } = tally(project, query, &specs, &buckets, skip_first);
-
-    // Each series: its label key, its event or formula index, its values and its total.
-    let mut series: Vec<(Vec<String>, usize, Vec<f64>, f64)> = Vec::new();
+    let Tally { groups, active } = tally(project, query, segment, &specs, buckets, skip_first);
+    let mut series: Vec<Line> = Vec::new();
     let empty = Cells::new(buckets.len());
     if let Some(formula) = &formula {
         let keys: BTreeSet<&Vec<String>> = groups.iter().flat_map(HashMap::keys).collect();
@@ -455,38 +463,61 @@ pub fn compute(project: &Project, query: &SegmentationQuery) -> Value {
     });
     let limit = query.limit.unwrap_or(100) as usize;
     let mut kept_per_event: HashMap<usize, usize> = HashMap::new();
+    let before = series.len();
     series.retain(|(_, index, _, _)| {
         let kept = kept_per_event.entry(*index).or_default();
         *kept += 1;
         *kept <= limit
     });
-    let grouped = series.iter().any(|(key, ..)| !key.is_empty());
-    let labels: Vec<Value> = series
-        .iter()
-        .map(|(key, index, ..)| {
-            if grouped {
-                let mut label = vec![json!(index)];
-                label.extend(key.iter().map(|value| json!(value)));
-                Value::Array(label)
-            } else {
-                json!(index)
+    let cut = series.len() < before;
+    (series, cut)
+}
+
+/// Answers it: each segment's series in the order of the `s` parameters.
+pub fn compute(project: &Project, query: &SegmentationQuery) -> SeriesResponse {
+    let buckets = project.calendar.buckets(
+        query.range,
+        query.interval.as_ref().unwrap_or(&Interval::Daily),
+    );
+    let formula = query
+        .formula
+        .as_deref()
+        .filter(|_| query.metric == Some(SegmentationMetric::Formula));
+    let mut lines: Vec<(usize, Line)> = Vec::new();
+    let mut cut = false;
+    for (index, segment) in each_segment(&query.segments).into_iter().enumerate() {
+        let (segment_lines, segment_cut) = lines_of(project, query, segment, &buckets);
+        cut |= segment_cut;
+        lines.extend(segment_lines.into_iter().map(|line| (index, line)));
+    }
+    let grouped = lines.iter().any(|(_, (key, ..))| !key.is_empty());
+    let mut data = Series::default();
+    data.x_values = labels(&buckets);
+    for (segment, (key, index, values, total)) in lines {
+        data.series.push(values.into_iter().map(Some).collect());
+        data.series_collapsed.push(vec![Some(total)]);
+        let event = i64::try_from(index).unwrap_or(i64::MAX);
+        data.series_labels.push(if grouped {
+            SeriesLabel::Grouped {
+                index: Some(event),
+                values: key,
             }
-        })
-        .collect();
-    let meta: Vec<Value> = series
-        .iter()
-        .map(|(_, index, ..)| match &query.formula {
-            Some(text) if formula.is_some() => {
-                json!({"segmentIndex": 0, "formulaIndex": index, "formula": text})
+        } else {
+            SeriesLabel::Index(event)
+        });
+        data.series_meta.push(match formula {
+            Some(text) => {
+                let mut indices = SeriesIndices::default();
+                indices.segment_index = u32::try_from(segment).ok();
+                indices.formula_index = u32::try_from(index).ok();
+                indices.formula = Some(text.to_owned());
+                SeriesMeta::Indices(indices)
             }
-            _ => json!({"segmentIndex": 0, "eventIndex": index}),
-        })
-        .collect();
-    json!({"data": {
-        "series": series.iter().map(|(_, _, values, _)| values).collect::<Vec<_>>(),
-        "seriesLabels": labels,
-        "seriesCollapsed": series.iter().map(|(.., total)| json!([{"setId": "", "value": total}])).collect::<Vec<_>>(),
-        "seriesMeta": meta,
-        "xValues": buckets.iter().map(|bucket| bucket.label.as_str()).collect::<Vec<_>>(),
-    }})
+            None => segment_meta(segment, Some(index)),
+        });
+    }
+    let mut response = SeriesResponse::default();
+    response.data = data;
+    response.metadata = fresh(project, query.cost().total(), cut);
+    response
 }

@@ -1,11 +1,10 @@
 //! `/api/2/sessions/average`: the average length, in seconds, of the sessions that start on
 //! each day; 0 on a day without sessions.
 
-use amp_model::Interval;
-use amp_model::dashboard::SessionAverageQuery;
-use serde_json::Value;
+use amp_model::dashboard::{SeriesResponse, SessionAverageQuery};
+use amp_model::{Interval, Query as _};
 
-use super::{bucket_of, daily_series};
+use super::{bucket_of, labels, session_series};
 use crate::project::Project;
 use crate::sessions::sessions;
 
@@ -14,7 +13,7 @@ use crate::sessions::sessions;
     clippy::cast_precision_loss,
     reason = "session lengths and counts are far below 2^53"
 )]
-pub fn compute(project: &Project, query: &SessionAverageQuery) -> Value {
+pub fn compute(project: &Project, query: &SessionAverageQuery) -> SeriesResponse {
     let days = project.calendar.buckets(query.range, &Interval::Daily);
     let (from, to) = project.calendar.span(query.range);
     let mut totals = vec![(0_i64, 0_u32); days.len()];
@@ -34,5 +33,5 @@ pub fn compute(project: &Project, query: &SessionAverageQuery) -> Value {
             }
         })
         .collect();
-    daily_series(&days, &averages)
+    session_series(project, query.cost().total(), labels(&days), averages)
 }

@@ -5,10 +5,10 @@
 //! span when no size is given); sessions outside them are not counted. Labels are
 //! `<start>s-<end>s` in seconds.
 
-use amp_model::BinTimeUnit;
-use amp_model::dashboard::SessionLengthQuery;
-use serde_json::{Value, json};
+use amp_model::dashboard::{SeriesResponse, SessionLengthQuery};
+use amp_model::{BinTimeUnit, Query as _};
 
+use super::session_series;
 use crate::project::Project;
 use crate::sessions::sessions;
 use crate::store::number_text;
@@ -34,7 +34,7 @@ fn unit_ms(unit: &BinTimeUnit) -> f64 {
     clippy::cast_precision_loss,
     reason = "session lengths are far below 2^53 ms"
 )]
-pub fn compute(project: &Project, query: &SessionLengthQuery) -> Value {
+pub fn compute(project: &Project, query: &SessionLengthQuery) -> SeriesResponse {
     let edges_ms: Vec<f64> = match &query.bins {
         None => DEFAULT_BINS_MS.iter().map(|&edge| edge as f64).collect(),
         Some(bins) => {
@@ -69,5 +69,6 @@ pub fn compute(project: &Project, query: &SessionLengthQuery) -> Value {
             )
         })
         .collect();
-    json!({"data": {"series": [counts], "xValues": labels}})
+    let counts = counts.into_iter().map(|count| count as f64).collect();
+    session_series(project, query.cost().total(), labels, counts)
 }

@@ -3,17 +3,16 @@
 
 use std::collections::HashSet;
 
-use amp_model::Interval;
-use amp_model::dashboard::SessionsPerUserQuery;
-use serde_json::Value;
+use amp_model::dashboard::{SeriesResponse, SessionsPerUserQuery};
+use amp_model::{Interval, Query as _};
 
-use super::{bucket_of, daily_series};
+use super::{bucket_of, labels, session_series};
 use crate::project::Project;
 use crate::sessions::sessions;
 
 /// Answers it.
 #[allow(clippy::cast_precision_loss, reason = "counts are far below 2^53")]
-pub fn compute(project: &Project, query: &SessionsPerUserQuery) -> Value {
+pub fn compute(project: &Project, query: &SessionsPerUserQuery) -> SeriesResponse {
     let days = project.calendar.buckets(query.range, &Interval::Daily);
     let (from, to) = project.calendar.span(query.range);
     let mut per_day: Vec<(usize, HashSet<u32>)> = vec![(0, HashSet::new()); days.len()];
@@ -33,5 +32,5 @@ pub fn compute(project: &Project, query: &SessionsPerUserQuery) -> Value {
             }
         })
         .collect();
-    daily_series(&days, &ratios)
+    session_series(project, query.cost().total(), labels(&days), ratios)
 }

@@ -6,74 +6,75 @@
 //! unknown Amplitude ID gets an empty summary, as Amplitude answers.
 
 use amp_model::ActivityDirection;
-use amp_model::dashboard::UserActivityQuery;
-use serde_json::{Map, Value, json};
+use amp_model::dashboard::{ActivityEvent, ActivityUser, UserActivityQuery, UserActivityResponse};
+use chrono::NaiveDate;
+use serde_json::json;
 
-use super::count;
 use crate::project::Project;
 use crate::sessions::sessions;
 use crate::store::{Event, Store, User};
 
-fn day(project: &Project, ms: i64) -> Value {
-    if ms == i64::MAX || ms == i64::MIN {
-        Value::Null
-    } else {
-        json!(project.calendar.day_of(ms).format("%Y-%m-%d").to_string())
-    }
+fn day(project: &Project, ms: i64) -> Option<NaiveDate> {
+    (ms != i64::MAX && ms != i64::MIN).then(|| project.calendar.day_of(ms))
 }
 
-fn time_text(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |time| {
-        time.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
-    })
+/// A built-in property of `user`, when set.
+fn attr(store: &Store, user: &User, key: &str) -> Option<String> {
+    store.attr(user, key).map(str::to_owned)
 }
 
-/// A built-in property of `user` as JSON, `null` when unset.
-fn attr(store: &Store, user: &User, key: &str) -> Value {
-    store
-        .attr(user, key)
-        .map_or(Value::Null, |value| Value::String(value.to_owned()))
+/// A count as the summary writes it.
+fn count(value: usize) -> Option<u64> {
+    u64::try_from(value).ok()
 }
 
 /// An event as user activity shows it.
-pub fn event_json(store: &Store, index: u32, event: &Event) -> Value {
+fn event_of(store: &Store, index: u32, event: &Event) -> ActivityEvent {
     let user = &store.users[event.user as usize];
-    let properties: Map<String, Value> = store
+    let attr = |key: &str| attr(store, user, key);
+    let mut shown = ActivityEvent::default();
+    shown.event_id = Some(i64::from(index));
+    store
+        .strings
+        .name(event.event_type)
+        .clone_into(&mut shown.event_type);
+    shown.event_time = chrono::DateTime::from_timestamp_millis(event.time_ms);
+    shown.session_id = Some(event.session_id);
+    shown.amplitude_id = Some(user.amplitude_id);
+    shown.user_id.clone_from(&user.user_id);
+    shown.device_id =
+        (event.device != u32::MAX).then(|| store.strings.name(event.device).to_owned());
+    shown.platform = attr("platform");
+    shown.os_name = attr("os");
+    shown.version_name = attr("version");
+    shown.country = attr("country");
+    shown.city = attr("city");
+    shown.event_properties = store
         .props(event)
         .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
-    let attr = |key: &str| attr(store, user, key);
-    json!({
-        "event_id": index,
-        "event_type": store.strings.name(event.event_type),
-        "event_time": time_text(event.time_ms),
-        "session_id": event.session_id,
-        "amplitude_id": user.amplitude_id,
-        "user_id": user.user_id,
-        "device_id": (event.device != u32::MAX).then(|| store.strings.name(event.device)),
-        "platform": attr("platform"),
-        "os_name": attr("os"),
-        "version_name": attr("version"),
-        "country": attr("country"),
-        "city": attr("city"),
-        "region": attr("region"),
-        "language": attr("language"),
-        "revenue": event.revenue(),
-        "event_properties": properties,
-        "user_properties": user.props,
-    })
+    shown.user_properties = user.props.to_map();
+    shown.extra.extend([
+        ("region".to_owned(), json!(attr("region"))),
+        ("language".to_owned(), json!(attr("language"))),
+        ("revenue".to_owned(), json!(event.revenue())),
+    ]);
+    shown
 }
 
 /// Answers it.
-pub fn compute(project: &Project, query: &UserActivityQuery) -> Value {
+pub fn compute(project: &Project, query: &UserActivityQuery) -> UserActivityResponse {
     let store = &project.store;
+    let mut response = UserActivityResponse::default();
     let Some(index) = store.by_amplitude_id(query.user) else {
-        return json!({
-            "userData": {"num_sessions": 0, "purchases": 0, "revenue": 0, "merged_amplitude_ids": [], "num_events": 0,
-                         "canonical_amplitude_id": query.user, "user_id": null, "last_location": null, "usage_time": 0,
-                         "last_device_id": null, "device_ids": []},
-            "events": [],
-        });
+        let summary = &mut response.user_data;
+        summary.canonical_amplitude_id = Some(query.user);
+        summary.num_events = Some(0);
+        summary.num_sessions = Some(0);
+        summary.usage_time = Some(0);
+        summary.purchases = Some(0);
+        summary.revenue = Some(0.0);
+        return response;
     };
     let user = &store.users[index as usize];
     let mut events: Vec<u32> = user.events.clone();
@@ -83,11 +84,11 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> Value {
     }
     let offset = query.offset.unwrap_or(0) as usize;
     let limit = query.limit.unwrap_or(1_000) as usize;
-    let page: Vec<Value> = events
+    response.events = events
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|&event| event_json(store, event, &store.events[event as usize]))
+        .map(|&event| event_of(store, event, &store.events[event as usize]))
         .collect();
     let own_sessions: Vec<_> = sessions(store, i64::MIN, i64::MAX)
         .into_iter()
@@ -99,27 +100,37 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> Value {
         .filter_map(|&event| store.events[event as usize].revenue())
         .collect();
     let attr = |key: &str| attr(store, user, key);
-    json!({
-        "userData": {
-            "user_id": user.user_id,
-            "canonical_amplitude_id": user.amplitude_id,
-            "merged_amplitude_ids": [],
-            "num_events": count(user.events.len()),
-            "num_sessions": count(own_sessions.len()),
-            "usage_time": own_sessions.iter().map(crate::sessions::Session::length_ms).sum::<i64>(),
-            "first_used": day(project, user.first_seen_ms),
-            "last_used": day(project, user.last_seen_ms),
-            "purchases": count(revenues.len()),
-            "revenue": revenues.iter().sum::<f64>(),
-            "platform": attr("platform"), "os": attr("os"), "version": attr("version"), "device": attr("device"),
-            "device_type": attr("device_type"), "carrier": attr("carrier"), "country": attr("country"),
-            "region": attr("region"), "city": attr("city"), "dma": attr("DMA"), "language": attr("language"),
-            "start_version": attr("start_version"),
-            "device_ids": store.device_ids(user).collect::<Vec<_>>(),
-            "last_device_id": store.device_ids(user).next_back(),
-            "last_location": null,
-            "properties": user.props,
-        },
-        "events": page,
-    })
+    let mut summary = ActivityUser::default();
+    summary.user_id.clone_from(&user.user_id);
+    summary.canonical_amplitude_id = Some(user.amplitude_id);
+    summary.num_events = count(user.events.len());
+    summary.num_sessions = count(own_sessions.len());
+    summary.usage_time = u64::try_from(
+        own_sessions
+            .iter()
+            .map(crate::sessions::Session::length_ms)
+            .sum::<i64>(),
+    )
+    .ok();
+    summary.first_used = day(project, user.first_seen_ms);
+    summary.last_used = day(project, user.last_seen_ms);
+    summary.purchases = count(revenues.len());
+    summary.revenue = Some(revenues.iter().sum());
+    summary.platform = attr("platform");
+    summary.os = attr("os");
+    summary.version = attr("version");
+    summary.device = attr("device");
+    summary.device_type = attr("device_type");
+    summary.carrier = attr("carrier");
+    summary.country = attr("country");
+    summary.region = attr("region");
+    summary.city = attr("city");
+    summary.dma = attr("DMA");
+    summary.language = attr("language");
+    summary.start_version = attr("start_version");
+    summary.device_ids = store.device_ids(user).map(str::to_owned).collect();
+    summary.last_device_id = store.device_ids(user).next_back().map(str::to_owned);
+    summary.properties = user.props.to_map();
+    response.user_data = summary;
+    response
 }

@@ -2,27 +2,36 @@
 //! (`match_user_or_device_id`), or a user ID prefix (`match_user_prefix`, up to 100 users in user
 //! ID order); otherwise `nomatch`.
 
-use amp_model::dashboard::UserSearchQuery;
-use serde_json::{Value, json};
+use amp_model::MatchType;
+use amp_model::dashboard::{UserMatch, UserSearchQuery, UserSearchResponse};
 
 use crate::project::Project;
 
 const MAX_PREFIX_MATCHES: usize = 100;
 
-fn found(project: &Project, user: u32) -> Value {
+fn found(project: &Project, user: u32) -> UserMatch {
     let user = &project.store.users[user as usize];
-    json!({
-        "user_id": user.user_id,
-        "amplitude_id": user.amplitude_id,
-        "last_device_id": project.store.device_ids(user).next_back(),
-        "platform": project.store.attr(user, "platform"),
-        "country": project.store.attr(user, "country"),
-        "last_seen": project.calendar.day_of(user.last_seen_ms).format("%Y-%m-%d").to_string(),
-    })
+    let mut found = UserMatch::new(user.amplitude_id);
+    found.user_id.clone_from(&user.user_id);
+    found.last_device_id = project
+        .store
+        .device_ids(user)
+        .next_back()
+        .map(str::to_owned);
+    found.platform = project.store.attr(user, "platform").map(str::to_owned);
+    found.country = project.store.attr(user, "country").map(str::to_owned);
+    found.last_seen = Some(project.calendar.day_of(user.last_seen_ms));
+    found
+}
+
+fn answer(match_type: MatchType, matches: Vec<UserMatch>) -> UserSearchResponse {
+    let mut response = UserSearchResponse::new(match_type);
+    response.matches = matches;
+    response
 }
 
 /// Answers it.
-pub fn compute(project: &Project, query: &UserSearchQuery) -> Value {
+pub fn compute(project: &Project, query: &UserSearchQuery) -> UserSearchResponse {
     let store = &project.store;
     let text = query.user.trim();
     if let Some(user) = text
@@ -30,10 +39,10 @@ pub fn compute(project: &Project, query: &UserSearchQuery) -> Value {
         .ok()
         .and_then(|id| store.by_amplitude_id(id))
     {
-        return json!({"type": "match_amplitude_id", "matches": [found(project, user)]});
+        return answer(MatchType::AmplitudeId, vec![found(project, user)]);
     }
     if let Some(user) = store.by_user_id(text).or_else(|| store.by_device(text)) {
-        return json!({"type": "match_user_or_device_id", "matches": [found(project, user)]});
+        return answer(MatchType::UserOrDeviceId, vec![found(project, user)]);
     }
     let mut prefixed: Vec<(&str, u32)> = store
         .users
@@ -50,13 +59,13 @@ pub fn compute(project: &Project, query: &UserSearchQuery) -> Value {
         })
         .collect();
     if prefixed.is_empty() {
-        return json!({"type": "nomatch", "matches": []});
+        return answer(MatchType::NoMatch, Vec::new());
     }
     prefixed.sort_unstable();
-    let matches: Vec<Value> = prefixed
+    let matches = prefixed
         .iter()
         .take(MAX_PREFIX_MATCHES)
         .map(|&(_, user)| found(project, user))
         .collect();
-    json!({"type": "match_user_prefix", "matches": matches})
+    answer(MatchType::UserPrefix, matches)
 }

@@ -128,12 +128,36 @@ fn typed_bad_requests() -> Vec<(&'static str, Box<dyn Typed>)> {
     ));
     push(param::E, Box::new(SegmentationQuery::new(filtered, week)));
     let mut segmentation = SegmentationQuery::new(play(), week);
-    segmentation.segment = Some(Segment::new(vec![Condition::property(
+    segmentation.segments = vec![Segment::new(vec![Condition::property(
         "country",
         FilterOperator::from("near"),
         ["France"],
-    )]));
+    )])];
     push(param::S, Box::new(segmentation));
+    // Amplitude allows a group-by only with a single segment, wherever a group-by is taken.
+    let two = || {
+        vec![
+            Segment::new(vec![Condition::property(
+                "country",
+                FilterOperator::Is,
+                ["France"],
+            )]),
+            Segment::new(vec![Condition::property(
+                "country",
+                FilterOperator::Is,
+                ["Japan"],
+            )]),
+        ]
+    };
+    let mut segmentation = SegmentationQuery::new(play(), week);
+    (segmentation.segments, segmentation.group_by) = (two(), vec!["platform".into()]);
+    push(param::G, Box::new(segmentation));
+    let mut users = UsersQuery::new(week);
+    (users.segments, users.group_by) = (two(), vec!["platform".into()]);
+    push(param::G, Box::new(users));
+    let mut funnel = FunnelQuery::new(vec![play(), play()], week);
+    (funnel.segments, funnel.group_by) = (two(), Some("platform".into()));
+    push(param::G, Box::new(funnel));
 
     list.extend(other_typed_bad_requests());
     list

@@ -61,16 +61,32 @@ pub struct ChartResponse {
     pub extra: crate::dashboard::Extra,
 }
 
-/// Saved-chart results: a [`Series`] for time-series charts (`series` of `{setId, value}`),
-/// anything else as JSON, since Amplitude documents no other chart type's shape.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+/// Saved-chart results: a [`Series`] for time-series charts (`series` of `{setId, value}`, and
+/// written back so), anything else as JSON, since Amplitude documents no other chart type's
+/// shape.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ChartData {
     /// A time series or distribution.
     Series(Series),
     /// Another chart type's results, as sent.
     Other(serde_json::Value),
+}
+
+impl Serialize for ChartData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Series(series) => {
+                let mut value = serde_json::to_value(series).map_err(serde::ser::Error::custom)?;
+                let cells = value["series"].as_array_mut().into_iter().flatten();
+                for cell in cells.filter_map(serde_json::Value::as_array_mut).flatten() {
+                    *cell = serde_json::json!({"setId": "", "value": cell.take()});
+                }
+                value.serialize(serializer)
+            }
+            Self::Other(value) => value.serialize(serializer),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for ChartData {

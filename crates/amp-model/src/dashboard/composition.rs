@@ -14,6 +14,6 @@ impl Query for CompositionQuery {
     }
 
     fn cost(&self) -> Cost {
-        Cost::of(QueryKind::Other, Some(&self.range), None, 0)
+        Cost::of(QueryKind::Other, Some(&self.range), &[], 0)
     }
 }

@@ -4,7 +4,7 @@ use serde_with::{DefaultOnNull, serde_as};
 use crate::cost::QueryKind;
 use crate::dashboard::check_range;
 use crate::dashboard::{
-    FlexNumber, FunnelQuery, SeriesLabel, check_limit, check_segment_and_group,
+    FlexNumber, FunnelQuery, SeriesLabel, check_limit, check_segments_and_groups,
 };
 use crate::{Cost, Query, ValidationError, param};
 
@@ -30,7 +30,7 @@ impl Query for FunnelQuery {
                 "the conversion window must be at least 1 second",
             ));
         }
-        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())?;
+        check_segments_and_groups(&self.segments, &self.group_by)?;
         check_range(self.range, self.interval.as_ref())?;
         check_limit(self.limit)
     }
@@ -43,7 +43,7 @@ impl Query for FunnelQuery {
         Cost::of(
             kind,
             Some(&self.range),
-            self.segment.as_ref(),
+            &self.segments,
             usize::from(self.group_by.is_some()),
         )
     }
@@ -140,6 +140,7 @@ impl Funnel {
             .enumerate()
             .map(move |(index, event)| FunnelStep {
                 funnel: 0,
+                segment: self.meta.as_ref().and_then(|meta| meta.segment_index),
                 step: index,
                 event,
                 users: at(&self.cumulative_raw, index),
@@ -156,6 +157,8 @@ impl Funnel {
 pub struct FunnelStep<'a> {
     /// Index of the funnel in `data`.
     pub funnel: usize,
+    /// The segment (`meta.segmentIndex`), when Amplitude said.
+    pub segment: Option<u32>,
     /// Step index.
     pub step: usize,
     /// Step label.

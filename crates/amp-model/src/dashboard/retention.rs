@@ -6,7 +6,7 @@ use serde_with::{DefaultOnNull, serde_as};
 use crate::cost::QueryKind;
 use crate::dashboard::{MAX_RANGE_DAYS, check_range};
 use crate::dashboard::{
-    RetentionQuery, SeriesLabel, SeriesMeta, check_day_interval, check_segment_and_group,
+    RetentionQuery, SeriesLabel, SeriesMeta, check_day_interval, check_segments_and_groups,
 };
 use crate::{Cost, Query, RetentionMode, ValidationError, param};
 
@@ -57,14 +57,14 @@ impl Query for RetentionQuery {
         }
         check_day_interval(self.interval.as_ref())?;
         check_range(self.range, self.interval.as_ref())?;
-        check_segment_and_group(self.segment.as_ref(), self.group_by.as_deref())
+        check_segments_and_groups(&self.segments, &self.group_by)
     }
 
     fn cost(&self) -> Cost {
         Cost::of(
             QueryKind::Retention,
             Some(&self.range),
-            self.segment.as_ref(),
+            &self.segments,
             usize::from(self.group_by.is_some()),
         )
     }
@@ -92,6 +92,10 @@ impl RetentionResponse {
             .iter()
             .enumerate()
             .flat_map(|(series, retention)| {
+                let segment = match self.data.series_meta.get(series) {
+                    Some(SeriesMeta::Indices(indices)) => indices.segment_index,
+                    _ => None,
+                };
                 retention.dates.iter().flat_map(move |date| {
                     let cells = retention.values.get(date).map_or(&[][..], Vec::as_slice);
                     cells
@@ -99,6 +103,7 @@ impl RetentionResponse {
                         .enumerate()
                         .map(move |(position, cell)| RetentionRow {
                             series,
+                            segment,
                             date,
                             position,
                             count: cell.count,
@@ -184,6 +189,8 @@ pub struct RetentionCell {
 pub struct RetentionRow<'a> {
     /// Index of the series.
     pub series: usize,
+    /// The segment (`seriesMeta[].segmentIndex`), when Amplitude said.
+    pub segment: Option<u32>,
     /// The cohort date label.
     pub date: &'a str,
     /// Position in the cohort's values (0 is the cohort itself).

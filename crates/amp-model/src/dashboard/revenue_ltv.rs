@@ -3,9 +3,10 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use serde_with::ser::SerializeAsWrap;
 use serde_with::{DefaultOnNull, serde_as};
 
-use crate::dashboard::{RevenueLtvQuery, SeriesLabel};
+use crate::dashboard::{FlexNumber, RevenueLtvQuery, SeriesLabel};
 
 impl_bucketed_query!(RevenueLtvQuery, RevenueLtvResponse);
 
@@ -157,16 +158,17 @@ impl Serialize for LtvDay {
             ("rtotal", self.rtotal),
             ("rtotalnew", self.rtotalnew),
         ];
-        for (key, value) in named {
+        let number = SerializeAsWrap::<f64, FlexNumber>::new;
+        for (key, value) in &named {
             if let Some(value) = value {
-                map.serialize_entry(key, &value)?;
+                map.serialize_entry(key, &number(value))?;
             }
         }
         for (day, value) in &self.revenue {
-            map.serialize_entry(&format!("r{day}d"), value)?;
+            map.serialize_entry(&format!("r{day}d"), &number(value))?;
         }
         for (day, value) in &self.new_payers {
-            map.serialize_entry(&format!("r{day}new"), value)?;
+            map.serialize_entry(&format!("r{day}new"), &number(value))?;
         }
         map.end()
     }

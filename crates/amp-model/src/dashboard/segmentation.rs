@@ -1,10 +1,7 @@
 use crate::cost::QueryKind;
 use crate::dashboard::{Event, Formula, check_range};
-use crate::dashboard::{SegmentationQuery, SeriesResponse, check_limit, check_property};
+use crate::dashboard::{SegmentationQuery, SeriesResponse, check_limit, check_segments_and_groups};
 use crate::{Cost, Query, SegmentationMetric, ValidationError, param};
-
-/// The most request-level group-bys event segmentation takes (`g` and `g2` on the wire).
-pub const MAX_GROUP_BYS: usize = 2;
 
 /// The answer of `/api/2/events/segmentation`.
 pub type SegmentationResponse = SeriesResponse;
@@ -55,23 +52,7 @@ impl Query for SegmentationQuery {
             }
             _ => {}
         }
-        if self.group_by.len() > MAX_GROUP_BYS {
-            return Err(ValidationError::new(
-                param::G,
-                format!(
-                    "{} group-bys; event segmentation allows at most {MAX_GROUP_BYS} (`{}` and `{}`)",
-                    self.group_by.len(),
-                    param::G,
-                    param::G2
-                ),
-            ));
-        }
-        for property in &self.group_by {
-            check_property(param::G, Some(property))?;
-        }
-        if let Some(segment) = &self.segment {
-            segment.validate(param::S)?;
-        }
+        check_segments_and_groups(&self.segments, &self.group_by)?;
         check_range(self.range, self.interval.as_ref())?;
         check_limit(self.limit)
     }
@@ -82,11 +63,6 @@ impl Query for SegmentationQuery {
             events: events().count(),
             event_group_bys: events().map(|event: &Event| event.group_by.len()).sum(),
         };
-        Cost::of(
-            kind,
-            Some(&self.range),
-            self.segment.as_ref(),
-            self.group_by.len(),
-        )
+        Cost::of(kind, Some(&self.range), &self.segments, self.group_by.len())
     }
 }

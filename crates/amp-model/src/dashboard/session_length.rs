@@ -117,6 +117,6 @@ impl Query for SessionLengthQuery {
     }
 
     fn cost(&self) -> Cost {
-        Cost::of(QueryKind::Sessions, Some(&self.range), None, 0)
+        Cost::of(QueryKind::Sessions, Some(&self.range), &[], 0)
     }
 }

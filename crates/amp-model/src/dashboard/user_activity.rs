@@ -141,6 +141,9 @@ pub struct ActivityUser {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub properties: Map<String, Value>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// A latitude and longitude.
@@ -209,6 +212,9 @@ pub struct ActivityEvent {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub user_properties: Map<String, Value>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 /// `metadata` of a real user activity response.

@@ -42,6 +42,17 @@ pub struct UserSearchResponse {
     pub extra: crate::dashboard::Extra,
 }
 
+impl UserSearchResponse {
+    /// An answer of `match_type` with no user in it yet.
+    pub fn new(match_type: MatchType) -> Self {
+        Self {
+            match_type,
+            matches: Vec::new(),
+            extra: crate::dashboard::Extra::new(),
+        }
+    }
+}
+
 /// One user found by user search.
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,4 +79,19 @@ pub struct UserMatch {
     /// Keys the SDK does not name, as sent.
     #[serde(flatten)]
     pub extra: crate::dashboard::Extra,
+}
+
+impl UserMatch {
+    /// The user with this Amplitude ID, nothing else known yet.
+    pub fn new(amplitude_id: u64) -> Self {
+        Self {
+            amplitude_id,
+            user_id: None,
+            last_device_id: None,
+            platform: None,
+            country: None,
+            last_seen: None,
+            extra: crate::dashboard::Extra::new(),
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::{Interval, QueryPairs, SegmentationMetric, SegmentationUserType, Vali
 /// | `start` | date | yes |  | `range` | First day included. |
 /// | `end` | date | yes |  | `range` | Last day included. |
 /// | `i` | Interval |  | `1` | `interval` | Bucket size. |
-/// | `s` | segment |  |  | `segment` | Segment definition. |
+/// | `s` | segment |  |  | `segments` | Segment definitions, one `s` each, compared side by side (one series per segment). |
 /// | `g` | property |  |  | `group_by` | First group-by property; a second call sets `g2`. |
 /// | `g2` | property |  |  | `group_by` | Second group-by property (docs since 2025-05; some clients repeat `g`). |
 /// | `limit` | int |  | `100` | `limit` | Group values returned, at most 1000. |
@@ -41,8 +41,8 @@ pub struct SegmentationQuery {
     pub range: DateRange,
     /// `i`: Bucket size. Amplitude's default: `1`.
     pub interval: Option<Interval>,
-    /// `s`: Segment definition.
-    pub segment: Option<Segment>,
+    /// `s`: Segment definitions, one `s` each, compared side by side (one series per segment).
+    pub segments: Vec<Segment>,
     /// `g`: First group-by property; a second call sets `g2`. `g2`: Second group-by property (docs since 2025-05; some clients repeat `g`).
     pub group_by: Vec<String>,
     /// `limit`: Group values returned, at most 1000. Amplitude's default: `100`.
@@ -65,7 +65,7 @@ impl SegmentationQuery {
             user_type: None,
             range,
             interval: None,
-            segment: None,
+            segments: Vec::new(),
             group_by: Vec::new(),
             limit: None,
             formula: None,
@@ -98,7 +98,7 @@ impl Wire for SegmentationQuery {
         if let Some(value) = &self.interval {
             pairs.put(crate::param::I, value);
         }
-        if let Some(value) = &self.segment {
+        for value in &self.segments {
             pairs.put(crate::param::S, value);
         }
         pairs.put_composite([crate::param::G, crate::param::G2], &self.group_by);
@@ -144,7 +144,7 @@ impl Wire for SegmentationQuery {
                 ],
             )?,
             interval: crate::wire::decode::optional(pairs, crate::param::I)?,
-            segment: crate::wire::decode::optional(pairs, crate::param::S)?,
+            segments: crate::wire::decode::repeated(pairs, crate::param::S, false)?,
             group_by: <Vec<String> as crate::wire::Composite<2>>::from_wire(
                 [crate::param::G, crate::param::G2],
                 [

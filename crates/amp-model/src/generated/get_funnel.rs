@@ -18,7 +18,7 @@ use crate::{FunnelMode, FunnelUserType, Interval, QueryPairs, ValidationError};
 /// | `mode` | FunnelMode |  | `ordered` | `mode` | Step order rule. |
 /// | `n` | FunnelUserType |  | `active` | `user_type` | Which users enter. |
 /// | `i` | Interval |  | `1` | `interval` | Bucket size. |
-/// | `s` | segment |  |  | `segment` | Segment definition. |
+/// | `s` | segment |  |  | `segments` | Segment definitions, one `s` each, compared side by side (one series per segment). |
 /// | `g` | property |  |  | `group_by` | Group-by property (one). |
 /// | `cs` | int |  | `2592000` | `conversion_window_secs` | Conversion window in seconds. |
 /// | `limit` | int |  | `100` | `limit` | Group values returned, at most 1000. |
@@ -35,8 +35,8 @@ pub struct FunnelQuery {
     pub user_type: Option<FunnelUserType>,
     /// `i`: Bucket size. Amplitude's default: `1`.
     pub interval: Option<Interval>,
-    /// `s`: Segment definition.
-    pub segment: Option<Segment>,
+    /// `s`: Segment definitions, one `s` each, compared side by side (one series per segment).
+    pub segments: Vec<Segment>,
     /// `g`: Group-by property (one).
     pub group_by: Option<String>,
     /// `cs`: Conversion window in seconds. Amplitude's default: `2592000`.
@@ -54,7 +54,7 @@ impl FunnelQuery {
             mode: None,
             user_type: None,
             interval: None,
-            segment: None,
+            segments: Vec::new(),
             group_by: None,
             conversion_window_secs: None,
             limit: None,
@@ -84,7 +84,7 @@ impl Wire for FunnelQuery {
         if let Some(value) = &self.interval {
             pairs.put(crate::param::I, value);
         }
-        if let Some(value) = &self.segment {
+        for value in &self.segments {
             pairs.put(crate::param::S, value);
         }
         if let Some(value) = &self.group_by {
@@ -125,7 +125,7 @@ impl Wire for FunnelQuery {
             mode: crate::wire::decode::optional(pairs, crate::param::MODE)?,
             user_type: crate::wire::decode::optional(pairs, crate::param::N)?,
             interval: crate::wire::decode::optional(pairs, crate::param::I)?,
-            segment: crate::wire::decode::optional(pairs, crate::param::S)?,
+            segments: crate::wire::decode::repeated(pairs, crate::param::S, false)?,
             group_by: crate::wire::decode::optional(pairs, crate::param::G)?,
             conversion_window_secs: crate::wire::decode::optional(pairs, crate::param::CS)?,
             limit: crate::wire::decode::optional(pairs, crate::param::LIMIT)?,

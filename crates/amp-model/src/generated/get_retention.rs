@@ -19,7 +19,7 @@ use crate::{Interval, QueryPairs, RetentionMode, ValidationError};
 /// | `start` | date | yes |  | `range` | First day included. |
 /// | `end` | date | yes |  | `range` | Last day included. |
 /// | `i` | Interval |  | `1` | `interval` | Daily, weekly or monthly. |
-/// | `s` | segment |  |  | `segment` | Segment definition. |
+/// | `s` | segment |  |  | `segments` | Segment definitions, one `s` each, compared side by side (one series per segment). |
 /// | `g` | property |  |  | `group_by` | Group-by property (one). |
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -36,8 +36,8 @@ pub struct RetentionQuery {
     pub range: DateRange,
     /// `i`: Daily, weekly or monthly. Amplitude's default: `1`.
     pub interval: Option<Interval>,
-    /// `s`: Segment definition.
-    pub segment: Option<Segment>,
+    /// `s`: Segment definitions, one `s` each, compared side by side (one series per segment).
+    pub segments: Vec<Segment>,
     /// `g`: Group-by property (one).
     pub group_by: Option<String>,
 }
@@ -52,7 +52,7 @@ impl RetentionQuery {
             brackets: Vec::new(),
             range,
             interval: None,
-            segment: None,
+            segments: Vec::new(),
             group_by: None,
         }
     }
@@ -77,7 +77,7 @@ impl Wire for RetentionQuery {
         if let Some(value) = &self.interval {
             pairs.put(crate::param::I, value);
         }
-        if let Some(value) = &self.segment {
+        for value in &self.segments {
             pairs.put(crate::param::S, value);
         }
         if let Some(value) = &self.group_by {
@@ -110,7 +110,7 @@ impl Wire for RetentionQuery {
                 ],
             )?,
             interval: crate::wire::decode::optional(pairs, crate::param::I)?,
-            segment: crate::wire::decode::optional(pairs, crate::param::S)?,
+            segments: crate::wire::decode::repeated(pairs, crate::param::S, false)?,
             group_by: crate::wire::decode::optional(pairs, crate::param::G)?,
         })
     }

@@ -16,7 +16,7 @@ use crate::{Interval, LtvMetric, QueryPairs, ValidationError};
 /// | `start` | date | yes |  | `range` | First day included. |
 /// | `end` | date | yes |  | `range` | Last day included. |
 /// | `i` | Interval |  | `1` | `interval` | Daily, weekly or monthly. |
-/// | `s` | segment |  |  | `segment` | Segment definition. |
+/// | `s` | segment |  |  | `segments` | Segment definitions, one `s` each, compared side by side (one series per segment). |
 /// | `g` | property |  |  | `group_by` | Group-by property (one). |
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -27,8 +27,8 @@ pub struct RevenueLtvQuery {
     pub range: DateRange,
     /// `i`: Daily, weekly or monthly. Amplitude's default: `1`.
     pub interval: Option<Interval>,
-    /// `s`: Segment definition.
-    pub segment: Option<Segment>,
+    /// `s`: Segment definitions, one `s` each, compared side by side (one series per segment).
+    pub segments: Vec<Segment>,
     /// `g`: Group-by property (one).
     pub group_by: Option<String>,
 }
@@ -40,7 +40,7 @@ impl RevenueLtvQuery {
             metric: None,
             range,
             interval: None,
-            segment: None,
+            segments: Vec::new(),
             group_by: None,
         }
     }
@@ -62,7 +62,7 @@ impl Wire for RevenueLtvQuery {
         if let Some(value) = &self.interval {
             pairs.put(crate::param::I, value);
         }
-        if let Some(value) = &self.segment {
+        for value in &self.segments {
             pairs.put(crate::param::S, value);
         }
         if let Some(value) = &self.group_by {
@@ -92,7 +92,7 @@ impl Wire for RevenueLtvQuery {
                 ],
             )?,
             interval: crate::wire::decode::optional(pairs, crate::param::I)?,
-            segment: crate::wire::decode::optional(pairs, crate::param::S)?,
+            segments: crate::wire::decode::repeated(pairs, crate::param::S, false)?,
             group_by: crate::wire::decode::optional(pairs, crate::param::G)?,
         })
     }

@@ -16,8 +16,9 @@ use crate::{Interval, QueryPairs, UsersMetric, ValidationError};
 /// | `end` | date | yes |  | `range` | Last day included. |
 /// | `m` | UsersMetric |  | `active` | `metric` | Active or new users. |
 /// | `i` | Interval |  | `1` | `interval` | Daily, weekly or monthly. |
-/// | `s` | segment |  |  | `segment` | Segment definition. |
-/// | `g` | property |  |  | `group_by` | Group-by property. |
+/// | `s` | segment |  |  | `segments` | Segment definitions, one `s` each, compared side by side (one series per segment). |
+/// | `g` | property |  |  | `group_by` | First group-by property (the shared parameters allow two); a second call sets `g2`. |
+/// | `g2` | property |  |  | `group_by` | Second group-by property, named as event segmentation names it. |
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct UsersQuery {
@@ -27,10 +28,10 @@ pub struct UsersQuery {
     pub metric: Option<UsersMetric>,
     /// `i`: Daily, weekly or monthly. Amplitude's default: `1`.
     pub interval: Option<Interval>,
-    /// `s`: Segment definition.
-    pub segment: Option<Segment>,
-    /// `g`: Group-by property.
-    pub group_by: Option<String>,
+    /// `s`: Segment definitions, one `s` each, compared side by side (one series per segment).
+    pub segments: Vec<Segment>,
+    /// `g`: First group-by property (the shared parameters allow two); a second call sets `g2`. `g2`: Second group-by property, named as event segmentation names it.
+    pub group_by: Vec<String>,
 }
 
 impl UsersQuery {
@@ -40,8 +41,8 @@ impl UsersQuery {
             range,
             metric: None,
             interval: None,
-            segment: None,
-            group_by: None,
+            segments: Vec::new(),
+            group_by: Vec::new(),
         }
     }
 }
@@ -62,12 +63,10 @@ impl Wire for UsersQuery {
         if let Some(value) = &self.interval {
             pairs.put(crate::param::I, value);
         }
-        if let Some(value) = &self.segment {
+        for value in &self.segments {
             pairs.put(crate::param::S, value);
         }
-        if let Some(value) = &self.group_by {
-            pairs.put(crate::param::G, value);
-        }
+        pairs.put_composite([crate::param::G, crate::param::G2], &self.group_by);
         pairs
     }
 
@@ -92,8 +91,14 @@ impl Wire for UsersQuery {
             )?,
             metric: crate::wire::decode::optional(pairs, crate::param::M)?,
             interval: crate::wire::decode::optional(pairs, crate::param::I)?,
-            segment: crate::wire::decode::optional(pairs, crate::param::S)?,
-            group_by: crate::wire::decode::optional(pairs, crate::param::G)?,
+            segments: crate::wire::decode::repeated(pairs, crate::param::S, false)?,
+            group_by: <Vec<String> as crate::wire::Composite<2>>::from_wire(
+                [crate::param::G, crate::param::G2],
+                [
+                    crate::wire::decode::single(pairs, crate::param::G)?,
+                    crate::wire::decode::single(pairs, crate::param::G2)?,
+                ],
+            )?,
         })
     }
 }
