@@ -1489,6 +1489,22 @@ async fn retention_in_every_mode_by_hand() {
         .unwrap()
         .data;
     assert_eq!(counts(&brackets.series[0].combined), [3, 2, 2]);
+    // The single pair older clients send reads as one bracket.
+    let retention = |rb: &str| {
+        format!(
+            "/api/2/retention?se=%7B%22event_type%22:%22_new%22%7D&re=%7B%22event_type%22:%22_all%22%7D&rm=bracket&rb={rb}&start=20240301&end=20240304"
+        )
+    };
+    let keys = Some("emulator-api-key:emulator-secret-key");
+    let (status, old) = raw_get(&emulator, &retention("%5B0,1%5D"), keys).await;
+    assert_eq!(status, 200, "{old}");
+    let (_, new) = raw_get(&emulator, &retention("%5B%5B0,1%5D%5D"), keys).await;
+    let (old, new): (Value, Value) = (
+        serde_json::from_str(&old).unwrap(),
+        serde_json::from_str(&new).unwrap(),
+    );
+    assert_eq!(old["data"], new["data"]);
+    assert_eq!(old["data"]["series"][0]["combined"][1]["count"], 2);
 
     let plays = GetRetention::new(
         Event::new("Play Song"),
