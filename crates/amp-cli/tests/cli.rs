@@ -572,9 +572,21 @@ fn credentials_missing_or_wrong_say_what_to_do() {
     );
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(3), "{err}");
-    assert!(err.contains("HTTP 401") && err.contains("region"), "{err}");
+    assert!(
+        err.contains("HTTP 403") && err.contains("check the secret key"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-secret"), "{err}");
     assert!(err.lines().count() <= 2, "{err}");
+
+    let output = run(
+        ampq().env("AMPLITUDE_API_KEY", "a-key-of-another-region"),
+        &["users", "--last", "7d"],
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(3), "{err}");
+    assert!(err.contains("check the region"), "{err}");
+    assert!(!err.contains("a-key-of-another-region"), "{err}");
 }
 
 #[test]

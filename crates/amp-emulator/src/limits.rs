@@ -145,7 +145,7 @@ impl Limiter {
                 ""
             };
             return Err(Refusal(format!(
-                "Too Many Requests: Exceeded concurrent limit of {max}{what} requests"
+                "Too Many Requests: Exceeded concurrent limit with query of cost {cost} ({max}{what} requests at once)"
             )));
         }
         if let Some(max) = rules
@@ -153,7 +153,7 @@ impl Limiter {
             .filter(|max| books.cost_in_flight + cost > *max)
         {
             return Err(Refusal(format!(
-                "Too Many Requests: Exceeded rate limit with query of cost {cost} ({max} cost at the same time)"
+                "Too Many Requests: Exceeded concurrent limit with query of cost {cost} ({max} cost at the same time)"
             )));
         }
         for window in &rules.windows {
@@ -187,9 +187,9 @@ mod tests {
         let first = limiter.admit(RateClass::Cost, 600).unwrap();
         let refused = limiter.admit(RateClass::Cost, 600).unwrap_err();
         assert!(
-            refused
-                .0
-                .contains("query of cost 600 (1000 cost at the same time)"),
+            refused.0.contains(
+                "Exceeded concurrent limit with query of cost 600 (1000 cost at the same time)"
+            ),
             "{refused:?}"
         );
         let second = limiter.admit(RateClass::Cost, 100).unwrap();
@@ -198,7 +198,7 @@ mod tests {
                 .admit(RateClass::Cost, 1)
                 .unwrap_err()
                 .0
-                .contains("concurrent limit of 2 requests")
+                .contains("Exceeded concurrent limit with query of cost 1 (2 requests at once)")
         );
         drop((first, second));
         limiter.admit(RateClass::Cost, 900).map(drop).unwrap();
@@ -207,7 +207,7 @@ mod tests {
                 .admit(RateClass::Cost, 900)
                 .unwrap_err()
                 .0
-                .contains("2400 cost per hour")
+                .contains("Exceeded rate limit with query of cost 900 (2400 cost per hour)")
         );
     }
 

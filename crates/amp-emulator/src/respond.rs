@@ -31,13 +31,18 @@ pub fn nested_error(status: StatusCode, kind: &str, message: &str, details: &str
 }
 
 /// The 401 of the Dashboard API.
-pub fn unauthorized() -> Response {
+fn unauthorized() -> Response {
     nested_error(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
         "Invalid API key or secret key",
         "Use HTTP Basic authentication with the project's API key as the user name and its secret key as the password",
     )
+}
+
+/// A 403 with the text Amplitude sends for bad credentials.
+fn forbidden(text: &'static str) -> Response {
+    (StatusCode::FORBIDDEN, text).into_response()
 }
 
 /// A 400 for an invalid parameter.
@@ -50,20 +55,30 @@ pub fn invalid(error: &impl std::fmt::Display) -> Response {
     )
 }
 
-/// Whether the request carries HTTP Basic credentials of the project.
-pub(crate) fn basic_auth_ok(headers: &HeaderMap, project: &Project) -> bool {
-    let Some(encoded) = headers
+/// Checks the request's HTTP Basic credentials against the project's, answering as Amplitude
+/// does when they are wrong: 403 "Invalid API Key" for a key it does not know (the usual sign
+/// of the wrong region), 403 "Invalid API/Secret Key combination" for a wrong secret, 401
+/// without Basic credentials.
+pub(crate) fn basic_auth(headers: &HeaderMap, project: &Project) -> Result<(), Response> {
+    let decoded = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Basic "))
-    else {
-        return false;
-    };
-    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-        return false;
-    };
-    let expected = format!("{}:{}", project.config.api_key, project.config.secret_key);
-    decoded == expected.as_bytes()
+        .and_then(|encoded| {
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()
+        })
+        .ok_or_else(unauthorized)?;
+    let text = String::from_utf8_lossy(&decoded);
+    let (key, secret) = text.split_once(':').ok_or_else(unauthorized)?;
+    if key != project.config.api_key {
+        return Err(forbidden("Invalid API Key"));
+    }
+    if secret != project.config.secret_key {
+        return Err(forbidden("Invalid API/Secret Key combination"));
+    }
+    Ok(())
 }
 
 /// A 429 in the form of the endpoint's API.

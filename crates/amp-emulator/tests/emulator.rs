@@ -465,10 +465,38 @@ async fn auth_failures_bad_parameters_and_unknown_routes() {
             "/api/2/users?start=20240301&end=20240302",
             Some("emulator-api-key:wrong")
         )
-        .await
-        .0,
-        401
+        .await,
+        (403, "Invalid API/Secret Key combination".to_owned())
     );
+    assert_eq!(
+        raw_get(
+            &emulator,
+            "/api/2/users?start=20240301&end=20240302",
+            Some("another-project:emulator-secret-key")
+        )
+        .await,
+        (403, "Invalid API Key".to_owned())
+    );
+    // Through the client, each says what to check.
+    let wrong_key = |key: &str, secret: &str| {
+        Client::builder()
+            .api_key(key)
+            .secret_key(secret)
+            .base_url(emulator.base_url())
+            .retry_policy(NoRetry)
+            .build()
+            .unwrap()
+    };
+    let error = wrong_key("emulator-api-key", "wrong")
+        .send(&GetUsers::new(first_week()))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("check the secret key"), "{error}");
+    let error = wrong_key("eu-project-key", "emulator-secret-key")
+        .send(&GetUsers::new(first_week()))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("check the region"), "{error}");
     let bad = [
         ("/api/2/users?start=20240301", "`end` is required"),
         ("/api/2/users?start=2024-03-01&end=20240302", "YYYYMMDD"),
@@ -694,7 +722,14 @@ async fn every_limit_answers_429_and_scaled_time_restores_it() {
     }
     let error = client.send(&GetUsers::new(first_week())).await.unwrap_err();
     assert!(
-        matches!(error, Error::RateLimited { cost: Some(4), .. }),
+        matches!(
+            error,
+            Error::RateLimited {
+                limit: Some(amp_model::ExceededLimit::Rate),
+                cost: Some(4),
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("20 cost per hour"), "{error}");
@@ -720,9 +755,19 @@ async fn concurrent_requests_over_the_limit_get_429() {
         .collect();
     assert_eq!(refused.len(), 1, "{results:?}");
     assert!(
+        matches!(
+            refused[0],
+            Error::RateLimited {
+                limit: Some(amp_model::ExceededLimit::Concurrent),
+                cost: Some(4),
+                ..
+            }
+        ),
+        "{}",
         refused[0]
-            .to_string()
-            .contains("concurrent limit of 2 requests"),
+    );
+    assert!(
+        refused[0].to_string().contains("over the concurrent limit"),
         "{}",
         refused[0]
     );

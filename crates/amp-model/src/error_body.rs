@@ -7,6 +7,37 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which of Amplitude's limits a 429 says was exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExceededLimit {
+    /// "Exceeded concurrent limit": too much in flight at once; frees as requests finish.
+    Concurrent,
+    /// "Exceeded rate limit": the cost budget of the window is spent; frees as it rolls.
+    Rate,
+}
+
+impl std::fmt::Display for ExceededLimit {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Self::Concurrent => "the concurrent limit (queries in flight at once)",
+            Self::Rate => "the rate limit (query cost per window)",
+        })
+    }
+}
+
+/// What a 401 or 403 body says is wrong with the credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CredentialProblem {
+    /// "Invalid API Key": the key is unknown where the request went, usually the wrong region.
+    UnknownApiKey,
+    /// "Invalid API/Secret Key combination": the key is known and the secret key is wrong.
+    WrongSecretKey,
+}
+
 /// An error body, read from whichever form Amplitude sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -104,6 +135,30 @@ impl ErrorBody {
         text.contains("exceeds system limit") || text.contains("Too Many Requests")
     }
 
+    /// Which limit a 429 names: "Exceeded concurrent limit ..." or "Exceeded rate limit ...".
+    pub fn exceeded_limit(&self) -> Option<ExceededLimit> {
+        let text = self.summary().to_lowercase();
+        if text.contains("exceeded concurrent limit") {
+            Some(ExceededLimit::Concurrent)
+        } else if text.contains("exceeded rate limit") {
+            Some(ExceededLimit::Rate)
+        } else {
+            None
+        }
+    }
+
+    /// What an authentication error says is wrong with the credentials, when it says.
+    pub fn credential_problem(&self) -> Option<CredentialProblem> {
+        let text = self.summary().to_lowercase();
+        if text.contains("invalid api/secret key combination") {
+            Some(CredentialProblem::WrongSecretKey)
+        } else if text.contains("invalid api key") {
+            Some(CredentialProblem::UnknownApiKey)
+        } else {
+            None
+        }
+    }
+
     /// The query cost a 429 names ("Exceeded rate limit with query of cost 1800").
     pub fn rate_limited_cost(&self) -> Option<u64> {
         let text = self.details.as_deref().unwrap_or(&self.message);
@@ -145,10 +200,35 @@ mod tests {
     }
 
     #[test]
+    fn an_auth_error_names_its_likely_cause() {
+        let unknown = ErrorBody::parse(b"Invalid API Key").unwrap();
+        assert_eq!(
+            unknown.credential_problem(),
+            Some(CredentialProblem::UnknownApiKey)
+        );
+        let secret = ErrorBody::parse(b"Invalid API/Secret Key combination").unwrap();
+        assert_eq!(
+            secret.credential_problem(),
+            Some(CredentialProblem::WrongSecretKey)
+        );
+        assert_eq!(
+            ErrorBody::parse(b"Invalid Api-Key")
+                .unwrap()
+                .credential_problem(),
+            None,
+            "the Profile API's own wording is another case"
+        );
+    }
+
+    #[test]
     fn a_429_names_its_cost() {
         let body = ErrorBody::parse(br#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded rate limit with query of cost 1800"}}}"#).unwrap();
         assert_eq!(body.rate_limited_cost(), Some(1800));
+        assert_eq!(body.exceeded_limit(), Some(ExceededLimit::Rate));
         assert!(body.is_rate_limit());
+        let concurrent = ErrorBody::parse(br#"{"error":{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{"details":"Too Many Requests: Exceeded concurrent limit with query of cost 415"}}}"#).unwrap();
+        assert_eq!(concurrent.exceeded_limit(), Some(ExceededLimit::Concurrent));
+        assert_eq!(concurrent.rate_limited_cost(), Some(415));
         let profile = ErrorBody::parse(br#"{"error":"Number of requests per minute exceeds system limit. Contact Support if you need this limit raised"}"#).unwrap();
         assert!(profile.is_rate_limit());
         assert!(

@@ -15,7 +15,7 @@ mod wire_enum;
 
 pub use cost::Cost;
 pub use error::ValidationError;
-pub use error_body::ErrorBody;
+pub use error_body::{CredentialProblem, ErrorBody, ExceededLimit};
 pub use generated::param;
 pub use generated::{
     ActivityDirection, BinTimeUnit, CountComparator, FilterOperator, FunnelMode, FunnelUserType,

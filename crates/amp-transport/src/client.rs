@@ -18,7 +18,7 @@ use crate::region::{Region, UnknownRegion};
 use crate::request::{HttpRequest, HttpResponse, Request};
 use crate::retry::{ExponentialBackoff, RetryDecision, RetryPolicy};
 use crate::transport::Transport;
-use amp_model::Limits;
+use amp_model::{ExceededLimit, Limits};
 
 /// How long a whole request may take by default: Amplitude's large queries are slow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -172,6 +172,17 @@ impl Client {
             drop(permit);
             if let Some(governor) = &self.inner.governor {
                 match &outcome {
+                    Err(Error::RateLimited {
+                        limit: Some(ExceededLimit::Concurrent),
+                        ..
+                    }) => match governor.refused_concurrent(request.rate_class) {
+                        Some(pause) => {
+                            tracing::debug!(parent: &span, pause_ms = pause.as_millis(), "class paused");
+                        }
+                        None => {
+                            tracing::debug!(parent: &span, "waiting for a request in flight to finish");
+                        }
+                    },
                     Err(error @ Error::RateLimited { .. }) => {
                         let pause = governor.refused(request.rate_class, error.retry_after());
                         tracing::debug!(parent: &span, pause_ms = pause.as_millis(), "class paused");

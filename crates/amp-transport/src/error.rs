@@ -2,7 +2,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use amp_model::catalogue::{ApiFamily, RateClass};
-use amp_model::{ErrorBody, ValidationError};
+use amp_model::{CredentialProblem, ErrorBody, ExceededLimit, ValidationError};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
@@ -49,12 +49,14 @@ pub enum Error {
         after: Duration,
     },
     /// Amplitude refused the request for a rate, concurrency or cost limit (HTTP 429).
-    #[error("{endpoint}: rate limited by Amplitude (HTTP 429): {message}")]
+    #[error("{endpoint}: rate limited by Amplitude (HTTP 429{}): {message}", limit_text(*limit, *cost))]
     RateLimited {
         /// The endpoint.
         endpoint: Cow<'static, str>,
         /// Amplitude's message.
         message: String,
+        /// Which limit Amplitude said was exceeded, if it said.
+        limit: Option<ExceededLimit>,
         /// The query cost Amplitude named, if it did.
         cost: Option<u64>,
         /// How long Amplitude asked to wait (`Retry-After`), if it did.
@@ -263,16 +265,24 @@ impl Error {
             return Self::RateLimited {
                 endpoint,
                 message,
+                limit: parsed.as_ref().and_then(ErrorBody::exceeded_limit),
                 cost: parsed.as_ref().and_then(ErrorBody::rate_limited_cost),
                 retry_after: response.header("retry-after").and_then(parse_retry_after),
                 body: response.body.clone(),
             };
         }
-        let hint = match (family, response.status) {
-            (ApiFamily::Dashboard, 401 | 403) => {
+        let problem = parsed.as_ref().and_then(ErrorBody::credential_problem);
+        let hint = match (family, response.status, problem) {
+            (_, 401 | 403, Some(CredentialProblem::UnknownApiKey)) => {
+                " (check the region: Amplitude does not know this API key where the request went; an EU-resident project needs the EU region)"
+            }
+            (_, 401 | 403, Some(CredentialProblem::WrongSecretKey)) => {
+                " (check the secret key: Amplitude knows the API key, and the secret key does not go with it)"
+            }
+            (ApiFamily::Dashboard, 401 | 403, _) => {
                 " (check the API key and secret key, and the region: an EU-resident project needs the EU region)"
             }
-            (ApiFamily::Profile, 401 | 403) => {
+            (ApiFamily::Profile, 401 | 403, _) => {
                 " (the User Profile API takes the project's secret key)"
             }
             _ => "",
@@ -286,6 +296,17 @@ impl Error {
             body: response.body.clone(),
         }
     }
+}
+
+/// ", over <limit> with a query of cost N", as much of it as Amplitude said.
+fn limit_text(limit: Option<ExceededLimit>, cost: Option<u64>) -> String {
+    let over = limit
+        .map(|limit| format!(", over {limit}"))
+        .unwrap_or_default();
+    let cost = cost
+        .map(|cost| format!(", with a query of cost {cost}"))
+        .unwrap_or_default();
+    over + &cost
 }
 
 /// `Retry-After` as seconds or as an HTTP date.

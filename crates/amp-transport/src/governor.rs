@@ -69,6 +69,9 @@ struct Ledger {
     paused_until: Option<Instant>,
     /// 429s without `Retry-After` since the last answer, each one arriving outside a pause.
     refusals: u32,
+    /// After a concurrent-limit 429: no request starts until fewer than this many are in
+    /// flight, that is until one of those in flight then has finished.
+    drain_below: Option<u64>,
 }
 
 /// One request in a window: stamped when admitted, and again when its response arrives, since
@@ -302,6 +305,11 @@ impl Governor {
         if let Some(until) = ledger.paused_until.filter(|until| *until > now) {
             return Blocked::Until(until);
         }
+        match ledger.drain_below {
+            Some(mark) if ledger.in_flight >= mark => return Blocked::InFlight,
+            Some(_) => ledger.drain_below = None,
+            None => {}
+        }
         if rules
             .max_in_flight
             .is_some_and(|max| ledger.in_flight >= max)
@@ -361,6 +369,22 @@ impl Governor {
             fleet.pause(class, wait);
         }
         wait
+    }
+
+    /// Amplitude refused a request of `class` for its concurrent limit ("Exceeded concurrent
+    /// limit"): the cost window is not spent, too much is in flight. No request starts until
+    /// one of those in flight here finishes; with none in flight (the project's other clients
+    /// hold the slots) the class pauses as [`Governor::refused`] does. Returns the pause, if
+    /// any.
+    pub fn refused_concurrent(&self, class: RateClass) -> Option<Duration> {
+        {
+            let mut ledger = self.ledger(class);
+            if ledger.in_flight > 0 {
+                ledger.drain_below = Some(ledger.in_flight);
+                return None;
+            }
+        }
+        Some(self.refused(class, None))
     }
 
     /// Amplitude answered a request of `class`: the run of refusals is over.

@@ -1294,3 +1294,92 @@ async fn a_hung_attempt_is_cut_and_tried_again_within_the_deadline() {
         "{elapsed:?}"
     );
 }
+
+/// A 429 body naming `limit` ("concurrent" or "rate").
+fn refused_for(limit: &str) -> HttpResponse {
+    HttpResponse::new(
+        429,
+        format!(
+            r#"{{"error":{{"http_code":429,"type":"unspecified","message":"Unspecified Error","metadata":{{"details":"Too Many Requests: Exceeded {limit} limit with query of cost 415"}}}}}}"#
+        ),
+    )
+}
+
+/// When the second of two requests, sent while the first takes 10 s, is answered (its first
+/// attempt refused for `limit`, its retry accepted).
+async fn second_answered_after(limit: &'static str) -> Duration {
+    let calls = Arc::new(AtomicU32::new(0));
+    let transport = transport_fn({
+        let calls = calls.clone();
+        move |_| {
+            let call = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                Ok(match call {
+                    0 => {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        ok_cohorts()
+                    }
+                    1 => refused_for(limit),
+                    _ => ok_cohorts(),
+                })
+            }
+        }
+    });
+    let client = builder()
+        .transport(transport)
+        .retry_policy(ExponentialBackoff::default().with_jitter(false))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let slow = tokio::spawn({
+        let client = client.clone();
+        async move { client.send(&ListCohorts).await }
+    });
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    client.send(&ListCohorts).await.unwrap();
+    let second = started.elapsed();
+    slow.await.unwrap().unwrap();
+    second
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_concurrent_limit_waits_for_a_request_in_flight_and_a_rate_limit_pauses_the_window() {
+    let error = Error::from_response(
+        "GetUsers".into(),
+        ApiFamily::Dashboard,
+        &refused_for("concurrent"),
+    );
+    let text = error.to_string();
+    assert!(
+        text.contains("over the concurrent limit") && text.contains("cost 415"),
+        "{text}"
+    );
+    let rate = Error::from_response(
+        "GetUsers".into(),
+        ApiFamily::Dashboard,
+        &refused_for("rate"),
+    );
+    assert!(rate.to_string().contains("over the rate limit"), "{rate}");
+
+    let concurrent = second_answered_after("concurrent").await;
+    assert!(
+        concurrent >= Duration::from_secs(10),
+        "the retry waits until the request in flight is done: {concurrent:?}"
+    );
+    let rated = second_answered_after("rate").await;
+    assert!(
+        rated < Duration::from_secs(10),
+        "a rate limit pauses the class for a backoff, not until the request in flight ends: {rated:?}"
+    );
+}
+
+#[tokio::test]
+async fn auth_errors_name_the_likely_cause() {
+    let unknown = error_for(403, "Invalid API Key", false).await.to_string();
+    assert!(unknown.contains("check the region"), "{unknown}");
+    let secret = error_for(403, "Invalid API/Secret Key combination", false)
+        .await
+        .to_string();
+    assert!(secret.contains("check the secret key"), "{secret}");
+    assert!(!secret.contains("check the region"), "{secret}");
+}

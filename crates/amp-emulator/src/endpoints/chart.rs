@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::config::ChartConfig;
 use crate::project::Project;
-use crate::respond::{answer, basic_auth_ok, invalid, nested_error, rate_limited, unauthorized};
+use crate::respond::{answer, basic_auth, invalid, nested_error, rate_limited};
 use crate::state::AppState;
 
 use crate::request::{self, Refusal};
@@ -62,8 +62,8 @@ async fn respond(
 ) -> Response {
     let outcome = {
         let project = state.read();
-        if !basic_auth_ok(headers, &project) {
-            return unauthorized();
+        if let Err(refused) = basic_auth(headers, &project) {
+            return refused;
         }
         let id = match id {
             Ok(id) => id,

@@ -118,7 +118,6 @@ async fn each_segment_is_its_own_series_in_segmentation_and_users() {
         .unwrap();
     assert_eq!(both.data.series, [us.data.series, de.data.series].concat());
     assert_eq!(indices(&both, "/data/seriesMeta", "/segmentIndex"), [0, 1]);
-
 }
 
 #[tokio::test]
