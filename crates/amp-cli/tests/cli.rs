@@ -333,24 +333,6 @@ fn dry_runs_print_the_seeds_requests_and_their_cost_and_no_secret() {
             r#"GET https://amplitude.com/api/2/retention?se={"event_type":"STARTEVENT"}&re={"event_type":"RETURNEVENT"}&start=20210601&end=20210630"#,
         ),
         (
-            &[
-                "retention",
-                "--start-event",
-                "_new",
-                "--return-event",
-                "_all",
-                "--mode",
-                "bracket",
-                "--bracket",
-                "0,1",
-                "--bracket",
-                "1,7",
-                "--bracket",
-                "7,30",
-            ],
-            r#"GET https://amplitude.com/api/2/retention?se={"event_type":"_new"}&re={"event_type":"_all"}&rm=bracket&rb=[[0,1],[1,7],[7,30]]&start=20210601&end=20210630"#,
-        ),
-        (
             &["sessions", "average"],
             "GET https://amplitude.com/api/2/sessions/average?start=20210601&end=20210630",
         ),
@@ -1033,4 +1015,36 @@ fn two_segments_print_one_series_each_in_every_format_and_in_a_batch() {
     assert!(output.status.success(), "{}", stderr(&output));
     let record: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     assert_eq!(record["response"], sent, "the batch answers the same");
+}
+
+#[test]
+fn brackets_repeat_into_one_rb_parameter() {
+    let output = run(
+        &mut bare(),
+        &[
+            "retention",
+            "--start-event",
+            "_new",
+            "--return-event",
+            "_all",
+            "--mode",
+            "bracket",
+            "--bracket",
+            "0,1",
+            "--bracket",
+            "1,7",
+            "--bracket",
+            "7,30",
+            "--start",
+            "2021-06-01",
+            "--end",
+            "2021-06-30",
+            "--dry-run",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        decoded(stdout(&output).lines().next().unwrap()),
+        r#"GET https://amplitude.com/api/2/retention?se={"event_type":"_new"}&re={"event_type":"_all"}&rm=bracket&rb=[[0,1],[1,7],[7,30]]&start=20210601&end=20210630"#
+    );
 }

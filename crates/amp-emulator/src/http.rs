@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 
 use crate::endpoints;
 use crate::endpoints::Read;
-use crate::respond::{answer, basic_auth, invalid, nested_error, rate_limited};
+use crate::respond::{answer, invalid, nested_error, rate_limited, refused_credentials};
 use crate::state::AppState;
 
 /// Every route the emulator answers, one per catalogue endpoint, and ingestion; anything else
@@ -90,7 +90,7 @@ fn dashboard_route(
 ) -> impl Fn(State<Arc<AppState>>, HeaderMap, Uri) -> Pending + Clone + Send + Sync + 'static {
     move |State(state): State<Arc<AppState>>, headers: HeaderMap, uri: Uri| {
         Box::pin(async move {
-            if let Err(refused) = basic_auth(&headers, &state.read()) {
+            if let Some(refused) = refused_credentials(&headers, &state.read()) {
                 return refused;
             }
             let request = match read(uri.path(), uri.query()) {

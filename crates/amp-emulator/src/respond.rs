@@ -55,11 +55,11 @@ pub fn invalid(error: &impl std::fmt::Display) -> Response {
     )
 }
 
-/// Checks the request's HTTP Basic credentials against the project's, answering as Amplitude
-/// does when they are wrong: 403 "Invalid API Key" for a key it does not know (the usual sign
-/// of the wrong region), 403 "Invalid API/Secret Key combination" for a wrong secret, 401
-/// without Basic credentials.
-pub(crate) fn basic_auth(headers: &HeaderMap, project: &Project) -> Result<(), Response> {
+/// The refusal of a request whose HTTP Basic credentials are not the project's, as Amplitude
+/// answers it: 403 "Invalid API Key" for a key it does not know (the usual sign of the wrong
+/// region), 403 "Invalid API/Secret Key combination" for a wrong secret, 401 without Basic
+/// credentials. `None` for the project's own.
+pub(crate) fn refused_credentials(headers: &HeaderMap, project: &Project) -> Option<Response> {
     let decoded = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -68,17 +68,18 @@ pub(crate) fn basic_auth(headers: &HeaderMap, project: &Project) -> Result<(), R
             base64::engine::general_purpose::STANDARD
                 .decode(encoded.trim())
                 .ok()
-        })
-        .ok_or_else(unauthorized)?;
-    let text = String::from_utf8_lossy(&decoded);
-    let (key, secret) = text.split_once(':').ok_or_else(unauthorized)?;
+        });
+    let text = decoded.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let Some((key, secret)) = text.as_deref().and_then(|text| text.split_once(':')) else {
+        return Some(unauthorized());
+    };
     if key != project.config.api_key {
-        return Err(forbidden("Invalid API Key"));
+        Some(forbidden("Invalid API Key"))
+    } else if secret != project.config.secret_key {
+        Some(forbidden("Invalid API/Secret Key combination"))
+    } else {
+        None
     }
-    if secret != project.config.secret_key {
-        return Err(forbidden("Invalid API/Secret Key combination"));
-    }
-    Ok(())
 }
 
 /// A 429 in the form of the endpoint's API.

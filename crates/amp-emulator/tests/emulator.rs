@@ -491,7 +491,10 @@ async fn auth_failures_bad_parameters_and_unknown_routes() {
         .send(&GetUsers::new(first_week()))
         .await
         .unwrap_err();
-    assert!(error.to_string().contains("check the secret key"), "{error}");
+    assert!(
+        error.to_string().contains("check the secret key"),
+        "{error}"
+    );
     let error = wrong_key("eu-project-key", "emulator-secret-key")
         .send(&GetUsers::new(first_week()))
         .await

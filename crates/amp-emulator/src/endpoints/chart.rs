@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::config::ChartConfig;
 use crate::project::Project;
-use crate::respond::{answer, basic_auth, invalid, nested_error, rate_limited};
+use crate::respond::{answer, invalid, nested_error, rate_limited, refused_credentials};
 use crate::state::AppState;
 
 use crate::request::{self, Refusal};
@@ -62,7 +62,7 @@ async fn respond(
 ) -> Response {
     let outcome = {
         let project = state.read();
-        if let Err(refused) = basic_auth(headers, &project) {
+        if let Some(refused) = refused_credentials(headers, &project) {
             return refused;
         }
         let id = match id {
