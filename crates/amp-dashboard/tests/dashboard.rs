@@ -613,3 +613,124 @@ async fn a_search_leads_to_the_first_match_activity() {
             .is_none()
     );
 }
+
+/// Sends `endpoint` to a replay answering `status` with `fixture_name`, typed.
+async fn answered<E: Endpoint>(
+    endpoint: &E,
+    status: u16,
+    fixture_name: &str,
+) -> Result<E::Response, Error> {
+    let replay = ReplayTransport::new().expect(
+        Method::Get,
+        endpoint.to_request().path_and_query(),
+        HttpResponse::new(status, fixture(fixture_name)),
+    );
+    client(replay).send(endpoint).await
+}
+
+#[tokio::test]
+async fn the_observed_shapes_decode_through_the_client() {
+    let us = Segment::new(vec![Condition::property(
+        "country",
+        FilterOperator::Is,
+        ["US"],
+    )]);
+    let de = Segment::new(vec![Condition::property(
+        "country",
+        FilterOperator::Is,
+        ["DE"],
+    )]);
+    let two = GetEventSegmentation::new(Event::new("Open App"), march())
+        .segment(us.clone())
+        .segment(de.clone());
+    let answer = answered(
+        &two,
+        200,
+        "dashboard/segmentation-two-segments.observed-shape.json",
+    )
+    .await
+    .unwrap();
+    let segments: Vec<Option<u32>> = (0..2).map(|index| answer.data.segment(index)).collect();
+    assert_eq!(segments, [Some(0), Some(1)]);
+    assert_eq!(answer.metadata.min_sample_rate, Some(1.0));
+    assert!(answer.metadata.warnings().is_empty());
+    assert_eq!(answer.extra["backend"], "nova", "unnamed keys are kept");
+
+    let funnel = GetFunnel::new(
+        vec![Event::new("Open App"), Event::new("Play Song")],
+        march(),
+    )
+    .segment(us)
+    .segment(de);
+    let answer = answered(
+        &funnel,
+        200,
+        "dashboard/funnel-two-segments.observed-shape.json",
+    )
+    .await
+    .unwrap();
+    let segments: Vec<Option<u32>> = answer.steps().map(|step| step.segment).collect();
+    assert_eq!(segments, [Some(0), Some(0), Some(1), Some(1)]);
+    assert_eq!(answer.extra["numSeries"], 2);
+    assert_eq!(answer.data[1].extra["dropoff"]["0"], 20);
+
+    let realtime = answered(
+        &GetRealtimeActiveUsers::new(),
+        200,
+        "dashboard/realtime-null-tail.observed-shape.json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(realtime.data.series[0], [Some(131.0), None, None]);
+
+    let sampled = answered(
+        &GetEventSegmentation::new(Event::new("Open App"), march()).group_by("country"),
+        200,
+        "dashboard/segmentation-sampled-cut.observed-shape.json",
+    )
+    .await
+    .unwrap();
+    let warnings = sampled.metadata.warnings().join("\n");
+    for word in [
+        "sampled",
+        "prunedResult",
+        "hitChunkGroupByLimit",
+        "realtimeDataMissing",
+    ] {
+        assert!(warnings.contains(word), "{word}: {warnings}");
+    }
+
+    let users = GetUsers::new(march());
+    let unknown = answered(
+        &users,
+        403,
+        "errors/forbidden-unknown-api-key.reference.txt",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        unknown.to_string().contains("check the region"),
+        "{unknown}"
+    );
+    let secret = answered(&users, 403, "errors/forbidden-wrong-secret.reference.txt")
+        .await
+        .unwrap_err();
+    assert!(
+        secret.to_string().contains("check the secret key"),
+        "{secret}"
+    );
+    let concurrent = answered(&users, 429, "errors/rate-limited-concurrent.reference.json")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            concurrent,
+            Error::RateLimited {
+                limit: Some(amp_transport::amp_model::ExceededLimit::Concurrent),
+                cost: Some(415),
+                ..
+            }
+        ),
+        "{concurrent}"
+    );
+}

@@ -89,6 +89,22 @@ const DECODERS: &[(&str, Decoder)] = &[
         "dashboard/segmentation-grouped.observed-shape.json",
         typed::<SegmentationResponse>,
     ),
+    (
+        "dashboard/segmentation-two-segments.observed-shape.json",
+        typed::<SegmentationResponse>,
+    ),
+    (
+        "dashboard/segmentation-sampled-cut.observed-shape.json",
+        typed::<SegmentationResponse>,
+    ),
+    (
+        "dashboard/funnel-two-segments.observed-shape.json",
+        typed::<FunnelResponse>,
+    ),
+    (
+        "dashboard/realtime-null-tail.observed-shape.json",
+        typed::<RealtimeResponse>,
+    ),
     ("dashboard/funnel.documented.json", typed::<FunnelResponse>),
     (
         "dashboard/retention.documented-fixed.json",
@@ -139,6 +155,9 @@ const DECODERS: &[(&str, Decoder)] = &[
 const ERROR_BODIES: &[&str] = &[
     "errors/invalid-chart-definition.observed.json",
     "errors/rate-limited.observed.json",
+    "errors/rate-limited-concurrent.reference.json",
+    "errors/forbidden-unknown-api-key.reference.txt",
+    "errors/forbidden-wrong-secret.reference.txt",
     "errors/profile-not-seen.documented.json",
     "errors/profile-throttled.documented.json",
     "errors/profile-invalid-api-key.documented.txt",
@@ -172,7 +191,13 @@ fn every_error_body_gives_its_message() {
         let body = ErrorBody::parse(&read(fixture)).unwrap_or_else(|| panic!("{fixture} is empty"));
         insta::assert_json_snapshot!(
             snapshot_name(fixture),
-            json!({"summary": body.summary(), "body": body, "cost": body.rate_limited_cost()})
+            json!({
+                "summary": body.summary(),
+                "body": body,
+                "cost": body.rate_limited_cost(),
+                "limit": body.exceeded_limit(),
+                "credentials": body.credential_problem(),
+            })
         );
     }
 }
