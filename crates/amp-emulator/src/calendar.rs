@@ -1,10 +1,10 @@
-//! Days, weeks, months and their buckets in the project time zone.
+//! Days, weeks, months and their buckets in the project time zone. A named zone's days follow
+//! its daylight-saving changes: a day is from one local midnight to the next, 23 or 25 hours
+//! long on the days the clocks change.
 
 use amp_model::Interval;
 use amp_model::dashboard::DateRange;
-use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, TimeZone};
-
-const DAY_MS: i64 = 86_400_000;
+use chrono::{Datelike, Days, FixedOffset, Months, NaiveDate, NaiveDateTime, TimeZone};
 
 /// One bucket of a time series: its label and its half-open span in ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,37 +27,80 @@ pub fn bucket_start(day: NaiveDate, interval: &Interval) -> NaiveDate {
     }
 }
 
+/// A project's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// A fixed offset from UTC.
+    Fixed(FixedOffset),
+    /// An IANA zone, with its daylight-saving rules.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// The local time at `ms`.
+    fn local(self, ms: i64) -> Option<NaiveDateTime> {
+        match self {
+            Self::Fixed(offset) => offset
+                .timestamp_millis_opt(ms)
+                .single()
+                .map(|time| time.naive_local()),
+            Self::Named(zone) => zone
+                .timestamp_millis_opt(ms)
+                .single()
+                .map(|time| time.naive_local()),
+        }
+    }
+
+    /// The first instant, ms, at or after the local time `at`: the earlier of a repeated hour,
+    /// the end of a skipped one.
+    fn instant(self, at: NaiveDateTime) -> i64 {
+        let first = |at: NaiveDateTime| match self {
+            Self::Fixed(offset) => offset
+                .from_local_datetime(&at)
+                .earliest()
+                .map(|time| time.timestamp_millis()),
+            Self::Named(zone) => zone
+                .from_local_datetime(&at)
+                .earliest()
+                .map(|time| time.timestamp_millis()),
+        };
+        // A skipped local time: the clocks jumped over it, by at most a few hours.
+        (0..=24)
+            .find_map(|minutes| first(at + chrono::Duration::minutes(minutes * 15)))
+            .unwrap_or_else(|| at.and_utc().timestamp_millis())
+    }
+}
+
 /// The project's calendar.
 #[derive(Debug, Clone, Copy)]
 pub struct Calendar {
-    offset: FixedOffset,
+    zone: Zone,
 }
 
 impl Calendar {
     /// The calendar of a time zone.
-    pub fn new(offset: FixedOffset) -> Self {
-        Self { offset }
+    pub fn new(zone: Zone) -> Self {
+        Self { zone }
     }
 
     /// The day `ms` falls on.
     pub fn day_of(self, ms: i64) -> NaiveDate {
-        self.offset
-            .timestamp_millis_opt(ms)
-            .single()
-            .map_or(NaiveDate::MIN, |time| time.date_naive())
+        self.zone
+            .local(ms)
+            .map_or(NaiveDate::MIN, |time| time.date())
     }
 
     /// When `day` begins, ms.
     pub fn start_of(self, day: NaiveDate) -> i64 {
-        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-        midnight.and_utc().timestamp_millis() - i64::from(self.offset.local_minus_utc()) * 1000
+        self.zone
+            .instant(day.and_hms_opt(0, 0, 0).expect("midnight exists"))
     }
 
     /// The span of a range, ms, end excluded.
     pub fn span(self, range: DateRange) -> (i64, i64) {
         (
             self.start_of(range.start()),
-            self.start_of(range.end()) + DAY_MS,
+            self.start_of(range.end() + Days::new(1)),
         )
     }
 
@@ -109,19 +152,15 @@ impl Calendar {
     }
 
     fn label_time(self, ms: i64) -> String {
-        self.offset
-            .timestamp_millis_opt(ms)
-            .single()
-            .map_or_else(String::new, |time| {
-                time.format("%Y-%m-%dT%H:%M:00").to_string()
-            })
+        self.zone.local(ms).map_or_else(String::new, |time| {
+            time.format("%Y-%m-%dT%H:%M:00").to_string()
+        })
     }
 
     /// `HH:MM` of `ms`.
     pub fn clock(self, ms: i64) -> String {
-        self.offset
-            .timestamp_millis_opt(ms)
-            .single()
+        self.zone
+            .local(ms)
             .map_or_else(String::new, |time| time.format("%H:%M").to_string())
     }
 }
@@ -132,7 +171,7 @@ mod tests {
 
     #[test]
     fn weeks_start_on_monday_and_are_clipped_to_the_range() {
-        let calendar = Calendar::new(FixedOffset::east_opt(0).unwrap());
+        let calendar = Calendar::new(Zone::Fixed(FixedOffset::east_opt(0).unwrap()));
         let range = DateRange::parse("20240103", "20240110").unwrap();
         let weeks = calendar.buckets(range, &Interval::Weekly);
         let labels: Vec<&str> = weeks.iter().map(|bucket| bucket.label.as_str()).collect();
@@ -157,10 +196,40 @@ mod tests {
 
     #[test]
     fn days_begin_at_midnight_in_the_project_zone() {
-        let paris = Calendar::new(FixedOffset::east_opt(3600).unwrap());
+        let paris = Calendar::new(Zone::Fixed(FixedOffset::east_opt(3600).unwrap()));
         let day = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
         assert_eq!(paris.start_of(day), 1_704_150_000_000);
         assert_eq!(paris.day_of(1_704_150_000_000), day);
         assert_eq!(paris.day_of(1_704_149_999_999), day.pred_opt().unwrap());
+    }
+
+    #[test]
+    fn named_zones_have_a_23_and_a_25_hour_day() {
+        let berlin = Calendar::new(Zone::Named(chrono_tz::Europe::Berlin));
+        let hours = |day: &str| {
+            let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+            (berlin.start_of(day + Days::new(1)) - berlin.start_of(day)) / 3_600_000
+        };
+        assert_eq!(hours("2024-03-30"), 24);
+        assert_eq!(hours("2024-03-31"), 23, "clocks go forward");
+        assert_eq!(hours("2024-10-27"), 25, "clocks go back");
+        let sunday = NaiveDate::from_ymd_opt(2024, 3, 31).unwrap();
+        assert_eq!(
+            berlin.start_of(sunday),
+            1_711_839_600_000,
+            "23:00 UTC the day before"
+        );
+        let hourly = berlin.buckets(DateRange::day(sunday), &Interval::Hourly);
+        assert_eq!(hourly.len(), 23);
+        assert_eq!(
+            hourly[2].label, "2024-03-31T03:00:00",
+            "02:00 does not exist that day"
+        );
+        let los_angeles = Calendar::new(Zone::Named(chrono_tz::America::Los_Angeles));
+        assert_eq!(
+            los_angeles.day_of(1_710_061_200_000),
+            NaiveDate::from_ymd_opt(2024, 3, 10).unwrap(),
+            "2024-03-10 09:00 UTC is 01:00 PST"
+        );
     }
 }

@@ -6,6 +6,8 @@ use amp_model::dashboard::Segment;
 use amp_model::limits::Limit;
 use amp_model::{CostLimitReading, Limits};
 use chrono::FixedOffset;
+
+use crate::calendar::Zone;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
@@ -69,18 +71,23 @@ impl Config {
     /// Reads a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text)?;
-        config.offset()?;
+        config.zone()?;
         config.now_ms()?;
         Ok(config)
     }
 
-    /// The project time zone as an offset from UTC.
-    pub fn offset(&self) -> Result<FixedOffset, ConfigError> {
+    /// The project time zone: an IANA name (`Europe/Berlin`, whose days follow daylight saving
+    /// time) or a fixed offset from UTC.
+    pub fn zone(&self) -> Result<Zone, ConfigError> {
         let zone = self.time_zone.trim();
         if matches!(zone, "UTC" | "Z" | "utc" | "") {
-            return Ok(FixedOffset::east_opt(0).expect("zero is a valid offset"));
+            return Ok(Zone::Fixed(
+                FixedOffset::east_opt(0).expect("zero is a valid offset"),
+            ));
         }
         zone.parse::<FixedOffset>()
+            .map(Zone::Fixed)
+            .or_else(|_| zone.parse::<chrono_tz::Tz>().map(Zone::Named))
             .map_err(|_| ConfigError::TimeZone(zone.to_owned()))
     }
 

@@ -72,8 +72,10 @@ pub enum ConfigError {
     /// The TOML does not read as a configuration.
     #[error(transparent)]
     Toml(#[from] toml::de::Error),
-    /// The time zone is not `UTC` or a fixed offset.
-    #[error("time_zone `{0}`: use `UTC` or a fixed offset such as `+02:00`")]
+    /// The time zone is not `UTC`, an IANA name or a fixed offset.
+    #[error(
+        "time_zone `{0}`: use `UTC`, an IANA name such as `America/Los_Angeles`, or a fixed offset such as `+02:00`"
+    )]
     TimeZone(String),
     /// "Now" is not an RFC 3339 time.
     #[error("now `{0}`: use RFC 3339, e.g. 2024-03-31T12:00:00Z")]

@@ -25,7 +25,7 @@ pub struct Project {
 impl Project {
     /// An empty project.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let calendar = Calendar::new(config.offset()?);
+        let calendar = Calendar::new(config.zone()?);
         let fixed_now_ms = config.now_ms()?;
         Ok(Self {
             config,

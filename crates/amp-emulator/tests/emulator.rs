@@ -2133,3 +2133,65 @@ async fn the_governor_spends_three_hours_of_budget_without_a_429() {
         "{elapsed:?}: faster than the budget allows"
     );
 }
+
+#[tokio::test]
+async fn a_named_time_zone_buckets_days_across_daylight_saving_time() {
+    let mut berlin = Config::default();
+    berlin.time_zone = "Europe/Berlin".into();
+    berlin.now = Some("2024-04-02T12:00:00Z".into());
+    let event = |user: &str, time: &str| json!({"user_id": user, "event_type": "Play Song", "event_time": time});
+    // Sunday 2024-03-31, the day Berlin's clocks go forward: 00:30 local is 23:30 UTC the day
+    // before, and 23:30 local is 21:30 UTC.
+    let lines = [
+        event("early", "2024-03-30 23:30:00.000000"),
+        event("late", "2024-03-31 21:30:00.000000"),
+        event("monday", "2024-03-31 22:30:00.000000"),
+    ];
+    let dir = std::env::temp_dir().join(format!("amp-berlin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("events.jsonl");
+    std::fs::write(
+        &data,
+        lines
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let emulator = Emulator::builder()
+        .config(berlin)
+        .data_file(&data)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&emulator);
+    let daily = client
+        .send(&GetEventSegmentation::new(
+            Event::new("Play Song"),
+            days("20240330", "20240401"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        filled(&daily.data),
+        [[0.0, 2.0, 1.0]],
+        "both Sunday plays count on Sunday, Berlin time; 00:30 on Monday is Monday's"
+    );
+    let hourly = client
+        .send(
+            &GetEventSegmentation::new(Event::new("Play Song"), days("20240331", "20240331"))
+                .interval(Interval::Hourly),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hourly.data.x_values.len(), 23, "a 23-hour day");
+    assert_eq!(hourly.data.x_values[2], "2024-03-31T03:00:00");
+    assert!(
+        Config::from_toml("time_zone = \"Mars/Olympus\"")
+            .unwrap_err()
+            .to_string()
+            .contains("IANA")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
