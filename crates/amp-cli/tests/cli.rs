@@ -1048,3 +1048,36 @@ fn brackets_repeat_into_one_rb_parameter() {
         r#"GET https://amplitude.com/api/2/retention?se={"event_type":"_new"}&re={"event_type":"_all"}&rm=bracket&rb=[[0,1],[1,7],[7,30]]&start=20210601&end=20210630"#
     );
 }
+
+#[test]
+fn a_result_cut_at_the_group_by_limit_is_warned_of_on_stderr() {
+    let args = [
+        "segmentation",
+        "-e",
+        "Open App",
+        "--start",
+        "2024-03-01",
+        "--end",
+        "2024-03-07",
+        "--group-by",
+        "country",
+    ];
+    let whole = run(
+        &mut ampq_at(fixture_emulator()),
+        &[&args[..], &["--json"]].concat(),
+    );
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    assert!(!stderr(&whole).contains("warning"), "{}", stderr(&whole));
+    let cut = run(
+        &mut ampq_at(fixture_emulator()),
+        &[&args[..], &["--limit", "1", "--json"]].concat(),
+    );
+    assert!(cut.status.success(), "{}", stderr(&cut));
+    assert!(
+        stderr(&cut).contains("ampq: warning: the result was cut at the group-by limit"),
+        "{}",
+        stderr(&cut)
+    );
+    let sent: Value = serde_json::from_str(&stdout(&cut)).unwrap();
+    assert_eq!(sent["hitChunkGroupByLimit"], true);
+}

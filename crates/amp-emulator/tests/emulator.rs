@@ -2195,3 +2195,77 @@ async fn a_named_time_zone_buckets_days_across_daylight_saving_time() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn answers_carry_the_observed_keys_with_honest_values() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let keys = Some("emulator-api-key:emulator-secret-key");
+    let (_, list) = raw_get(&emulator, "/api/2/events/list", keys).await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let first = list["data"][0].as_object().unwrap();
+    for key in [
+        "autohidden",
+        "id",
+        "value",
+        "display",
+        "hidden",
+        "deleted",
+        "flow_hidden",
+        "timeline_hidden",
+        "non_active",
+        "in_waitroom",
+        "waitroom_approved",
+        "name",
+        "totals",
+        "totals_delta",
+    ] {
+        assert!(
+            first.contains_key(key),
+            "events list item without `{key}`: {first:?}"
+        );
+    }
+    let ids = |list: &EventsListResponse| -> Vec<(String, Option<i64>)> {
+        list.data
+            .iter()
+            .map(|event| (event.value.clone(), event.id))
+            .collect()
+    };
+    let before = client.send(&ListEvents::new()).await.unwrap();
+    let again = client.send(&ListEvents::new()).await.unwrap();
+    assert_eq!(ids(&before), ids(&again), "an event type keeps its id");
+    let distinct: BTreeSet<Option<i64>> = before.data.iter().map(|event| event.id).collect();
+    assert_eq!(distinct.len(), before.data.len(), "one id per event type");
+
+    let complete = client
+        .send(&GetEventSegmentation::new(Event::new("_active"), first_week()).group_by("country"))
+        .await
+        .unwrap();
+    let metadata = &complete.metadata;
+    assert_eq!(
+        (
+            metadata.min_sample_rate,
+            metadata.pruned_result,
+            metadata.hit_chunk_group_by_limit
+        ),
+        (Some(1.0), Some(false), Some(false))
+    );
+    assert_eq!(metadata.nova_cost, Some(20.0), "4 days × (1 + 4) × 1");
+    assert!(complete.data.series.len() > 1);
+    let cut = client
+        .send(
+            &GetEventSegmentation::new(Event::new("_active"), first_week())
+                .group_by("country")
+                .limit(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cut.data.series.len(), 1);
+    assert_eq!(cut.metadata.hit_chunk_group_by_limit, Some(true));
+    let sessions = client
+        .send(&GetAverageSessionLength::new(first_week()))
+        .await
+        .unwrap();
+    assert_eq!(sessions.extra["withSets"], false);
+    assert_eq!(sessions.metadata.min_sample_rate, Some(1.0));
+}
