@@ -389,7 +389,7 @@ async fn profiles_with_every_parameter() {
         ),
         (vec!["s2".to_owned()], false, Some("popular-songs"))
     );
-    assert_eq!(profile.propensity, Some(0.283_469), "1 - e^(-1/3)");
+    assert_eq!(profile.propensity, Some(Some(0.283_469)), "1 - e^(-1/3)");
 
     let percentile =
         UserProfileQuery::for_device("d-bob").propensities(["buyer"], PropensityType::Pct);
@@ -400,7 +400,7 @@ async fn profiles_with_every_parameter() {
             .unwrap()
             .user_data
             .propensity,
-        Some(0.0)
+        Some(Some(0.0))
     );
     let two =
         UserProfileQuery::for_user("alice").propensities(["buyer", "buyer"], PropensityType::Pct);
@@ -411,8 +411,8 @@ async fn profiles_with_every_parameter() {
         .user_data;
     assert_eq!(
         (two.propensity, two.propensity_of("buyer")),
-        (None, Some(66.0)),
-        "alice outscores 2 of 3 users"
+        (Some(None), Some(66.0)),
+        "alice outscores 2 of 3 users; several predictions send `propensity: null`"
     );
 
     let unknown = client

@@ -180,7 +180,7 @@ impl Query for UserProfileQuery {
 
 /// The answer: `{"userData": {...}}`. Keys not asked for come back `null` and decode as
 /// absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct UserProfileResponse {
@@ -191,31 +191,40 @@ pub struct UserProfileResponse {
     pub extra: crate::dashboard::Extra,
 }
 
-/// One user's profile.
+/// One user's profile. The first five keys are always sent, `null` when not asked for, and are
+/// written back so; `propensity` and `propensities` only when propensities were asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UserData {
+    /// One per requested recommendation ID, in request order.
+    #[serde(default)]
+    pub recommendations: Option<Vec<Recommendation>>,
     /// The user ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub user_id: Option<String>,
     /// The device ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub device_id: Option<String>,
-    /// One per requested recommendation ID, in request order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recommendations: Option<Vec<Recommendation>>,
     /// User properties, and computations (values as strings) under their names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub amp_props: Option<Map<String, Value>>,
     /// Ids of the tracked cohorts the user is in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cohort_ids: Option<Vec<String>>,
-    /// The propensity, when one prediction was asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub propensity: Option<f64>,
+    /// The propensity: `Some(Some(p))` when one prediction was asked for, `Some(None)` (sent as
+    /// `null`) when several were (read them from `propensities`), `None` when none was.
+    #[serde(
+        default,
+        with = "::serde_with::rust::double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub propensity: Option<Option<f64>>,
     /// Every propensity asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propensities: Option<Vec<Propensity>>,
+    /// Keys the SDK does not name, as sent.
+    #[serde(flatten)]
+    pub extra: crate::dashboard::Extra,
 }
 
 impl UserData {
@@ -276,6 +285,20 @@ pub struct Recommendation {
     pub last_updated: Option<DateTime<Utc>>,
 }
 
+impl Recommendation {
+    /// The recommendation `rec_id`, with no item yet.
+    pub fn new(rec_id: impl Into<String>) -> Self {
+        Self {
+            rec_id: rec_id.into(),
+            child_rec_id: None,
+            items: Vec::new(),
+            is_control: false,
+            recommendation_source: None,
+            last_updated: None,
+        }
+    }
+}
+
 /// One prediction's propensity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -286,4 +309,15 @@ pub struct Propensity {
     pub pred_id: String,
     /// Score or percentile.
     pub prop_type: PropensityType,
+}
+
+impl Propensity {
+    /// Prediction `pred_id`'s value `prop`, expressed as `prop_type`.
+    pub fn new(prop: f64, pred_id: impl Into<String>, prop_type: PropensityType) -> Self {
+        Self {
+            prop,
+            pred_id: pred_id.into(),
+            prop_type,
+        }
+    }
 }

@@ -282,7 +282,11 @@ fn documented_values_land_where_a_caller_looks() {
     let cohorts: UserProfileResponse = decode("profile/cohort-ids.documented.json");
     assert!(cohorts.user_data.in_cohort("cohort3") && !cohorts.user_data.in_cohort("cohort2"));
     let propensities: UserProfileResponse = decode("profile/propensity-multiple.reference.json");
-    assert_eq!(propensities.user_data.propensity, None);
+    assert_eq!(
+        propensities.user_data.propensity,
+        Some(None),
+        "sent as null"
+    );
     assert_eq!(propensities.user_data.propensity_of("0x11x"), Some(41.0));
     let activity: UserActivityResponse =
         decode("dashboard/user-activity-events.observed-shape.json");

@@ -128,7 +128,7 @@ async fn response_helpers_answer_what_a_caller_asks() {
         client(ReplayTransport::new().expect(Method::Get, path, HttpResponse::new(200, body)));
     let profile = client.send(&GetUserProfile::new(query)).await.unwrap();
     assert_eq!(profile.user_data.propensity_of("0x10x"), Some(83.0));
-    assert_eq!(profile.user_data.propensity, None);
+    assert_eq!(profile.user_data.propensity, Some(None), "sent as null");
 }
 
 #[tokio::test]

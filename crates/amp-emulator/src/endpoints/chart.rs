@@ -8,12 +8,12 @@
 use std::sync::Arc;
 
 use amp_model::catalogue::RateClass;
-use amp_model::dashboard::{ChartCsvQuery, ChartQuery, ChartResponse};
+use amp_model::dashboard::{ChartCsv, ChartCsvQuery, ChartCsvResponse, ChartQuery, ChartResponse};
 use amp_model::{ValidationError, param};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::ChartConfig;
 use crate::project::Project;
@@ -115,7 +115,9 @@ pub async fn csv(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
     respond(state, &headers, id, |_, chart, response, _| {
         let data = &response["data"];
         if !is_series(data) {
-            return json!({"data": data});
+            let mut structured = ChartCsvResponse::from_text("");
+            structured.data = ChartCsv::Structured(data.clone());
+            return serde_json::to_value(structured).unwrap_or_default();
         }
         let dates: Vec<String> = data["xValues"]
             .as_array()
@@ -162,7 +164,8 @@ pub async fn csv(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
                     .join(","),
             );
         }
-        json!({"data": lines.join("\n") + "\n"})
+        serde_json::to_value(ChartCsvResponse::from_text(lines.join("\n") + "\n"))
+            .unwrap_or_default()
     })
     .await
 }

@@ -16,7 +16,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use amp_model::catalogue::RateClass;
-use amp_model::profile::UserProfileQuery;
+use amp_model::profile::{
+    Propensity, Recommendation, UserData, UserProfileQuery, UserProfileResponse,
+};
 use amp_model::{PropensityType, RecType};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -67,13 +69,13 @@ pub async fn handle(State(state): State<Arc<AppState>>, headers: HeaderMap, uri:
     };
     let outcome = compute(&state.read(), &request);
     match outcome {
-        Ok(body) => answer(&state, || body).await,
+        Ok(body) => answer(&state, || serde_json::to_value(body).unwrap_or_default()).await,
         Err(message) => flat_error(StatusCode::BAD_REQUEST, &message),
     }
 }
 
 /// Answers it, or gives the Profile API's error message.
-pub fn compute(project: &Project, query: &UserProfileQuery) -> Result<Value, String> {
+pub fn compute(project: &Project, query: &UserProfileQuery) -> Result<UserProfileResponse, String> {
     let store = &project.store;
     let user = query
         .user_id
@@ -91,17 +93,18 @@ pub fn compute(project: &Project, query: &UserProfileQuery) -> Result<Value, Str
 
     let props = amp_props(project, user, query);
 
-    let cohort_ids: Option<Vec<&str>> = query.get_cohort_ids.then(|| {
+    let mut data = UserData::default();
+    data.cohort_ids = query.get_cohort_ids.then(|| {
         project
             .config
             .cohorts
             .iter()
             .filter(|cohort| segment_matches(project, user, &cohort.segment, now))
-            .map(|cohort| cohort.id.as_str())
+            .map(|cohort| cohort.id.clone())
             .collect()
     });
-    let recommendations = if query.get_recs {
-        let recs: Result<Vec<Value>, String> = query
+    data.recommendations = if query.get_recs {
+        let recs: Result<Vec<Recommendation>, String> = query
             .rec_ids
             .iter()
             .map(|id| recommendation(project, user, id, query.rec_type.as_ref()))
@@ -110,35 +113,32 @@ pub fn compute(project: &Project, query: &UserProfileQuery) -> Result<Value, Str
     } else {
         None
     };
-    let mut data = json!({
-        "recommendations": recommendations,
-        "user_id": record.user_id,
-        "device_id": store.device_ids(record).next(),
-        "amp_props": props,
-        "cohort_ids": cohort_ids,
-    });
+    data.user_id.clone_from(&record.user_id);
+    data.device_id = store.device_ids(record).next().map(str::to_owned);
+    data.amp_props = props;
     if query.get_propensity {
         let kind = query
             .propensity_type
             .clone()
             .unwrap_or(PropensityType::Score);
-        let propensities: Vec<Value> = query
+        let propensities: Vec<Propensity> = query
             .prediction_ids
             .iter()
             .map(|id| {
                 let value = propensity(project, user, id, &kind)
                     .ok_or_else(|| format!("Prediction {id} not found"))?;
-                Ok(json!({"prop": value, "pred_id": id, "prop_type": kind.as_str()}))
+                Ok(Propensity::new(value, id, kind.clone()))
             })
             .collect::<Result<_, String>>()?;
-        data["propensity"] = if propensities.len() == 1 {
-            propensities[0]["prop"].clone()
-        } else {
-            Value::Null
-        };
-        data["propensities"] = Value::Array(propensities);
+        data.propensity = Some(match propensities.as_slice() {
+            [one] => Some(one.prop),
+            _ => None,
+        });
+        data.propensities = Some(propensities);
     }
-    Ok(json!({"userData": data}))
+    let mut response = UserProfileResponse::default();
+    response.user_data = data;
+    Ok(response)
 }
 
 /// `amp_props`: the user's properties when asked for, and the computations asked for, as strings
@@ -229,7 +229,7 @@ fn recommendation(
     user: u32,
     rec_id: &str,
     rec_type: Option<&RecType>,
-) -> Result<Value, String> {
+) -> Result<Recommendation, String> {
     let config = project
         .config
         .recommendations
@@ -265,14 +265,13 @@ fn recommendation(
         .calendar
         .start_of(project.calendar.day_of(project.now_ms()))
         / 1000;
-    Ok(json!({
-        "rec_id": rec_id,
-        "child_rec_id": rec_id,
-        "items": items,
-        "is_control": in_control,
-        "recommendation_source": config.model,
-        "last_updated": last_updated,
-    }))
+    let mut recommendation = Recommendation::new(rec_id);
+    recommendation.child_rec_id = Some(rec_id.to_owned());
+    recommendation.items = items.into_iter().cloned().collect();
+    recommendation.is_control = in_control;
+    recommendation.recommendation_source = Some(config.model.clone());
+    recommendation.last_updated = chrono::DateTime::from_timestamp(last_updated, 0);
+    Ok(recommendation)
 }
 
 /// Items ranked by how many users had them (ties by name), and the items `user` had.

@@ -450,9 +450,11 @@ async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_th
     assert!(tried > 100, "only {tried} bad requests");
 }
 
-/// Every endpoint's answer decodes into the SDK's response type for it.
+/// Every endpoint's answer decodes into the SDK's response type for it, and that typed answer
+/// writes back the very JSON the emulator sent: the emulator answers in the SDK's types, so
+/// the two cannot drift apart.
 #[tokio::test]
-async fn every_answer_decodes_into_the_sdks_response_type() {
+async fn every_answer_is_the_sdks_response_type_written_out() {
     let emulator = start(config()).await;
     for Valid {
         spec, path, pairs, ..
@@ -464,14 +466,22 @@ async fn every_answer_decodes_into_the_sdks_response_type() {
         );
         let (status, body) = get(&emulator, &url).await;
         assert_eq!(status, 200, "{url}: {body}");
-        decodes(spec.name, &body).unwrap_or_else(|error| panic!("{url}: {error}\n{body}"));
+        let written =
+            decodes(spec.name, &body).unwrap_or_else(|error| panic!("{url}: {error}\n{body}"));
+        let sent: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            written, sent,
+            "{url}: the typed answer writes back what was sent"
+        );
     }
 }
 
-/// Decodes `body` as the response of endpoint `name`.
-fn decodes(name: &str, body: &str) -> serde_json::Result<()> {
-    fn as_<T: serde::de::DeserializeOwned>(body: &str) -> serde_json::Result<()> {
-        serde_json::from_str::<T>(body).map(drop)
+/// Decodes `body` as the response of endpoint `name`, and writes that typed answer out again.
+fn decodes(name: &str, body: &str) -> serde_json::Result<Value> {
+    fn as_<T: serde::de::DeserializeOwned + serde::Serialize>(
+        body: &str,
+    ) -> serde_json::Result<Value> {
+        serde_json::to_value(serde_json::from_str::<T>(body)?)
     }
     match name {
         "GetUserProfile" => as_::<amp_model::profile::UserProfileResponse>(body),
