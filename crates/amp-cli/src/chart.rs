@@ -376,3 +376,30 @@ impl Canvas for Raster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_value_is_a_gap_not_a_zero() {
+        let line = |values: &[Option<f64>]| Line {
+            label: "Today".into(),
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(x, value)| (x.to_string(), *value))
+                .collect(),
+        };
+        let whole = terminal(&[line(&[Some(4.0), Some(4.0), Some(4.0)])], 30, 5);
+        let gapped = terminal(&[line(&[Some(4.0), None, Some(4.0)])], 30, 5);
+        let count = |text: &str, wanted: char| text.chars().filter(|c| *c == wanted).count();
+        // One marker in the legend besides those on the plot.
+        assert_eq!(count(&whole, '●'), 3 + 1, "{whole}");
+        assert_eq!(count(&gapped, '●'), 2 + 1, "{gapped}");
+        assert!(count(&whole, '·') > 0, "{whole}");
+        assert_eq!(count(&gapped, '·'), 0, "no line across the gap: {gapped}");
+        let bottom = gapped.lines().nth(4).unwrap();
+        assert!(!bottom.contains('●'), "nothing drawn at 0: {gapped}");
+    }
+}

@@ -109,6 +109,25 @@ fn run(command: &mut Command, args: &[&str]) -> Output {
     command.args(args).output().unwrap()
 }
 
+/// `ampq batch -` with `lines` on its standard input.
+fn batch(command: &mut Command, lines: &[&str]) -> Output {
+    let mut child = command
+        .args(["batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        for line in lines {
+            writeln!(stdin, "{line}").unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
@@ -849,22 +868,10 @@ fn ampq_shares_the_rate_budget_through_redis_and_works_alone_without_it() {
     assert_eq!(fleet.remaining, [Limits::default().cost_per_hour.value - 3]);
 
     // Redis unreachable: every query is answered, and one warning says so.
-    let mut child = ampq()
-        .env("AMPQ_REDIS_URL", "redis://127.0.0.1:9/")
-        .args(["batch", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write as _;
-        let mut stdin = child.stdin.take().unwrap();
-        for _ in 0..3 {
-            writeln!(stdin, r#"["users", "--last", "2d"]"#).unwrap();
-        }
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = batch(
+        ampq().env("AMPQ_REDIS_URL", "redis://127.0.0.1:9/"),
+        &[r#"["users", "--last", "2d"]"#; 3],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output).lines().count(), 3);
     assert_eq!(
@@ -999,19 +1006,10 @@ fn two_segments_print_one_series_each_in_every_format_and_in_a_batch() {
         .iter()
         .map(|arg| (*arg).to_owned())
         .collect();
-    let mut child = ampq_at(fixture_emulator())
-        .args(["batch", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write as _;
-        let mut stdin = child.stdin.take().unwrap();
-        writeln!(stdin, "{}", serde_json::to_string(&args).unwrap()).unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = batch(
+        &mut ampq_at(fixture_emulator()),
+        &[serde_json::to_string(&args).unwrap().as_str()],
+    );
     assert!(output.status.success(), "{}", stderr(&output));
     let record: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     assert_eq!(record["response"], sent, "the batch answers the same");

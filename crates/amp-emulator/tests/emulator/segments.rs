@@ -3,55 +3,58 @@
 //! segment index.
 
 use amp_dashboard::*;
+use amp_transport::{Client, Endpoint};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{client, config, days, start};
 
-fn country(name: &str) -> Segment {
-    Segment::new(vec![Condition::property(
-        "country",
-        FilterOperator::Is,
-        [name],
-    )])
+fn property(name: &str, value: &str) -> Segment {
+    Segment::new(vec![Condition::property(name, FilterOperator::Is, [value])])
 }
 
-fn plan(name: &str) -> Segment {
-    Segment::new(vec![Condition::property(
-        "gp:plan",
-        FilterOperator::Is,
-        [name],
-    )])
+/// Two segments that tell the fixture's users apart.
+fn countries() -> [Segment; 2] {
+    [
+        property("country", "United States"),
+        property("country", "Germany"),
+    ]
 }
 
-/// The per-segment results of an answer (`pick`), re-serialised, with each segment index taken
-/// out (`strip`): what must equal the one-segment answers.
-fn parts<T: Serialize>(answer: &T, pick: &str, strip: &[&str]) -> Vec<Value> {
+/// The answer to the query `make` builds for both `segments`, and to each segment alone.
+async fn compared<E: Endpoint>(
+    client: &Client,
+    segments: &[Segment; 2],
+    make: impl Fn(&[Segment]) -> E,
+) -> (E::Response, [E::Response; 2]) {
+    let both = client.send(&make(segments)).await.unwrap();
+    let first = client.send(&make(&segments[..1])).await.unwrap();
+    let second = client.send(&make(&segments[1..])).await.unwrap();
+    (both, [first, second])
+}
+
+/// The per-segment results at `pick` (a JSON pointer to an array), each without `strip`: what
+/// must equal the one-segment answers.
+fn parts<T: Serialize>(answer: &T, pick: &str, strip: &str) -> Vec<Value> {
     let mut value = serde_json::to_value(answer).unwrap();
-    let mut items = value
+    let items = value
         .pointer_mut(pick)
         .and_then(Value::as_array_mut)
-        .map(std::mem::take)
-        .unwrap_or_default();
-    for item in &mut items {
-        for key in strip {
-            if let Some(object) = item.as_object_mut() {
-                object.remove(*key);
-            }
-        }
+        .unwrap();
+    for item in items.iter_mut() {
+        item.as_object_mut().unwrap().remove(strip);
     }
-    items
+    std::mem::take(items)
 }
 
-/// The segment index of every result in `answer` at `path` (a JSON pointer to an array whose
-/// items carry it at `index`).
+/// The segment index of every item of the array at `path`, read at `index` in each.
 fn indices<T: Serialize>(answer: &T, path: &str, index: &str) -> Vec<u64> {
     let value = serde_json::to_value(answer).unwrap();
     value
         .pointer(path)
         .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .unwrap()
+        .iter()
         .map(|item| item.pointer(index).and_then(Value::as_u64).unwrap())
         .collect()
 }
@@ -61,61 +64,35 @@ async fn each_segment_is_its_own_series_in_segmentation_and_users() {
     let emulator = start(config()).await;
     let client = client(&emulator);
     let week = days("20240301", "20240307");
-    let open = || Event::new("Open App");
-    let segments = || [country("United States"), country("Germany")];
 
-    // Segmentation and users: one series per segment.
-    let both = client
-        .send(
-            &GetEventSegmentation::new(open(), week)
-                .segment(segments()[0].clone())
-                .segment(segments()[1].clone()),
+    let (both, [us, de]) = compared(&client, &countries(), |segments| {
+        segments.iter().cloned().fold(
+            GetEventSegmentation::new(Event::new("Open App"), week),
+            GetEventSegmentation::segment,
         )
-        .await
-        .unwrap();
-    let mut alone = Vec::new();
-    for segment in segments() {
-        alone.push(
-            client
-                .send(&GetEventSegmentation::new(open(), week).segment(segment))
-                .await
-                .unwrap(),
-        );
-    }
-    assert_eq!(both.data.series.len(), 2);
-    assert_eq!(
-        both.data.series,
-        [alone[0].data.series.clone(), alone[1].data.series.clone()].concat()
-    );
+    })
+    .await;
+    assert_eq!(both.data.series, [us.data.series, de.data.series].concat());
     assert_ne!(
         both.data.series[0], both.data.series[1],
         "the segments differ"
     );
     assert_eq!(indices(&both, "/data/seriesMeta", "/segmentIndex"), [0, 1]);
+    let segments: std::collections::BTreeSet<Option<u32>> =
+        both.data.rows().map(|row| row.segment).collect();
     assert_eq!(
-        both.data
-            .rows()
-            .map(|row| row.segment)
-            .collect::<std::collections::BTreeSet<_>>(),
-        [Some(0), Some(1)].into()
+        segments,
+        [Some(0), Some(1)].into(),
+        "the tidy rows say which"
     );
 
-    let users = |segments: Vec<Segment>| {
-        let mut query = GetUsers::new(week);
-        for segment in segments {
-            query = query.segment(segment);
-        }
-        query
-    };
-    let both = client.send(&users(segments().to_vec())).await.unwrap();
-    let us = client
-        .send(&users(vec![segments()[0].clone()]))
-        .await
-        .unwrap();
-    let de = client
-        .send(&users(vec![segments()[1].clone()]))
-        .await
-        .unwrap();
+    let (both, [us, de]) = compared(&client, &countries(), |segments| {
+        segments
+            .iter()
+            .cloned()
+            .fold(GetUsers::new(week), GetUsers::segment)
+    })
+    .await;
     assert_eq!(both.data.series, [us.data.series, de.data.series].concat());
     assert_eq!(indices(&both, "/data/seriesMeta", "/segmentIndex"), [0, 1]);
 }
@@ -125,34 +102,22 @@ async fn each_segment_is_its_own_funnel_retention_and_ltv_series() {
     let emulator = start(config()).await;
     let client = client(&emulator);
     let week = days("20240301", "20240307");
-    let play = || Event::new("Play Song");
-    let open = || Event::new("Open App");
-    let segments = || [country("United States"), country("Germany")];
 
-    // Funnels: one funnel per segment.
-    let funnel = |segments: Vec<Segment>| {
-        let mut query = GetFunnel::new(vec![open(), play()], week);
-        for segment in segments {
-            query = query.segment(segment);
-        }
-        query
-    };
-    let plans = || vec![plan("premium"), plan("free")];
-    let both = client.send(&funnel(plans())).await.unwrap();
-    let premium = client
-        .send(&funnel(vec![plans()[0].clone()]))
-        .await
-        .unwrap();
-    let free = client
-        .send(&funnel(vec![plans()[1].clone()]))
-        .await
-        .unwrap();
+    let plans = [property("gp:plan", "premium"), property("gp:plan", "free")];
+    let steps = || vec![Event::new("Open App"), Event::new("Play Song")];
+    let (both, [premium, free]) = compared(&client, &plans, |segments| {
+        segments
+            .iter()
+            .cloned()
+            .fold(GetFunnel::new(steps(), week), GetFunnel::segment)
+    })
+    .await;
     assert_eq!(indices(&both, "/data", "/meta/segmentIndex"), [0, 1]);
     assert_eq!(
-        parts(&both, "/data", &["meta"]),
+        parts(&both, "/data", "meta"),
         [
-            parts(&premium, "/data", &["meta"]),
-            parts(&free, "/data", &["meta"])
+            parts(&premium, "/data", "meta"),
+            parts(&free, "/data", "meta")
         ]
         .concat()
     );
@@ -161,23 +126,13 @@ async fn each_segment_is_its_own_funnel_retention_and_ltv_series() {
         "the segments differ"
     );
 
-    // Retention and LTV: one series per segment.
-    let retention = |segments: Vec<Segment>| {
-        let mut query = GetRetention::new(Event::new("_new"), Event::new("_all"), week);
-        for segment in segments {
-            query = query.segment(segment);
-        }
-        query
-    };
-    let both = client.send(&retention(segments().to_vec())).await.unwrap();
-    let us = client
-        .send(&retention(vec![segments()[0].clone()]))
-        .await
-        .unwrap();
-    let de = client
-        .send(&retention(vec![segments()[1].clone()]))
-        .await
-        .unwrap();
+    let (both, [us, de]) = compared(&client, &countries(), |segments| {
+        segments.iter().cloned().fold(
+            GetRetention::new(Event::new("_new"), Event::new("_all"), week),
+            GetRetention::segment,
+        )
+    })
+    .await;
     assert_eq!(both.data.series, [us.data.series, de.data.series].concat());
     assert_eq!(indices(&both, "/data/seriesMeta", "/segmentIndex"), [0, 1]);
     assert_ne!(
@@ -185,22 +140,13 @@ async fn each_segment_is_its_own_funnel_retention_and_ltv_series() {
         "the segments differ"
     );
 
-    let ltv = |segments: Vec<Segment>| {
-        let mut query = GetRevenueLtv::new(week);
-        for segment in segments {
-            query = query.segment(segment);
-        }
-        query
-    };
-    let both = client.send(&ltv(segments().to_vec())).await.unwrap();
-    let us = client
-        .send(&ltv(vec![segments()[0].clone()]))
-        .await
-        .unwrap();
-    let de = client
-        .send(&ltv(vec![segments()[1].clone()]))
-        .await
-        .unwrap();
+    let (both, [us, de]) = compared(&client, &countries(), |segments| {
+        segments
+            .iter()
+            .cloned()
+            .fold(GetRevenueLtv::new(week), GetRevenueLtv::segment)
+    })
+    .await;
     assert_eq!(both.data.series, [us.data.series, de.data.series].concat());
     assert_ne!(
         both.data.series[0], both.data.series[1],
