@@ -1,14 +1,17 @@
 //! The rate governor against the emulator's limits: a mixed workload (users, segmentation,
-//! funnels, retention) worth three hours of cost budget, sent three ways in one run: through
-//! one process's governor; split over four processes whose governors share the budget through
-//! Redis (a `redis-server` the bench starts); and naively (as fast as five connections go,
-//! retrying each 429 after a pause). All use the same send loop; only the governor differs.
-//! Prints `fleet: ...` and, last, `governor: 429s=N makespan_ratio=X.XX naive_429s=M
-//! naive_makespan_ratio=Y.YY`. Run with `cargo xtask bench governor`.
+//! funnels, retention) worth three hours of cost budget, sent in one run: through one process's
+//! governor; split over fleets of 4 and 16 processes (and more with `AMP_BENCH_FLEETS=4,16,64`)
+//! whose governors share the budget through Redis (a `redis-server` the bench starts for each
+//! fleet); and naively (as fast as five connections go, retrying each 429 after a pause). All
+//! use the same send loop; only the governor differs. Prints one `fleet: processes=N 429s=...
+//! makespan_ratio=... redis_calls_per_request=...` line per fleet (scripts run and
+//! subscriptions, per query sent) and, last, `governor:
+//! 429s=N makespan_ratio=X.XX naive_429s=M naive_makespan_ratio=Y.YY`. Run with
+//! `cargo xtask bench governor`.
 //!
-//! The four processes are this program again, told by `AMP_FLEET_*` variables which quarter of
-//! the workload is theirs, where the emulator and Redis are, and when to start; each prints its
-//! 429s and when it finished.
+//! The processes of a fleet are this program again, told by `AMP_FLEET_*` variables which share
+//! of the workload is theirs, where the emulator and Redis are, and when to start; each prints
+//! its 429s and when it finished.
 //!
 //! The hour is scaled to a few real seconds on both sides (the emulator's time scale, the
 //! governor's windows). Theoretical minimum makespan: the first hour's budget may start at once,
@@ -32,7 +35,8 @@ const HOUR: Duration = Duration::from_secs(4);
 const BUDGET: u64 = 900;
 const IN_FLIGHT: usize = 5;
 const ROUNDS: usize = 61;
-const PROCESSES: usize = 4;
+/// The fleet sizes run unless `AMP_BENCH_FLEETS` names others.
+const FLEETS: [usize; 2] = [4, 16];
 
 async fn emulator() -> Emulator {
     let mut config = Config::default();
@@ -163,16 +167,34 @@ fn unix_millis() -> u128 {
         .as_millis()
 }
 
-/// Four processes, each with its share of the workload and a governor on one Redis budget.
-async fn fleet() -> Outcome {
+/// The calls the fleet made to Redis since it started: the scripts it ran and its
+/// subscriptions, not the commands inside the scripts (`INFO commandstats`).
+fn redis_calls(redis: &RedisServer) -> u64 {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut connection)
+        .unwrap();
+    info.lines()
+        .filter_map(|line| line.strip_prefix("cmdstat_")?.split_once(":calls="))
+        .filter(|(command, _)| ["evalsha", "eval", "script|load", "subscribe"].contains(command))
+        .filter_map(|(_, rest)| rest.split(',').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// `processes` processes, each with its share of the workload and a governor on one Redis
+/// budget; also the calls they made to Redis.
+async fn fleet(processes: usize) -> (Outcome, u64) {
     let emulator = emulator().await;
     let redis = RedisServer::start();
     // Time for every process to start and connect before the common start.
-    let start_at = unix_millis() + 1_500;
-    let workers: Vec<_> = (0..PROCESSES)
+    let start_at = unix_millis() + 1_500 + 50 * u128::try_from(processes).unwrap();
+    let workers: Vec<_> = (0..processes)
         .map(|part| {
             Command::new(std::env::current_exe().unwrap())
                 .env("AMP_FLEET_PART", part.to_string())
+                .env("AMP_FLEET_PARTS", processes.to_string())
                 .env("AMP_FLEET_BASE_URL", emulator.base_url())
                 .env("AMP_FLEET_REDIS", redis.url())
                 .env("AMP_FLEET_START_AT", start_at.to_string())
@@ -201,16 +223,19 @@ async fn fleet() -> Outcome {
         refused += worker_refused;
         finished = finished.max(worker_finished);
     }
-    Outcome {
+    let commands = redis_calls(&redis);
+    let outcome = Outcome {
         queries: usize::try_from(queries).unwrap(),
         cost: u64::try_from(cost).unwrap(),
         refused: u64::try_from(refused).unwrap(),
         makespan: Duration::from_millis(u64::try_from(finished - start_at).unwrap()),
-    }
+    };
+    (outcome, commands)
 }
 
-/// One process of the fleet: waits for the common start, sends its share, reports.
-async fn fleet_process(part: usize) {
+/// One process of the fleet: waits for the common start, sends its share, returns its leases,
+/// reports.
+async fn fleet_process(part: usize, parts: usize) {
     let var = |name: &str| std::env::var(name).unwrap();
     let budget = RedisBudget::open(&var("AMP_FLEET_REDIS"), "bench").unwrap();
     let governor = Governor::with_shared_budget(limits(), budget);
@@ -221,8 +246,10 @@ async fn fleet_process(part: usize) {
     let start_at: u128 = var("AMP_FLEET_START_AT").parse().unwrap();
     let wait = start_at.saturating_sub(unix_millis());
     tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap())).await;
-    let outcome = run(&client, part, PROCESSES).await;
-    assert!(client.governor().unwrap().is_sharing());
+    let outcome = run(&client, part, parts).await;
+    let governor = client.governor().unwrap();
+    assert!(governor.is_sharing());
+    governor.shutdown().await;
     println!(
         "queries={} cost={} refused={} finished={}",
         outcome.queries,
@@ -239,17 +266,39 @@ fn main() {
         .build()
         .unwrap();
     if let Ok(part) = std::env::var("AMP_FLEET_PART") {
-        runtime.block_on(fleet_process(part.parse().unwrap()));
+        let parts = std::env::var("AMP_FLEET_PARTS").unwrap().parse().unwrap();
+        runtime.block_on(fleet_process(part.parse().unwrap(), parts));
         return;
     }
-    let governed = runtime.block_on(governed());
-    let fleet = runtime.block_on(fleet());
-    let naive = runtime.block_on(naive());
-    assert_eq!(
-        (fleet.queries, fleet.cost),
-        (governed.queries, governed.cost),
-        "the fleet sent another workload"
+    let sizes: Vec<usize> = std::env::var("AMP_BENCH_FLEETS").map_or_else(
+        |_| FLEETS.to_vec(),
+        |sizes| {
+            sizes
+                .split(',')
+                .map(|size| {
+                    size.trim()
+                        .parse()
+                        .expect("AMP_BENCH_FLEETS: sizes such as 4,16,64")
+                })
+                .collect()
+        },
     );
+    let governed = runtime.block_on(governed());
+    let fleets: Vec<(usize, Outcome, u64)> = sizes
+        .iter()
+        .map(|&processes| {
+            let (outcome, commands) = runtime.block_on(fleet(processes));
+            (processes, outcome, commands)
+        })
+        .collect();
+    let naive = runtime.block_on(naive());
+    for (_, fleet, _) in &fleets {
+        assert_eq!(
+            (fleet.queries, fleet.cost),
+            (governed.queries, governed.cost),
+            "a fleet sent another workload"
+        );
+    }
     let Outcome { queries, cost, .. } = governed;
     #[allow(clippy::cast_precision_loss, reason = "small counts")]
     let minimum = HOUR.mul_f64((cost as f64 / BUDGET as f64 - 1.0).max(0.0));
@@ -259,22 +308,22 @@ fn main() {
     println!(
         "theoretical minimum makespan = (C / B - 1) x hour = ({cost} / {BUDGET} - 1) x {HOUR:?} = {minimum:?}"
     );
-    for (name, outcome) in [
-        ("governor, one process", &governed),
-        ("governor, four processes sharing through Redis", &fleet),
-        ("naive", &naive),
-    ] {
+    for (name, outcome) in [("governor, one process", &governed), ("naive", &naive)] {
         println!(
             "{name}: {} 429s, makespan {:?}",
             outcome.refused, outcome.makespan
         );
     }
     let ratio = |outcome: &Outcome| outcome.makespan.as_secs_f64() / minimum.as_secs_f64();
-    println!(
-        "fleet: processes={PROCESSES} 429s={} makespan_ratio={:.2}",
-        fleet.refused,
-        ratio(&fleet)
-    );
+    for (processes, fleet, commands) in &fleets {
+        #[allow(clippy::cast_precision_loss, reason = "small counts")]
+        let per_request = *commands as f64 / fleet.queries as f64;
+        println!(
+            "fleet: processes={processes} 429s={} makespan_ratio={:.2} redis_calls_per_request={per_request:.2}",
+            fleet.refused,
+            ratio(fleet)
+        );
+    }
     println!(
         "governor: 429s={} makespan_ratio={:.2} naive_429s={} naive_makespan_ratio={:.2}",
         governed.refused,

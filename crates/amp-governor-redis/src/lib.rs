@@ -5,6 +5,7 @@
 pub mod test_util;
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use amp_transport::RateClass;
@@ -12,12 +13,15 @@ use amp_transport::governor::{
     Admission, FleetStatus, Lease, Rules, SharedBudget, SharedBudgetError,
 };
 use async_trait::async_trait;
+use futures_util::{FutureExt as _, StreamExt as _};
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Script, ScriptInvocation};
+use tokio::sync::Notify;
 
-/// How long a lease lives if its process dies before returning it, by default: longer than any
-/// request the client lets run (its default timeout is a minute).
-pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(120);
+/// How long a lease lives unless renewed, by default. The governor renews its leases every
+/// third of it while their requests run, so this is how long the slots of a process that died
+/// stay taken.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(10);
 
 /// How long a call to Redis may take before the governor works alone, by default.
 pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(500);
@@ -31,13 +35,54 @@ pub struct RedisBudget {
     lease_ttl: Duration,
     timeout: Duration,
     scripts: Scripts,
+    wakes: Arc<Wakes>,
+    /// This process's name among the waiters for a returned lease: its channel's suffix.
+    waiter: String,
+    /// The task that listens for returned leases, once someone waits for one.
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 struct Scripts {
     admit: Script,
     release: Script,
+    renew: Script,
     pause: Script,
     status: Script,
+}
+
+/// One bell per rate class, rung when a lease of the class is returned anywhere in the fleet.
+#[derive(Default)]
+struct Wakes([Notify; 3]);
+
+impl Wakes {
+    fn of(&self, class: RateClass) -> &Notify {
+        &self.0[match class {
+            RateClass::UserLookup => 1,
+            RateClass::Profile => 2,
+            _ => 0,
+        }]
+    }
+}
+
+fn class_name(class: RateClass) -> &'static str {
+    match class {
+        RateClass::UserLookup => "user-lookup",
+        RateClass::Profile => "profile",
+        _ => "cost",
+    }
+}
+
+impl Drop for RedisBudget {
+    fn drop(&mut self) {
+        if let Some(listener) = self
+            .listener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            listener.abort();
+        }
+    }
 }
 
 /// Why a budget could not be opened.
@@ -82,14 +127,18 @@ impl RedisBudget {
             scripts: Scripts {
                 admit: Script::new(include_str!("lua/admit.lua")),
                 release: Script::new(include_str!("lua/release.lua")),
+                renew: Script::new(include_str!("lua/renew.lua")),
                 pause: Script::new(include_str!("lua/pause.lua")),
                 status: Script::new(include_str!("lua/status.lua")),
             },
+            wakes: Arc::default(),
+            waiter: waiter_name(),
+            listener: Mutex::new(None),
         })
     }
 
-    /// How long a lease outlives a process that died holding it; keep it above the client's
-    /// timeout, or a slow request's lease expires while it is still in flight.
+    /// How long a lease lives unless renewed: how long a process that died holds its slots.
+    /// The governor renews every third of it, so keep it well above Redis's `timeout`.
     #[must_use]
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl;
@@ -106,12 +155,55 @@ impl RedisBudget {
     /// A rate class's key; the namespace is a hash tag, so a cluster keeps a project's keys
     /// on one node, where one script can reach them all.
     fn key(&self, class: RateClass, what: &str) -> String {
-        let class = match class {
-            RateClass::UserLookup => "user-lookup",
-            RateClass::Profile => "profile",
-            _ => "cost",
+        format!(
+            "amp-governor:{{{}}}:{}:{what}",
+            self.namespace,
+            class_name(class)
+        )
+    }
+
+    /// The prefix of the channels a returned lease wakes a waiter on: one per process.
+    fn channels(&self) -> String {
+        format!("amp-governor:{{{}}}:wake:", self.namespace)
+    }
+
+    /// Starts the task that listens for returned leases, unless it runs.
+    fn listen(&self) {
+        let mut listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner);
+        if listener.as_ref().is_some_and(|task| !task.is_finished()) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
         };
-        format!("amp-governor:{{{}}}:{class}:{what}", self.namespace)
+        let (client, channel, wakes, timeout) = (
+            self.client.clone(),
+            self.channels() + &self.waiter,
+            Arc::clone(&self.wakes),
+            self.timeout,
+        );
+        *listener = Some(runtime.spawn(async move {
+            loop {
+                let subscribed = tokio::time::timeout(timeout, async {
+                    let mut pubsub = client.get_async_pubsub().await?;
+                    pubsub.subscribe(&channel).await?;
+                    Ok::<_, redis::RedisError>(pubsub)
+                })
+                .await;
+                if let Ok(Ok(mut pubsub)) = subscribed {
+                    let mut messages = pubsub.on_message();
+                    while let Some(message) = messages.next().await {
+                        let name: String = message.get_payload().unwrap_or_default();
+                        let classes = [RateClass::Cost, RateClass::UserLookup, RateClass::Profile];
+                        if let Some(class) = classes.into_iter().find(|c| class_name(*c) == name) {
+                            wakes.of(class).notify_one();
+                        }
+                    }
+                }
+                // Redis went away or would not subscribe: the waiters' poll covers the gap.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }));
     }
 
     /// Runs a script on the shared connection, reconnecting first if the last call failed.
@@ -141,6 +233,14 @@ impl RedisBudget {
     }
 }
 
+/// A name no other process of the fleet has: random, from the standard library's hasher keys.
+fn waiter_name() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis())
         .unwrap_or(u64::MAX)
@@ -150,6 +250,9 @@ fn millis(duration: Duration) -> u64 {
 #[async_trait]
 impl SharedBudget for RedisBudget {
     async fn admit(&self, rules: &Rules) -> Result<Admission, SharedBudgetError> {
+        // A wake stored before this call is stale: this call sees what it announced. One that
+        // arrives during the call stays, for the wait that may follow.
+        let _ = self.wakes.of(rules.class).notified().now_or_never();
         let cap =
             |limit: Option<u64>| limit.map_or(-1, |value| i64::try_from(value).unwrap_or(i64::MAX));
         let mut invocation = self.scripts.admit.prepare_invoke();
@@ -158,11 +261,13 @@ impl SharedBudget for RedisBudget {
             .key(self.key(rules.class, "leases"))
             .key(self.key(rules.class, "pause"))
             .key(self.key(rules.class, "ids"))
+            .key(self.key(rules.class, "waiters"))
             .arg(rules.cost)
             .arg(rules.weight)
             .arg(cap(rules.max_in_flight))
             .arg(cap(rules.max_cost_in_flight))
-            .arg(millis(self.lease_ttl));
+            .arg(millis(self.lease_ttl))
+            .arg(&self.waiter);
         for window in &rules.windows {
             invocation.arg(millis(window.span)).arg(window.ceiling);
         }
@@ -184,10 +289,40 @@ impl SharedBudget for RedisBudget {
         invocation
             .key(self.key(lease.class, "window"))
             .key(self.key(lease.class, "leases"))
+            .key(self.key(lease.class, "waiters"))
             .arg(lease.id)
             .arg(lease.cost)
-            .arg(lease.weight);
+            .arg(lease.weight)
+            .arg(self.channels())
+            .arg(class_name(lease.class));
         self.run::<()>(&invocation).await
+    }
+
+    async fn renew(&self, leases: &[Lease]) -> Result<(), SharedBudgetError> {
+        for class in [RateClass::Cost, RateClass::UserLookup, RateClass::Profile] {
+            let mine: Vec<&Lease> = leases.iter().filter(|lease| lease.class == class).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut invocation = self.scripts.renew.prepare_invoke();
+            invocation
+                .key(self.key(class, "leases"))
+                .arg(millis(self.lease_ttl));
+            for lease in mine {
+                invocation.arg(format!("{}:{}", lease.id, lease.cost));
+            }
+            self.run::<()>(&invocation).await?;
+        }
+        Ok(())
+    }
+
+    fn lease_ttl(&self) -> Duration {
+        self.lease_ttl
+    }
+
+    async fn returned(&self, class: RateClass, within: Duration) {
+        self.listen();
+        let _ = tokio::time::timeout(within, self.wakes.of(class).notified()).await;
     }
 
     async fn pause(&self, class: RateClass, wait: Duration) -> Result<(), SharedBudgetError> {

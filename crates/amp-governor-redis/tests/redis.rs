@@ -86,21 +86,110 @@ async fn a_cost_window_spent_by_one_process_holds_back_another() {
     assert!(!admits_within(&first, 60, Duration::from_millis(300)).await);
 }
 
-#[tokio::test]
-async fn the_lease_of_a_process_that_died_expires() {
+/// A `fleet-worker` process holding `hold` permits with leases of `ttl`, once it says it holds
+/// them.
+fn worker(redis: &RedisServer, hold: usize, ttl: Duration) -> std::process::Child {
+    let path = env!("CARGO_BIN_EXE_fleet-worker");
+    let mut child = std::process::Command::new(path)
+        .env("AMP_WORKER_REDIS", redis.url())
+        .env("AMP_WORKER_HOLD", hold.to_string())
+        .env("AMP_WORKER_TTL_MS", ttl.as_millis().to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("{path}: {error}"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "held");
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_process_keeps_its_leases_and_a_killed_ones_free_within_their_lifetime() {
     let redis = RedisServer::start();
-    let limits = limits(|limits| limits.concurrent_requests = Limit::custom(1, None));
-    let dying = Governor::with_shared_budget(
-        limits.clone(),
-        RedisBudget::open(&redis.url(), "project")
-            .unwrap()
-            .lease_ttl(Duration::from_millis(400)),
+    let ttl = Duration::from_millis(600);
+    let mut child = worker(&redis, 5, ttl);
+    let survivor = process(&redis, &Limits::default());
+    // The worker's five requests are in flight for more than three lease lifetimes: renewed,
+    // their slots stay taken.
+    assert!(!admits_within(&survivor, 1, ttl * 3).await);
+    let fleet = survivor
+        .fleet_status(RateClass::Cost)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fleet.in_flight, 5);
+    // SIGKILL: nothing is returned, and nothing renews the leases any more.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = tokio::time::Instant::now();
+    assert!(admits_within(&survivor, 1, ttl * 3).await);
+    let freed = killed.elapsed();
+    assert!(
+        freed <= ttl + Duration::from_millis(400),
+        "freed after {freed:?}"
     );
-    // The process holds its permit forever and never returns the lease.
-    std::mem::forget(dying.acquire(RateClass::Cost, 1).await.unwrap());
-    let survivor = process(&redis, &limits);
-    assert!(!admits_within(&survivor, 1, Duration::from_millis(200)).await);
-    assert!(admits_within(&survivor, 1, Duration::from_secs(3)).await);
+}
+
+#[tokio::test]
+async fn a_process_whose_runtime_ends_with_requests_in_flight_returns_their_leases() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    // Leases that would outlive the test: only returning them frees the slots.
+    let ended = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let budget = RedisBudget::open(&url, "project")
+            .unwrap()
+            .lease_ttl(Duration::from_secs(600));
+        let governor = Governor::with_shared_budget(Limits::default(), budget);
+        runtime.block_on(async {
+            for _ in 0..5 {
+                let permit = governor.acquire(RateClass::Cost, 1).await.unwrap();
+                tokio::spawn(async move {
+                    let _held = permit;
+                    std::future::pending::<()>().await;
+                });
+            }
+        });
+        let started = std::time::Instant::now();
+        drop(runtime);
+        drop(governor);
+        started.elapsed()
+    });
+    let took = tokio::task::spawn_blocking(move || ended.join().unwrap())
+        .await
+        .unwrap();
+    assert!(took < Duration::from_secs(3), "the end took {took:?}");
+    let survivor = process(&redis, &Limits::default());
+    let fleet = survivor
+        .fleet_status(RateClass::Cost)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fleet.in_flight, 0, "every lease came back");
+    assert!(admits_within(&survivor, 1, Duration::from_millis(300)).await);
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_the_leases_on_their_way_back() {
+    let redis = RedisServer::start();
+    let governor = process(&redis, &Limits::default());
+    let permits: Vec<_> =
+        futures_util::future::join_all((0..3).map(|_| governor.acquire(RateClass::Cost, 1))).await;
+    drop(permits);
+    governor.shutdown().await;
+    let fleet = governor
+        .fleet_status(RateClass::Cost)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fleet.in_flight, 0);
 }
 
 #[tokio::test]
@@ -245,4 +334,44 @@ async fn four_processes_spend_two_hours_of_budget_against_the_emulator_without_a
     }
     // The first hour's 300 may start at once; the other 500 wait for the window to roll.
     assert!(started.elapsed() >= hour * 5 / 3, "{:?}", started.elapsed());
+}
+
+/// The calls made to `redis` so far: scripts run and subscriptions.
+fn redis_calls(redis: &RedisServer) -> u64 {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut connection)
+        .unwrap();
+    info.lines()
+        .filter_map(|line| line.strip_prefix("cmdstat_")?.split_once(":calls="))
+        .filter(|(command, _)| ["evalsha", "eval", "subscribe"].contains(command))
+        .filter_map(|(_, rest)| rest.split(',').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_is_woken_by_the_returned_lease_without_polling_for_it() {
+    let redis = RedisServer::start();
+    let one = limits(|limits| limits.concurrent_requests = Limit::custom(1, None));
+    let (holder, waiter) = (process(&redis, &one), process(&redis, &one));
+    let held = holder.acquire(RateClass::Cost, 1).await.unwrap();
+    let before = redis_calls(&redis);
+    let waiting = tokio::spawn(async move {
+        let permit = waiter.acquire(RateClass::Cost, 1).await.unwrap();
+        (tokio::time::Instant::now(), permit)
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let returned = tokio::time::Instant::now();
+    drop(held);
+    let (admitted, _permit) = waiting.await.unwrap();
+    let woken_after = admitted - returned;
+    assert!(
+        woken_after < Duration::from_millis(150),
+        "woken after {woken_after:?}"
+    );
+    // Two seconds of waiting: a few asks (the 250 ms fallback), not a poll every 10 ms.
+    let calls = redis_calls(&redis) - before;
+    assert!(calls <= 16, "{calls} calls to Redis while waiting 2 s");
 }

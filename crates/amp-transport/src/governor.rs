@@ -208,6 +208,15 @@ impl Governor {
         }
     }
 
+    /// Waits, two seconds at the most, until the shared budget has taken back every lease of
+    /// the requests that are over: call it before a worker exits. Dropping the last clone does
+    /// the same, blocking for that long at the most.
+    pub async fn shutdown(&self) {
+        if let Some(fleet) = &self.shared.fleet {
+            fleet.drain(fleet::RETURN_WAIT).await;
+        }
+    }
+
     /// Whether the governor shares a fleet's budget right now: it has a shared budget and the
     /// store answered when last asked.
     pub fn is_sharing(&self) -> bool {
@@ -250,6 +259,15 @@ impl Governor {
                 Blocked::No => match self.fleet_turn(&rules).await {
                     Turn::Go(lease) => return Ok(self.admit(index, &rules, lease)),
                     Turn::Wait(wait) => Some(Instant::now() + wait),
+                    Turn::WaitForReturn => {
+                        if let Some(fleet) = &self.shared.fleet {
+                            tokio::select! {
+                                () = fleet.returned(class) => {}
+                                () = returned => {}
+                            }
+                        }
+                        continue;
+                    }
                 },
                 Blocked::Until(at) => Some(at),
                 Blocked::InFlight => None,

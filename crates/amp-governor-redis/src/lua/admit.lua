@@ -1,10 +1,12 @@
 -- Admits one request into a rate class's budget, or says how long to wait. Atomic: Redis runs
 -- one script at a time, and every process reads the same clock, Redis's.
 -- KEYS: the window set (member "id:weight", scored by start ms), the lease set (member
---       "id:cost", scored by expiry ms), the pause key (until ms), the id counter.
--- ARGV: cost, weight, max in flight (-1: none), max cost in flight (-1: none), lease ms,
---       then a span in ms and a ceiling for each window.
--- Returns {1, id} when admitted; {0, ms} to wait that long, {0, 0} to wait for a lease.
+--       "id:cost", scored by expiry ms), the pause key (until ms), the id counter, the waiters
+--       (processes waiting for a lease to come back, scored by when they began to wait).
+-- ARGV: cost, weight, max in flight (-1: none), max cost in flight (-1: none), lease ms, this
+--       process's waiter name, then a span in ms and a ceiling for each window.
+-- Returns {1, id} when admitted; {0, ms} to wait that long, {0, 0} to wait for a lease (the
+-- process joins the waiters, and a returned lease wakes the first of them).
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
@@ -16,6 +18,12 @@ end
 local cost, weight = tonumber(ARGV[1]), tonumber(ARGV[2])
 local max_in_flight, max_cost = tonumber(ARGV[3]), tonumber(ARGV[4])
 local lease_ms = tonumber(ARGV[5])
+local waiter = ARGV[6]
+local function wait_for_lease()
+  redis.call('ZADD', KEYS[5], 'NX', now, waiter)
+  redis.call('PEXPIRE', KEYS[5], 60000)
+  return {0, 0}
+end
 local function amount(member)
   return tonumber(string.match(member, ':(%d+)$'))
 end
@@ -24,7 +32,7 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local leases = redis.call('ZRANGE', KEYS[2], 0, -1)
 if max_in_flight >= 0 and #leases >= max_in_flight then
-  return {0, 0}
+  return wait_for_lease()
 end
 if max_cost >= 0 then
   local held = 0
@@ -32,13 +40,13 @@ if max_cost >= 0 then
     held = held + amount(member)
   end
   if held + cost > max_cost then
-    return {0, 0}
+    return wait_for_lease()
   end
 end
 
 -- Each window: if the request does not fit, wait until enough of the oldest starts roll off.
 local longest, wait = 0, 0
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   local span, ceiling = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
   longest = math.max(longest, span)
   local inside = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - span), '+inf', 'WITHSCORES')
@@ -60,6 +68,7 @@ if wait > 0 then
   return {0, wait}
 end
 
+redis.call('ZREM', KEYS[5], waiter)
 local id = redis.call('INCR', KEYS[4])
 redis.call('ZADD', KEYS[2], now + lease_ms, id .. ':' .. cost)
 redis.call('PEXPIRE', KEYS[2], lease_ms)

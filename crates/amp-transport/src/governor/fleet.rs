@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Rules;
@@ -20,7 +21,8 @@ use crate::RateClass;
 pub type SharedBudgetError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A store that keeps one budget for many processes. Implementations must make each call
-/// atomic across the fleet and let a lease expire on its own if its process dies.
+/// atomic across the fleet and let a lease expire on its own, [`SharedBudget::lease_ttl`] after
+/// it was granted or last renewed, if its process dies.
 #[async_trait]
 pub trait SharedBudget: Send + Sync + fmt::Debug {
     /// Admits a request that fits `rules` across the fleet, recording its lease and its
@@ -30,6 +32,21 @@ pub trait SharedBudget: Send + Sync + fmt::Debug {
     /// Returns a lease: the request's response is in. Its weight stays in the windows,
     /// counted from now, as the server counts it from the request's arrival.
     async fn release(&self, lease: Lease) -> Result<(), SharedBudgetError>;
+
+    /// Keeps `leases` alive for another [`SharedBudget::lease_ttl`]: their requests are still
+    /// in flight. The governor calls it every third of the lifetime while it holds any.
+    async fn renew(&self, leases: &[Lease]) -> Result<(), SharedBudgetError>;
+
+    /// How long a lease lives unless it is renewed.
+    fn lease_ttl(&self) -> Duration;
+
+    /// Waits until a lease of `class` is returned anywhere in the fleet, or `within` has
+    /// passed. The default only waits `within`: a store that can tell (Redis pub/sub) wakes the
+    /// waiter as soon as a lease comes back.
+    async fn returned(&self, class: RateClass, within: Duration) {
+        let _ = class;
+        tokio::time::sleep(within).await;
+    }
 
     /// Stops every process from starting requests of `class` for `wait`.
     async fn pause(&self, class: RateClass, wait: Duration) -> Result<(), SharedBudgetError>;
@@ -93,17 +110,47 @@ pub struct Lease {
     pub weight: u64,
 }
 
-/// How often a request that waits for room held elsewhere asks again.
-const POLL: Duration = Duration::from_millis(10);
+/// How long a request that waits for room held elsewhere waits for word of a returned lease
+/// before asking again anyway.
+const POLL: Duration = Duration::from_millis(250);
 /// How long the governor works alone after the store failed before trying it again.
 const RECHECK: Duration = Duration::from_secs(1);
+/// The longest a returned lease is retried between attempts.
+const RETRY_MAX: Duration = Duration::from_secs(1);
+/// How long dropping the last governor waits for the store to take back its leases.
+pub(super) const RETURN_WAIT: Duration = Duration::from_secs(2);
 
 /// A shared budget and whether it is answering.
 #[derive(Debug)]
 pub(super) struct Fleet {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     budget: Arc<dyn SharedBudget>,
     /// Set while the store is failing: when to try it again.
     alone_until: Mutex<Option<Instant>>,
+    books: Mutex<Books>,
+    /// Rung when the last lease being returned has been taken back.
+    drained: Notify,
+}
+
+/// The leases this process holds in the store.
+#[derive(Debug, Default)]
+struct Books {
+    held: Vec<Held>,
+    /// Whether a task renews the held leases.
+    renewing: bool,
+}
+
+#[derive(Debug)]
+struct Held {
+    lease: Lease,
+    /// When the store last extended its life: it expires there a lifetime later.
+    renewed: Instant,
+    /// Its request is over and it is on its way back.
+    returning: bool,
 }
 
 /// What the fleet says about a request the local books admit.
@@ -112,24 +159,31 @@ pub(super) enum Turn {
     Go(Option<Lease>),
     /// Ask again after this long.
     Wait(Duration),
+    /// Ask again when a lease comes back somewhere in the fleet.
+    WaitForReturn,
 }
 
 impl Fleet {
     pub(super) fn new(budget: Arc<dyn SharedBudget>) -> Self {
         Self {
-            budget,
-            alone_until: Mutex::new(None),
+            inner: Arc::new(Inner {
+                budget,
+                alone_until: Mutex::new(None),
+                books: Mutex::new(Books::default()),
+                drained: Notify::new(),
+            }),
         }
     }
 
     /// The store's view of a class.
     pub(super) async fn status(&self, rules: &Rules) -> Result<FleetStatus, SharedBudgetError> {
-        self.budget.status(rules).await
+        self.inner.budget.status(rules).await
     }
 
     /// Whether the store answered the last time it was asked.
     pub(super) fn is_sharing(&self) -> bool {
-        self.alone_until
+        self.inner
+            .alone_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .is_none()
@@ -139,6 +193,7 @@ impl Fleet {
     /// its own task, so a caller that gives up cannot strand a lease the store granted.
     pub(super) async fn turn(&self, rules: &Rules) -> Turn {
         let recheck_at = *self
+            .inner
             .alone_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -146,7 +201,7 @@ impl Fleet {
             return Turn::Go(None);
         }
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let (budget, rules) = (Arc::clone(&self.budget), rules.clone());
+        let (budget, rules) = (Arc::clone(&self.inner.budget), rules.clone());
         tokio::spawn(async move {
             let outcome = budget.admit(&rules).await;
             if let Err(Ok(Admission::Granted(lease))) = answer.send(outcome) {
@@ -160,8 +215,12 @@ impl Fleet {
             Ok(admission) => {
                 self.answered();
                 match admission {
-                    Admission::Granted(lease) => Turn::Go(Some(lease)),
-                    Admission::Wait(wait) => Turn::Wait(wait.unwrap_or(POLL)),
+                    Admission::Granted(lease) => {
+                        self.hold(lease.clone());
+                        Turn::Go(Some(lease))
+                    }
+                    Admission::Wait(Some(wait)) => Turn::Wait(wait),
+                    Admission::Wait(None) => Turn::WaitForReturn,
                 }
             }
             Err(error) => {
@@ -171,19 +230,78 @@ impl Fleet {
         }
     }
 
-    /// Returns a lease in the background; if the store cannot take it, it expires there.
-    pub(super) fn release(&self, lease: Lease) {
-        let budget = Arc::clone(&self.budget);
-        spawn(async move {
-            if let Err(error) = budget.release(lease).await {
-                tracing::debug!(%error, "lease left to expire in the shared budget");
-            }
+    /// Waits for a lease of `class` to come back somewhere, [`POLL`] at the most.
+    pub(super) async fn returned(&self, class: RateClass) {
+        self.inner.budget.returned(class, POLL).await;
+    }
+
+    /// Books a granted lease and makes sure a task renews it while its request runs.
+    fn hold(&self, lease: Lease) {
+        let mut books = self.inner.books();
+        books.held.push(Held {
+            lease,
+            renewed: Instant::now(),
+            returning: false,
         });
+        if !std::mem::replace(&mut books.renewing, true) {
+            drop(books);
+            spawn(renew(Arc::downgrade(&self.inner)));
+        }
+    }
+
+    /// Returns a lease: retried until the store takes it or it has expired there anyway. Without
+    /// a runtime to run on (a permit dropped after its runtime), it is returned at once, with a
+    /// bounded wait.
+    pub(super) fn release(&self, lease: Lease) {
+        let inner = Arc::clone(&self.inner);
+        {
+            let mut books = inner.books();
+            if let Some(held) = books.held.iter_mut().find(|held| held.lease == lease) {
+                held.returning = true;
+            }
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return_blocking(&inner.budget, vec![lease.clone()]);
+            inner.forget(&lease);
+            return;
+        }
+        spawn(async move {
+            let mut wait = Duration::from_millis(50);
+            loop {
+                match inner.budget.release(lease.clone()).await {
+                    Ok(()) => break,
+                    Err(error) if inner.expired(&lease) => {
+                        tracing::debug!(%error, "a lease the store would not take has expired there");
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "returning a lease again shortly");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(RETRY_MAX);
+                    }
+                }
+            }
+            inner.forget(&lease);
+        });
+    }
+
+    /// Waits, `within` at the most, until every lease on its way back is taken back.
+    pub(super) async fn drain(&self, within: Duration) {
+        let _ = tokio::time::timeout(within, async {
+            loop {
+                let drained = self.inner.drained.notified();
+                if !self.inner.books().held.iter().any(|held| held.returning) {
+                    return;
+                }
+                drained.await;
+            }
+        })
+        .await;
     }
 
     /// Pauses `class` across the fleet in the background.
     pub(super) fn pause(&self, class: RateClass, wait: Duration) {
-        let budget = Arc::clone(&self.budget);
+        let budget = Arc::clone(&self.inner.budget);
         spawn(async move {
             if let Err(error) = budget.pause(class, wait).await {
                 tracing::debug!(%error, "pause not shared");
@@ -193,6 +311,7 @@ impl Fleet {
 
     fn answered(&self) {
         let mut alone = self
+            .inner
             .alone_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -203,6 +322,7 @@ impl Fleet {
 
     fn failed(&self, error: &SharedBudgetError) {
         let mut alone = self
+            .inner
             .alone_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
@@ -216,8 +336,116 @@ impl Fleet {
     }
 }
 
-/// Runs `task` on the current runtime; outside one (a permit dropped after its runtime), the
-/// store's expiry takes care of it.
+impl Inner {
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.books.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the store has let `lease` expire by now.
+    fn expired(&self, lease: &Lease) -> bool {
+        let ttl = self.budget.lease_ttl();
+        self.books()
+            .held
+            .iter()
+            .find(|held| held.lease == *lease)
+            .is_none_or(|held| held.renewed + ttl <= Instant::now())
+    }
+
+    /// Takes `lease` off the books, ringing `drained` when nothing is on its way back.
+    fn forget(&self, lease: &Lease) {
+        let mut books = self.books();
+        books.held.retain(|held| held.lease != *lease);
+        let returning = books.held.iter().any(|held| held.returning);
+        drop(books);
+        if !returning {
+            self.drained.notify_waiters();
+        }
+    }
+}
+
+/// The last governor is gone: the leases still on their way back (their tasks ended with the
+/// runtime) are returned now, with a bounded wait, rather than left to expire.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let leases: Vec<Lease> = self.books().held.drain(..).map(|held| held.lease).collect();
+        if !leases.is_empty() {
+            return_blocking(&self.budget, leases);
+        }
+    }
+}
+
+/// Renews the leases of `inner` every third of their lifetime, while there are any and a
+/// governor is left.
+async fn renew(inner: std::sync::Weak<Inner>) {
+    loop {
+        let Some(ttl) = inner.upgrade().map(|inner| inner.budget.lease_ttl()) else {
+            return;
+        };
+        tokio::time::sleep(ttl / 3).await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let leases: Vec<Lease> = {
+            let mut books = inner.books();
+            if books.held.is_empty() {
+                books.renewing = false;
+                return;
+            }
+            books
+                .held
+                .iter()
+                .filter(|held| !held.returning)
+                .map(|held| held.lease.clone())
+                .collect()
+        };
+        if leases.is_empty() {
+            continue;
+        }
+        let asked = Instant::now();
+        match inner.budget.renew(&leases).await {
+            Ok(()) => {
+                for held in &mut inner.books().held {
+                    if leases.contains(&held.lease) {
+                        held.renewed = asked;
+                    }
+                }
+            }
+            Err(error) => tracing::debug!(%error, "leases not renewed; trying again"),
+        }
+    }
+}
+
+/// Returns `leases` from a thread of its own, [`RETURN_WAIT`] at the most: for when no runtime
+/// is left to run a task on.
+fn return_blocking(budget: &Arc<dyn SharedBudget>, leases: Vec<Lease>) {
+    let budget = Arc::clone(budget);
+    let returning = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async {
+            let _ = tokio::time::timeout(RETURN_WAIT, async {
+                for lease in leases {
+                    // A connection made on a runtime that is gone fails; the second try makes
+                    // a new one here.
+                    for _ in 0..2 {
+                        let attempt = budget.release(lease.clone());
+                        if let Ok(Ok(())) = tokio::time::timeout(RETURN_WAIT / 4, attempt).await {
+                            break;
+                        }
+                    }
+                }
+            })
+            .await;
+        });
+    });
+    let _ = returning.join();
+}
+
+/// Runs `task` on the current runtime, if there is one.
 fn spawn(task: impl Future<Output = ()> + Send + 'static) {
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         runtime.spawn(task);
