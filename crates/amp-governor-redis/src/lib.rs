@@ -5,6 +5,7 @@
 pub mod test_util;
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -36,8 +37,14 @@ pub struct RedisBudget {
     timeout: Duration,
     scripts: Scripts,
     wakes: Arc<Wakes>,
-    /// This process's name among the waiters for a returned lease: its channel's suffix.
+    /// This process's name among the waiters for a returned lease (its channel's suffix) and
+    /// the members of the fleet.
     waiter: String,
+    /// Per rate class, the life of the books this process last saw: a new one means Redis
+    /// lost them.
+    epochs: Mutex<[String; 3]>,
+    /// How many processes shared the budget when Redis last said.
+    processes: AtomicU64,
     /// The task that listens for returned leases, once someone waits for one.
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -46,6 +53,7 @@ struct Scripts {
     admit: Script,
     release: Script,
     renew: Script,
+    restore: Script,
     pause: Script,
     status: Script,
 }
@@ -56,11 +64,15 @@ struct Wakes([Notify; 3]);
 
 impl Wakes {
     fn of(&self, class: RateClass) -> &Notify {
-        &self.0[match class {
-            RateClass::UserLookup => 1,
-            RateClass::Profile => 2,
-            _ => 0,
-        }]
+        &self.0[slot(class)]
+    }
+}
+
+fn slot(class: RateClass) -> usize {
+    match class {
+        RateClass::UserLookup => 1,
+        RateClass::Profile => 2,
+        _ => 0,
     }
 }
 
@@ -128,11 +140,14 @@ impl RedisBudget {
                 admit: Script::new(include_str!("lua/admit.lua")),
                 release: Script::new(include_str!("lua/release.lua")),
                 renew: Script::new(include_str!("lua/renew.lua")),
+                restore: Script::new(include_str!("lua/restore.lua")),
                 pause: Script::new(include_str!("lua/pause.lua")),
                 status: Script::new(include_str!("lua/status.lua")),
             },
             wakes: Arc::default(),
             waiter: waiter_name(),
+            epochs: Mutex::default(),
+            processes: AtomicU64::new(1),
             listener: Mutex::new(None),
         })
     }
@@ -160,6 +175,10 @@ impl RedisBudget {
             self.namespace,
             class_name(class)
         )
+    }
+
+    fn epochs(&self) -> std::sync::MutexGuard<'_, [String; 3]> {
+        self.epochs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The prefix of the channels a returned lease wakes a waiter on: one per process.
@@ -262,17 +281,24 @@ impl SharedBudget for RedisBudget {
             .key(self.key(rules.class, "pause"))
             .key(self.key(rules.class, "ids"))
             .key(self.key(rules.class, "waiters"))
+            .key(self.key(rules.class, "epoch"))
+            .key(self.key(rules.class, "members"))
             .arg(rules.cost)
             .arg(rules.weight)
             .arg(cap(rules.max_in_flight))
             .arg(cap(rules.max_cost_in_flight))
             .arg(millis(self.lease_ttl))
-            .arg(&self.waiter);
+            .arg(&self.waiter)
+            .arg(&self.epochs()[slot(rules.class)]);
         for window in &rules.windows {
             invocation.arg(millis(window.span)).arg(window.ceiling);
         }
-        let (admitted, value): (u8, u64) = self.run(&invocation).await?;
+        let (admitted, value, epoch, processes): (u8, u64, String, u64) =
+            self.run(&invocation).await?;
+        self.processes.store(processes.max(1), Ordering::Relaxed);
+        self.epochs()[slot(rules.class)] = epoch;
         Ok(match (admitted, value) {
+            (2, _) => Admission::Reset,
             (1, id) => Admission::Granted(Lease {
                 class: rules.class,
                 id,
@@ -294,7 +320,8 @@ impl SharedBudget for RedisBudget {
             .arg(lease.cost)
             .arg(lease.weight)
             .arg(self.channels())
-            .arg(class_name(lease.class));
+            .arg(class_name(lease.class))
+            .arg(&self.waiter);
         self.run::<()>(&invocation).await
     }
 
@@ -309,7 +336,11 @@ impl SharedBudget for RedisBudget {
                 .key(self.key(class, "leases"))
                 .arg(millis(self.lease_ttl));
             for lease in mine {
-                invocation.arg(format!("{}:{}", lease.id, lease.cost));
+                // Renewed in both the forms a lease takes: as granted, and as put back after a
+                // restart.
+                invocation
+                    .arg(format!("{}:{}", lease.id, lease.cost))
+                    .arg(format!("{}/{}:{}", self.waiter, lease.id, lease.cost));
             }
             self.run::<()>(&invocation).await?;
         }
@@ -318,6 +349,34 @@ impl SharedBudget for RedisBudget {
 
     fn lease_ttl(&self) -> Duration {
         self.lease_ttl
+    }
+
+    async fn restore(
+        &self,
+        class: RateClass,
+        recent: &[(Duration, u64)],
+        leases: &[Lease],
+    ) -> Result<(), SharedBudgetError> {
+        let mut invocation = self.scripts.restore.prepare_invoke();
+        invocation
+            .key(self.key(class, "window"))
+            .key(self.key(class, "leases"))
+            .arg(millis(self.lease_ttl))
+            .arg(&self.waiter)
+            .arg(recent.len());
+        for (ago, weight) in recent {
+            invocation
+                .arg(u64::try_from(ago.as_millis()).unwrap_or(u64::MAX))
+                .arg(weight);
+        }
+        for lease in leases {
+            invocation.arg(format!("{}:{}", lease.id, lease.cost));
+        }
+        self.run::<()>(&invocation).await
+    }
+
+    fn processes(&self) -> u64 {
+        self.processes.load(Ordering::Relaxed)
     }
 
     async fn returned(&self, class: RateClass, within: Duration) {

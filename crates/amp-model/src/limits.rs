@@ -224,6 +224,27 @@ impl Limits {
 }
 
 impl Rules {
+    /// This process's share of the rules when `processes` share the budget and cannot reach
+    /// the store that keeps it: each limit divided among them, never below what this one
+    /// request needs, so it can still run.
+    #[must_use]
+    pub fn shared_by(&self, processes: u64) -> Self {
+        let share = |limit: u64, least: u64| (limit / processes.max(1)).max(least);
+        Self {
+            max_in_flight: self.max_in_flight.map(|max| share(max, 1)),
+            max_cost_in_flight: self.max_cost_in_flight.map(|max| share(max, self.cost)),
+            windows: self
+                .windows
+                .iter()
+                .map(|window| Window {
+                    span: window.span,
+                    ceiling: share(window.ceiling, self.weight),
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// The ceiling the request can never fit under, if any.
     pub fn exceeded_ceiling(&self) -> Option<u64> {
         self.max_cost_in_flight
@@ -247,6 +268,22 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_share_divides_every_limit_but_never_below_one_request() {
+        let rules = Limits::default().rules(RateClass::Cost, 40);
+        let share = rules.shared_by(4);
+        assert_eq!(share.max_in_flight, Some(1), "5 / 4");
+        assert_eq!(share.max_cost_in_flight, Some(250));
+        assert_eq!(share.windows.last().unwrap().ceiling, 27_000);
+        let greedy = Limits::default().rules(RateClass::Cost, 900).shared_by(16);
+        assert_eq!(
+            greedy.max_cost_in_flight,
+            Some(900),
+            "the request itself still fits"
+        );
+        assert_eq!(rules.shared_by(0), rules.shared_by(1));
+    }
 
     #[test]
     fn documented_figures_with_their_sources() {

@@ -252,9 +252,25 @@ impl Governor {
             let returned = state.returned.notified();
             let now = Instant::now();
             let blocked = {
+                let local = match &self.shared.fleet {
+                    Some(fleet) => fleet.local_rules(&rules),
+                    None => rules.clone(),
+                };
                 let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-                self.blocked(&rules, &mut ledger, now)
+                self.blocked(&local, &mut ledger, now)
             };
+            // Back from working alone: the store has not heard of the starts made meanwhile.
+            if let Some(fleet) = &self.shared.fleet
+                && let Some(since) = fleet.take_rejoined(index)
+            {
+                let ago = since.elapsed();
+                let alone: Vec<(Duration, u64)> = self
+                    .recent(index)
+                    .into_iter()
+                    .filter(|(started, _)| *started <= ago)
+                    .collect();
+                fleet.restore(class, &alone).await;
+            }
             let until = match blocked {
                 Blocked::No => match self.fleet_turn(&rules).await {
                     Turn::Go(lease) => return Ok(self.admit(index, &rules, lease)),
@@ -268,6 +284,13 @@ impl Governor {
                         }
                         continue;
                     }
+                    Turn::Reset => {
+                        if let Some(fleet) = &self.shared.fleet {
+                            fleet.restore(class, &self.recent(index)).await;
+                        }
+                        continue;
+                    }
+                    Turn::Alone => continue,
                 },
                 Blocked::Until(at) => Some(at),
                 Blocked::InFlight => None,
@@ -282,6 +305,23 @@ impl Governor {
                 None => returned.await,
             }
         }
+    }
+
+    /// This process's starts of class `index` within the longest window: how long ago, and their
+    /// weight.
+    fn recent(&self, index: usize) -> Vec<(Duration, u64)> {
+        let now = Instant::now();
+        let longest = self.shared.longest;
+        let ledger = self.shared.classes[index]
+            .ledger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        ledger
+            .started
+            .iter()
+            .map(|start| (now.saturating_duration_since(start.at), start.cost))
+            .filter(|(ago, _)| *ago < longest)
+            .collect()
     }
 
     /// The fleet's say on a request this process's books admit.

@@ -48,6 +48,22 @@ pub trait SharedBudget: Send + Sync + fmt::Debug {
         tokio::time::sleep(within).await;
     }
 
+    /// Puts back this process's part of a class's books after the store lost them (a restart):
+    /// the weight of its requests that started `ago` within the longest window, and its leases
+    /// still held. Called when [`SharedBudget::admit`] answers [`Admission::Reset`].
+    async fn restore(
+        &self,
+        class: RateClass,
+        recent: &[(Duration, u64)],
+        leases: &[Lease],
+    ) -> Result<(), SharedBudgetError>;
+
+    /// How many processes shared the budget when the store last said: while it cannot be
+    /// reached, each keeps to that share of the limits.
+    fn processes(&self) -> u64 {
+        1
+    }
+
     /// Stops every process from starting requests of `class` for `wait`.
     async fn pause(&self, class: RateClass, wait: Duration) -> Result<(), SharedBudgetError>;
 
@@ -93,8 +109,11 @@ pub enum Admission {
     /// The request may start; return the lease when its response is in.
     Granted(Lease),
     /// Ask again after this long; `None` when only a request in flight elsewhere can free room,
-    /// which the governor polls for.
+    /// which the governor waits for ([`SharedBudget::returned`]).
     Wait(Option<Duration>),
+    /// The store lost its books since this process last asked (a restart): put back this
+    /// process's part with [`SharedBudget::restore`], then ask again.
+    Reset,
 }
 
 /// One admitted request's hold on a shared budget.
@@ -131,6 +150,11 @@ struct Inner {
     budget: Arc<dyn SharedBudget>,
     /// Set while the store is failing: when to try it again.
     alone_until: Mutex<Option<Instant>>,
+    /// Per rate class, since when this process worked alone, once the store answers again:
+    /// the starts it made meanwhile are not in the store's books, and go back there.
+    rejoined: Mutex<[Option<Instant>; 3]>,
+    /// When this process began to work alone, while it does.
+    alone_since: Mutex<Option<Instant>>,
     books: Mutex<Books>,
     /// Rung when the last lease being returned has been taken back.
     drained: Notify,
@@ -161,6 +185,10 @@ pub(super) enum Turn {
     Wait(Duration),
     /// Ask again when a lease comes back somewhere in the fleet.
     WaitForReturn,
+    /// The store lost its books: put this process's part back, then ask again.
+    Reset,
+    /// The store did not answer: ask again, now on this process's share of the limits.
+    Alone,
 }
 
 impl Fleet {
@@ -169,6 +197,8 @@ impl Fleet {
             inner: Arc::new(Inner {
                 budget,
                 alone_until: Mutex::new(None),
+                rejoined: Mutex::new([None; 3]),
+                alone_since: Mutex::new(None),
                 books: Mutex::new(Books::default()),
                 drained: Notify::new(),
             }),
@@ -221,12 +251,43 @@ impl Fleet {
                     }
                     Admission::Wait(Some(wait)) => Turn::Wait(wait),
                     Admission::Wait(None) => Turn::WaitForReturn,
+                    Admission::Reset => Turn::Reset,
                 }
             }
             Err(error) => {
                 self.failed(&error);
-                Turn::Go(None)
+                Turn::Alone
             }
+        }
+    }
+
+    /// This process's share of `rules` while the store cannot be reached; `rules` while it can.
+    pub(super) fn local_rules(&self, rules: &Rules) -> Rules {
+        if self.is_sharing() {
+            rules.clone()
+        } else {
+            rules.shared_by(self.inner.budget.processes())
+        }
+    }
+
+    /// Puts back this process's part of `class`'s books in a store that lost them: `recent`
+    /// starts and every lease it holds.
+    pub(super) async fn restore(&self, class: RateClass, recent: &[(Duration, u64)]) {
+        let leases: Vec<Lease> = self
+            .inner
+            .books()
+            .held
+            .iter()
+            .filter(|held| held.lease.class == class)
+            .map(|held| held.lease.clone())
+            .collect();
+        match self.inner.budget.restore(class, recent, &leases).await {
+            Ok(()) => tracing::info!(
+                leases = leases.len(),
+                starts = recent.len(),
+                "the shared rate budget lost its books; this process's part is back"
+            ),
+            Err(error) => self.failed(&error),
         }
     }
 
@@ -317,7 +378,28 @@ impl Fleet {
             .unwrap_or_else(PoisonError::into_inner);
         if alone.take().is_some() {
             tracing::info!("the shared rate budget answers again; sharing resumed");
+            let since = self
+                .inner
+                .alone_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            *self
+                .inner
+                .rejoined
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = [since; 3];
         }
+    }
+
+    /// Since when the store did not hear of this process's starts of class `slot`, if it
+    /// answers again after a time alone; asked once.
+    pub(super) fn take_rejoined(&self, slot: usize) -> Option<Instant> {
+        self.inner
+            .rejoined
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[slot]
+            .take()
     }
 
     fn failed(&self, error: &SharedBudgetError) {
@@ -329,8 +411,13 @@ impl Fleet {
         if alone.is_none() {
             tracing::warn!(
                 %error,
-                "the shared rate budget is unreachable; this process keeps to its own limits until it answers"
+                "the shared rate budget is unreachable; this process keeps to its share of the limits until it answers"
             );
+            self.inner
+                .alone_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(Instant::now);
         }
         *alone = Some(Instant::now() + RECHECK);
     }
