@@ -45,6 +45,8 @@ pub struct RedisBudget {
     epochs: Mutex<[String; 3]>,
     /// How many processes shared the budget when Redis last said.
     processes: AtomicU64,
+    /// Per rate class, what each window could still admit across the fleet when Redis last said.
+    room: Mutex<[Vec<u64>; 3]>,
     /// The task that listens for returned leases, once someone waits for one.
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -148,6 +150,7 @@ impl RedisBudget {
             waiter: waiter_name(),
             epochs: Mutex::default(),
             processes: AtomicU64::new(1),
+            room: Mutex::default(),
             listener: Mutex::new(None),
         })
     }
@@ -225,11 +228,26 @@ impl RedisBudget {
         }));
     }
 
-    /// Runs a script on the shared connection, reconnecting first if the last call failed.
+    /// Runs a script on the shared connection, reconnecting first if the last call failed. A
+    /// connection that broke (Redis restarted, or the connection was cut) is replaced and the
+    /// script tried once more at once, so one restart costs no failed call.
     async fn run<T: redis::FromRedisValue>(
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, SharedBudgetError> {
+        let mut outcome = self.run_once(invocation).await;
+        if let Err(error) = &outcome
+            && (error.is_io_error() || error.is_connection_dropped())
+        {
+            outcome = self.run_once(invocation).await;
+        }
+        Ok(outcome?)
+    }
+
+    async fn run_once<T: redis::FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> redis::RedisResult<T> {
         let mut slot = self.connection.lock().await;
         let mut connection = if let Some(connection) = &*slot {
             connection.clone()
@@ -248,7 +266,7 @@ impl RedisBudget {
         if outcome.is_err() {
             *self.connection.lock().await = None;
         }
-        Ok(outcome?)
+        outcome
     }
 }
 
@@ -293,10 +311,13 @@ impl SharedBudget for RedisBudget {
         for window in &rules.windows {
             invocation.arg(millis(window.span)).arg(window.ceiling);
         }
-        let (admitted, value, epoch, processes): (u8, u64, String, u64) =
+        let (admitted, value, epoch, processes, room): (u8, u64, String, u64, Vec<u64>) =
             self.run(&invocation).await?;
         self.processes.store(processes.max(1), Ordering::Relaxed);
         self.epochs()[slot(rules.class)] = epoch;
+        if !room.is_empty() {
+            self.room.lock().unwrap_or_else(PoisonError::into_inner)[slot(rules.class)] = room;
+        }
         Ok(match (admitted, value) {
             (2, _) => Admission::Reset,
             (1, id) => Admission::Granted(Lease {
@@ -377,6 +398,10 @@ impl SharedBudget for RedisBudget {
 
     fn processes(&self) -> u64 {
         self.processes.load(Ordering::Relaxed)
+    }
+
+    fn room(&self, class: RateClass) -> Vec<u64> {
+        self.room.lock().unwrap_or_else(PoisonError::into_inner)[slot(class)].clone()
     }
 
     async fn returned(&self, class: RateClass, within: Duration) {

@@ -399,3 +399,96 @@ async fn a_waiter_is_woken_by_the_returned_lease_without_polling_for_it() {
     let calls = redis_calls(&redis) - before;
     assert!(calls <= 16, "{calls} calls to Redis while waiting 2 s");
 }
+
+/// What Redis does while a fleet spends its budget.
+#[derive(Clone, Copy)]
+enum Trouble {
+    /// Slower than the governors' timeout for a second and a half (`CLIENT PAUSE`).
+    Slow,
+    /// Restarted, empty.
+    Restarted,
+}
+
+/// Four processes spend 2.67 emulated hours of budget against the emulator while Redis has
+/// `trouble` a second in: never a 429, and the run ends within `most`.
+async fn four_processes_through(trouble: Trouble, most: Duration) {
+    use amp_dashboard::{DateRange, GetUsers};
+    use amp_emulator::{Config, DemoOptions, Emulator};
+    use amp_transport::{Client, NoRetry};
+    use futures_util::StreamExt as _;
+
+    let (hour, budget) = (Duration::from_secs(2), 300);
+    let mut config = Config::default();
+    config.limits.cost_per_hour = budget;
+    config.limits.time_scale = 3_600.0 / hour.as_secs_f64();
+    let last = chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap();
+    let emulator = Emulator::builder()
+        .config(config)
+        .demo(DemoOptions::new(50, 7, last))
+        .start()
+        .await
+        .unwrap();
+    let mut redis = RedisServer::start();
+    let limits = limits(|limits| limits.cost_per_hour = Limit::custom(budget, Some(hour)));
+    let started = std::time::Instant::now();
+    let fleet: Vec<_> = (0..4)
+        .map(|_| {
+            let client = Client::builder()
+                .api_key(amp_emulator::config::DEFAULT_API_KEY)
+                .secret_key(amp_emulator::config::DEFAULT_SECRET_KEY)
+                .base_url(emulator.base_url())
+                .governor(process(&redis, &limits))
+                .retry_policy(NoRetry)
+                .build()
+                .unwrap();
+            tokio::spawn(async move {
+                let range = DateRange::parse("20240325", "20240328").unwrap();
+                let queries = (0..50).map(|_| GetUsers::new(range)).collect();
+                let results: Vec<_> = client.send_all(queries, 5, |_| {}).collect().await;
+                (results, client.governor().unwrap().clone())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    match trouble {
+        Trouble::Slow => {
+            let client = redis::Client::open(redis.url()).unwrap();
+            let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+            let _: () = redis::cmd("CLIENT")
+                .arg("PAUSE")
+                .arg(1_500)
+                .arg("ALL")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+        }
+        Trouble::Restarted => tokio::task::block_in_place(|| redis.restart()),
+    }
+    let mut governors = Vec::new();
+    for process in fleet {
+        let (results, governor) = process.await.unwrap();
+        // Without retries, a 429 would be a failed result.
+        for (_, result) in results {
+            result.unwrap();
+        }
+        governors.push(governor);
+    }
+    let took = started.elapsed();
+    assert!(took <= most, "{took:?}");
+    // Each process asks Redis again within a second of its last failure, and shares again.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    for governor in governors {
+        drop(governor.acquire(RateClass::Cost, 1).await.unwrap());
+        assert!(governor.is_sharing(), "sharing again once Redis answers");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_slower_than_the_timeout_draws_no_429_from_the_fleet() {
+    four_processes_through(Trouble::Slow, Duration::from_secs(7)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restarted_mid_run_draws_no_429_from_the_fleet() {
+    four_processes_through(Trouble::Restarted, Duration::from_secs(7)).await;
+}

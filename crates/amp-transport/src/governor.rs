@@ -377,6 +377,15 @@ impl Governor {
         {
             return Blocked::InFlight;
         }
+        // Alone, a window may have less room than the request needs: wait for the store, or
+        // for the window to pass.
+        if rules
+            .windows
+            .iter()
+            .any(|window| rules.weight > window.ceiling)
+        {
+            return Blocked::Until(now + Duration::from_millis(100));
+        }
         let mut until = now;
         for window in &rules.windows {
             let since = now.checked_sub(window.span).unwrap_or(now);

@@ -7,7 +7,8 @@
 -- ARGV: cost, weight, max in flight (-1: none), max cost in flight (-1: none), lease ms, this
 --       process's name, the epoch it last saw ('' for none), then a span in ms and a ceiling
 --       for each window.
--- Returns {code, value, epoch, processes}: {1, id} when admitted; {0, ms} to wait that long,
+-- Returns {code, value, epoch, processes, room}, room what each window can still admit across
+-- the fleet (empty when the windows were not read): {1, id} when admitted; {0, ms} to wait that long,
 -- {0, 0} to wait for a lease (the process joins the waiters, and a returned lease wakes the
 -- first of them); {2, 0} when the books were lost since the process last saw them (a restart):
 -- it puts its part back, then asks again. The first to find them lost pauses the class for a
@@ -41,11 +42,13 @@ if not epoch then
 end
 redis.call('SET', KEYS[6], epoch, 'PX', 2 * longest)
 if seen ~= '' and seen ~= epoch then
-  return {2, 0, epoch, processes}
+  return {2, 0, epoch, processes, {}}
 end
 
+-- What each window can still admit across the fleet, once the windows are read.
+local room = {}
 local function answer(code, value)
-  return {code, value, epoch, processes}
+  return {code, value, epoch, processes, room}
 end
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 if paused > now then
@@ -85,6 +88,7 @@ for i = 8, #ARGV, 2 do
   for j = 1, #inside, 2 do
     used = used + amount(inside[j])
   end
+  room[#room + 1] = math.max(ceiling - used, 0)
   for j = 1, #inside, 2 do
     if used + weight <= ceiling then
       break
@@ -99,6 +103,9 @@ if wait > 0 then
   return answer(0, wait)
 end
 
+for i = 1, #room do
+  room[i] = math.max(room[i] - weight, 0)
+end
 redis.call('ZREM', KEYS[5], waiter)
 local id = redis.call('INCR', KEYS[4])
 redis.call('ZADD', KEYS[2], now + lease_ms, id .. ':' .. cost)

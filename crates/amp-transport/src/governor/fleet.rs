@@ -64,6 +64,15 @@ pub trait SharedBudget: Send + Sync + fmt::Debug {
         1
     }
 
+    /// What each window of `class` (in the order of the rules' windows) could still admit
+    /// across the fleet when the store last said; empty when it never did. While the store
+    /// cannot be reached, each process keeps to its share of that until a whole window has
+    /// passed.
+    fn room(&self, class: RateClass) -> Vec<u64> {
+        let _ = class;
+        Vec::new()
+    }
+
     /// Stops every process from starting requests of `class` for `wait`.
     async fn pause(&self, class: RateClass, wait: Duration) -> Result<(), SharedBudgetError>;
 
@@ -155,6 +164,8 @@ struct Inner {
     rejoined: Mutex<[Option<Instant>; 3]>,
     /// When this process began to work alone, while it does.
     alone_since: Mutex<Option<Instant>>,
+    /// Per rate class, when the store last answered.
+    contact: Mutex<[Option<Instant>; 3]>,
     books: Mutex<Books>,
     /// Rung when the last lease being returned has been taken back.
     drained: Notify,
@@ -199,6 +210,7 @@ impl Fleet {
                 alone_until: Mutex::new(None),
                 rejoined: Mutex::new([None; 3]),
                 alone_since: Mutex::new(None),
+                contact: Mutex::new([None; 3]),
                 books: Mutex::new(Books::default()),
                 drained: Notify::new(),
             }),
@@ -231,6 +243,7 @@ impl Fleet {
             return Turn::Go(None);
         }
         let (answer, answered) = tokio::sync::oneshot::channel();
+        let class = super::slot(rules.class);
         let (budget, rules) = (Arc::clone(&self.inner.budget), rules.clone());
         tokio::spawn(async move {
             let outcome = budget.admit(&rules).await;
@@ -244,6 +257,10 @@ impl Fleet {
         match outcome {
             Ok(admission) => {
                 self.answered();
+                self.inner
+                    .contact
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)[class] = Some(Instant::now());
                 match admission {
                     Admission::Granted(lease) => {
                         self.hold(lease.clone());
@@ -262,12 +279,36 @@ impl Fleet {
     }
 
     /// This process's share of `rules` while the store cannot be reached; `rules` while it can.
+    /// Alone, a window that has not passed since the store last answered admits this process's
+    /// share of the room the store then had, counted from then; a window that has passed, its
+    /// share of the window. So the fleet, each process alone, stays within what the store
+    /// would have admitted.
     pub(super) fn local_rules(&self, rules: &Rules) -> Rules {
         if self.is_sharing() {
-            rules.clone()
-        } else {
-            rules.shared_by(self.inner.budget.processes())
+            return rules.clone();
         }
+        let processes = self.inner.budget.processes().max(1);
+        let mut share = rules.shared_by(processes);
+        let contact = self
+            .inner
+            .contact
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[super::slot(rules.class)];
+        let room = self.inner.budget.room(rules.class);
+        if let Some(contact) = contact
+            && room.len() == share.windows.len()
+        {
+            let since = contact.elapsed();
+            for (window, room) in share.windows.iter_mut().zip(room) {
+                if since < window.span {
+                    *window = super::Window {
+                        span: since,
+                        ceiling: room / processes,
+                    };
+                }
+            }
+        }
+        share
     }
 
     /// Puts back this process's part of `class`'s books in a store that lost them: `recent`
