@@ -3,8 +3,12 @@
 //!
 //! The governor asks the shared budget only once its own books admit a request, so the local
 //! queue stays first come, first served and the store sees one request per process at a time.
-//! When the store fails, the governor keeps going on its own books, warns once, and tries the
-//! store again a second later, and from then on every second until it answers.
+//! A granted lease is renewed every third of its lifetime while its request runs and returned
+//! (retried) when it is over; the last governor to go returns what is still on its way back.
+//! When the store fails, the governor keeps going on its own books, within its share of what the
+//! store last said there was room for, warns once, and tries the store again a second later, and
+//! from then on every second until it answers; then it puts back the starts it made alone. A
+//! store that lost its books ([`Admission::Reset`]) gets this process's part back.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
