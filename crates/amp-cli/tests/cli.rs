@@ -923,23 +923,24 @@ fn realtime_prints_todays_values_then_blanks_for_what_is_still_to_come() {
 const US: &str = r#"[{"prop":"country","op":"is","values":["United States"]}]"#;
 const GERMANY: &str = r#"[{"prop":"country","op":"is","values":["Germany"]}]"#;
 
-/// Segmentation of Open App in the fixture's week, compared across two segments.
+/// Segmentation of Open App over the fixture's week.
+const OPEN_APP_WEEK: [&str; 7] = [
+    "segmentation",
+    "-e",
+    "Open App",
+    "--start",
+    "2024-03-01",
+    "--end",
+    "2024-03-07",
+];
+
+/// [`OPEN_APP_WEEK`] compared across two segments.
 fn two_segments(format: &str) -> Vec<&str> {
-    vec![
-        "segmentation",
-        "-e",
-        "Open App",
-        "--start",
-        "2024-03-01",
-        "--end",
-        "2024-03-07",
-        "--segment",
-        US,
-        "--segment",
-        GERMANY,
-        "--format",
-        format,
+    [
+        &OPEN_APP_WEEK[..],
+        &["--segment", US, "--segment", GERMANY, "--format", format],
     ]
+    .concat()
 }
 
 #[test]
@@ -976,20 +977,17 @@ fn two_segments_print_one_series_each_in_every_format_and_in_a_batch() {
         assert!(output.status.success(), "{}", stderr(&output));
         stdout(&output)
     };
-    let mut versus = vec![
-        "segmentation",
-        "-e",
-        "Open App",
-        "--start",
-        "2024-03-01",
-        "--end",
-        "2024-03-07",
-        "--where",
-        "country is United States",
-        "--vs",
-        "country is Germany",
-        "--dry-run",
-    ];
+    let mut versus = [
+        &OPEN_APP_WEEK[..],
+        &[
+            "--where",
+            "country is United States",
+            "--vs",
+            "country is Germany",
+            "--dry-run",
+        ],
+    ]
+    .concat();
     let mut segments = two_segments("json");
     segments.push("--dry-run");
     assert_eq!(dry(&versus), dry(&segments));
@@ -1049,17 +1047,7 @@ fn brackets_repeat_into_one_rb_parameter() {
 
 #[test]
 fn a_result_cut_at_the_group_by_limit_is_warned_of_on_stderr() {
-    let args = [
-        "segmentation",
-        "-e",
-        "Open App",
-        "--start",
-        "2024-03-01",
-        "--end",
-        "2024-03-07",
-        "--group-by",
-        "country",
-    ];
+    let args = [&OPEN_APP_WEEK[..], &["--group-by", "country"]].concat();
     let whole = run(
         &mut ampq_at(fixture_emulator()),
         &[&args[..], &["--json"]].concat(),

@@ -167,22 +167,6 @@ fn unix_millis() -> u128 {
         .as_millis()
 }
 
-/// The calls the fleet made to Redis since it started: the scripts it ran and its
-/// subscriptions, not the commands inside the scripts (`INFO commandstats`).
-fn redis_calls(redis: &RedisServer) -> u64 {
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut connection = client.get_connection().unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(&mut connection)
-        .unwrap();
-    info.lines()
-        .filter_map(|line| line.strip_prefix("cmdstat_")?.split_once(":calls="))
-        .filter(|(command, _)| ["evalsha", "eval", "script|load", "subscribe"].contains(command))
-        .filter_map(|(_, rest)| rest.split(',').next()?.parse::<u64>().ok())
-        .sum()
-}
-
 /// `processes` processes, each with its share of the workload and a governor on one Redis
 /// budget; also the calls they made to Redis.
 async fn fleet(processes: usize) -> (Outcome, u64) {
@@ -223,7 +207,7 @@ async fn fleet(processes: usize) -> (Outcome, u64) {
         refused += worker_refused;
         finished = finished.max(worker_finished);
     }
-    let commands = redis_calls(&redis);
+    let commands = redis.calls();
     let outcome = Outcome {
         queries: usize::try_from(queries).unwrap(),
         cost: u64::try_from(cost).unwrap(),

@@ -34,6 +34,27 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// The calls clients have made since it started: scripts run and subscriptions, not the
+    /// commands inside the scripts (from `INFO commandstats`).
+    ///
+    /// # Panics
+    /// If it does not answer.
+    pub fn calls(&self) -> u64 {
+        let client = redis::Client::open(self.url()).expect("a valid URL");
+        let mut connection = client.get_connection().expect("redis-server answers");
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut connection)
+            .expect("INFO answers");
+        info.lines()
+            .filter_map(|line| line.strip_prefix("cmdstat_")?.split_once(":calls="))
+            .filter(|(command, _)| {
+                ["evalsha", "eval", "script|load", "subscribe"].contains(command)
+            })
+            .filter_map(|(_, rest)| rest.split(',').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
     /// Stops it (as if the machine it ran on went away); [`Self::restart`] brings it back.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
