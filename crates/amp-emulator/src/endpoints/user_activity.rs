@@ -54,11 +54,11 @@ fn event_of(store: &Store, index: u32, event: &Event) -> ActivityEvent {
         .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
     shown.user_properties = user.props.to_map();
-    shown.extra.extend([
-        ("region".to_owned(), json!(attr("region"))),
-        ("language".to_owned(), json!(attr("language"))),
-        ("revenue".to_owned(), json!(event.revenue())),
-    ]);
+    shown.region = attr("region");
+    shown.language = attr("language");
+    shown
+        .extra
+        .insert("revenue".to_owned(), json!(event.revenue()));
     shown
 }
 

@@ -212,6 +212,118 @@ pub struct ActivityEvent {
     #[serde_as(as = "DefaultOnNull")]
     #[serde(default)]
     pub user_properties: Map<String, Value>,
+    /// When the device logged it, as sent (`YYYY-MM-DD HH:MM:SS.ffffff`).
+    #[serde(default)]
+    pub client_event_time: Option<String>,
+    /// When the device uploaded it, as sent.
+    #[serde(default)]
+    pub client_upload_time: Option<String>,
+    /// When Amplitude received it, as sent.
+    #[serde(default)]
+    pub server_received_time: Option<String>,
+    /// When Amplitude stored it, as sent.
+    #[serde(default)]
+    pub server_upload_time: Option<String>,
+    /// When the user was first seen, as sent.
+    #[serde(default)]
+    pub user_creation_time: Option<String>,
+    /// Amplitude's own event type, for its built-in events.
+    #[serde(default)]
+    pub amplitude_event_type: Option<String>,
+    /// The event type as logged.
+    #[serde(default)]
+    pub raw_event_type: Option<String>,
+    /// The kind of record (`event`).
+    #[serde(default)]
+    pub data_type: Value,
+    /// Operating system and version.
+    #[serde(default)]
+    pub os: Option<String>,
+    /// Operating system version.
+    #[serde(default)]
+    pub os_version: Option<String>,
+    /// Device brand.
+    #[serde(default)]
+    pub device_brand: Option<String>,
+    /// Device manufacturer.
+    #[serde(default)]
+    pub device_manufacturer: Option<String>,
+    /// Device model.
+    #[serde(default)]
+    pub device_model: Option<String>,
+    /// Device family.
+    #[serde(default)]
+    pub device_family: Option<String>,
+    /// Device type.
+    #[serde(default)]
+    pub device_type: Option<String>,
+    /// Carrier.
+    #[serde(default)]
+    pub device_carrier: Option<String>,
+    /// Region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Designated market area.
+    #[serde(default)]
+    pub dma: Option<String>,
+    /// Language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The SDK that logged it.
+    #[serde(default)]
+    pub library: Option<String>,
+    /// IP address.
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    /// First app version.
+    #[serde(default)]
+    pub start_version: Option<String>,
+    /// Amplitude's unique ID of the event.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// iOS advertising ID.
+    #[serde(default)]
+    pub idfa: Option<String>,
+    /// Android advertising ID.
+    #[serde(default)]
+    pub adid: Option<String>,
+    /// Latitude.
+    #[serde(default)]
+    pub location_lat: Option<f64>,
+    /// Longitude.
+    #[serde(default)]
+    pub location_lng: Option<f64>,
+    /// Whether the user pays (a bool or the string `"true"`), as sent.
+    #[serde(default)]
+    pub paying: Value,
+    /// Sampling rate, as sent.
+    #[serde(default)]
+    pub sample_rate: Value,
+    /// An attribution event.
+    #[serde(default)]
+    pub is_attribution_event: Option<bool>,
+    /// Partner ID, as sent.
+    #[serde(default)]
+    pub partner_id: Value,
+    /// Source ID, as sent.
+    #[serde(default)]
+    pub source_id: Value,
+    /// Group properties.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub group_properties: Map<String, Value>,
+    /// Groups the user belongs to.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub groups: Map<String, Value>,
+    /// Global user properties.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub global_user_properties: Map<String, Value>,
+    /// Amplitude's own data about the event.
+    #[serde_as(as = "DefaultOnNull")]
+    #[serde(default)]
+    pub data: Map<String, Value>,
     /// Keys the SDK does not name, as sent.
     #[serde(flatten)]
     pub extra: crate::dashboard::Extra,
