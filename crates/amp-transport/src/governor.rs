@@ -8,9 +8,11 @@
 //! [`CostLimitReading`](amp_model::CostLimitReading) says) and cost per hour; for user activity
 //! and search, requests in flight and per hour; for profiles, requests per minute. Windows are
 //! the table's, so a test can shrink an hour along with an emulator's time scale. A cost that can never fit is refused before
-//! anything is sent. A 429 pauses its class for as long as Amplitude asked, or, since Amplitude
-//! documents no `Retry-After`, for a pause that doubles with each refusal in a row, up to the
-//! class's shortest window, after which whatever the server counted there has rolled off.
+//! anything is sent. A 429 for the rate limit pauses its class for as long as Amplitude asked,
+//! or, since Amplitude documents no `Retry-After`, for a pause that doubles with each refusal in
+//! a row, up to the class's shortest window, after which whatever the server counted there has
+//! rolled off. A 429 for the concurrent limit holds the class until one of its requests in
+//! flight has finished (or pauses it as above when none is).
 //! Dropping a waiting request gives up its place; dropping a [`Permit`] returns its share. A
 //! request counts in a window from its response, not its admission, since the server counts it
 //! from its arrival.
