@@ -1,4 +1,4 @@
-//! A response in the shapes the outputs need: the typed response as JSON, tidy rows for tables
+//! A response in the shapes the outputs need: the JSON Amplitude sent, tidy rows for tables
 //! and CSV, and lines for charts.
 
 use amplitude_api::dashboard::{
@@ -59,7 +59,7 @@ impl<'de> serde::Deserialize<'de> for Row {
 /// What a query answered.
 #[derive(Debug, Clone, Default)]
 pub struct Answer {
-    /// The typed response, re-serialised.
+    /// The answer as Amplitude sent it: every key, numbers as written.
     pub json: Value,
     /// One row per value.
     pub rows: Vec<Row>,
@@ -120,8 +120,8 @@ pub struct Line {
 
 /// A response that can show itself.
 pub trait Tidy {
-    /// The answer.
-    fn answer(&self) -> Answer;
+    /// The answer, whose JSON is `sent`: the body as Amplitude sent it.
+    fn answer(&self, sent: Value) -> Answer;
 }
 
 /// Each item as a row, its fields in declaration order.
@@ -138,7 +138,8 @@ fn rows<T: Serialize>(items: impl IntoIterator<Item = T>) -> Vec<Row> {
         .collect()
 }
 
-fn json<T: Serialize>(response: &T) -> Value {
+/// A response as JSON, for a body that was not JSON itself (a bare CSV export).
+pub fn json<T: Serialize>(response: &T) -> Value {
     serde_json::to_value(response).unwrap_or_else(|error| error.to_string().into())
 }
 
@@ -210,31 +211,31 @@ fn series_answer(series: &Series, json: Value) -> Answer {
 }
 
 impl Tidy for SeriesResponse {
-    fn answer(&self) -> Answer {
-        series_answer(&self.data, json(self)).warned(&self.metadata)
+    fn answer(&self, sent: Value) -> Answer {
+        series_answer(&self.data, sent).warned(&self.metadata)
     }
 }
 
 impl Tidy for FunnelResponse {
-    fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(self.steps())).warned(&self.metadata)
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(self.steps())).warned(&self.metadata)
     }
 }
 
 impl Tidy for RetentionResponse {
-    fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(self.rows())).warned(&self.metadata)
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(self.rows())).warned(&self.metadata)
     }
 }
 
 impl Tidy for RevenueLtvResponse {
-    fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(self.rows())).warned(&self.metadata)
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(self.rows())).warned(&self.metadata)
     }
 }
 
 impl Tidy for UserActivityResponse {
-    fn answer(&self) -> Answer {
+    fn answer(&self, sent: Value) -> Answer {
         /// The columns worth a table; the JSON output has every field.
         #[derive(Serialize)]
         struct Event<'a> {
@@ -251,49 +252,47 @@ impl Tidy for UserActivityResponse {
             country: event.country.as_deref(),
             session_id: event.session_id,
         });
-        Answer::plain(json(self), rows(events))
+        Answer::plain(sent, rows(events))
     }
 }
 
 impl Tidy for UserSearchResponse {
-    fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(&self.matches))
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(&self.matches))
     }
 }
 
 impl Tidy for EventsListResponse {
-    fn answer(&self) -> Answer {
-        Answer::plain(json(self), rows(&self.data))
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(&self.data))
     }
 }
 
 impl Tidy for UserProfileResponse {
-    fn answer(&self) -> Answer {
-        let json = json(self);
-        let rows = leaves(&json);
-        Answer::plain(json, rows)
+    fn answer(&self, sent: Value) -> Answer {
+        let rows = leaves(&sent);
+        Answer::plain(sent, rows)
     }
 }
 
 impl Tidy for ChartResponse {
-    fn answer(&self) -> Answer {
+    fn answer(&self, sent: Value) -> Answer {
         if let ChartData::Series(series) = &self.data {
-            return series_answer(series, json(self)).warned(&self.metadata);
+            return series_answer(series, sent).warned(&self.metadata);
         }
-        let json = json(self);
-        let rows = leaves(&json["data"]);
-        Answer::plain(json, rows).warned(&self.metadata)
+        let rows = leaves(&sent["data"]);
+        Answer::plain(sent, rows).warned(&self.metadata)
     }
 }
 
 impl Tidy for ChartCsvResponse {
-    fn answer(&self) -> Answer {
+    fn answer(&self, sent: Value) -> Answer {
         let rows = match &self.data {
             ChartCsv::Text(text) => csv_rows(text),
             ChartCsv::Structured(value) => leaves(value),
             _ => leaves(&json(&self.data)),
         };
-        Answer::plain(json(self), rows)
+        Answer::plain(sent, rows)
     }
 }
 
@@ -334,7 +333,7 @@ fn csv_rows(text: &str) -> Vec<Row> {
 }
 
 impl Tidy for Value {
-    fn answer(&self) -> Answer {
-        Answer::plain(self.clone(), leaves(self))
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, leaves(self))
     }
 }

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use crate::answer::{Answer, Tidy};
+use crate::answer::{Answer, Tidy, json};
 use crate::cli::{self, Dates, Query, Sessions, Who};
 
 /// A query ready to go: its request (for dry runs and costs) and how to send it.
@@ -50,12 +50,9 @@ where
 
     async fn send(&self, client: &Client) -> Result<Answer, Error> {
         let (typed, response) = client.send_keeping_response(&self.0).await?;
-        let mut answer = typed.answer();
         // JSON output is what Amplitude sent: every key, numbers as written.
-        if let Ok(sent) = serde_json::from_slice(&response.body) {
-            answer.json = sent;
-        }
-        Ok(answer)
+        let sent = serde_json::from_slice(&response.body).unwrap_or_else(|_| json(&typed));
+        Ok(typed.answer(sent))
     }
 }
 

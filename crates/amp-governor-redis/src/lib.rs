@@ -70,6 +70,9 @@ impl Wakes {
     }
 }
 
+/// Every rate class the budget keeps.
+const CLASSES: [RateClass; 3] = [RateClass::Cost, RateClass::UserLookup, RateClass::Profile];
+
 fn slot(class: RateClass) -> usize {
     match class {
         RateClass::UserLookup => 1,
@@ -216,8 +219,7 @@ impl RedisBudget {
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
                         let name: String = message.get_payload().unwrap_or_default();
-                        let classes = [RateClass::Cost, RateClass::UserLookup, RateClass::Profile];
-                        if let Some(class) = classes.into_iter().find(|c| class_name(*c) == name) {
+                        if let Some(class) = CLASSES.into_iter().find(|c| class_name(*c) == name) {
                             wakes.of(class).notify_one();
                         }
                     }
@@ -347,7 +349,7 @@ impl SharedBudget for RedisBudget {
     }
 
     async fn renew(&self, leases: &[Lease]) -> Result<(), SharedBudgetError> {
-        for class in [RateClass::Cost, RateClass::UserLookup, RateClass::Profile] {
+        for class in CLASSES {
             let mine: Vec<&Lease> = leases.iter().filter(|lease| lease.class == class).collect();
             if mine.is_empty() {
                 continue;

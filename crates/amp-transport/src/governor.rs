@@ -256,7 +256,7 @@ impl Governor {
             let blocked = {
                 let local = match &self.shared.fleet {
                     Some(fleet) => fleet.local_rules(&rules),
-                    None => rules.clone(),
+                    None => std::borrow::Cow::Borrowed(&rules),
                 };
                 let mut ledger = state.ledger.lock().unwrap_or_else(PoisonError::into_inner);
                 self.blocked(&local, &mut ledger, now)

@@ -13,6 +13,7 @@ use amp_model::{ValidationError, param};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::config::ChartConfig;
@@ -94,7 +95,7 @@ async fn respond(
 pub async fn query(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let id = request::read::<ChartQuery>(uri.path(), uri.query()).map(|query| query.chart_id);
     respond(state, &headers, id, |project, chart, response, cost| {
-        let Ok(mut answer) = serde_json::from_value::<ChartResponse>(response.clone()) else {
+        let Ok(mut answer) = ChartResponse::deserialize(&response) else {
             return response;
         };
         let cut = answer.metadata.hit_chunk_group_by_limit == Some(true);

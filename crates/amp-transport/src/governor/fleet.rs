@@ -10,6 +10,7 @@
 //! from then on every second until it answers; then it puts back the starts it made alone. A
 //! store that lost its books ([`Admission::Reset`]) gets this process's part back.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -287,9 +288,9 @@ impl Fleet {
     /// share of the room the store then had, counted from then; a window that has passed, its
     /// share of the window. So the fleet, each process alone, stays within what the store
     /// would have admitted.
-    pub(super) fn local_rules(&self, rules: &Rules) -> Rules {
+    pub(super) fn local_rules<'a>(&self, rules: &'a Rules) -> Cow<'a, Rules> {
         if self.is_sharing() {
-            return rules.clone();
+            return Cow::Borrowed(rules);
         }
         let processes = self.inner.budget.processes().max(1);
         let mut share = rules.shared_by(processes);
@@ -312,7 +313,7 @@ impl Fleet {
                 }
             }
         }
-        share
+        Cow::Owned(share)
     }
 
     /// Puts back this process's part of `class`'s books in a store that lost them: `recent`
