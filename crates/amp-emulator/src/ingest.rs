@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::store::{Attrs, Interner, Prop, Props, Store};
+use crate::store::{Interner, Prop, Store};
+use crate::timeline::{Attrs, Change, Custom};
 
 /// An event in Amplitude's Export format or HTTP V2 API format; both are read by the same
 /// fields. Unknown fields are ignored.
@@ -162,9 +163,23 @@ impl RawEvent<'_> {
     }
 }
 
+/// How an event's `user_properties` read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A line of an Export file: the user's whole set at that event.
+    Export,
+    /// An event sent to the HTTP or Batch API: properties to set (or identify operations).
+    Api,
+}
+
 /// Adds `raw` to the store. Events without a time take `now_ms`. `$identify` events update the
-/// user and are not stored as activity.
-pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), String> {
+/// user's properties from their time on and are not stored as activity.
+pub fn apply(
+    store: &mut Store,
+    raw: &RawEvent<'_>,
+    now_ms: i64,
+    source: Source,
+) -> Result<(), String> {
     let event_type = raw
         .event_type
         .as_deref()
@@ -178,25 +193,11 @@ pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), S
     let time_ms = raw.time_ms()?.unwrap_or(now_ms);
     let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
     let index = store.user_for(user_id, device_id, amplitude_id);
-    let user = &mut store.users[index as usize];
-    let newest = time_ms >= user.last_seen_ms;
-    if newest {
-        user.last_seen_ms = time_ms;
-        raw.apply_attrs(&mut user.attrs, &mut store.strings);
-    }
-    if let Some(properties) = &raw.user_properties {
-        if properties.keys().any(|key| key.starts_with('$')) {
-            let mut all = user.props.to_map();
-            apply_operations(&mut all, properties);
-            user.props = Props::from_map(all);
-        } else if newest {
-            for (key, value) in properties {
-                user.props.set(key, value);
-            }
-        }
-    }
+    let change = raw.change(&mut store.strings, source);
     if event_type == "$identify" {
+        let user = &mut store.users[index as usize];
         user.first_seen_ms = user.first_seen_ms.min(time_ms);
+        store.identify(index, time_ms, change);
         return Ok(());
     }
     let revenue = raw
@@ -218,6 +219,7 @@ pub fn apply(store: &mut Store, raw: &RawEvent<'_>, now_ms: i64) -> Result<(), S
         device,
         revenue,
         props,
+        change,
     );
     Ok(())
 }
@@ -234,6 +236,23 @@ fn prop(store: &mut Store, value: &Value) -> Prop {
 }
 
 impl RawEvent<'_> {
+    /// What the event carries about its user: its built-in properties, and its
+    /// `user_properties` as `source` reads them (operations whenever a key starts with `$`).
+    fn change(&self, strings: &mut Interner, source: Source) -> Change {
+        let mut attrs = Attrs::default();
+        self.apply_attrs(&mut attrs, strings);
+        let custom = match &self.user_properties {
+            None => Custom::Nothing,
+            Some(properties) if properties.keys().any(|key| key.starts_with('$')) => {
+                Custom::Operations(properties.clone())
+            }
+            Some(properties) if source == Source::Export => Custom::Snapshot(properties.clone()),
+            Some(properties) if properties.is_empty() => Custom::Nothing,
+            Some(properties) => Custom::Operations(properties.clone()),
+        };
+        Change { attrs, custom }
+    }
+
     /// Copies the built-in user attributes the event carries.
     fn apply_attrs(&self, attrs: &mut Attrs, strings: &mut Interner) {
         let mut set = |key: &str, value: Option<&str>| {
@@ -270,107 +289,5 @@ impl RawEvent<'_> {
             self.paying
                 .map(|paying| if paying { "true" } else { "false" }),
         );
-    }
-}
-
-/// Applies identify operations to user properties in Amplitude's order: `$clearAll`, `$unset`,
-/// `$setOnce`, `$set`, `$add`, `$append`, `$prepend`, `$remove`. A key outside an operation is
-/// set as it is.
-pub fn apply_operations(props: &mut Map<String, Value>, operations: &Map<String, Value>) {
-    let entries = |name: &str| {
-        operations
-            .get(name)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-    };
-    if operations.contains_key("$clearAll") {
-        props.clear();
-    }
-    for (key, _) in entries("$unset") {
-        props.remove(key);
-    }
-    for (key, value) in entries("$setOnce") {
-        props.entry(key.clone()).or_insert_with(|| value.clone());
-    }
-    for (key, value) in
-        entries("$set").chain(operations.iter().filter(|(key, _)| !key.starts_with('$')))
-    {
-        props.insert(key.clone(), value.clone());
-    }
-    for (key, value) in entries("$add") {
-        let current = props.get(key).and_then(number_of).unwrap_or(0.0);
-        if let Some(amount) = number_of(value) {
-            props.insert(key.clone(), serde_json::json!(current + amount));
-        }
-    }
-    for (key, value) in entries("$append") {
-        let mut list = as_list(props.remove(key));
-        list.extend(as_list(Some(value.clone())));
-        props.insert(key.clone(), Value::Array(list));
-    }
-    for (key, value) in entries("$prepend") {
-        let mut list = as_list(Some(value.clone()));
-        list.extend(as_list(props.remove(key)));
-        props.insert(key.clone(), Value::Array(list));
-    }
-    for (key, value) in entries("$remove") {
-        let gone = as_list(Some(value.clone()));
-        if let Some(Value::Array(list)) = props.get_mut(key) {
-            list.retain(|item| !gone.contains(item));
-        }
-    }
-}
-
-fn number_of(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(number) => number.as_f64(),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn as_list(value: Option<Value>) -> Vec<Value> {
-    match value {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items,
-        Some(other) => vec![other],
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn identify_operations_apply_in_amplitude_order() {
-        let mut props = json!({"plan": "free", "visits": 2, "tags": ["a"], "old": 1})
-            .as_object()
-            .unwrap()
-            .clone();
-        let operations = json!({
-            "$set": {"plan": "premium"},
-            "$setOnce": {"plan": "ignored", "first_source": "ad"},
-            "$add": {"visits": 3, "fresh": "1.5"},
-            "$append": {"tags": "b", "list": 1},
-            "$prepend": {"tags": "z"},
-            "$unset": {"old": "-"},
-            "$remove": {"tags": "a"},
-            "loose": true
-        });
-        apply_operations(&mut props, operations.as_object().unwrap());
-        assert_eq!(
-            Value::Object(props.clone()),
-            json!({"plan": "premium", "first_source": "ad", "visits": 5.0, "fresh": 1.5, "tags": ["z", "b"], "list": [1], "loose": true})
-        );
-        apply_operations(
-            &mut props,
-            json!({"$clearAll": "-", "$set": {"a": 1}})
-                .as_object()
-                .unwrap(),
-        );
-        assert_eq!(Value::Object(props), json!({"a": 1}));
     }
 }

@@ -23,6 +23,7 @@ mod sessions;
 mod state;
 mod store;
 mod throttle;
+mod timeline;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -152,11 +153,15 @@ impl EmulatorBuilder {
 
 /// Applies one journal record, as its request was applied when it was acknowledged.
 fn replay(project: &mut Project, record: &Record) -> Result<(), Error> {
-    for event in &record.events {
-        let raw = serde::Deserialize::deserialize(event)
-            .map_err(|error: serde_json::Error| Error::Replay(error.to_string()))?;
-        project.ingest(&raw, record.now_ms).map_err(Error::Replay)?;
-    }
+    let events = record
+        .events
+        .iter()
+        .map(serde::Deserialize::deserialize)
+        .collect::<Result<Vec<_>, serde_json::Error>>()
+        .map_err(|error| Error::Replay(error.to_string()))?;
+    project
+        .ingest(&events, record.now_ms)
+        .map_err(Error::Replay)?;
     Ok(())
 }
 

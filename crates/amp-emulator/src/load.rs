@@ -73,7 +73,13 @@ fn load_zip(project: &mut Project, reader: impl Read + Seek) -> Result<usize, St
 }
 
 /// Loads JSON Lines; blank lines are skipped, a bad line is an error naming it.
-pub fn load_lines(project: &mut Project, mut reader: impl BufRead) -> Result<usize, String> {
+pub fn load_lines(project: &mut Project, reader: impl BufRead) -> Result<usize, String> {
+    let loaded = read_lines(project, reader);
+    project.settle();
+    loaded
+}
+
+fn read_lines(project: &mut Project, mut reader: impl BufRead) -> Result<usize, String> {
     let mut line = String::new();
     let mut count = 0;
     for number in 1.. {

@@ -62,16 +62,12 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// One filter; a string event property tested with `is` or `is not` is compared in place.
+/// One filter (a user property as it stood at the event); a string event property tested with `is` or `is not` is compared in place.
 fn passes(store: &Store, event: &Stored, filter: &Filter, key: Option<Sym>) -> bool {
     if filter.subprop_type == PropertyType::User {
         return compare(
             &filter.subprop_op,
-            &user_values(
-                store,
-                &store.users[event.user as usize],
-                &filter.subprop_key,
-            ),
+            &user_values(store, store.traits(event.state), &filter.subprop_key),
             &filter.subprop_value,
         );
     }

@@ -6,7 +6,8 @@ use amp_model::{CountComparator, FilterOperator, PropertyType, TimeType};
 use serde_json::Value;
 
 use crate::project::Project;
-use crate::store::{Event, Prop, Store, User, value_text};
+use crate::store::{Event, Prop, StateId, Store, User, value_text};
+use crate::timeline::Traits;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -69,27 +70,33 @@ fn texts(value: &Value) -> Vec<String> {
     }
 }
 
-/// A user property's values: built-in names (`country`, `platform`, ...) read the user's
-/// attributes; `gp:name` (or a bare custom name) reads their custom properties.
-pub fn user_values(store: &Store, user: &User, property: &str) -> Vec<String> {
+/// A user property's values in `traits`: built-in names (`country`, `platform`, ...) read the
+/// built-in properties; `gp:name` (or a bare custom name) reads the custom ones.
+pub fn user_values(store: &Store, traits: &Traits, property: &str) -> Vec<String> {
     if let Some(custom) = property.strip_prefix("gp:") {
-        return user.props.get(custom).map(texts).unwrap_or_default();
+        return traits.props.get(custom).map(texts).unwrap_or_default();
     }
-    match store.attr(user, property) {
+    match store.attr(traits, property) {
         Some(value) => vec![value.to_owned()],
-        None => user.props.get(property).map(texts).unwrap_or_default(),
+        None => traits.props.get(property).map(texts).unwrap_or_default(),
     }
 }
 
-/// The group of a user under a group-by on `property`: their latest value, `(none)` when unset;
-/// the one group `""` without a group-by.
-pub fn user_group(store: &Store, user: &User, property: Option<&str>) -> String {
+/// The group under a group-by on `property` in `traits`: its (first) value, `(none)` when
+/// unset; the one group `""` without a group-by.
+pub fn group_in(store: &Store, traits: &Traits, property: Option<&str>) -> String {
     property.map_or_else(String::new, |property| {
-        user_values(store, user, property)
+        user_values(store, traits, property)
             .into_iter()
             .next()
             .unwrap_or_else(|| "(none)".into())
     })
+}
+
+/// The group of `event` under a group-by on user property `property`, as the user's
+/// properties stood when it happened.
+pub fn group_at(store: &Store, event: &Event, property: Option<&str>) -> String {
+    group_in(store, store.traits(event.state), property)
 }
 
 /// An event property's values.
@@ -101,55 +108,123 @@ pub fn event_values(store: &Store, event: &Event, property: &str) -> Vec<String>
     }
 }
 
-/// Whether `event` passes every filter; user-property filters read the user's current values.
+/// Whether `event` passes every filter; user-property filters read the user's properties as
+/// they stood when it happened.
 pub fn event_matches(store: &Store, event: &Event, filters: &[Filter]) -> bool {
     filters.iter().all(|filter| {
         let actual = match filter.subprop_type {
-            PropertyType::User => user_values(
-                store,
-                &store.users[event.user as usize],
-                &filter.subprop_key,
-            ),
+            PropertyType::User => {
+                user_values(store, store.traits(event.state), &filter.subprop_key)
+            }
             _ => event_values(store, event, &filter.subprop_key),
         };
         compare(&filter.subprop_op, &actual, &filter.subprop_value)
     })
 }
 
-/// Whether the user meets every condition of `segment`, judged at `at_ms` (the end of the
-/// period being computed) for "who performed" conditions.
+/// Whether the user, with their properties now, meets every condition of `segment`, judged at
+/// `at_ms` for "who performed" conditions: cohort membership.
 pub fn segment_matches(project: &Project, user: u32, segment: &Segment, at_ms: i64) -> bool {
+    let traits = project.store.latest(&project.store.users[user as usize]);
     segment
         .conditions
         .iter()
-        .all(|condition| condition_matches(project, user, condition, at_ms, 0))
+        .all(|condition| condition_matches(project, user, traits, condition, at_ms, 0))
 }
 
-/// Every user in `segment` (every user without one), judged at `at_ms`.
-pub fn users_in<'a>(
+/// Whether a condition is on a user property as it stood at each event (rather than on what
+/// the user did, or on a cohort).
+fn at_each_event(condition: &Condition) -> bool {
+    matches!(condition, Condition::Property(property) if property.prop != "userdata_cohort")
+}
+
+/// A segment as a chart applies it. Conditions on user properties are judged at each event,
+/// with the properties in force when it happened; "who performed" conditions are about events
+/// and judged once per user at `at_ms` (the end of the range), as is cohort membership (a
+/// cohort is a set of users, not a property of an event).
+#[derive(Debug)]
+pub struct Judge<'a> {
     project: &'a Project,
     segment: Option<&'a Segment>,
     at_ms: i64,
-) -> impl Iterator<Item = &'a User> + 'a {
-    project
-        .store
-        .users
-        .iter()
-        .enumerate()
-        .filter_map(move |(index, user)| {
-            let index = u32::try_from(index).expect("fewer than 4 billion users");
-            segment
-                .is_none_or(|segment| segment_matches(project, index, segment, at_ms))
-                .then_some(user)
-        })
+    /// The last state judged and its verdict: a user's events mostly share one state.
+    last: std::cell::Cell<Option<(StateId, bool)>>,
+}
+
+impl<'a> Judge<'a> {
+    /// The judge of `segment` (everyone, without one), judging what users did up to `at_ms`.
+    pub fn new(project: &'a Project, segment: Option<&'a Segment>, at_ms: i64) -> Self {
+        Self {
+            project,
+            segment,
+            at_ms,
+            last: std::cell::Cell::new(None),
+        }
+    }
+
+    /// Whether the user meets the conditions on what they did and on cohorts.
+    pub fn admits_user(&self, user: u32) -> bool {
+        let Some(segment) = self.segment else {
+            return true;
+        };
+        let traits = self
+            .project
+            .store
+            .latest(&self.project.store.users[user as usize]);
+        segment
+            .conditions
+            .iter()
+            .filter(|condition| !at_each_event(condition))
+            .all(|condition| {
+                condition_matches(self.project, user, traits, condition, self.at_ms, 0)
+            })
+    }
+
+    /// Whether the user properties in force at `event` meet the property conditions.
+    pub fn admits_event(&self, event: &Event) -> bool {
+        let Some(segment) = self.segment else {
+            return true;
+        };
+        if let Some((state, verdict)) = self.last.get()
+            && state == event.state
+        {
+            return verdict;
+        }
+        let traits = self.project.store.traits(event.state);
+        let verdict = segment
+            .conditions
+            .iter()
+            .filter(|condition| at_each_event(condition))
+            .all(|condition| {
+                condition_matches(self.project, event.user, traits, condition, self.at_ms, 0)
+            });
+        self.last.set(Some((event.state, verdict)));
+        verdict
+    }
+
+    /// Every user [`Judge::admits_user`] admits, with their index.
+    pub fn users(&self) -> impl Iterator<Item = (u32, &'a User)> + '_ {
+        self.project
+            .store
+            .users
+            .iter()
+            .enumerate()
+            .filter_map(move |(index, user)| {
+                let index = u32::try_from(index).expect("fewer than 4 billion users");
+                self.admits_user(index).then_some((index, user))
+            })
+    }
 }
 
 /// Cohorts may refer to cohorts; this deep is taken as a cycle.
 const MAX_COHORT_DEPTH: usize = 8;
 
+/// Whether `user`, whose properties are `traits`, meets `condition`. A cohort's own property
+/// conditions read the user's properties now.
 fn condition_matches(
     project: &Project,
     user: u32,
+    traits: &Traits,
     condition: &Condition,
     at_ms: i64,
     depth: usize,
@@ -164,8 +239,9 @@ fn condition_matches(
                         .iter()
                         .find(|cohort| &cohort.id == id)
                         .is_some_and(|cohort| {
+                            let now = project.store.latest(&project.store.users[user as usize]);
                             cohort.segment.conditions.iter().all(|inner| {
-                                condition_matches(project, user, inner, at_ms, depth + 1)
+                                condition_matches(project, user, now, inner, at_ms, depth + 1)
                             })
                         })
             };
@@ -176,11 +252,7 @@ fn condition_matches(
             }
         }
         Condition::Property(condition) => {
-            let actual = user_values(
-                &project.store,
-                &project.store.users[user as usize],
-                &condition.prop,
-            );
+            let actual = user_values(&project.store, traits, &condition.prop);
             compare(&condition.op, &actual, &condition.values)
         }
         Condition::Performed(condition) => performed(project, user, condition, at_ms),

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::calendar::Calendar;
 use crate::config::Config;
 use crate::error::ConfigError;
-use crate::ingest::{self, RawEvent};
+use crate::ingest::{self, RawEvent, Source};
 use crate::store::Store;
 
 /// One Amplitude project.
@@ -42,22 +42,42 @@ impl Project {
             .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
     }
 
-    /// Adds an event read from a file.
+    /// Adds an event read from a file, whose `user_properties` are the user's whole set at
+    /// that event. Call [`Project::settle`] once the file is read.
     pub fn load(&mut self, raw: &RawEvent<'_>) -> Result<(), String> {
         let now = self.now_ms();
-        ingest::apply(&mut self.store, raw, now)
+        ingest::apply(&mut self.store, raw, now, Source::Export)
     }
 
-    /// Adds an event received over HTTP, reading one without a time as happening at `now_ms`
-    /// (when its request was accepted); a repeated insert ID is dropped as Amplitude does.
-    /// Returns whether it was kept.
-    pub fn ingest(&mut self, raw: &RawEvent<'_>, now_ms: i64) -> Result<bool, String> {
-        if let Some(id) = raw.insert_id() {
-            if self.insert_ids.contains(id) {
-                return Ok(false);
+    /// Adds the events of one request received over HTTP, reading one without a time as
+    /// happening at `now_ms` (when its request was accepted); a repeated insert ID is dropped as
+    /// Amplitude does. Returns how many were kept.
+    pub fn ingest<'a>(
+        &mut self,
+        events: impl IntoIterator<Item = &'a RawEvent<'a>>,
+        now_ms: i64,
+    ) -> Result<u64, String> {
+        let mut kept = 0;
+        for raw in events {
+            if let Some(id) = raw.insert_id() {
+                if self.insert_ids.contains(id) {
+                    continue;
+                }
+                self.insert_ids.insert(id.to_owned());
             }
-            self.insert_ids.insert(id.to_owned());
+            let applied = ingest::apply(&mut self.store, raw, now_ms, Source::Api);
+            if let Err(error) = applied {
+                self.settle();
+                return Err(error);
+            }
+            kept += 1;
         }
-        ingest::apply(&mut self.store, raw, now_ms).map(|()| true)
+        self.settle();
+        Ok(kept)
+    }
+
+    /// Works out again the user properties of events that arrived out of time order.
+    pub fn settle(&mut self) {
+        self.store.settle();
     }
 }

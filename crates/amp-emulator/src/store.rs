@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::timeline::{Attrs, Change, Custom, Traits};
 
 /// An interned string.
 pub type Sym = u32;
@@ -71,101 +73,14 @@ pub struct Event {
     props_start: u32,
     /// How many properties it has.
     props_len: u32,
-}
-
-/// The built-in user properties Amplitude keeps for each user, by name.
-pub const ATTRIBUTES: [&str; 14] = [
-    "country",
-    "city",
-    "region",
-    "DMA",
-    "language",
-    "platform",
-    "version",
-    "os",
-    "device",
-    "device_type",
-    "carrier",
-    "start_version",
-    "library",
-    "paying",
-];
-
-/// A user's built-in properties, interned, in the order of [`ATTRIBUTES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attrs([Option<Sym>; ATTRIBUTES.len()]);
-
-impl Default for Attrs {
-    fn default() -> Self {
-        Self([None; ATTRIBUTES.len()])
-    }
-}
-
-impl Attrs {
-    /// The value of built-in property `key`, if it is one and is set.
-    pub fn get<'a>(&self, strings: &'a Interner, key: &str) -> Option<&'a str> {
-        let slot = ATTRIBUTES.iter().position(|name| *name == key)?;
-        self.0[slot].map(|sym| strings.name(sym))
-    }
-
-    /// Sets built-in property `key`; other names are ignored.
-    pub fn set(&mut self, strings: &mut Interner, key: &str, value: &str) {
-        if let Some(slot) = ATTRIBUTES.iter().position(|name| *name == key) {
-            self.0[slot] = Some(strings.intern(value));
-        }
-    }
+    /// The user properties in force when it happened, its own payload applied.
+    pub state: StateId,
 }
 
 impl Event {
     /// Revenue carried by the event, if any.
     pub fn revenue(&self) -> Option<f64> {
         (!self.revenue.is_nan()).then_some(self.revenue)
-    }
-}
-
-/// Custom user properties: a short list, where a map would reserve a node per user.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Props(Vec<(Box<str>, Value)>);
-
-impl Props {
-    /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0
-            .iter()
-            .find(|(name, _)| &**name == key)
-            .map(|(_, value)| value)
-    }
-
-    /// Sets `key` to `value`.
-    pub fn set(&mut self, key: &str, value: &Value) {
-        match self.0.iter_mut().find(|(name, _)| &**name == key) {
-            Some((_, current)) if current != value => *current = value.clone(),
-            Some(_) => {}
-            None => self.0.push((key.into(), value.clone())),
-        }
-    }
-
-    /// The properties as a JSON map.
-    pub fn to_map(&self) -> Map<String, Value> {
-        self.0
-            .iter()
-            .map(|(key, value)| (key.to_string(), value.clone()))
-            .collect()
-    }
-
-    /// Properties from a JSON map.
-    pub fn from_map(map: Map<String, Value>) -> Self {
-        Self(
-            map.into_iter()
-                .map(|(key, value)| (key.into_boxed_str(), value))
-                .collect(),
-        )
-    }
-}
-
-impl serde::Serialize for Props {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(key, value)| (&**key, value)))
     }
 }
 
@@ -178,20 +93,37 @@ pub struct User {
     pub user_id: Option<String>,
     /// Device IDs seen, in order.
     device_ids: Vec<Sym>,
-    /// Built-in properties (`country`, `platform`, `version`, ...) from the newest event.
-    pub attrs: Attrs,
-    /// Custom user properties, as set by events and identify calls.
-    pub props: Props,
-    /// Time of the newest event applied to `attrs`, ms.
+    /// The properties in force after the user's newest event or identify call.
+    pub state: StateId,
+    /// Time of the newest event or identify call, ms.
     pub last_seen_ms: i64,
     /// Time of the first event, ms.
     pub first_seen_ms: i64,
-    /// This user's events, indices into [`Store::events`], in the order they arrived.
+    /// This user's events, indices into [`Store::events`], in time order (in arrival order
+    /// among events of the same time).
     pub events: Vec<u32>,
+    /// What the user's events carried: `(event index, change)` for each event that carried
+    /// something other than the user's event before it did.
+    carried: Vec<(u32, ChangeId)>,
+    /// Identify calls: their time, their place among arrivals, and what they carried.
+    identifies: Vec<(i64, u64, ChangeId)>,
+    /// The change last applied to `state`.
+    last_applied: ChangeId,
+}
+
+/// Index of a user-property state in the store.
+pub type StateId = u32;
+/// Index of a carried [`Change`] in the store.
+type ChangeId = u32;
+
+/// The place of event `index` among arrivals; an identify call that arrived when `count` events
+/// were stored sits at `2 * count`, between events `count - 1` and `count`.
+fn event_order(index: u32) -> u64 {
+    u64::from(index) * 2 + 1
 }
 
 /// Everything the emulator knows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Store {
     /// Interned strings.
     pub strings: Interner,
@@ -203,10 +135,41 @@ pub struct Store {
     prop_keys: Vec<Sym>,
     /// The values of `prop_keys`, kept apart so that no padding sits between a name and a value.
     prop_values: Vec<Prop>,
+    /// User properties as they stood at some moment; [`Event::state`] and [`User::state`]
+    /// index here. The first is the empty set.
+    states: Vec<Traits>,
+    /// What events and identify calls carried; [`User`]'s records index here. The first is
+    /// nothing.
+    changes: Vec<Change>,
+    /// Users with an event or identify call older than one already applied, whose states are
+    /// worked out again by [`Store::settle`].
+    unsettled: Vec<u32>,
     by_user_id: HashMap<String, u32>,
     by_device: HashMap<Sym, u32>,
     by_amplitude_id: HashMap<u64, u32>,
     next_amplitude_id: u64,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self {
+            strings: Interner::default(),
+            users: Vec::new(),
+            events: Vec::new(),
+            prop_keys: Vec::new(),
+            prop_values: Vec::new(),
+            states: vec![Traits::default()],
+            changes: vec![Change {
+                attrs: Attrs::default(),
+                custom: Custom::Nothing,
+            }],
+            unsettled: Vec::new(),
+            by_user_id: HashMap::new(),
+            by_device: HashMap::new(),
+            by_amplitude_id: HashMap::new(),
+            next_amplitude_id: 0,
+        }
+    }
 }
 
 /// The first Amplitude ID handed out to a user whose events carry none.
@@ -285,7 +248,8 @@ impl Store {
         self.by_amplitude_id.get(&amplitude_id).copied()
     }
 
-    /// Adds an event with its properties and indexes it under its user.
+    /// Adds an event with its properties and what it carries about its user, and indexes it
+    /// under its user.
     #[allow(clippy::too_many_arguments, reason = "an event's fields")]
     pub fn push_event(
         &mut self,
@@ -296,6 +260,7 @@ impl Store {
         device: Sym,
         revenue: Option<f64>,
         props: impl IntoIterator<Item = (Sym, Prop)>,
+        change: Change,
     ) {
         let index = u32::try_from(self.events.len()).expect("fewer than 4 billion events");
         let props_start =
@@ -307,6 +272,16 @@ impl Store {
         let props_len = u32::try_from(self.prop_keys.len())
             .expect("fewer than 4 billion properties")
             - props_start;
+        let carried = self.users[user as usize].carried.last().map(|&(_, id)| id);
+        let change = match carried {
+            Some(id) if self.changes[id as usize] == change => id,
+            _ => {
+                let id = self.add_change(change);
+                self.users[user as usize].carried.push((index, id));
+                id
+            }
+        };
+        let state = self.advance(user, time_ms, change);
         let record = &mut self.users[user as usize];
         record.first_seen_ms = record.first_seen_ms.min(time_ms);
         record.events.push(index);
@@ -319,7 +294,132 @@ impl Store {
             revenue: revenue.unwrap_or(f64::NAN),
             props_start,
             props_len,
+            state,
         });
+    }
+
+    /// Records an identify call: what it carries applies to the user's events after `time_ms`.
+    pub fn identify(&mut self, user: u32, time_ms: i64, change: Change) {
+        let order = u64::try_from(self.events.len()).unwrap_or(u64::MAX) * 2;
+        let change = self.add_change(change);
+        self.users[user as usize]
+            .identifies
+            .push((time_ms, order, change));
+        self.advance(user, time_ms, change);
+    }
+
+    fn add_change(&mut self, change: Change) -> ChangeId {
+        let id = ChangeId::try_from(self.changes.len()).expect("fewer than 4 billion changes");
+        self.changes.push(change);
+        id
+    }
+
+    fn add_state(&mut self, traits: Traits) -> StateId {
+        let id = StateId::try_from(self.states.len()).expect("fewer than 4 billion states");
+        self.states.push(traits);
+        id
+    }
+
+    /// Applies `change` on top of the user's newest properties and gives the state it makes.
+    /// An arrival older than what was already applied leaves the user for [`Store::settle`].
+    fn advance(&mut self, user: u32, time_ms: i64, change: ChangeId) -> StateId {
+        let record = &self.users[user as usize];
+        let (before, last) = (record.state, record.last_applied);
+        if time_ms < record.last_seen_ms {
+            self.unsettle(user);
+            return before;
+        }
+        let after = if change == last && self.changes[change as usize].repeatable() {
+            before
+        } else {
+            let next = self.changes[change as usize].apply(&self.states[before as usize]);
+            if next == self.states[before as usize] {
+                before
+            } else {
+                self.add_state(next)
+            }
+        };
+        let record = &mut self.users[user as usize];
+        record.state = after;
+        record.last_applied = change;
+        record.last_seen_ms = time_ms;
+        after
+    }
+
+    fn unsettle(&mut self, user: u32) {
+        if self.unsettled.last() != Some(&user) {
+            self.unsettled.push(user);
+        }
+    }
+
+    /// Puts the events of every user who received something out of time order back in time
+    /// order, and works out again the properties each of their events saw.
+    pub fn settle(&mut self) {
+        let mut users = std::mem::take(&mut self.unsettled);
+        users.sort_unstable();
+        users.dedup();
+        for user in users {
+            self.replay(user);
+        }
+    }
+
+    /// Applies everything a user's events and identify calls carried, in time order.
+    fn replay(&mut self, user: u32) {
+        let record = &self.users[user as usize];
+        let mut arrivals: Vec<(i64, u64, ChangeId, Option<u32>)> = Vec::new();
+        let mut carried = record.carried.iter().peekable();
+        let mut change = 0;
+        let mut in_arrival_order = record.events.clone();
+        in_arrival_order.sort_unstable();
+        for &event in &in_arrival_order {
+            while let Some(&&(from, id)) = carried.peek() {
+                if from > event {
+                    break;
+                }
+                change = id;
+                carried.next();
+            }
+            let time = self.events[event as usize].time_ms;
+            arrivals.push((time, event_order(event), change, Some(event)));
+        }
+        arrivals.extend(
+            record
+                .identifies
+                .iter()
+                .map(|&(time, order, change)| (time, order, change, None)),
+        );
+        arrivals.sort_unstable_by_key(|&(time, order, ..)| (time, order));
+        let mut state = 0;
+        let mut last = 0;
+        let mut events = Vec::with_capacity(in_arrival_order.len());
+        for &(_, _, change, event) in &arrivals {
+            if change != last || !self.changes[change as usize].repeatable() {
+                let next = self.changes[change as usize].apply(&self.states[state as usize]);
+                if next != self.states[state as usize] {
+                    state = self.add_state(next);
+                }
+                last = change;
+            }
+            if let Some(event) = event {
+                self.events[event as usize].state = state;
+                events.push(event);
+            }
+        }
+        let record = &mut self.users[user as usize];
+        record.events = events;
+        record.state = state;
+        record.last_applied = last;
+        record.last_seen_ms = arrivals.last().map_or(i64::MIN, |arrival| arrival.0);
+    }
+
+    /// The user properties of state `id`.
+    pub fn traits(&self, id: StateId) -> &Traits {
+        &self.states[id as usize]
+    }
+
+    /// A user's properties now: after their newest event or identify call.
+    pub fn latest(&self, user: &User) -> &Traits {
+        self.traits(user.state)
     }
 
     /// An event's properties.
@@ -331,9 +431,9 @@ impl Store {
             .zip(&self.prop_values[run])
     }
 
-    /// A user's built-in property `key`.
-    pub fn attr(&self, user: &User, key: &str) -> Option<&str> {
-        user.attrs.get(&self.strings, key)
+    /// Built-in property `key` of `traits`.
+    pub fn attr<'a>(&'a self, traits: &Traits, key: &str) -> Option<&'a str> {
+        traits.attrs.get(&self.strings, key)
     }
 
     /// Gives back memory held in reserve after a bulk load.

@@ -27,6 +27,8 @@ mod segments;
 mod state;
 #[path = "emulator/strict.rs"]
 mod strict;
+#[path = "emulator/timeline.rs"]
+mod timeline;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -660,11 +662,12 @@ async fn identify_operations_reach_profiles_and_segments() {
         FilterOperator::Is,
         ["family"],
     )]);
+    // The identify call came "now": bob's past events keep the plan they had.
     let users = client
         .send(&GetUsers::new(first_week()).segment(family))
         .await
         .unwrap();
-    assert_eq!(filled(&users.data), [[0.0, 1.0, 0.0, 1.0]]);
+    assert_eq!(filled(&users.data), [[0.0, 0.0, 0.0, 0.0]]);
     let bad = reqwest_client()
         .post(format!("{}/identify", emulator.base_url()))
         .body("api_key=wrong")
@@ -1125,7 +1128,12 @@ fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
             second / 60 % 60,
             second % 60
         );
-        let country = user_country[user as usize];
+        // A user mostly stays at home; one event in four comes from wherever they are.
+        let country = if roll(4) == 0 {
+            countries[roll(3)]
+        } else {
+            user_country[user as usize]
+        };
         let revenue = if kind == "Purchase" {
             f64::from(u32::try_from(1 + roll(20)).unwrap())
         } else {
@@ -1149,16 +1157,24 @@ fn random_dataset(seed: u64) -> (Vec<String>, Vec<Fact>) {
     (lines, facts)
 }
 
-/// The obviously correct answer: for each group and bucket, filter the facts and count.
+/// The obviously correct answer: for each group and bucket, filter the facts and count. A
+/// segment on `country` and a group-by on it read each event's country.
 #[allow(clippy::cast_precision_loss, reason = "a few dozen events")]
 fn reference(
     facts: &[Fact],
     kind: &str,
     genre: Option<&str>,
     by_country: bool,
+    in_country: Option<&str>,
     weekly: bool,
     metric: &str,
 ) -> Vec<(String, Vec<f64>)> {
+    let facts: Vec<Fact> = facts
+        .iter()
+        .filter(|fact| in_country.is_none_or(|country| fact.4 == country))
+        .copied()
+        .collect();
+    let facts = &facts[..];
     // 2024-03-01 is a Friday: weekly buckets are 03-01..03-03, 03-04..03-10, 03-11..03-14.
     let bucket_of = |day: u32| {
         if weekly {
@@ -1238,6 +1254,7 @@ async fn segmentation_matches_a_naive_reference_on_random_data() {
             let metric = ["uniques", "totals", "average", "pct_dau"][(variant / 4 % 4) as usize];
             let genre = (variant % 3 == 0).then_some("jazz");
             let by_country = variant % 2 == 1;
+            let in_country = (variant % 7 < 3).then_some("France");
             let weekly = variant % 5 == 0;
             let mut event = Event::new(kind);
             if let Some(genre) = genre {
@@ -1248,6 +1265,13 @@ async fn segmentation_matches_a_naive_reference_on_random_data() {
             if by_country {
                 query = query.group_by("country");
             }
+            if let Some(country) = in_country {
+                query = query.segment(Segment::new(vec![Condition::property(
+                    "country",
+                    FilterOperator::Is,
+                    [country],
+                )]));
+            }
             if weekly {
                 query = query.interval(Interval::Weekly);
             }
@@ -1256,13 +1280,13 @@ async fn segmentation_matches_a_naive_reference_on_random_data() {
                 labels.into_iter().zip(rounded(&series)).collect();
             actual.sort_by(|a, b| a.0.cmp(&b.0));
             let expected: Vec<(String, Vec<f64>)> =
-                reference(&facts, kind, genre, by_country, weekly, metric)
+                reference(&facts, kind, genre, by_country, in_country, weekly, metric)
                     .into_iter()
                     .map(|(group, values)| (group, rounded(&[values]).remove(0)))
                     .collect();
             assert_eq!(
                 actual, expected,
-                "seed {seed}, {kind} {metric} genre={genre:?} by_country={by_country} weekly={weekly}"
+                "seed {seed}, {kind} {metric} genre={genre:?} by_country={by_country} in {in_country:?} weekly={weekly}"
             );
             cases += 1;
         }
@@ -1396,25 +1420,36 @@ fn deepest(events: &[(i64, &str)], steps: &[&str], at: usize, step: usize, deadl
         .unwrap_or(step)
 }
 
-/// The obviously correct funnel: users reaching each step.
-fn reference_funnel(facts: &[Fact], steps: &[&str], mode: &FunnelMode, window_ms: i64) -> Vec<f64> {
+/// The obviously correct funnel: users reaching each step, entering only at a first step done in
+/// `in_country` (when given).
+fn reference_funnel(
+    facts: &[Fact],
+    steps: &[&str],
+    mode: &FunnelMode,
+    window_ms: i64,
+    in_country: Option<&str>,
+) -> Vec<f64> {
     let matches = |kind: &str, step: &str| step == "_all" || kind == step;
     let users: BTreeSet<u32> = facts.iter().map(|fact| fact.0).collect();
     let mut reached = vec![0.0; steps.len()];
     for user in users {
-        let mut events: Vec<(i64, usize, &str)> = facts
+        let mut events: Vec<(i64, usize, &str, &str)> = facts
             .iter()
             .enumerate()
             .filter(|(_, fact)| fact.0 == user)
-            .map(|(index, fact)| (fact.5, index, fact.1))
+            .map(|(index, fact)| (fact.5, index, fact.1, fact.4))
             .collect();
         events.sort_unstable();
+        let entries: Vec<bool> = events
+            .iter()
+            .map(|event| in_country.is_none_or(|country| event.3 == country))
+            .collect();
         let events: Vec<(i64, &str)> = events
             .into_iter()
-            .map(|(time, _, kind)| (time, kind))
+            .map(|(time, _, kind, _)| (time, kind))
             .collect();
         let best = (0..events.len())
-            .filter(|&entry| matches(events[entry].1, steps[0]))
+            .filter(|&entry| entries[entry] && matches(events[entry].1, steps[0]))
             .map(|entry| match mode {
                 FunnelMode::Sequential => {
                     1 + (1..steps.len())
@@ -1466,22 +1501,31 @@ async fn funnels_match_a_naive_reference_on_random_data() {
             ][variant % 3]
                 .clone();
             let window_secs = [3_600_u64, 86_400, 2_592_000][variant / 3 % 3];
-            let query = GetFunnel::new(
+            let in_country = (variant % 4 == 1).then_some("Japan");
+            let mut query = GetFunnel::new(
                 steps.iter().map(|step| Event::new(*step)).collect(),
                 days("20240301", "20240314"),
             )
             .mode(mode.clone())
             .conversion_window_secs(window_secs);
+            if let Some(country) = in_country {
+                query = query.segment(Segment::new(vec![Condition::property(
+                    "country",
+                    FilterOperator::Is,
+                    [country],
+                )]));
+            }
             let answer = client.send(&query).await.unwrap();
             let expected = reference_funnel(
                 &facts,
                 &steps,
                 &mode,
                 i64::try_from(window_secs).unwrap() * 1000,
+                in_country,
             );
             assert_eq!(
                 answer.data[0].cumulative_raw, expected,
-                "seed {seed}: {steps:?} {mode} {window_secs}s"
+                "seed {seed}: {steps:?} {mode} {window_secs}s in {in_country:?}"
             );
             cases += 1;
         }
@@ -1596,7 +1640,15 @@ async fn retention_in_every_mode_by_hand() {
 
 /// The obviously correct retention: for every user, every day they did the start event, and
 /// every position, look for a return.
-fn reference_retention(facts: &[Fact], start: &str, back: &str, rolling: bool) -> Vec<u64> {
+/// The obviously correct retention, cohorts started only by actions done in `in_country` (when
+/// given).
+fn reference_retention(
+    facts: &[Fact],
+    start: &str,
+    back: &str,
+    rolling: bool,
+    in_country: Option<&str>,
+) -> Vec<u64> {
     let day_ms = 86_400_000;
     let mut combined = vec![0_u64; 15];
     let users: BTreeSet<u32> = facts.iter().map(|fact| fact.0).collect();
@@ -1606,6 +1658,7 @@ fn reference_retention(facts: &[Fact], start: &str, back: &str, rolling: bool) -
             let Some(started) = own
                 .iter()
                 .filter(|fact| (start == "_all" || fact.1 == start) && fact.5 / day_ms == day)
+                .filter(|fact| in_country.is_none_or(|country| fact.4 == country))
                 .map(|fact| fact.5)
                 .min()
             else {
@@ -1647,6 +1700,7 @@ async fn retention_matches_a_naive_reference_on_random_data() {
         for variant in 0..30_usize {
             let (start, back) = (kinds[variant % 4], kinds[(variant / 4) % 4]);
             let rolling = variant % 2 == 1;
+            let in_country = (variant % 3 == 2).then_some("Brazil");
             let mut query = GetRetention::new(
                 Event::new(start),
                 Event::new(back),
@@ -1655,12 +1709,19 @@ async fn retention_matches_a_naive_reference_on_random_data() {
             if rolling {
                 query = query.mode(RetentionMode::Rolling);
             }
+            if let Some(country) = in_country {
+                query = query.segment(Segment::new(vec![Condition::property(
+                    "country",
+                    FilterOperator::Is,
+                    [country],
+                )]));
+            }
             let answer = client.send(&query).await.unwrap().data;
-            let expected = reference_retention(&facts, start, back, rolling);
+            let expected = reference_retention(&facts, start, back, rolling, in_country);
             assert_eq!(
                 counts(&answer.series[0].combined),
                 expected,
-                "seed {seed}: {start} -> {back}, rolling {rolling}"
+                "seed {seed}: {start} -> {back}, rolling {rolling}, in {in_country:?}"
             );
             cases += 1;
         }
@@ -1763,13 +1824,23 @@ async fn saved_charts_as_json_and_csv() {
 
 /// The obviously correct LTV: per first-event day, each horizon's revenue, payers and ARPU.
 #[allow(clippy::cast_precision_loss, reason = "a few users")]
-fn reference_ltv(facts: &[Fact], metric: u32) -> BTreeMap<String, Vec<f64>> {
+/// The obviously correct LTV, of the users whose first event was done in `in_country` (when
+/// given).
+fn reference_ltv(
+    facts: &[Fact],
+    metric: u32,
+    in_country: Option<&str>,
+) -> BTreeMap<String, Vec<f64>> {
     let day_ms = 86_400_000;
     let users: BTreeSet<u32> = facts.iter().map(|fact| fact.0).collect();
     let mut cohorts: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
     for user in users {
         let own: Vec<&Fact> = facts.iter().filter(|fact| fact.0 == user).collect();
-        let first = own.iter().map(|fact| fact.5).min().unwrap();
+        let earliest = own.iter().min_by_key(|fact| fact.5).unwrap();
+        if in_country.is_some_and(|country| earliest.4 != country) {
+            continue;
+        }
+        let first = earliest.5;
         let date = format!("2024-03-{:02}", first / day_ms + 1);
         for days in [1, 2, 3, 4, 5, 6, 7, 14, 30, 60, 90] {
             let revenue: f64 = own
@@ -1812,14 +1883,18 @@ async fn revenue_ltv_matches_a_naive_reference_on_random_data() {
         let (lines, facts) = random_dataset(seed);
         let emulator = Emulator::builder().events(lines).start().await.unwrap();
         let client = client(&emulator);
+        let in_country = (seed % 2 == 0).then_some("France");
         for metric in 0..4_u32 {
-            let answer = client
-                .send(
-                    &GetRevenueLtv::new(days("20240301", "20240314"))
-                        .metric(LtvMetric::from(i64::from(metric))),
-                )
-                .await
-                .unwrap();
+            let mut query = GetRevenueLtv::new(days("20240301", "20240314"))
+                .metric(LtvMetric::from(i64::from(metric)));
+            if let Some(country) = in_country {
+                query = query.segment(Segment::new(vec![Condition::property(
+                    "country",
+                    FilterOperator::Is,
+                    [country],
+                )]));
+            }
+            let answer = client.send(&query).await.unwrap();
             let actual: BTreeMap<String, Vec<f64>> = answer.data.series[0]
                 .values
                 .iter()
@@ -1831,8 +1906,8 @@ async fn revenue_ltv_matches_a_naive_reference_on_random_data() {
                 .collect();
             assert_eq!(
                 actual,
-                reference_ltv(&facts, metric),
-                "seed {seed}, metric {metric}"
+                reference_ltv(&facts, metric, in_country),
+                "seed {seed}, metric {metric}, in {in_country:?}"
             );
             cases += 1;
         }
@@ -1841,7 +1916,8 @@ async fn revenue_ltv_matches_a_naive_reference_on_random_data() {
 }
 
 // A second hand-computed dataset, `fixtures/emulator/week.jsonl`: 45 events of 6 users over
-// Monday 2024-04-01 to Sunday 2024-04-07, "now" 2024-04-10. Each session is Open, then some of
+// Monday 2024-04-01 to Sunday 2024-04-07, "now" 2024-04-10 (and two users whose properties
+// change, on the 8th and 9th: `emulator/timeline.rs`). Each session is Open, then some of
 // Search, Play (a genre) and Buy (a price, as revenue), a minute apart:
 //   u1 (US, iOS):      d1 O S P(jazz) B(10) · d2 O S P(rock) · d4 O · d7 O S
 //   u2 (US, Android):  d1 O S · d3 O S P(jazz) · d5 O P(pop)

@@ -1,11 +1,12 @@
 //! `/api/2/composition`: the users active in the range, counted by their latest value of one
-//! property (`(none)` when unset), largest first, with the `queryIds` real answers carry.
+//! property (`(none)` when unset), largest first, with the `queryIds` real answers carry. The
+//! latest value, not one at each event: Amplitude's composition chart counts users that way.
 
 use std::collections::{HashMap, HashSet};
 
 use amp_model::dashboard::{CompositionQuery, Series, SeriesLabel, SeriesResponse};
 
-use crate::predicate::user_group;
+use crate::predicate::group_in;
 use crate::project::Project;
 
 /// Answers it.
@@ -21,7 +22,11 @@ pub fn compute(project: &Project, query: &CompositionQuery) -> SeriesResponse {
         .collect();
     let mut counts: HashMap<String, u64> = HashMap::new();
     for user in active {
-        let value = user_group(store, &store.users[user as usize], Some(&query.property));
+        let value = group_in(
+            store,
+            store.latest(&store.users[user as usize]),
+            Some(&query.property),
+        );
         *counts.entry(value).or_default() += 1;
     }
     let mut ordered: Vec<(String, u64)> = counts.into_iter().collect();

@@ -11,7 +11,10 @@
 //!
 //! Transition times are from one step's event to the next (ms, 0 for the first step; never
 //! negative); medians of an even count take the lower middle. `dayFunnels` and its kin split the
-//! users by the interval they entered in. A group-by (one) reads the user's latest value. Each
+//! users by the interval they entered in. User properties apply at the first step, as Amplitude
+//! applies them: a segment's property conditions admit only occurrences of the first step at
+//! which the user's properties met them, and a group-by (one) reads the user's value at the
+//! occurrence that entered; "who performed" conditions are judged once per user. Each
 //! segment gives its own funnels, `meta.segmentIndex` telling them apart; `limit` cuts the
 //! groups of each, and `hitChunkGroupByLimit` says when it did.
 
@@ -25,28 +28,34 @@ use amp_model::{FunnelMode, FunnelUserType, Interval, Query as _};
 use super::{bucket_of, each_segment, fresh};
 use crate::calendar::Bucket;
 use crate::matcher::Matcher;
-use crate::predicate::{user_group, users_in};
+use crate::predicate::{Judge, group_at};
 use crate::project::Project;
 use crate::store::Store;
 
 const DAY_MS: i64 = 86_400_000;
 const DEFAULT_WINDOW_SECS: u64 = 2_592_000;
 
-/// One user's best attempt: the time of each step reached.
+/// One user's best attempt: the event that entered and the time of each step reached. Only an
+/// occurrence of the first step that `judge` admits (the user's properties at that event) can
+/// enter.
 fn best_attempt(
     store: &Store,
+    judge: &Judge<'_>,
     events: &[u32],
     steps: &[Matcher<'_>],
     mode: &FunnelMode,
     (from, to): (i64, i64),
     window: i64,
-) -> Option<Vec<i64>> {
+) -> Option<(u32, Vec<i64>)> {
     let matches =
         |index: u32, step: &Matcher<'_>| step.matches(store, &store.events[index as usize]);
     let time = |index: u32| store.events[index as usize].time_ms;
-    let mut best: Option<Vec<i64>> = None;
+    let mut best: Option<(u32, Vec<i64>)> = None;
     for (position, &start) in events.iter().enumerate() {
-        if !(from..to).contains(&time(start)) || !matches(start, &steps[0]) {
+        if !(from..to).contains(&time(start))
+            || !matches(start, &steps[0])
+            || !judge.admits_event(&store.events[start as usize])
+        {
             continue;
         }
         let entered = time(start);
@@ -93,8 +102,11 @@ fn best_attempt(
                 }
             }
         }
-        if best.as_ref().is_none_or(|best| times.len() > best.len()) {
-            best = Some(times);
+        if best
+            .as_ref()
+            .is_none_or(|(_, best)| times.len() > best.len())
+        {
+            best = Some((start, times));
         }
     }
     best
@@ -199,18 +211,23 @@ fn groups_of(
         .saturating_mul(1000);
     let mode = query.mode.clone().unwrap_or(FunnelMode::Ordered);
     let mut groups: HashMap<String, (Tally, Vec<Tally>)> = HashMap::new();
-    for user in users_in(project, segment, span.1) {
+    let judge = Judge::new(project, segment, span.1);
+    for (_, user) in judge.users() {
         if query.user_type == Some(FunnelUserType::New)
             && !(span.0..span.1).contains(&user.first_seen_ms)
         {
             continue;
         }
-        let mut events = user.events.clone();
-        events.sort_by_key(|&event| (store.events[event as usize].time_ms, event));
-        let Some(times) = best_attempt(store, &events, steps, &mode, span, window) else {
+        let Some((entered, times)) =
+            best_attempt(store, &judge, &user.events, steps, &mode, span, window)
+        else {
             continue;
         };
-        let group = user_group(store, user, query.group_by.as_deref());
+        let group = group_at(
+            store,
+            &store.events[entered as usize],
+            query.group_by.as_deref(),
+        );
         let (total, days) = groups.entry(group).or_insert_with(|| {
             (
                 Tally::new(steps.len()),

@@ -231,14 +231,10 @@ fn upload(
     if let Some(refusal) = keep(state, now_ms, &events) {
         return refusal;
     }
-    let mut ingested = 0_u64;
-    for event in valid {
-        match project.ingest(event, now_ms) {
-            Ok(true) => ingested += 1,
-            Ok(false) => {}
-            Err(error) => return bad_request(&error, &json!({})),
-        }
-    }
+    let ingested = match project.ingest(valid, now_ms) {
+        Ok(ingested) => ingested,
+        Err(error) => return bad_request(&error, &json!({})),
+    };
     json_response(
         StatusCode::OK,
         &json!({"code": 200, "events_ingested": ingested, "payload_size_bytes": body.len(), "server_upload_time": project.now_ms()}),
@@ -288,10 +284,8 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
     if let Some(refusal) = keep(&state, now_ms, &events) {
         return refusal;
     }
-    for event in &parsed {
-        if let Err(error) = project.ingest(event, now_ms) {
-            return bad_request(&error, &json!({}));
-        }
+    if let Err(error) = project.ingest(&parsed, now_ms) {
+        return bad_request(&error, &json!({}));
     }
     (StatusCode::OK, "success").into_response()
 }

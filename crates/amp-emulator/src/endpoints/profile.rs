@@ -149,12 +149,13 @@ fn amp_props(project: &Project, user: u32, query: &UserProfileQuery) -> Option<M
     let now = project.now_ms();
     let mut props: Option<Map<String, Value>> = None;
     if query.get_amp_props {
-        let mut all = record.props.to_map();
+        let now = store.latest(record);
+        let mut all = now.props.to_map();
         let extra = [
             (
                 "library",
                 store
-                    .attr(record, "library")
+                    .attr(now, "library")
                     .map(|value| Value::String(value.to_owned())),
             ),
             ("first_used", day(project, record.first_seen_ms)),

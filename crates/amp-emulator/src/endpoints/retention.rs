@@ -2,7 +2,9 @@
 //!
 //! - A user joins the cohort of every interval in the range in which they did the start action
 //!   (`_new`: the interval of their first event; `_active`, `_all`: any event), from their first
-//!   such action in it. Only users in the segment count.
+//!   such action in it. User properties apply at the starting action: a segment's property
+//!   conditions admit only starting actions at which the user's properties met them, and a
+//!   group-by reads the value then; "who performed" conditions are judged once per user.
 //! - `values[date][0]` is the cohort; `values[date][N + 1]` counts returns N intervals out (the
 //!   2026 reading of Amplitude's docs): in `n-day` mode a return action inside that interval, in
 //!   `rolling` mode one in that interval or any later. In `bracket` mode position `k + 1` is the
@@ -10,7 +12,7 @@
 //!   the starting action.
 //! - Positions run from interval 0 to one less than the number of intervals in the range; one
 //!   is `incomplete` while its interval has not ended by "now". `combined` adds every cohort up.
-//! - A group-by (one) splits the users by their latest value. Each segment gives its own
+//! - A group-by (one) splits the cohorts by that value. Each segment gives its own
 //!   series, `seriesMeta[].segmentIndex` telling them apart.
 
 use std::collections::BTreeMap;
@@ -25,7 +27,7 @@ use chrono::NaiveDate;
 use super::{each_segment, segment_meta};
 use crate::calendar::{Calendar, bucket_start};
 use crate::matcher::Matcher;
-use crate::predicate::{user_group, users_in};
+use crate::predicate::{Judge, group_at};
 use crate::project::Project;
 use crate::store::Event as Stored;
 
@@ -72,27 +74,28 @@ fn cohorts(
         cohort_days.push(day);
         day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
     }
-    for user in users_in(project, segment, to) {
-        let mut events: Vec<&Stored> = user
+    let judge = Judge::new(project, segment, to);
+    for (_, user) in judge.users() {
+        let events: Vec<&Stored> = user
             .events
             .iter()
             .map(|&event| &store.events[event as usize])
             .collect();
-        events.sort_by_key(|event| event.time_ms);
-        let group = user_group(store, user, query.group_by.as_deref());
         let mut joined: Vec<NaiveDate> = Vec::new();
-        for event in events
-            .iter()
-            .filter(|event| (from..to).contains(&event.time_ms) && starts.matches(store, event))
-        {
+        for event in events.iter().filter(|event| {
+            (from..to).contains(&event.time_ms)
+                && starts.matches(store, event)
+                && judge.admits_event(event)
+        }) {
             let cohort = bucket_start(calendar.day_of(event.time_ms), &interval);
             if joined.contains(&cohort) {
                 continue;
             }
             joined.push(cohort);
             let started = event.time_ms;
+            let group = group_at(store, event, query.group_by.as_deref());
             let cells = series
-                .entry(group.clone())
+                .entry(group)
                 .or_default()
                 .entry(cohort)
                 .or_insert_with(|| vec![Cell::default(); positions.len() + 1]);

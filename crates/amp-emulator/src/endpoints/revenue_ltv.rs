@@ -5,8 +5,10 @@
 //! (revenue per cohort user), `m=1` ARPPU (per paying user), `m=2` total revenue, `m=3` paying
 //! users. `count` is the cohort, `paid` and `total_amount` the payers and revenue within 90 days;
 //! `complete[date][rNd]` says whether day N has passed for the whole cohort. `combined` takes
-//! every cohort together. Dates run newest first. A group-by (one) reads the latest value; each
-//! segment gives its own series, in the order of the `s` parameters, with the `queryIds` real
+//! every cohort together. Dates run newest first. User properties apply at the user's first
+//! event, when they were new: a segment's property conditions and a group-by (one) read the
+//! properties then ("who performed" conditions are judged once per user); each segment gives
+//! its own series, in the order of the `s` parameters, with the `queryIds` real
 //! answers carry.
 
 use std::collections::BTreeMap;
@@ -19,7 +21,7 @@ use chrono::NaiveDate;
 
 use super::{each_segment, query_id};
 use crate::calendar::bucket_start;
-use crate::predicate::{user_group, users_in};
+use crate::predicate::{Judge, group_at};
 use crate::project::Project;
 
 const DAY_MS: i64 = 86_400_000;
@@ -79,8 +81,16 @@ fn groups_of(project: &Project, query: &RevenueLtvQuery, segment: Option<&Segmen
     let interval = query.interval.clone().unwrap_or(Interval::Daily);
     let (from, to) = calendar.span(query.range);
     let mut groups = Groups::new();
-    for user in users_in(project, segment, to) {
-        if !(from..to).contains(&user.first_seen_ms) {
+    let judge = Judge::new(project, segment, to);
+    for (_, user) in judge.users() {
+        let Some(first) = user
+            .events
+            .first()
+            .map(|&first| &store.events[first as usize])
+        else {
+            continue;
+        };
+        if !(from..to).contains(&user.first_seen_ms) || !judge.admits_event(first) {
             continue;
         }
         let mut days = vec![0.0; 90];
@@ -96,7 +106,7 @@ fn groups_of(project: &Project, query: &RevenueLtvQuery, segment: Option<&Segmen
                 *slot += amount;
             }
         }
-        let group = user_group(store, user, query.group_by.as_deref());
+        let group = group_at(store, first, query.group_by.as_deref());
         let cohort = bucket_start(calendar.day_of(user.first_seen_ms), &interval);
         groups
             .entry(group)

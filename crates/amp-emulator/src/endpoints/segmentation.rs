@@ -10,7 +10,11 @@
 //!   event's revenue): `sums` adds it up, `value_avg` averages it over events that have it,
 //!   `histogram` counts events per value of it (one series per value).
 //! - Otherwise the event's group-bys, then `g` and `g2`, split the series; a group-by reads the
-//!   event's property or the user's latest, `(none)` when unset. Series are ordered by their
+//!   event's property or the user's property as it stood at the event, `(none)` when unset: a
+//!   user counted under two values in one interval counts once under each.
+//! - A segment's user-property conditions are judged at each event, with the properties then in
+//!   force; its "who performed" conditions once per user, over what they did up to the end of
+//!   the range. Series are ordered by their
 //!   total over the range, largest first, and cut to `limit` (100).
 //! - `formula` combines `UNIQUES`, `TOTALS`, `PROPSUM` and `PROPAVG` of A and B per interval.
 //! - `rollingWindow N` computes each value over the last N intervals together (distinct users
@@ -31,9 +35,9 @@ use amp_model::{Interval, PropertyType, Query as _, SegmentationMetric};
 use super::{bucket_of, each_segment, fresh, labels, segment_meta};
 
 use crate::matcher::Matcher;
-use crate::predicate::{event_values, user_values, users_in};
+use crate::predicate::{Judge, event_values, group_at, user_values};
 use crate::project::Project;
-use crate::store::{Event as Stored, Prop, Store};
+use crate::store::{Event as Stored, Prop, StateId, Store};
 
 /// One series' figures per bucket, built user by user: distinct users (also over the rolling
 /// window ending at each bucket) and event, sum and measured counts.
@@ -125,11 +129,9 @@ fn property_of(store: &Store, spec: &Event, event: &Stored) -> Option<f64> {
         return event.revenue();
     }
     let text = match group_by.kind {
-        PropertyType::User => {
-            user_values(store, &store.users[event.user as usize], &group_by.value)
-                .into_iter()
-                .next()?
-        }
+        PropertyType::User => user_values(store, store.traits(event.state), &group_by.value)
+            .into_iter()
+            .next()?,
         _ => match store.event_prop(event, &group_by.value)? {
             Prop::Num(number) => return Some(*number),
             other => store.prop_text(other),
@@ -138,15 +140,15 @@ fn property_of(store: &Store, spec: &Event, event: &Stored) -> Option<f64> {
     text.trim().parse().ok()
 }
 
-/// The event's own group-by values (those that split the series).
+/// The event's own group-by values (those that split the series), user properties as they
+/// stood when it happened.
 fn event_groups(store: &Store, spec: &Event, skip_first: bool, event: &Stored) -> Vec<String> {
-    let user = &store.users[event.user as usize];
     let first = |values: Vec<String>| values.into_iter().next().unwrap_or_else(|| "(none)".into());
     spec.group_by
         .iter()
         .skip(usize::from(skip_first))
         .map(|group_by| match group_by.kind {
-            PropertyType::User => first(user_values(store, user, &group_by.value)),
+            PropertyType::User => group_at(store, event, Some(&group_by.value)),
             _ => first(event_values(store, event, &group_by.value)),
         })
         .collect()
@@ -289,17 +291,10 @@ fn tally(
     let mut keys: Vec<(usize, Vec<String>)> = Vec::new();
     let mut pool: Vec<Local> = Vec::new();
     let mut active = vec![false; buckets.len()];
-    for user in users_in(project, segment, to) {
-        let request_groups: Vec<String> = query
-            .group_by
-            .iter()
-            .map(|property| {
-                user_values(store, user, property)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| "(none)".into())
-            })
-            .collect();
+    let judge = Judge::new(project, segment, to);
+    // The request's group values, for the state they were last worked out for.
+    let mut request_groups: (Option<StateId>, Vec<String>) = (None, Vec::new());
+    for (_, user) in judge.users() {
         keys.clear();
         active.fill(false);
         for event in user
@@ -307,13 +302,23 @@ fn tally(
             .iter()
             .map(|&event| &store.events[event as usize])
         {
-            if !(from..to).contains(&event.time_ms) {
+            if !(from..to).contains(&event.time_ms) || !judge.admits_event(event) {
                 continue;
             }
             let Some(bucket) = bucket_of(buckets, event.time_ms) else {
                 continue;
             };
             active[bucket] = true;
+            if request_groups.0 != Some(event.state) {
+                request_groups = (
+                    Some(event.state),
+                    query
+                        .group_by
+                        .iter()
+                        .map(|property| group_at(store, event, Some(property)))
+                        .collect(),
+                );
+            }
             for (spec_index, (spec, matcher)) in specs.iter().zip(&matchers).enumerate() {
                 if !matcher.matches(store, event) {
                     continue;
@@ -328,7 +333,7 @@ fn tally(
                     &mut pool,
                     spec_index,
                     own,
-                    &request_groups,
+                    &request_groups.1,
                     buckets.len(),
                 );
                 let local = &mut pool[slot];

@@ -3,7 +3,8 @@
 //! Events are ordered by time, newest first (`latest`) or oldest first (`earliest`); `offset`
 //! skips from that end and `limit` (1,000 by default) bounds the page. The summary's `usage_time`
 //! is the total length of the user's sessions in ms; `purchases` counts events with revenue. An
-//! unknown Amplitude ID gets an empty summary, as Amplitude answers.
+//! unknown Amplitude ID gets an empty summary, as Amplitude answers. Each event shows the user
+//! properties in force when it happened; the summary shows the latest.
 
 use amp_model::ActivityDirection;
 use amp_model::dashboard::{ActivityEvent, ActivityUser, UserActivityQuery, UserActivityResponse};
@@ -12,15 +13,16 @@ use serde_json::json;
 
 use crate::project::Project;
 use crate::sessions::sessions;
-use crate::store::{Event, Store, User};
+use crate::store::{Event, Store};
+use crate::timeline::Traits;
 
 fn day(project: &Project, ms: i64) -> Option<NaiveDate> {
     (ms != i64::MAX && ms != i64::MIN).then(|| project.calendar.day_of(ms))
 }
 
-/// A built-in property of `user`, when set.
-fn attr(store: &Store, user: &User, key: &str) -> Option<String> {
-    store.attr(user, key).map(str::to_owned)
+/// A built-in property in `traits`, when set.
+fn attr(store: &Store, traits: &Traits, key: &str) -> Option<String> {
+    store.attr(traits, key).map(str::to_owned)
 }
 
 /// A count as the summary writes it.
@@ -28,10 +30,11 @@ fn count(value: usize) -> Option<u64> {
     u64::try_from(value).ok()
 }
 
-/// An event as user activity shows it.
+/// An event as user activity shows it, with the user properties in force when it happened.
 fn event_of(store: &Store, index: u32, event: &Event) -> ActivityEvent {
     let user = &store.users[event.user as usize];
-    let attr = |key: &str| attr(store, user, key);
+    let then = store.traits(event.state);
+    let attr = |key: &str| attr(store, then, key);
     let mut shown = ActivityEvent::default();
     shown.event_id = Some(i64::from(index));
     store
@@ -53,7 +56,7 @@ fn event_of(store: &Store, index: u32, event: &Event) -> ActivityEvent {
         .props(event)
         .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
-    shown.user_properties = user.props.to_map();
+    shown.user_properties = then.props.to_map();
     shown.region = attr("region");
     shown.language = attr("language");
     shown
@@ -78,7 +81,6 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> UserActivityResp
     };
     let user = &store.users[index as usize];
     let mut events: Vec<u32> = user.events.clone();
-    events.sort_by_key(|&event| (store.events[event as usize].time_ms, event));
     if query.direction != Some(ActivityDirection::Earliest) {
         events.reverse();
     }
@@ -99,7 +101,8 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> UserActivityResp
         .iter()
         .filter_map(|&event| store.events[event as usize].revenue())
         .collect();
-    let attr = |key: &str| attr(store, user, key);
+    let now = store.latest(user);
+    let attr = |key: &str| attr(store, now, key);
     let mut summary = ActivityUser::default();
     summary.user_id.clone_from(&user.user_id);
     summary.canonical_amplitude_id = Some(user.amplitude_id);
@@ -130,7 +133,7 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> UserActivityResp
     summary.start_version = attr("start_version");
     summary.device_ids = store.device_ids(user).map(str::to_owned).collect();
     summary.last_device_id = store.device_ids(user).next_back().map(str::to_owned);
-    summary.properties = user.props.to_map();
+    summary.properties = now.props.to_map();
     response.user_data = summary;
     response
 }

@@ -18,8 +18,9 @@ fn found(project: &Project, user: u32) -> UserMatch {
         .device_ids(user)
         .next_back()
         .map(str::to_owned);
-    found.platform = project.store.attr(user, "platform").map(str::to_owned);
-    found.country = project.store.attr(user, "country").map(str::to_owned);
+    let now = project.store.latest(user);
+    found.platform = project.store.attr(now, "platform").map(str::to_owned);
+    found.country = project.store.attr(now, "country").map(str::to_owned);
     found.last_seen = Some(project.calendar.day_of(user.last_seen_ms));
     found
 }

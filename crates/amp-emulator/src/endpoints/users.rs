@@ -1,20 +1,24 @@
 //! `/api/2/users`: active or new users per interval.
 //!
 //! A user is *active* in a bucket when they have at least one event in it, and *new* in the
-//! bucket holding their first event ever. The segment is judged at the end of the range; a
-//! group-by reads the user's latest value of the property, `(none)` when unset. With `g` and
+//! bucket holding their first event ever. User properties apply at the events that make the user
+//! active (each of them) or new (the first): a segment's property conditions and the group-bys
+//! read the properties then, `(none)` when unset, so a user active under two values in one
+//! interval counts once under each; "who performed" conditions are judged once per user at the
+//! end of the range. Identify calls alone make no one active or new. With `g` and
 //! `g2` a series is one pair of values, labelled `[first, second]`; with one, its value; without,
 //! `0`. Each segment gives its own series, in the order of the `s` parameters.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use amp_model::dashboard::{Segment, Series, SeriesLabel, SeriesResponse, UsersQuery};
 use amp_model::{Interval, UsersMetric};
 
 use super::{bucket_of, each_segment, labels, segment_meta};
 use crate::calendar::Bucket;
-use crate::predicate::{segment_matches, user_group};
+use crate::predicate::{Judge, group_at};
 use crate::project::Project;
+use crate::store::Event as Stored;
 
 /// One series: its group values, users per bucket, and distinct users over the range.
 type Group = (Vec<String>, Vec<u64>, usize);
@@ -28,46 +32,35 @@ fn groups_of(
 ) -> Vec<Group> {
     let store = &project.store;
     let (from, to) = project.calendar.span(query.range);
-    let mut eligible: HashMap<u32, Option<Vec<String>>> = HashMap::new();
-    let mut group_of = |user: u32| -> Option<Vec<String>> {
-        eligible
-            .entry(user)
-            .or_insert_with(|| {
-                let keep =
-                    segment.is_none_or(|segment| segment_matches(project, user, segment, to));
-                keep.then(|| {
-                    query
-                        .group_by
-                        .iter()
-                        .map(|property| {
-                            user_group(store, &store.users[user as usize], Some(property))
-                        })
-                        .collect()
-                })
-            })
-            .clone()
+    let judge = Judge::new(project, segment, to);
+    let groups_at = |event: &Stored| -> Vec<String> {
+        query
+            .group_by
+            .iter()
+            .map(|property| group_at(store, event, Some(property)))
+            .collect()
     };
     let mut seen: HashSet<(Vec<String>, usize, u32)> = HashSet::new();
-    if query.metric == Some(UsersMetric::New) {
-        for (index, user) in store.users.iter().enumerate() {
-            let index = u32::try_from(index).expect("fewer than 4 billion users");
-            if (from..to).contains(&user.first_seen_ms)
-                && let Some(bucket) = bucket_of(buckets, user.first_seen_ms)
-                && let Some(group) = group_of(index)
-            {
-                seen.insert((group, bucket, index));
-            }
-        }
-    } else {
-        for event in store
+    for (index, user) in judge.users() {
+        let mut events = user
             .events
             .iter()
-            .filter(|event| (from..to).contains(&event.time_ms))
-        {
-            if let (Some(bucket), Some(group)) =
-                (bucket_of(buckets, event.time_ms), group_of(event.user))
+            .map(|&event| &store.events[event as usize]);
+        if query.metric == Some(UsersMetric::New) {
+            if let Some(first) = events.next()
+                && (from..to).contains(&user.first_seen_ms)
+                && let Some(bucket) = bucket_of(buckets, user.first_seen_ms)
+                && judge.admits_event(first)
             {
-                seen.insert((group, bucket, event.user));
+                seen.insert((groups_at(first), bucket, index));
+            }
+            continue;
+        }
+        for event in events.filter(|event| (from..to).contains(&event.time_ms)) {
+            if let Some(bucket) = bucket_of(buckets, event.time_ms)
+                && judge.admits_event(event)
+            {
+                seen.insert((groups_at(event), bucket, index));
             }
         }
     }
