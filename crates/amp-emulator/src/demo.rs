@@ -1,5 +1,6 @@
 //! A deterministic demo dataset: a music-streaming app whose users arrive over the period, come
-//! back less and less, search, select and play songs (a funnel), like songs and sometimes pay.
+//! back less and less, search, select and play songs (a funnel), like songs and sometimes pay
+//! (a premium month makes them premium); one in ten moves to another country on the way.
 //! The same seed and options give the same events, byte for byte.
 
 use chrono::{Days, NaiveDate};
@@ -153,9 +154,14 @@ pub fn generate(options: &DemoOptions, sink: &mut dyn FnMut(String)) {
     let days = u64::from(options.days.max(1));
     let first_day = options.as_of - Days::new(days - 1);
     for user in 0..options.users {
-        let person = Person::new(&mut dice, user);
+        let mut person = Person::new(&mut dice, user);
         let signup = dice.below(days);
+        // One user in ten moves abroad halfway through their time in the data.
+        let moves = (user % 10 == 3).then_some(signup + (days - signup) / 2);
         for day in signup..days {
+            if moves == Some(day) && day != signup {
+                person.relocate();
+            }
             let age = f64::from(u32::try_from(day - signup).unwrap_or(u32::MAX));
             if day != signup && !dice.chance(0.08 + 0.5 * 0.9_f64.powf(age)) {
                 continue;
@@ -168,7 +174,7 @@ pub fn generate(options: &DemoOptions, sink: &mut dyn FnMut(String)) {
             for _ in 0..=dice.below(2) {
                 let start = midnight
                     + i64::try_from((7 * 3600 + dice.below(16 * 3600)) * 1000).unwrap_or(0);
-                session(&mut dice, &mut writer, &person, start);
+                session(&mut dice, &mut writer, &mut person, start);
             }
         }
     }
@@ -196,6 +202,15 @@ impl Person {
             user_id: dice.chance(0.8).then(|| format!("user-{user:05}")),
             device_id: format!("device-{user:05}"),
         }
+    }
+
+    /// Moves to the next country of the list.
+    fn relocate(&mut self) {
+        let here = COUNTRIES
+            .iter()
+            .position(|(place, _)| *place == self.place)
+            .unwrap_or(0);
+        self.place = COUNTRIES[(here + 1) % COUNTRIES.len()].0;
     }
 }
 
@@ -237,8 +252,8 @@ impl Writer<'_> {
 }
 
 /// One session starting at `start`: open, then search, select and play (each step lost by some
-/// users), sometimes a like or a purchase.
-fn session(dice: &mut Dice, writer: &mut Writer<'_>, person: &Person, start: i64) {
+/// users), sometimes a like or a purchase; buying a premium month makes the user premium.
+fn session(dice: &mut Dice, writer: &mut Writer<'_>, person: &mut Person, start: i64) {
     let mut at = start;
     let mut emit =
         |dice: &mut Dice, event_type: &str, properties: serde_json::Value, revenue: Option<f64>| {
@@ -293,6 +308,9 @@ fn session(dice: &mut Dice, writer: &mut Writer<'_>, person: &Person, start: i64
             json!({"product": product, "price": price}),
             Some(price),
         );
+        if product == "premium_month" {
+            person.plan = "premium";
+        }
     }
 }
 
