@@ -39,6 +39,38 @@ use crate::calendar::Bucket;
 use crate::project::Project;
 use crate::request::{Refusal, read};
 
+/// Works through the users in parts, one per core, each on its own thread; gives each part's
+/// result, in user order. A small project is one part.
+fn by_parts<T: Send>(
+    project: &Project,
+    work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    const SMALL: usize = 10_000;
+    let users = project.store.users.len();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let parts = if users < SMALL { 1 } else { cores };
+    if parts == 1 {
+        return vec![work(0..users)];
+    }
+    let size = users.div_ceil(parts);
+    std::thread::scope(|scope| {
+        let work = &work;
+        let running: Vec<_> = (0..parts)
+            .map(|part| {
+                let range = part * size..((part + 1) * size).min(users);
+                scope.spawn(move || work(range))
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|part| {
+                part.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// The bucket `ms` falls in.
 fn bucket_of(buckets: &[Bucket], ms: i64) -> Option<usize> {
     let index = buckets

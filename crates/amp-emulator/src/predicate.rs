@@ -202,17 +202,17 @@ impl<'a> Judge<'a> {
         verdict
     }
 
-    /// Every user [`Judge::admits_user`] admits, with their index.
-    pub fn users(&self) -> impl Iterator<Item = (u32, &'a User)> + '_ {
-        self.project
-            .store
-            .users
-            .iter()
-            .enumerate()
-            .filter_map(move |(index, user)| {
-                let index = u32::try_from(index).expect("fewer than 4 billion users");
-                self.admits_user(index).then_some((index, user))
-            })
+    /// Every user of `part` (indices into the store's users) that [`Judge::admits_user`]
+    /// admits, with their index.
+    pub fn users(
+        &self,
+        part: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (u32, &'a User)> + '_ {
+        let users = &self.project.store.users[part.clone()];
+        users.iter().zip(part).filter_map(move |(user, index)| {
+            let index = u32::try_from(index).expect("fewer than 4 billion users");
+            self.admits_user(index).then_some((index, user))
+        })
     }
 }
 

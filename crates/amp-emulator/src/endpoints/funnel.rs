@@ -212,7 +212,7 @@ fn groups_of(
     let mode = query.mode.clone().unwrap_or(FunnelMode::Ordered);
     let mut groups: HashMap<String, (Tally, Vec<Tally>)> = HashMap::new();
     let judge = Judge::new(project, segment, span.1);
-    for (_, user) in judge.users() {
+    for (_, user) in judge.users(0..store.users.len()) {
         if query.user_type == Some(FunnelUserType::New)
             && !(span.0..span.1).contains(&user.first_seen_ms)
         {

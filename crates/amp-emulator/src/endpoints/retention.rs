@@ -24,12 +24,11 @@ use amp_model::dashboard::{
 use amp_model::{Interval, RetentionMode};
 use chrono::NaiveDate;
 
-use super::{each_segment, segment_meta};
+use super::{by_parts, each_segment, segment_meta};
 use crate::calendar::{Calendar, bucket_start};
 use crate::matcher::Matcher;
 use crate::predicate::{Judge, group_at};
 use crate::project::Project;
-use crate::store::Event as Stored;
 
 /// One cohort cell: users retained, cohort size, and whether the period is still running.
 #[derive(Debug, Clone, Copy, Default)]
@@ -74,46 +73,90 @@ fn cohorts(
         cohort_days.push(day);
         day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
     }
-    let judge = Judge::new(project, segment, to);
-    for (_, user) in judge.users() {
-        let events: Vec<&Stored> = user
-            .events
-            .iter()
-            .map(|&event| &store.events[event as usize])
-            .collect();
-        let mut joined: Vec<NaiveDate> = Vec::new();
-        for event in events.iter().filter(|event| {
-            (from..to).contains(&event.time_ms)
-                && starts.matches(store, event)
-                && judge.admits_event(event)
-        }) {
-            let cohort = bucket_start(calendar.day_of(event.time_ms), &interval);
-            if joined.contains(&cohort) {
-                continue;
+    // Cohorts and returns fall on one grid of intervals from the first cohort on, long enough
+    // for the furthest bounded position of the last cohort.
+    let furthest = positions
+        .iter()
+        .map(|(first, last)| last.unwrap_or(*first))
+        .max()
+        .unwrap_or(0) as usize;
+    let grid: Vec<i64> = (0..cohort_days.len() + furthest + 2)
+        .map(|k| {
+            let k = u32::try_from(k).unwrap_or(u32::MAX);
+            calendar.later_bucket(cohort_days[0], &interval, k).0
+        })
+        .collect();
+    let slot = |ms: i64| grid.partition_point(|&start| start <= ms).checked_sub(1);
+    let parts = by_parts(project, |part| {
+        let judge = Judge::new(project, segment, to);
+        let mut series = Cohorts::new();
+        // Per interval after the cohort's: whether the user returned in it (the last slot: later).
+        let mut returned = vec![false; furthest + 2];
+        for (_, user) in judge.users(part) {
+            let events = &user.events;
+            let mut joined: Vec<usize> = Vec::new();
+            for (at, event) in events
+                .iter()
+                .map(|&event| &store.events[event as usize])
+                .enumerate()
+            {
+                if !(from..to).contains(&event.time_ms)
+                    || !starts.matches(store, event)
+                    || !judge.admits_event(event)
+                {
+                    continue;
+                }
+                let Some(cohort) = slot(event.time_ms).filter(|cohort| !joined.contains(cohort))
+                else {
+                    continue;
+                };
+                joined.push(cohort);
+                let started = event.time_ms;
+                returned.fill(false);
+                for later in events[at + 1..]
+                    .iter()
+                    .map(|&later| &store.events[later as usize])
+                    .filter(|later| later.time_ms > started && returns.matches(store, later))
+                {
+                    if let Some(offset) = slot(later.time_ms).map(|slot| slot - cohort) {
+                        returned[offset.min(furthest + 1)] = true;
+                    }
+                }
+                let group = group_at(store, event, query.group_by.as_deref());
+                let cells = series
+                    .entry(group)
+                    .or_default()
+                    .entry(cohort_days[cohort])
+                    .or_insert_with(|| vec![Cell::default(); positions.len() + 1]);
+                cells[0].count += 1;
+                cells[0].outof += 1;
+                for (position, (first, last)) in positions.iter().enumerate() {
+                    let last = last.map_or(furthest + 1, |last| last as usize);
+                    let back = returned
+                        .get(*first as usize..=last)
+                        .is_some_and(|span| span.contains(&true));
+                    cells[position + 1].outof += 1;
+                    cells[position + 1].count += u64::from(back);
+                }
             }
-            joined.push(cohort);
-            let started = event.time_ms;
-            let group = group_at(store, event, query.group_by.as_deref());
-            let cells = series
-                .entry(group)
-                .or_default()
-                .entry(cohort)
-                .or_insert_with(|| vec![Cell::default(); positions.len() + 1]);
-            cells[0].count += 1;
-            cells[0].outof += 1;
-            for (position, (first, last)) in positions.iter().enumerate() {
-                let begin = calendar
-                    .later_bucket(cohort, &interval, *first)
-                    .0
-                    .max(started + 1);
-                let end = last.map_or(i64::MAX, |last| {
-                    calendar.later_bucket(cohort, &interval, last).1
-                });
-                let returned = events.iter().any(|candidate| {
-                    (begin..end).contains(&candidate.time_ms) && returns.matches(store, candidate)
-                });
-                cells[position + 1].outof += 1;
-                cells[position + 1].count += u64::from(returned);
+        }
+        series
+    });
+    for part in parts {
+        for (group, cohorts) in part {
+            let mine = series.entry(group).or_default();
+            for (day, cells) in cohorts {
+                match mine.get_mut(&day) {
+                    None => {
+                        mine.insert(day, cells);
+                    }
+                    Some(sum) => {
+                        for (sum, cell) in sum.iter_mut().zip(cells) {
+                            sum.count += cell.count;
+                            sum.outof += cell.outof;
+                        }
+                    }
+                }
             }
         }
     }

@@ -82,7 +82,7 @@ fn groups_of(project: &Project, query: &RevenueLtvQuery, segment: Option<&Segmen
     let (from, to) = calendar.span(query.range);
     let mut groups = Groups::new();
     let judge = Judge::new(project, segment, to);
-    for (_, user) in judge.users() {
+    for (_, user) in judge.users(0..store.users.len()) {
         let Some(first) = user
             .events
             .first()

@@ -32,7 +32,7 @@ use amp_model::dashboard::{
 };
 use amp_model::{Interval, PropertyType, Query as _, SegmentationMetric};
 
-use super::{bucket_of, each_segment, fresh, labels, segment_meta};
+use super::{bucket_of, by_parts, each_segment, fresh, labels, segment_meta};
 
 use crate::matcher::Matcher;
 use crate::predicate::{Judge, event_values, group_at, user_values};
@@ -72,6 +72,24 @@ impl Cells {
             sum: self.sum[first..=bucket].iter().sum(),
             measured: self.measured[first..=bucket].iter().sum(),
         }
+    }
+
+    /// Adds another part's figures (of other users).
+    fn add(&mut self, other: &Self) {
+        for (sum, more) in [
+            (&mut self.users, &other.users),
+            (&mut self.window_users, &other.window_users),
+            (&mut self.events, &other.events),
+            (&mut self.measured, &other.measured),
+        ] {
+            for (sum, more) in sum.iter_mut().zip(more) {
+                *sum += more;
+            }
+        }
+        for (sum, more) in self.sum.iter_mut().zip(&other.sum) {
+            *sum += more;
+        }
+        self.total_users += other.total_users;
     }
 
     fn total(&self) -> Figures {
@@ -190,6 +208,28 @@ struct Tally {
     active: Cells,
 }
 
+impl Tally {
+    /// The tally of all users from those of their parts.
+    fn merged(parts: Vec<Self>) -> Self {
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().expect("at least one part");
+        for part in parts {
+            for (mine, theirs) in all.groups.iter_mut().zip(part.groups) {
+                for (key, cells) in theirs {
+                    match mine.get_mut(&key) {
+                        Some(sum) => sum.add(&cells),
+                        None => {
+                            mine.insert(key, cells);
+                        }
+                    }
+                }
+            }
+            all.active.add(&part.active);
+        }
+        all
+    }
+}
+
 /// One user's figures for one series, merged into the totals when the user is done.
 #[derive(Debug, Clone)]
 struct Local {
@@ -268,6 +308,7 @@ fn tally(
     specs: &[&Event],
     buckets: &[crate::calendar::Bucket],
     skip_first: bool,
+    part: std::ops::Range<usize>,
 ) -> Tally {
     let store = &project.store;
     let (from, to) = project.calendar.span(query.range);
@@ -294,7 +335,7 @@ fn tally(
     let judge = Judge::new(project, segment, to);
     // The request's group values, for the state they were last worked out for.
     let mut request_groups: (Option<StateId>, Vec<String>) = (None, Vec::new());
-    for (_, user) in judge.users() {
+    for (_, user) in judge.users(part) {
         keys.clear();
         active.fill(false);
         for event in user
@@ -393,7 +434,10 @@ fn lines_of(
     let span = query
         .rolling_window
         .map_or(1, |window| window.max(1) as usize);
-    let Tally { groups, active } = tally(project, query, segment, &specs, buckets, skip_first);
+    let parts = by_parts(project, |part| {
+        tally(project, query, segment, &specs, buckets, skip_first, part)
+    });
+    let Tally { groups, active } = Tally::merged(parts);
     let mut series: Vec<Line> = Vec::new();
     let empty = Cells::new(buckets.len());
     if let Some(formula) = &formula {

@@ -41,7 +41,7 @@ fn groups_of(
             .collect()
     };
     let mut seen: HashSet<(Vec<String>, usize, u32)> = HashSet::new();
-    for (index, user) in judge.users() {
+    for (index, user) in judge.users(0..store.users.len()) {
         let mut events = user
             .events
             .iter()
