@@ -172,14 +172,16 @@ pub enum Source {
     Api,
 }
 
-/// Adds `raw` to the store. Events without a time take `now_ms`. `$identify` events update the
+/// Adds `raw` to the store, taking its `user_properties`. Events without a time take `now_ms`. `$identify` events update the
 /// user's properties from their time on and are not stored as activity.
 pub fn apply(
     store: &mut Store,
-    raw: &RawEvent<'_>,
+    raw: &mut RawEvent<'_>,
     now_ms: i64,
     source: Source,
 ) -> Result<(), String> {
+    let properties = raw.user_properties.take();
+    let raw = &*raw;
     let event_type = raw
         .event_type
         .as_deref()
@@ -193,7 +195,7 @@ pub fn apply(
     let time_ms = raw.time_ms()?.unwrap_or(now_ms);
     let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
     let index = store.user_for(user_id, device_id, amplitude_id);
-    let change = raw.change(&mut store.strings, source);
+    let change = raw.change(properties, &mut store.strings, source);
     if event_type == "$identify" {
         let user = &mut store.users[index as usize];
         user.first_seen_ms = user.first_seen_ms.min(time_ms);
@@ -236,19 +238,24 @@ fn prop(store: &mut Store, value: &Value) -> Prop {
 }
 
 impl RawEvent<'_> {
-    /// What the event carries about its user: its built-in properties, and its
-    /// `user_properties` as `source` reads them (operations whenever a key starts with `$`).
-    fn change(&self, strings: &mut Interner, source: Source) -> Change {
+    /// What the event carries about its user: its built-in properties, and `properties` (its
+    /// `user_properties`) as `source` reads them: operations whenever a key starts with `$`.
+    fn change(
+        &self,
+        properties: Option<Map<String, Value>>,
+        strings: &mut Interner,
+        source: Source,
+    ) -> Change {
         let mut attrs = Attrs::default();
         self.apply_attrs(&mut attrs, strings);
-        let custom = match &self.user_properties {
+        let custom = match properties {
             None => Custom::Nothing,
             Some(properties) if properties.keys().any(|key| key.starts_with('$')) => {
-                Custom::Operations(properties.clone())
+                Custom::Operations(properties)
             }
-            Some(properties) if source == Source::Export => Custom::Snapshot(properties.clone()),
+            Some(properties) if source == Source::Export => Custom::Snapshot(properties),
             Some(properties) if properties.is_empty() => Custom::Nothing,
-            Some(properties) => Custom::Operations(properties.clone()),
+            Some(properties) => Custom::Operations(properties),
         };
         Change { attrs, custom }
     }

@@ -160,7 +160,7 @@ fn replay(project: &mut Project, record: &Record) -> Result<(), Error> {
         .collect::<Result<Vec<_>, serde_json::Error>>()
         .map_err(|error| Error::Replay(error.to_string()))?;
     project
-        .ingest(&events, record.now_ms)
+        .ingest(events, record.now_ms)
         .map_err(Error::Replay)?;
     Ok(())
 }

@@ -98,7 +98,7 @@ fn read_lines(project: &mut Project, mut reader: impl BufRead) -> Result<usize, 
         let raw: RawEvent<'_> =
             serde_json::from_str(text).map_err(|error| format!("line {number}: {error}"))?;
         project
-            .load(&raw)
+            .load(raw)
             .map_err(|error| format!("line {number}: {error}"))?;
         count += 1;
     }

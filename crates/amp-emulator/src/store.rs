@@ -1,8 +1,9 @@
-//! The event store: every event, compactly, and one record per user with their latest
-//! properties. Strings that repeat (event types, property names and values, device IDs) are
-//! interned, so a million events fit in a few hundred megabytes.
+//! The event store: every event, compactly, with the user properties it saw, and one record per
+//! user. Strings that repeat (event types, property names and values, device IDs) are
+//! interned, so a million events fit in a few hundred megabytes. Maps hash with `FxHash`: the
+//! keys are the project's own strings and numbers, and loading hashes several per event.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde_json::Value;
 
@@ -164,9 +165,9 @@ impl Default for Store {
                 custom: Custom::Nothing,
             }],
             unsettled: Vec::new(),
-            by_user_id: HashMap::new(),
-            by_device: HashMap::new(),
-            by_amplitude_id: HashMap::new(),
+            by_user_id: HashMap::default(),
+            by_device: HashMap::default(),
+            by_amplitude_id: HashMap::default(),
             next_amplitude_id: 0,
         }
     }

@@ -43,55 +43,84 @@ type Positions = Vec<(u32, Option<u32>)>;
 /// Group -> cohort start day -> cells, the cohort first.
 type Cohorts = BTreeMap<String, BTreeMap<NaiveDate, Vec<Cell>>>;
 
-/// Every user's cohorts and returns, in one segment.
-fn cohorts(
-    project: &Project,
-    query: &RetentionQuery,
-    segment: Option<&Segment>,
-) -> (Cohorts, Vec<NaiveDate>, Positions) {
-    let store = &project.store;
-    let starts = Matcher::new(store, &query.start_event);
-    let returns = Matcher::new(store, &query.return_event);
-    let calendar = project.calendar;
-    let interval = query.interval.clone().unwrap_or(Interval::Daily);
-    let (from, to) = calendar.span(query.range);
-    let length = u32::try_from(calendar.buckets(query.range, &interval).len()).unwrap_or(u32::MAX);
-    let mode = query.mode.clone().unwrap_or(RetentionMode::NDay);
-    let positions: Positions = match mode {
-        RetentionMode::Bracket => query
-            .brackets
+/// What every part of the users is read against: the actions, the positions, the cohorts and
+/// the grid of intervals that cohorts and returns fall on (from the first cohort on, long enough
+/// for the furthest bounded position of the last cohort).
+struct Plan<'a> {
+    project: &'a Project,
+    query: &'a RetentionQuery,
+    segment: Option<&'a Segment>,
+    starts: Matcher<'a>,
+    returns: Matcher<'a>,
+    span: (i64, i64),
+    positions: Positions,
+    cohort_days: Vec<NaiveDate>,
+    grid: Vec<i64>,
+    furthest: usize,
+}
+
+impl<'a> Plan<'a> {
+    fn new(project: &'a Project, query: &'a RetentionQuery, segment: Option<&'a Segment>) -> Self {
+        let store = &project.store;
+        let calendar = project.calendar;
+        let interval = query.interval.clone().unwrap_or(Interval::Daily);
+        let length =
+            u32::try_from(calendar.buckets(query.range, &interval).len()).unwrap_or(u32::MAX);
+        let positions: Positions = match query.mode.clone().unwrap_or(RetentionMode::NDay) {
+            RetentionMode::Bracket => query
+                .brackets
+                .iter()
+                .map(|[low, high]| (*low, Some(high.saturating_sub(1))))
+                .collect(),
+            RetentionMode::Rolling => (0..length).map(|n| (n, None)).collect(),
+            _ => (0..length).map(|n| (n, Some(n))).collect(),
+        };
+        let mut cohort_days: Vec<NaiveDate> = Vec::new();
+        let mut day = bucket_start(query.range.start(), &interval);
+        while day <= query.range.end() {
+            cohort_days.push(day);
+            day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
+        }
+        let furthest = positions
             .iter()
-            .map(|[low, high]| (*low, Some(high.saturating_sub(1))))
-            .collect(),
-        RetentionMode::Rolling => (0..length).map(|n| (n, None)).collect(),
-        _ => (0..length).map(|n| (n, Some(n))).collect(),
-    };
-    let mut series = Cohorts::new();
-    let mut cohort_days: Vec<NaiveDate> = Vec::new();
-    let mut day = bucket_start(query.range.start(), &interval);
-    while day <= query.range.end() {
-        cohort_days.push(day);
-        day = calendar.day_of(calendar.later_bucket(day, &interval, 1).0);
+            .map(|(first, last)| last.unwrap_or(*first))
+            .max()
+            .unwrap_or(0) as usize;
+        let grid = (0..cohort_days.len() + furthest + 2)
+            .map(|k| {
+                let k = u32::try_from(k).unwrap_or(u32::MAX);
+                calendar.later_bucket(cohort_days[0], &interval, k).0
+            })
+            .collect();
+        Self {
+            project,
+            query,
+            segment,
+            starts: Matcher::new(store, &query.start_event),
+            returns: Matcher::new(store, &query.return_event),
+            span: calendar.span(query.range),
+            positions,
+            cohort_days,
+            grid,
+            furthest,
+        }
     }
-    // Cohorts and returns fall on one grid of intervals from the first cohort on, long enough
-    // for the furthest bounded position of the last cohort.
-    let furthest = positions
-        .iter()
-        .map(|(first, last)| last.unwrap_or(*first))
-        .max()
-        .unwrap_or(0) as usize;
-    let grid: Vec<i64> = (0..cohort_days.len() + furthest + 2)
-        .map(|k| {
-            let k = u32::try_from(k).unwrap_or(u32::MAX);
-            calendar.later_bucket(cohort_days[0], &interval, k).0
-        })
-        .collect();
-    let slot = |ms: i64| grid.partition_point(|&start| start <= ms).checked_sub(1);
-    let parts = by_parts(project, |part| {
-        let judge = Judge::new(project, segment, to);
+
+    /// The grid interval `ms` falls in.
+    fn slot(&self, ms: i64) -> Option<usize> {
+        self.grid
+            .partition_point(|&start| start <= ms)
+            .checked_sub(1)
+    }
+
+    /// The cohorts and returns of the users of `part`.
+    fn part(&self, part: std::ops::Range<usize>) -> Cohorts {
+        let store = &self.project.store;
+        let (from, to) = self.span;
+        let judge = Judge::new(self.project, self.segment, to);
         let mut series = Cohorts::new();
-        // Per interval after the cohort's: whether the user returned in it (the last slot: later).
-        let mut returned = vec![false; furthest + 2];
+        // Per interval after the cohort's: whether the user returned in it (the last: later).
+        let mut returned = vec![false; self.furthest + 2];
         for (_, user) in judge.users(part) {
             let events = &user.events;
             let mut joined: Vec<usize> = Vec::new();
@@ -101,12 +130,14 @@ fn cohorts(
                 .enumerate()
             {
                 if !(from..to).contains(&event.time_ms)
-                    || !starts.matches(store, event)
+                    || !self.starts.matches(store, event)
                     || !judge.admits_event(event)
                 {
                     continue;
                 }
-                let Some(cohort) = slot(event.time_ms).filter(|cohort| !joined.contains(cohort))
+                let Some(cohort) = self
+                    .slot(event.time_ms)
+                    .filter(|cohort| !joined.contains(cohort))
                 else {
                     continue;
                 };
@@ -116,22 +147,22 @@ fn cohorts(
                 for later in events[at + 1..]
                     .iter()
                     .map(|&later| &store.events[later as usize])
-                    .filter(|later| later.time_ms > started && returns.matches(store, later))
+                    .filter(|later| later.time_ms > started && self.returns.matches(store, later))
                 {
-                    if let Some(offset) = slot(later.time_ms).map(|slot| slot - cohort) {
-                        returned[offset.min(furthest + 1)] = true;
+                    if let Some(offset) = self.slot(later.time_ms).map(|slot| slot - cohort) {
+                        returned[offset.min(self.furthest + 1)] = true;
                     }
                 }
-                let group = group_at(store, event, query.group_by.as_deref());
+                let group = group_at(store, event, self.query.group_by.as_deref());
                 let cells = series
                     .entry(group)
                     .or_default()
-                    .entry(cohort_days[cohort])
-                    .or_insert_with(|| vec![Cell::default(); positions.len() + 1]);
+                    .entry(self.cohort_days[cohort])
+                    .or_insert_with(|| vec![Cell::default(); self.positions.len() + 1]);
                 cells[0].count += 1;
                 cells[0].outof += 1;
-                for (position, (first, last)) in positions.iter().enumerate() {
-                    let last = last.map_or(furthest + 1, |last| last as usize);
+                for (position, (first, last)) in self.positions.iter().enumerate() {
+                    let last = last.map_or(self.furthest + 1, |last| last as usize);
                     let back = returned
                         .get(*first as usize..=last)
                         .is_some_and(|span| span.contains(&true));
@@ -141,26 +172,41 @@ fn cohorts(
             }
         }
         series
-    });
-    for part in parts {
-        for (group, cohorts) in part {
-            let mine = series.entry(group).or_default();
-            for (day, cells) in cohorts {
-                match mine.get_mut(&day) {
-                    None => {
-                        mine.insert(day, cells);
-                    }
-                    Some(sum) => {
-                        for (sum, cell) in sum.iter_mut().zip(cells) {
-                            sum.count += cell.count;
-                            sum.outof += cell.outof;
-                        }
+    }
+}
+
+/// Adds the cohorts of another part of the users.
+fn merge(series: &mut Cohorts, part: Cohorts) {
+    for (group, cohorts) in part {
+        let mine = series.entry(group).or_default();
+        for (day, cells) in cohorts {
+            match mine.get_mut(&day) {
+                None => {
+                    mine.insert(day, cells);
+                }
+                Some(sum) => {
+                    for (sum, cell) in sum.iter_mut().zip(cells) {
+                        sum.count += cell.count;
+                        sum.outof += cell.outof;
                     }
                 }
             }
         }
     }
-    (series, cohort_days, positions)
+}
+
+/// Every user's cohorts and returns, in one segment.
+fn cohorts(
+    project: &Project,
+    query: &RetentionQuery,
+    segment: Option<&Segment>,
+) -> (Cohorts, Vec<NaiveDate>, Positions) {
+    let plan = Plan::new(project, query, segment);
+    let mut series = Cohorts::new();
+    for part in by_parts(project, |part| plan.part(part)) {
+        merge(&mut series, part);
+    }
+    (series, plan.cohort_days, plan.positions)
 }
 
 impl Cell {
