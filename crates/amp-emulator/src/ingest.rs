@@ -245,17 +245,17 @@ impl RawEvent<'_> {
         properties: Option<Map<String, Value>>,
         strings: &mut Interner,
         source: Source,
-    ) -> Change {
+    ) -> Change<Map<String, Value>> {
         let mut attrs = Attrs::default();
         self.apply_attrs(&mut attrs, strings);
         let custom = match properties {
             None => Custom::Nothing,
             Some(properties) if properties.keys().any(|key| key.starts_with('$')) => {
-                Custom::Operations(properties)
+                Custom::Operations(Box::new(properties))
             }
             Some(properties) if source == Source::Export => Custom::Snapshot(properties),
             Some(properties) if properties.is_empty() => Custom::Nothing,
-            Some(properties) => Custom::Operations(properties),
+            Some(properties) => Custom::Operations(Box::new(properties)),
         };
         Change { attrs, custom }
     }

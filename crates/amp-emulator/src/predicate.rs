@@ -74,11 +74,19 @@ fn texts(value: &Value) -> Vec<String> {
 /// built-in properties; `gp:name` (or a bare custom name) reads the custom ones.
 pub fn user_values(store: &Store, traits: &Traits, property: &str) -> Vec<String> {
     if let Some(custom) = property.strip_prefix("gp:") {
-        return traits.props.get(custom).map(texts).unwrap_or_default();
+        return store
+            .custom(traits)
+            .get(custom)
+            .map(texts)
+            .unwrap_or_default();
     }
     match store.attr(traits, property) {
         Some(value) => vec![value.to_owned()],
-        None => traits.props.get(property).map(texts).unwrap_or_default(),
+        None => store
+            .custom(traits)
+            .get(property)
+            .map(texts)
+            .unwrap_or_default(),
     }
 }
 

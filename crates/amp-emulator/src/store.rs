@@ -5,9 +5,9 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::timeline::{Attrs, Change, Custom, Traits};
+use crate::timeline::{Attrs, Change, Custom, Props, PropsId, PropsTable, Traits};
 
 /// An interned string.
 pub type Sym = u32;
@@ -136,12 +136,16 @@ pub struct Store {
     prop_keys: Vec<Sym>,
     /// The values of `prop_keys`, kept apart so that no padding sits between a name and a value.
     prop_values: Vec<Prop>,
-    /// User properties as they stood at some moment; [`Event::state`] and [`User::state`]
-    /// index here. The first is the empty set.
+    /// Every distinct set of custom user properties.
+    props: PropsTable,
+    /// Every distinct state of a user's properties; [`Event::state`] and [`User::state`]
+    /// index here. The first is the empty state.
     states: Vec<Traits>,
+    state_ids: HashMap<Traits, StateId>,
     /// What events and identify calls carried; [`User`]'s records index here. The first is
-    /// nothing.
+    /// nothing. Changes without identify operations are interned.
     changes: Vec<Change>,
+    change_ids: HashMap<(Attrs, Option<PropsId>), ChangeId>,
     /// Users with an event or identify call older than one already applied, whose states are
     /// worked out again by [`Store::settle`].
     unsettled: Vec<u32>,
@@ -159,11 +163,14 @@ impl Default for Store {
             events: Vec::new(),
             prop_keys: Vec::new(),
             prop_values: Vec::new(),
+            props: PropsTable::default(),
             states: vec![Traits::default()],
+            state_ids: std::iter::once((Traits::default(), 0)).collect(),
             changes: vec![Change {
                 attrs: Attrs::default(),
                 custom: Custom::Nothing,
             }],
+            change_ids: std::iter::once(((Attrs::default(), None), 0)).collect(),
             unsettled: Vec::new(),
             by_user_id: HashMap::default(),
             by_device: HashMap::default(),
@@ -261,7 +268,7 @@ impl Store {
         device: Sym,
         revenue: Option<f64>,
         props: impl IntoIterator<Item = (Sym, Prop)>,
-        change: Change,
+        change: Change<Map<String, Value>>,
     ) {
         let index = u32::try_from(self.events.len()).expect("fewer than 4 billion events");
         let props_start =
@@ -274,6 +281,11 @@ impl Store {
             .expect("fewer than 4 billion properties")
             - props_start;
         let carried = self.users[user as usize].carried.last().map(|&(_, id)| id);
+        let like = carried.and_then(|id| match self.changes[id as usize].custom {
+            Custom::Snapshot(props) => Some(props),
+            _ => None,
+        });
+        let change = change.stored(&mut self.props, like);
         let change = match carried {
             Some(id) if self.changes[id as usize] == change => id,
             _ => {
@@ -300,8 +312,9 @@ impl Store {
     }
 
     /// Records an identify call: what it carries applies to the user's events after `time_ms`.
-    pub fn identify(&mut self, user: u32, time_ms: i64, change: Change) {
+    pub fn identify(&mut self, user: u32, time_ms: i64, change: Change<Map<String, Value>>) {
         let order = u64::try_from(self.events.len()).unwrap_or(u64::MAX) * 2;
+        let change = change.stored(&mut self.props, None);
         let change = self.add_change(change);
         self.users[user as usize]
             .identifies
@@ -310,15 +323,28 @@ impl Store {
     }
 
     fn add_change(&mut self, change: Change) -> ChangeId {
+        let key = match change.custom {
+            Custom::Nothing => Some((change.attrs, None)),
+            Custom::Snapshot(props) => Some((change.attrs, Some(props))),
+            Custom::Operations(_) => None,
+        };
+        if let Some(&id) = key.as_ref().and_then(|key| self.change_ids.get(key)) {
+            return id;
+        }
         let id = ChangeId::try_from(self.changes.len()).expect("fewer than 4 billion changes");
         self.changes.push(change);
+        if let Some(key) = key {
+            self.change_ids.insert(key, id);
+        }
         id
     }
 
     fn add_state(&mut self, traits: Traits) -> StateId {
-        let id = StateId::try_from(self.states.len()).expect("fewer than 4 billion states");
-        self.states.push(traits);
-        id
+        *self.state_ids.entry(traits).or_insert_with(|| {
+            let id = StateId::try_from(self.states.len()).expect("fewer than 4 billion states");
+            self.states.push(traits);
+            id
+        })
     }
 
     /// Applies `change` on top of the user's newest properties and gives the state it makes.
@@ -333,7 +359,8 @@ impl Store {
         let after = if change == last && self.changes[change as usize].repeatable() {
             before
         } else {
-            let next = self.changes[change as usize].apply(&self.states[before as usize]);
+            let next =
+                self.changes[change as usize].apply(self.states[before as usize], &mut self.props);
             if next == self.states[before as usize] {
                 before
             } else {
@@ -395,7 +422,8 @@ impl Store {
         let mut events = Vec::with_capacity(in_arrival_order.len());
         for &(_, _, change, event) in &arrivals {
             if change != last || !self.changes[change as usize].repeatable() {
-                let next = self.changes[change as usize].apply(&self.states[state as usize]);
+                let next = self.changes[change as usize]
+                    .apply(self.states[state as usize], &mut self.props);
                 if next != self.states[state as usize] {
                     state = self.add_state(next);
                 }
@@ -421,6 +449,11 @@ impl Store {
     /// A user's properties now: after their newest event or identify call.
     pub fn latest(&self, user: &User) -> &Traits {
         self.traits(user.state)
+    }
+
+    /// The custom properties of `traits`.
+    pub fn custom(&self, traits: &Traits) -> &Props {
+        self.props.get(traits.props)
     }
 
     /// An event's properties.

@@ -1,8 +1,10 @@
 //! User properties over time. Amplitude judges a user property at the time of each event, so
 //! every event points at the properties in force when it happened: what the events and identify
 //! calls before it set, in time order, and what its own payload sets. Most users never change,
-//! so a user's events share one [`Traits`] until something differs.
+//! so a user's events share one [`Traits`] until something differs; and sets of properties,
+//! states and changes are interned project-wide, so users alike share them too.
 
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::store::{Interner, Sym};
@@ -29,7 +31,7 @@ pub const ATTRIBUTES: [&str; 14] = [
 const UNSET: Sym = Sym::MAX;
 
 /// Built-in properties, interned, in the order of [`ATTRIBUTES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Attrs([Sym; ATTRIBUTES.len()]);
 
 impl Default for Attrs {
@@ -63,11 +65,21 @@ impl Attrs {
     }
 }
 
-/// Custom user properties: a short list, where a map would reserve a node per user.
+/// Custom user properties: a short list in key order, where a map would reserve nodes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Props(Vec<(Box<str>, Value)>);
 
 impl Props {
+    /// Whether these are exactly `map`'s.
+    fn same_as(&self, map: &Map<String, Value>) -> bool {
+        self.0.len() == map.len()
+            && self
+                .0
+                .iter()
+                .zip(map)
+                .all(|((key, value), (other_key, other))| **key == **other_key && value == other)
+    }
+
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0
@@ -94,34 +106,96 @@ impl Props {
     }
 }
 
+/// Index of a set of custom properties in a [`PropsTable`].
+pub type PropsId = u32;
+
+/// Every distinct set of custom properties, once; the first is the empty set.
+#[derive(Debug)]
+pub struct PropsTable {
+    sets: Vec<Props>,
+    /// Each set by its JSON text (keys in order, so equal sets have one text).
+    ids: FxHashMap<String, PropsId>,
+}
+
+impl Default for PropsTable {
+    fn default() -> Self {
+        let mut table = Self {
+            sets: Vec::new(),
+            ids: FxHashMap::default(),
+        };
+        table.intern(Map::new());
+        table
+    }
+}
+
+impl PropsTable {
+    /// The set `id`.
+    pub fn get(&self, id: PropsId) -> &Props {
+        &self.sets[id as usize]
+    }
+
+    /// The id of the set `map`, added if new.
+    pub fn intern(&mut self, map: Map<String, Value>) -> PropsId {
+        // Writing a map with string keys cannot fail.
+        let text = serde_json::to_string(&map).unwrap_or_default();
+        if let Some(&id) = self.ids.get(&text) {
+            return id;
+        }
+        let id = PropsId::try_from(self.sets.len()).expect("fewer than 4 billion sets");
+        self.sets.push(Props::from_map(map));
+        self.ids.insert(text, id);
+        id
+    }
+}
+
 /// A user's properties at one moment.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Traits {
     /// Built-in properties (`country`, `platform`, `version`, ...).
     pub attrs: Attrs,
     /// Custom user properties.
-    pub props: Props,
+    pub props: PropsId,
 }
 
-/// What custom properties an event or identify call carries.
+/// What custom properties an event or identify call carries: a snapshot `S` is a JSON map as
+/// read, a [`PropsId`] once stored.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Custom {
+pub enum Custom<S> {
     /// None.
     Nothing,
     /// The whole set in force at the event, as an Export line's `user_properties` is.
-    Snapshot(Map<String, Value>),
+    Snapshot(S),
     /// Identify operations (`$set`, `$add`, ...); a key outside any operation is set as it is,
     /// as the HTTP API reads an event's `user_properties`.
-    Operations(Map<String, Value>),
+    Operations(Box<Map<String, Value>>),
 }
 
 /// What one event or identify call carries about its user.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Change {
+pub struct Change<S = PropsId> {
     /// The built-in properties it carries; unset slots leave the user's as they were.
     pub attrs: Attrs,
     /// The custom properties it carries.
-    pub custom: Custom,
+    pub custom: Custom<S>,
+}
+
+impl Change<Map<String, Value>> {
+    /// The change as stored, its snapshot interned in `table`; `like` is a stored snapshot
+    /// that is likely the same (the user's previous one), compared before interning.
+    pub fn stored(self, table: &mut PropsTable, like: Option<PropsId>) -> Change {
+        let custom = match self.custom {
+            Custom::Nothing => Custom::Nothing,
+            Custom::Operations(operations) => Custom::Operations(operations),
+            Custom::Snapshot(map) => Custom::Snapshot(
+                like.filter(|&id| table.get(id).same_as(&map))
+                    .unwrap_or_else(|| table.intern(map)),
+            ),
+        };
+        Change {
+            attrs: self.attrs,
+            custom,
+        }
+    }
 }
 
 impl Change {
@@ -136,16 +210,16 @@ impl Change {
         }
     }
 
-    /// The properties after this change, from `before`.
-    pub fn apply(&self, before: &Traits) -> Traits {
+    /// The properties after this change, from `before`; sets it makes are added to `table`.
+    pub fn apply(&self, before: Traits, table: &mut PropsTable) -> Traits {
         let attrs = before.attrs.overlaid(&self.attrs);
         let props = match &self.custom {
-            Custom::Nothing => before.props.clone(),
-            Custom::Snapshot(all) => Props::from_map(all.clone()),
+            Custom::Nothing => before.props,
+            Custom::Snapshot(id) => *id,
             Custom::Operations(operations) => {
-                let mut all = before.props.to_map();
+                let mut all = table.get(before.props).to_map();
                 apply_operations(&mut all, operations);
-                Props::from_map(all)
+                table.intern(all)
             }
         };
         Traits { attrs, props }
@@ -256,32 +330,39 @@ mod tests {
     #[test]
     fn a_change_keeps_what_it_does_not_carry() {
         let mut strings = Interner::default();
+        let mut table = PropsTable::default();
+        let object = |value: Value| value.as_object().unwrap().clone();
         let mut before = Traits::default();
         before.attrs.set(&mut strings, "country", "Germany");
         before.attrs.set(&mut strings, "platform", "iOS");
-        before.props = Props::from_map(json!({"plan": "free"}).as_object().unwrap().clone());
+        before.props = table.intern(object(json!({"plan": "free"})));
         let mut attrs = Attrs::default();
         attrs.set(&mut strings, "country", "Japan");
         let moved = Change {
             attrs,
-            custom: Custom::Operations(json!({"$add": {"visits": 1}}).as_object().unwrap().clone()),
+            custom: Custom::Operations(Box::new(object(json!({"$add": {"visits": 1}})))),
         };
-        let after = moved.apply(&before);
+        let after = moved.apply(before, &mut table);
         assert_eq!(after.attrs.get(&strings, "country"), Some("Japan"));
         assert_eq!(after.attrs.get(&strings, "platform"), Some("iOS"));
         assert_eq!(
-            Value::Object(after.props.to_map()),
+            Value::Object(table.get(after.props).to_map()),
             json!({"plan": "free", "visits": 1.0})
         );
         assert!(!moved.repeatable());
         let snapshot = Change {
             attrs: Attrs::default(),
-            custom: Custom::Snapshot(json!({"tier": 2}).as_object().unwrap().clone()),
-        };
+            custom: Custom::Snapshot(object(json!({"tier": 2}))),
+        }
+        .stored(&mut table, Some(before.props));
         assert!(snapshot.repeatable());
+        let tier = snapshot.apply(after, &mut table);
         assert_eq!(
-            Value::Object(snapshot.apply(&after).props.to_map()),
+            Value::Object(table.get(tier.props).to_map()),
             json!({"tier": 2})
         );
+        // The same set is one entry, however it was reached.
+        assert_eq!(table.intern(object(json!({"tier": 2}))), tier.props);
+        assert_eq!(table.intern(Map::new()), 0);
     }
 }

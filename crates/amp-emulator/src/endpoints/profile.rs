@@ -150,7 +150,7 @@ fn amp_props(project: &Project, user: u32, query: &UserProfileQuery) -> Option<M
     let mut props: Option<Map<String, Value>> = None;
     if query.get_amp_props {
         let now = store.latest(record);
-        let mut all = now.props.to_map();
+        let mut all = store.custom(now).to_map();
         let extra = [
             (
                 "library",

@@ -56,7 +56,7 @@ fn event_of(store: &Store, index: u32, event: &Event) -> ActivityEvent {
         .props(event)
         .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
-    shown.user_properties = then.props.to_map();
+    shown.user_properties = store.custom(then).to_map();
     shown.region = attr("region");
     shown.language = attr("language");
     shown
@@ -133,7 +133,7 @@ pub fn compute(project: &Project, query: &UserActivityQuery) -> UserActivityResp
     summary.start_version = attr("start_version");
     summary.device_ids = store.device_ids(user).map(str::to_owned).collect();
     summary.last_device_id = store.device_ids(user).next_back().map(str::to_owned);
-    summary.properties = now.props.to_map();
+    summary.properties = store.custom(now).to_map();
     response.user_data = summary;
     response
 }
