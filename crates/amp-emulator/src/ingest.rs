@@ -4,14 +4,16 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::carried::{Loose, Properties};
 use crate::store::{Interner, Prop, Store};
+use crate::timeline::Carried as _;
 use crate::timeline::{Attrs, Change, Custom};
 
 /// An event in Amplitude's Export format or HTTP V2 API format; both are read by the same
 /// fields. Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, yoke::Yokeable)]
 pub struct RawEvent<'a> {
     #[serde(borrow, default)]
     user_id: Option<Cow<'a, str>>,
@@ -30,9 +32,9 @@ pub struct RawEvent<'a> {
     #[serde(default, deserialize_with = "lenient_i64")]
     amplitude_id: Option<i64>,
     #[serde(borrow, default)]
-    event_properties: EventProps<'a>,
-    #[serde(default)]
-    user_properties: Option<Map<String, Value>>,
+    event_properties: Properties<'a>,
+    #[serde(borrow, default)]
+    user_properties: Option<Properties<'a>>,
     #[serde(default, deserialize_with = "lenient_f64")]
     revenue: Option<f64>,
     #[serde(default, deserialize_with = "lenient_f64")]
@@ -172,16 +174,14 @@ pub enum Source {
     Api,
 }
 
-/// Adds `raw` to the store, taking its `user_properties`. Events without a time take `now_ms`. `$identify` events update the
+/// Adds `raw` to the store. Events without a time take `now_ms`. `$identify` events update the
 /// user's properties from their time on and are not stored as activity.
 pub fn apply(
     store: &mut Store,
-    raw: &mut RawEvent<'_>,
+    raw: &RawEvent<'_>,
     now_ms: i64,
     source: Source,
 ) -> Result<(), String> {
-    let properties = raw.user_properties.take();
-    let raw = &*raw;
     let event_type = raw
         .event_type
         .as_deref()
@@ -195,7 +195,7 @@ pub fn apply(
     let time_ms = raw.time_ms()?.unwrap_or(now_ms);
     let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
     let index = store.user_for(user_id, device_id, amplitude_id);
-    let change = raw.change(properties, &mut store.strings, source);
+    let change = raw.change(&mut store.strings, source);
     if event_type == "$identify" {
         let user = &mut store.users[index as usize];
         user.first_seen_ms = user.first_seen_ms.min(time_ms);
@@ -229,166 +229,29 @@ pub fn apply(
 fn prop(store: &mut Store, value: &Loose<'_>) -> Prop {
     match value {
         Loose::Text(text) => Prop::Str(store.strings.intern(text)),
-        Loose::Number(number) => Prop::Num(*number),
+        Loose::Number(number) => number.as_f64().map_or_else(
+            || Prop::Json(Box::new(Value::Number(number.clone()))),
+            Prop::Num,
+        ),
         Loose::Flag(flag) => Prop::Bool(*flag),
         Loose::Other(other) => Prop::Json(Box::new(other.clone())),
     }
 }
 
-/// An event's properties as read: names and text borrowed from the input where they can be, so
-/// that reading them allocates nothing the store does not keep. `null` reads as none.
-#[derive(Debug, Default)]
-struct EventProps<'a>(Vec<(Cow<'a, str>, Loose<'a>)>);
-
-/// One event property value as read.
-#[derive(Debug)]
-enum Loose<'a> {
-    Text(Cow<'a, str>),
-    Number(f64),
-    Flag(bool),
-    /// Arrays, objects and `null`, as sent.
-    Other(Value),
-}
-
-/// Text borrowed from the input when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Text<'de>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(text)))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "property numbers are compared as f64, as before"
-        )]
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Loose<'de>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(Loose::Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(Loose::Text(Cow::Owned(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(Loose::Text(Cow::Owned(text)))
-            }
-            fn visit_i64<E>(self, number: i64) -> Result<Self::Value, E> {
-                Ok(Loose::Number(number as f64))
-            }
-            fn visit_u64<E>(self, number: u64) -> Result<Self::Value, E> {
-                Ok(Loose::Number(number as f64))
-            }
-            fn visit_f64<E>(self, number: f64) -> Result<Self::Value, E> {
-                Ok(Loose::Number(number))
-            }
-            fn visit_bool<E>(self, flag: bool) -> Result<Self::Value, E> {
-                Ok(Loose::Flag(flag))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Value::Null))
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(Loose::Other(Value::Null))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Value>()? {
-                    items.push(item);
-                }
-                Ok(Loose::Other(Value::Array(items)))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut object = Map::new();
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    object.insert(key, value);
-                }
-                Ok(Loose::Other(Value::Object(object)))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for EventProps<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = EventProps<'de>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("an object of event properties")
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(EventProps::default())
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(EventProps::default())
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut props: Vec<(Cow<'de, str>, Loose<'de>)> = Vec::new();
-                while let Some((Text(key), value)) = map.next_entry::<Text<'de>, Loose<'de>>()? {
-                    // A repeated name keeps its last value, as a JSON object reads.
-                    props.retain(|(name, _)| *name != key);
-                    props.push((key, value));
-                }
-                Ok(EventProps(props))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
 impl RawEvent<'_> {
-    /// What the event carries about its user: its built-in properties, and `properties` (its
-    /// `user_properties`) as `source` reads them: operations whenever a key starts with `$`.
-    fn change(
-        &self,
-        properties: Option<Map<String, Value>>,
-        strings: &mut Interner,
-        source: Source,
-    ) -> Change<Map<String, Value>> {
+    /// What the event carries about its user: its built-in properties, and its
+    /// `user_properties` as `source` reads them: operations whenever a key starts with `$`.
+    fn change(&self, strings: &mut Interner, source: Source) -> Change<&Properties<'_>> {
         let mut attrs = Attrs::default();
         self.apply_attrs(&mut attrs, strings);
-        let custom = match properties {
+        let custom = match &self.user_properties {
             None => Custom::Nothing,
-            Some(properties) if properties.keys().any(|key| key.starts_with('$')) => {
-                Custom::Operations(Box::new(properties))
+            Some(properties) if properties.has_operations() => {
+                Custom::Operations(Box::new(properties.to_map()))
             }
             Some(properties) if source == Source::Export => Custom::Snapshot(properties),
             Some(properties) if properties.is_empty() => Custom::Nothing,
-            Some(properties) => Custom::Operations(Box::new(properties)),
+            Some(properties) => Custom::Operations(Box::new(properties.to_map())),
         };
         Change { attrs, custom }
     }
@@ -428,57 +291,6 @@ impl RawEvent<'_> {
             "paying",
             self.paying
                 .map(|paying| if paying { "true" } else { "false" }),
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The properties, by name.
-    fn read(props: &EventProps<'_>) -> Vec<(String, String)> {
-        let mut read: Vec<(String, String)> = props
-            .0
-            .iter()
-            .map(|(key, value)| {
-                let shown = match value {
-                    Loose::Text(text) => format!("text {text}"),
-                    Loose::Number(number) => format!("number {number}"),
-                    Loose::Flag(flag) => format!("flag {flag}"),
-                    Loose::Other(other) => format!("json {other}"),
-                };
-                (key.to_string(), shown)
-            })
-            .collect();
-        read.sort();
-        read
-    }
-
-    #[test]
-    fn event_properties_read_alike_from_a_line_and_from_json() {
-        let line = r#"{"event_type":"Play","user_id":"u","event_properties":{"genre":"j\"azz","n":3,"x":1.5,"ok":true,"tags":["a",1],"deep":{"k":null},"none":null,"n":4}}"#;
-        let expected = [
-            ("deep", r#"json {"k":null}"#),
-            ("genre", "text j\"azz"),
-            ("n", "number 4"),
-            ("none", "json null"),
-            ("ok", "flag true"),
-            ("tags", r#"json ["a",1]"#),
-            ("x", "number 1.5"),
-        ]
-        .map(|(key, value)| (key.to_owned(), value.to_owned()));
-        let from_line: RawEvent<'_> = serde_json::from_str(line).unwrap();
-        assert_eq!(read(&from_line.event_properties), expected);
-        let value: Value = serde_json::from_str(line).unwrap();
-        let from_value = RawEvent::deserialize(&value).unwrap();
-        assert_eq!(read(&from_value.event_properties), expected);
-        let bare: RawEvent<'_> =
-            serde_json::from_str(r#"{"event_type":"Play","event_properties":null}"#).unwrap();
-        assert!(bare.event_properties.0.is_empty());
-        assert!(
-            serde_json::from_str::<RawEvent<'_>>(r#"{"event_properties":"loud"}"#).is_err(),
-            "properties that are not an object are refused"
         );
     }
 }

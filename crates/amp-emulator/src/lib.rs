@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod calendar;
+mod carried;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -160,7 +161,7 @@ fn replay(project: &mut Project, record: &Record) -> Result<(), Error> {
         .collect::<Result<Vec<_>, serde_json::Error>>()
         .map_err(|error| Error::Replay(error.to_string()))?;
     project
-        .ingest(events, record.now_ms)
+        .ingest(&events, record.now_ms)
         .map_err(Error::Replay)?;
     Ok(())
 }

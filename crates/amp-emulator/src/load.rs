@@ -1,7 +1,10 @@
 //! Loading events from files: JSON Lines in Amplitude's Export format, gzip, or an Export API
 //! archive (a zip of gzipped JSON Lines).
 
-use std::io::{BufRead, BufReader, Read, Seek};
+use std::io::{BufRead, BufReader, Read as _, Seek};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+
+use yoke::Yoke;
 
 use crate::error::Error;
 use crate::ingest::RawEvent;
@@ -49,7 +52,7 @@ pub fn load_bytes(project: &mut Project, bytes: &[u8]) -> Result<usize, String> 
 }
 
 /// Loads every entry of an Export API archive.
-fn load_zip(project: &mut Project, reader: impl Read + Seek) -> Result<usize, String> {
+fn load_zip(project: &mut Project, reader: impl std::io::Read + Seek) -> Result<usize, String> {
     let mut archive =
         zip::ZipArchive::new(reader).map_err(|error| format!("not a readable zip: {error}"))?;
     let mut total = 0;
@@ -72,35 +75,108 @@ fn load_zip(project: &mut Project, reader: impl Read + Seek) -> Result<usize, St
     Ok(total)
 }
 
-/// Loads JSON Lines; blank lines are skipped, a bad line is an error naming it.
-pub fn load_lines(project: &mut Project, reader: impl BufRead) -> Result<usize, String> {
+/// Loads JSON Lines; blank lines are skipped, a bad line is an error naming it (the lines
+/// before it are loaded).
+pub fn load_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usize, String> {
     let loaded = read_lines(project, reader);
     project.settle();
     loaded
 }
 
-fn read_lines(project: &mut Project, mut reader: impl BufRead) -> Result<usize, String> {
-    let mut line = String::new();
-    let mut count = 0;
-    for number in 1.. {
-        line.clear();
-        if reader
-            .read_line(&mut line)
-            .map_err(|error| format!("line {number}: {error}"))?
-            == 0
-        {
-            break;
+/// A block of lines and the events read from them, which borrow the block's text.
+#[derive(yoke::Yokeable)]
+struct Block<'a> {
+    /// Each event, with its line number.
+    events: Vec<(usize, RawEvent<'a>)>,
+    /// Why the line after the last event could not be read; nothing follows it.
+    failure: Option<String>,
+}
+
+/// A block with the text it borrows from.
+type Read = Yoke<Block<'static>, String>;
+
+/// About this many bytes of lines go in one block.
+const BLOCK_BYTES: usize = 1 << 20;
+/// Blocks read ahead of the one being stored.
+const BLOCKS_AHEAD: usize = 4;
+
+/// Reading JSON is about half of loading: one thread reads and parses blocks of lines while
+/// this one stores the events of the blocks before. Stored blocks go back to the reading
+/// thread to be freed there, where they were allocated: freeing across threads costs more than
+/// the parsing.
+fn read_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usize, String> {
+    let (sender, blocks) = sync_channel::<Read>(BLOCKS_AHEAD);
+    let (done, stored) = channel::<Read>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_blocks(reader, &sender, &stored));
+        let mut count = 0;
+        for block in blocks {
+            let read = block.get();
+            for (number, raw) in &read.events {
+                project
+                    .load(raw)
+                    .map_err(|error| format!("line {number}: {error}"))?;
+                count += 1;
+            }
+            if let Some(failure) = &read.failure {
+                return Err(failure.clone());
+            }
+            // The reading thread may have finished; then this block is freed here.
+            let _ = done.send(block);
         }
-        let text = line.trim();
-        if text.is_empty() {
+        Ok(count)
+    })
+}
+
+/// Reads blocks of lines until the input ends, a line cannot be read, or the storing side
+/// stops listening; frees the blocks it gets back as it goes.
+fn read_blocks(mut reader: impl BufRead, sender: &SyncSender<Read>, stored: &Receiver<Read>) {
+    let mut next_line = 1;
+    loop {
+        while stored.try_recv().is_ok() {}
+        let first = next_line;
+        let mut text = String::with_capacity(BLOCK_BYTES + 4096);
+        let mut failure = None;
+        while text.len() < BLOCK_BYTES {
+            match reader.read_line(&mut text) {
+                Ok(0) => break,
+                Ok(_) => next_line += 1,
+                Err(error) => {
+                    failure = Some(format!("line {next_line}: {error}"));
+                    break;
+                }
+            }
+        }
+        let ended = failure.is_some() || text.is_empty();
+        let block: Read = Yoke::attach_to_cart(text, |text| parse_block(text, first, failure));
+        let failed = block.get().failure.is_some();
+        if (!block.get().events.is_empty() || failed) && sender.send(block).is_err() {
+            return;
+        }
+        if ended || failed {
+            return;
+        }
+    }
+}
+
+/// The events of the lines of `text`, the first being line `first`; stops at a line that is not
+/// an event.
+fn parse_block(text: &str, first: usize, failure: Option<String>) -> Block<'_> {
+    let mut events = Vec::new();
+    for (number, line) in (first..).zip(text.lines()) {
+        let line = line.trim();
+        if line.is_empty() {
             continue;
         }
-        let raw: RawEvent<'_> =
-            serde_json::from_str(text).map_err(|error| format!("line {number}: {error}"))?;
-        project
-            .load(raw)
-            .map_err(|error| format!("line {number}: {error}"))?;
-        count += 1;
+        match serde_json::from_str(line) {
+            Ok(raw) => events.push((number, raw)),
+            Err(error) => {
+                return Block {
+                    events,
+                    failure: Some(format!("line {number}: {error}")),
+                };
+            }
+        }
     }
-    Ok(count)
+    Block { events, failure }
 }

@@ -44,28 +44,28 @@ impl Project {
 
     /// Adds an event read from a file, whose `user_properties` are the user's whole set at
     /// that event. Call [`Project::settle`] once the file is read.
-    pub fn load(&mut self, mut raw: RawEvent<'_>) -> Result<(), String> {
+    pub fn load(&mut self, raw: &RawEvent<'_>) -> Result<(), String> {
         let now = self.now_ms();
-        ingest::apply(&mut self.store, &mut raw, now, Source::Export)
+        ingest::apply(&mut self.store, raw, now, Source::Export)
     }
 
     /// Adds the events of one request received over HTTP, reading one without a time as
     /// happening at `now_ms` (when its request was accepted); a repeated insert ID is dropped as
     /// Amplitude does. Returns how many were kept.
-    pub fn ingest<'a>(
+    pub fn ingest<'r, 'a: 'r>(
         &mut self,
-        events: impl IntoIterator<Item = RawEvent<'a>>,
+        events: impl IntoIterator<Item = &'r RawEvent<'a>>,
         now_ms: i64,
     ) -> Result<u64, String> {
         let mut kept = 0;
-        for mut raw in events {
+        for raw in events {
             if let Some(id) = raw.insert_id() {
                 if self.insert_ids.contains(id) {
                     continue;
                 }
                 self.insert_ids.insert(id.to_owned());
             }
-            let applied = ingest::apply(&mut self.store, &mut raw, now_ms, Source::Api);
+            let applied = ingest::apply(&mut self.store, raw, now_ms, Source::Api);
             if let Err(error) = applied {
                 self.settle();
                 return Err(error);

@@ -5,9 +5,9 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::timeline::{Attrs, Change, Custom, Props, PropsId, PropsTable, Traits};
+use crate::timeline::{Attrs, Carried, Change, Custom, Props, PropsId, PropsTable, Traits};
 
 /// An interned string.
 pub type Sym = u32;
@@ -268,7 +268,7 @@ impl Store {
         device: Sym,
         revenue: Option<f64>,
         props: impl IntoIterator<Item = (Sym, Prop)>,
-        change: Change<Map<String, Value>>,
+        change: Change<&impl Carried>,
     ) {
         let index = u32::try_from(self.events.len()).expect("fewer than 4 billion events");
         let props_start =
@@ -312,7 +312,7 @@ impl Store {
     }
 
     /// Records an identify call: what it carries applies to the user's events after `time_ms`.
-    pub fn identify(&mut self, user: u32, time_ms: i64, change: Change<Map<String, Value>>) {
+    pub fn identify(&mut self, user: u32, time_ms: i64, change: Change<&impl Carried>) {
         let order = u64::try_from(self.events.len()).unwrap_or(u64::MAX) * 2;
         let change = change.stored(&mut self.props, None);
         let change = self.add_change(change);

@@ -69,15 +69,18 @@ impl Attrs {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Props(Vec<(Box<str>, Value)>);
 
+/// Custom properties as an event carries them, before they are stored.
+pub trait Carried {
+    /// Whether they are exactly `props`.
+    fn same_as(&self, props: &Props) -> bool;
+    /// As a JSON map.
+    fn to_map(&self) -> Map<String, Value>;
+}
+
 impl Props {
-    /// Whether these are exactly `map`'s.
-    fn same_as(&self, map: &Map<String, Value>) -> bool {
-        self.0.len() == map.len()
-            && self
-                .0
-                .iter()
-                .zip(map)
-                .all(|((key, value), (other_key, other))| **key == **other_key && value == other)
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// The value of `key`.
@@ -179,16 +182,16 @@ pub struct Change<S = PropsId> {
     pub custom: Custom<S>,
 }
 
-impl Change<Map<String, Value>> {
+impl<C: Carried> Change<&C> {
     /// The change as stored, its snapshot interned in `table`; `like` is a stored snapshot
-    /// that is likely the same (the user's previous one), compared before interning.
+    /// that is likely the same (the user's previous one), compared before anything is copied.
     pub fn stored(self, table: &mut PropsTable, like: Option<PropsId>) -> Change {
         let custom = match self.custom {
             Custom::Nothing => Custom::Nothing,
             Custom::Operations(operations) => Custom::Operations(operations),
             Custom::Snapshot(map) => Custom::Snapshot(
-                like.filter(|&id| table.get(id).same_as(&map))
-                    .unwrap_or_else(|| table.intern(map)),
+                like.filter(|&id| map.same_as(table.get(id)))
+                    .unwrap_or_else(|| table.intern(map.to_map())),
             ),
         };
         Change {
@@ -350,9 +353,10 @@ mod tests {
             json!({"plan": "free", "visits": 1.0})
         );
         assert!(!moved.repeatable());
+        let tiers: crate::carried::Properties<'_> = serde_json::from_str(r#"{"tier": 2}"#).unwrap();
         let snapshot = Change {
             attrs: Attrs::default(),
-            custom: Custom::Snapshot(object(json!({"tier": 2}))),
+            custom: Custom::Snapshot(&tiers),
         }
         .stored(&mut table, Some(before.props));
         assert!(snapshot.repeatable());

@@ -231,7 +231,7 @@ fn upload(
     if let Some(refusal) = keep(state, now_ms, &events) {
         return refusal;
     }
-    let ingested = match project.ingest(parsed.into_iter().flatten(), now_ms) {
+    let ingested = match project.ingest(valid, now_ms) {
         Ok(ingested) => ingested,
         Err(error) => return bad_request(&error, &json!({})),
     };
@@ -284,7 +284,7 @@ pub async fn identify(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
     if let Some(refusal) = keep(&state, now_ms, &events) {
         return refusal;
     }
-    if let Err(error) = project.ingest(parsed, now_ms) {
+    if let Err(error) = project.ingest(&parsed, now_ms) {
         return bad_request(&error, &json!({}));
     }
     (StatusCode::OK, "success").into_response()
