@@ -180,3 +180,55 @@ fn parse_block(text: &str, first: usize, failure: Option<String>) -> Block<'_> {
     }
     Block { events, failure }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    /// `count` events of one user, a second apart, one per line, with a blank line after each
+    /// hundredth.
+    fn lines(count: usize) -> String {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for index in 0..count {
+            writeln!(
+                text,
+                r#"{{"user_id":"reader","event_type":"Page {index}","event_time":"2024-03-01 00:00:{:02}.000000","event_properties":{{"n":{index}}}}}"#,
+                index % 60
+            )
+            .unwrap();
+            if index % 100 == 99 {
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn lines_load_across_blocks_and_a_bad_one_is_named() {
+        // Far more than one block.
+        let text = lines(20_000);
+        assert!(text.len() > 2 * BLOCK_BYTES);
+        let mut project = Project::new(Config::default()).unwrap();
+        assert_eq!(load_lines(&mut project, text.as_bytes()), Ok(20_000));
+        assert_eq!(project.store.events.len(), 20_000);
+
+        // Line 9,002 is the 8,913th event: 89 blank lines come before it.
+        let mut broken: Vec<&str> = text.split('\n').collect();
+        broken[9_001] = r#"{"user_id": "reader", "event_type": "#;
+        let broken = broken.join("\n");
+        let mut project = Project::new(Config::default()).unwrap();
+        let error = load_lines(&mut project, broken.as_bytes()).unwrap_err();
+        assert!(error.starts_with("line 9002: "), "{error}");
+        assert_eq!(
+            project.store.events.len(),
+            8_912,
+            "the lines before it are loaded"
+        );
+
+        let mut project = Project::new(Config::default()).unwrap();
+        let error = load_lines(&mut project, &b"{\"event_type\":\"x\"}\n"[..]).unwrap_err();
+        assert!(error.starts_with("line 1: "), "{error}");
+    }
+}
