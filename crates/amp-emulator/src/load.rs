@@ -83,7 +83,16 @@ pub fn load_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<
     loaded
 }
 
-/// A block of lines and the events read from them, which borrow the block's text.
+/// Whole lines of the input, as read.
+struct Chunk {
+    text: String,
+    /// The number of its first line.
+    first_line: usize,
+    /// Why the input ends after this chunk, when it could not be read further.
+    failure: Option<String>,
+}
+
+/// A chunk's lines and the events read from them, which borrow its text.
 #[derive(yoke::Yokeable)]
 struct Block<'a> {
     /// Each event, with its line number.
@@ -95,22 +104,40 @@ struct Block<'a> {
 /// A block with the text it borrows from.
 type Read = Yoke<Block<'static>, String>;
 
-/// About this many bytes of lines go in one block.
+/// About this many bytes of lines go in one chunk.
 const BLOCK_BYTES: usize = 1 << 20;
-/// Blocks read ahead of the one being stored.
-const BLOCKS_AHEAD: usize = 4;
+/// Chunks and blocks queued between two threads.
+const QUEUED: usize = 2;
+/// The most threads parsing at once.
+const MAX_PARSERS: usize = 4;
 
-/// Reading JSON is about half of loading: one thread reads and parses blocks of lines while
-/// this one stores the events of the blocks before. Stored blocks go back to the reading
-/// thread to be freed there, where they were allocated: freeing across threads costs more than
-/// the parsing.
+/// Parsing JSON is most of loading, so it runs on every core: one thread reads the input in
+/// chunks of whole lines, dealing them in turn to the parsing threads, and this one stores the
+/// parsed blocks in input order. Stored blocks go back to the thread that parsed them to be
+/// freed there: freeing across threads costs more than the parsing.
 fn read_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usize, String> {
-    let (sender, blocks) = sync_channel::<Read>(BLOCKS_AHEAD);
-    let (done, stored) = channel::<Read>();
+    let parsers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, MAX_PARSERS);
     std::thread::scope(|scope| {
-        scope.spawn(move || read_blocks(reader, &sender, &stored));
+        let mut chunks = Vec::new();
+        let mut blocks = Vec::new();
+        let mut returns = Vec::new();
+        for _ in 0..parsers {
+            let (chunk_sender, chunk_receiver) = sync_channel::<Chunk>(QUEUED);
+            let (block_sender, block_receiver) = sync_channel::<Read>(QUEUED);
+            let (done, stored) = channel::<Read>();
+            scope.spawn(move || parse_chunks(&chunk_receiver, &block_sender, &stored));
+            chunks.push(chunk_sender);
+            blocks.push(block_receiver);
+            returns.push(done);
+        }
+        scope.spawn(move || read_chunks(reader, &chunks));
         let mut count = 0;
-        for block in blocks {
+        for turn in (0..parsers).cycle() {
+            let Ok(block) = blocks[turn].recv() else {
+                break;
+            };
             let read = block.get();
             for (number, raw) in &read.events {
                 project
@@ -121,39 +148,87 @@ fn read_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usiz
             if let Some(failure) = &read.failure {
                 return Err(failure.clone());
             }
-            // The reading thread may have finished; then this block is freed here.
-            let _ = done.send(block);
+            // The parsing thread may have finished; then this block is freed here.
+            let _ = returns[turn].send(block);
         }
         Ok(count)
     })
 }
 
-/// Reads blocks of lines until the input ends, a line cannot be read, or the storing side
-/// stops listening; frees the blocks it gets back as it goes.
-fn read_blocks(mut reader: impl BufRead, sender: &SyncSender<Read>, stored: &Receiver<Read>) {
-    let mut next_line = 1;
-    loop {
-        while stored.try_recv().is_ok() {}
-        let first = next_line;
-        let mut text = String::with_capacity(BLOCK_BYTES + 4096);
+/// Reads the input in chunks of whole lines, dealt to `parsers` in turn, until it ends, cannot
+/// be read, or the parsers stop listening.
+fn read_chunks(mut reader: impl BufRead, parsers: &[SyncSender<Chunk>]) {
+    let mut carried: Vec<u8> = Vec::new();
+    let mut first_line = 1;
+    for parser in (0..parsers.len()).cycle() {
+        let mut bytes = std::mem::take(&mut carried);
+        bytes.reserve(BLOCK_BYTES);
         let mut failure = None;
-        while text.len() < BLOCK_BYTES {
-            match reader.read_line(&mut text) {
-                Ok(0) => break,
-                Ok(_) => next_line += 1,
+        let mut ended = false;
+        let mut whole_line = memchr::memchr(b'\n', &bytes).is_some();
+        // Read until the chunk is full and holds a whole line, or the input ends.
+        while bytes.len() < BLOCK_BYTES || !whole_line {
+            match reader.fill_buf() {
+                Ok([]) => {
+                    ended = true;
+                    break;
+                }
+                Ok(buffer) => {
+                    whole_line |= memchr::memchr(b'\n', buffer).is_some();
+                    bytes.extend_from_slice(buffer);
+                    let length = buffer.len();
+                    reader.consume(length);
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(error) => {
-                    failure = Some(format!("line {next_line}: {error}"));
+                    failure = Some(error.to_string());
                     break;
                 }
             }
         }
-        let ended = failure.is_some() || text.is_empty();
-        let block: Read = Yoke::attach_to_cart(text, |text| parse_block(text, first, failure));
-        let failed = block.get().failure.is_some();
-        if (!block.get().events.is_empty() || failed) && sender.send(block).is_err() {
+        if !ended && let Some(last) = memchr::memrchr(b'\n', &bytes) {
+            carried = bytes.split_off(last + 1);
+        }
+        let newlines = |bytes: &[u8]| memchr::memchr_iter(b'\n', bytes).count();
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let valid = error.utf8_error().valid_up_to();
+                let mut bytes = error.into_bytes();
+                let start = memchr::memrchr(b'\n', &bytes[..valid]).map_or(0, |at| at + 1);
+                let line = first_line + newlines(&bytes[..start]);
+                failure = Some(format!("line {line}: not UTF-8 text"));
+                bytes.truncate(start);
+                String::from_utf8(bytes).unwrap_or_default()
+            }
+        };
+        let lines = newlines(text.as_bytes());
+        let failure = failure.map(|reason| match reason.strip_prefix("line ") {
+            Some(_) => reason,
+            None => format!("line {}: {reason}", first_line + lines),
+        });
+        let last = ended || failure.is_some();
+        let chunk = Chunk {
+            text,
+            first_line,
+            failure,
+        };
+        first_line += lines;
+        if parsers[parser].send(chunk).is_err() || last {
             return;
         }
-        if ended || failed {
+    }
+}
+
+/// Parses chunks into blocks until there are no more or the storing side stops listening;
+/// frees the blocks it gets back as it goes.
+fn parse_chunks(chunks: &Receiver<Chunk>, blocks: &SyncSender<Read>, stored: &Receiver<Read>) {
+    for chunk in chunks {
+        while stored.try_recv().is_ok() {}
+        let block: Read = Yoke::attach_to_cart(chunk.text, |text| {
+            parse_block(text, chunk.first_line, chunk.failure)
+        });
+        if blocks.send(block).is_err() {
             return;
         }
     }
@@ -162,7 +237,7 @@ fn read_blocks(mut reader: impl BufRead, sender: &SyncSender<Read>, stored: &Rec
 /// The events of the lines of `text`, the first being line `first`; stops at a line that is not
 /// an event.
 fn parse_block(text: &str, first: usize, failure: Option<String>) -> Block<'_> {
-    let mut events = Vec::new();
+    let mut events = Vec::with_capacity(text.len() / 256);
     for (number, line) in (first..).zip(text.lines()) {
         let line = line.trim();
         if line.is_empty() {
@@ -230,5 +305,20 @@ mod tests {
         let mut project = Project::new(Config::default()).unwrap();
         let error = load_lines(&mut project, &b"{\"event_type\":\"x\"}\n"[..]).unwrap_err();
         assert!(error.starts_with("line 1: "), "{error}");
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_named_by_line_and_a_last_line_needs_no_newline() {
+        let mut bytes = lines(3).into_bytes();
+        bytes.extend_from_slice(b"{\"user_id\":\"r\",\"event_type\":\"\xff\"}\n");
+        let mut project = Project::new(Config::default()).unwrap();
+        let error = load_lines(&mut project, &bytes[..]).unwrap_err();
+        assert_eq!(error, "line 4: not UTF-8 text");
+        assert_eq!(project.store.events.len(), 3);
+        let text = lines(2);
+        let mut project = Project::new(Config::default()).unwrap();
+        assert_eq!(load_lines(&mut project, text.trim_end().as_bytes()), Ok(2));
+        let mut project = Project::new(Config::default()).unwrap();
+        assert_eq!(load_lines(&mut project, &b""[..]), Ok(0));
     }
 }
