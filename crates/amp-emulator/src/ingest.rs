@@ -174,12 +174,12 @@ pub enum Source {
     Api,
 }
 
-/// Adds `raw` to the store. Events without a time take `now_ms`. `$identify` events update the
+/// Adds `raw` to the store. Events without a time take `now_ms()` (asked only for them). `$identify` events update the
 /// user's properties from their time on and are not stored as activity.
 pub fn apply(
     store: &mut Store,
     raw: &RawEvent<'_>,
-    now_ms: i64,
+    now_ms: impl FnOnce() -> i64,
     source: Source,
 ) -> Result<(), String> {
     let event_type = raw
@@ -192,7 +192,7 @@ pub fn apply(
     if user_id.is_none() && device_id.is_none() {
         return Err("an event needs a `user_id` or a `device_id`".into());
     }
-    let time_ms = raw.time_ms()?.unwrap_or(now_ms);
+    let time_ms = raw.time_ms()?.unwrap_or_else(now_ms);
     let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
     let index = store.user_for(user_id, device_id, amplitude_id);
     let change = raw.change(&mut store.strings, source);

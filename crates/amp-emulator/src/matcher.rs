@@ -20,11 +20,20 @@ enum Kind {
     Type(Option<Sym>),
 }
 
+/// A filter resolved against the store: its property's symbol, and the symbols of the values
+/// it names (values the store has never seen match no event).
+#[derive(Debug, Clone)]
+struct Compiled<'a> {
+    filter: &'a Filter,
+    key: Option<Sym>,
+    values: Vec<Sym>,
+}
+
 /// A compiled event definition.
 #[derive(Debug, Clone)]
 pub struct Matcher<'a> {
     kind: Kind,
-    filters: Vec<(&'a Filter, Option<Sym>)>,
+    filters: Vec<Compiled<'a>>,
 }
 
 impl<'a> Matcher<'a> {
@@ -41,7 +50,15 @@ impl<'a> Matcher<'a> {
         let filters = spec
             .filters
             .iter()
-            .map(|filter| (filter, store.strings.get(&filter.subprop_key)))
+            .map(|filter| Compiled {
+                filter,
+                key: store.strings.get(&filter.subprop_key),
+                values: filter
+                    .subprop_value
+                    .iter()
+                    .filter_map(|value| store.strings.get(value))
+                    .collect(),
+            })
             .collect();
         Self { kind, filters }
     }
@@ -58,12 +75,18 @@ impl<'a> Matcher<'a> {
             && self
                 .filters
                 .iter()
-                .all(|(filter, key)| passes(store, event, filter, *key))
+                .all(|filter| passes(store, event, filter))
     }
 }
 
-/// One filter (a user property as it stood at the event); a string event property tested with `is` or `is not` is compared in place.
-fn passes(store: &Store, event: &Stored, filter: &Filter, key: Option<Sym>) -> bool {
+/// One filter (a user property as it stood at the event); a string event property tested with
+/// `is` or `is not` is compared by symbol.
+fn passes(store: &Store, event: &Stored, compiled: &Compiled<'_>) -> bool {
+    let Compiled {
+        filter,
+        key,
+        values,
+    } = compiled;
     if filter.subprop_type == PropertyType::User {
         return compare(
             &filter.subprop_op,
@@ -78,12 +101,9 @@ fn passes(store: &Store, event: &Stored, filter: &Filter, key: Option<Sym>) -> b
             .map(|(_, value)| value)
     });
     if let Some(Prop::Str(text)) = prop {
-        let text = store.strings.name(*text);
         match filter.subprop_op {
-            FilterOperator::Is => return filter.subprop_value.iter().any(|value| value == text),
-            FilterOperator::IsNot => {
-                return !filter.subprop_value.iter().any(|value| value == text);
-            }
+            FilterOperator::Is => return values.contains(text),
+            FilterOperator::IsNot => return !values.contains(text),
             _ => {}
         }
     }

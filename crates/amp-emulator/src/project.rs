@@ -38,15 +38,14 @@ impl Project {
 
     /// "Now": the configured time, or the clock.
     pub fn now_ms(&self) -> i64 {
-        self.fixed_now_ms
-            .unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
+        now_ms(self.fixed_now_ms)
     }
 
     /// Adds an event read from a file, whose `user_properties` are the user's whole set at
     /// that event. Call [`Project::settle`] once the file is read.
     pub fn load(&mut self, raw: &RawEvent<'_>) -> Result<(), String> {
-        let now = self.now_ms();
-        ingest::apply(&mut self.store, raw, now, Source::Export)
+        let fixed = self.fixed_now_ms;
+        ingest::apply(&mut self.store, raw, || now_ms(fixed), Source::Export)
     }
 
     /// Adds the events of one request received over HTTP, reading one without a time as
@@ -65,7 +64,7 @@ impl Project {
                 }
                 self.insert_ids.insert(id.to_owned());
             }
-            let applied = ingest::apply(&mut self.store, raw, now_ms, Source::Api);
+            let applied = ingest::apply(&mut self.store, raw, || now_ms, Source::Api);
             if let Err(error) = applied {
                 self.settle();
                 return Err(error);
@@ -80,4 +79,9 @@ impl Project {
     pub fn settle(&mut self) {
         self.store.settle();
     }
+}
+
+/// The configured time, or the clock's.
+fn now_ms(fixed: Option<i64>) -> i64 {
+    fixed.unwrap_or_else(|| chrono::Utc::now().timestamp_millis())
 }

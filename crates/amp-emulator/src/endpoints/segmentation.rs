@@ -26,6 +26,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use amp_model::dashboard::{
     Event, Formula, Measure, Segment, SegmentationQuery, Series, SeriesIndices, SeriesLabel,
     SeriesMeta, SeriesResponse,
@@ -37,7 +39,7 @@ use super::{bucket_of, by_parts, each_segment, fresh, labels, segment_meta};
 use crate::matcher::Matcher;
 use crate::predicate::{Judge, event_values, group_at, user_values};
 use crate::project::Project;
-use crate::store::{Event as Stored, Prop, StateId, Store};
+use crate::store::{Event as Stored, Prop, Store};
 
 /// One series' figures per bucket, built user by user: distinct users (also over the rolling
 /// window ending at each bucket) and event, sum and measured counts.
@@ -204,7 +206,7 @@ fn measure_of(measure: Measure, figures: Figures) -> f64 {
 /// Every series' cells, and the active users per bucket, window and range, for `pct_dau`.
 struct Tally {
     /// Per event: group key -> cells.
-    groups: Vec<HashMap<Vec<String>, Cells>>,
+    groups: Vec<FxHashMap<Vec<String>, Cells>>,
     active: Cells,
 }
 
@@ -325,7 +327,7 @@ fn tally(
         .map(|spec| spec.group_by.len() > usize::from(skip_first))
         .collect();
     let mut tally = Tally {
-        groups: vec![HashMap::new(); specs.len()],
+        groups: vec![FxHashMap::default(); specs.len()],
         active: Cells::new(buckets.len()),
     };
     // This user's series: (event index, group key); their figures are `pool[..used]`, in order.
@@ -333,8 +335,8 @@ fn tally(
     let mut pool: Vec<Local> = Vec::new();
     let mut active = vec![false; buckets.len()];
     let judge = Judge::new(project, segment, to);
-    // The request's group values, for the state they were last worked out for.
-    let mut request_groups: (Option<StateId>, Vec<String>) = (None, Vec::new());
+    // The request's group values of each state met, worked out once: users alike share states.
+    let mut groups_of_state: Vec<Option<Vec<String>>> = Vec::new();
     for (_, user) in judge.users(part) {
         keys.clear();
         active.fill(false);
@@ -350,16 +352,17 @@ fn tally(
                 continue;
             };
             active[bucket] = true;
-            if request_groups.0 != Some(event.state) {
-                request_groups = (
-                    Some(event.state),
-                    query
-                        .group_by
-                        .iter()
-                        .map(|property| group_at(store, event, Some(property)))
-                        .collect(),
-                );
+            let state = event.state as usize;
+            if groups_of_state.len() <= state {
+                groups_of_state.resize(state + 1, None);
             }
+            let request_groups = groups_of_state[state].get_or_insert_with(|| {
+                query
+                    .group_by
+                    .iter()
+                    .map(|property| group_at(store, event, Some(property)))
+                    .collect()
+            });
             for (spec_index, (spec, matcher)) in specs.iter().zip(&matchers).enumerate() {
                 if !matcher.matches(store, event) {
                     continue;
@@ -374,7 +377,7 @@ fn tally(
                     &mut pool,
                     spec_index,
                     own,
-                    &request_groups.1,
+                    request_groups,
                     buckets.len(),
                 );
                 let local = &mut pool[slot];
@@ -441,7 +444,7 @@ fn lines_of(
     let mut series: Vec<Line> = Vec::new();
     let empty = Cells::new(buckets.len());
     if let Some(formula) = &formula {
-        let keys: BTreeSet<&Vec<String>> = groups.iter().flat_map(HashMap::keys).collect();
+        let keys: BTreeSet<&Vec<String>> = groups.iter().flat_map(FxHashMap::keys).collect();
         for key in keys {
             let cells_of = |event: usize| {
                 groups
