@@ -79,6 +79,36 @@ fn bucket_of(buckets: &[Bucket], ms: i64) -> Option<usize> {
     (ms < buckets[index].end_ms).then_some(index)
 }
 
+/// Finds the buckets of times that mostly come in order, as a user's events do: from the bucket
+/// found last it steps on, and searches only for a time before it.
+struct BucketCursor<'a> {
+    buckets: &'a [Bucket],
+    at: usize,
+}
+
+impl<'a> BucketCursor<'a> {
+    fn new(buckets: &'a [Bucket]) -> Self {
+        Self { buckets, at: 0 }
+    }
+
+    /// The bucket `ms` falls in.
+    fn find(&mut self, ms: i64) -> Option<usize> {
+        if self.buckets.get(self.at)?.start_ms > ms {
+            self.at = bucket_of(self.buckets, ms)?;
+            return Some(self.at);
+        }
+        let ahead = self.buckets[self.at..]
+            .iter()
+            .position(|bucket| ms < bucket.end_ms)?;
+        let found = self.at + ahead;
+        if ms < self.buckets[found].start_ms {
+            return None;
+        }
+        self.at = found;
+        Some(found)
+    }
+}
+
 /// The x values of `buckets`: their labels.
 fn labels(buckets: &[Bucket]) -> Vec<String> {
     buckets.iter().map(|bucket| bucket.label.clone()).collect()
@@ -229,4 +259,25 @@ pub fn computed(path: &str) -> Option<Read> {
         .iter()
         .find(|(spec, _)| spec.path == path)
         .map(|(_, read)| *read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_finds_what_a_search_finds_in_any_order() {
+        let buckets: Vec<Bucket> = (0..3)
+            .map(|n| Bucket {
+                label: n.to_string(),
+                start_ms: n * 10,
+                end_ms: n * 10 + 10,
+            })
+            .collect();
+        let mut cursor = BucketCursor::new(&buckets);
+        for ms in [5, 15, 15, 25, 3, 29, 30, -1, 10, 0, 31, 20] {
+            assert_eq!(cursor.find(ms), bucket_of(&buckets, ms), "{ms}");
+        }
+        assert_eq!(BucketCursor::new(&[]).find(1), None);
+    }
 }

@@ -34,7 +34,7 @@ use amp_model::dashboard::{
 };
 use amp_model::{Interval, PropertyType, Query as _, SegmentationMetric};
 
-use super::{bucket_of, by_parts, each_segment, fresh, labels, segment_meta};
+use super::{BucketCursor, by_parts, each_segment, fresh, labels, segment_meta};
 
 use crate::matcher::Matcher;
 use crate::predicate::{Judge, event_values, group_at, user_values};
@@ -335,6 +335,7 @@ fn tally(
     let mut pool: Vec<Local> = Vec::new();
     let mut active = vec![false; buckets.len()];
     let judge = Judge::new(project, segment, to);
+    let mut cursor = BucketCursor::new(buckets);
     // The request's group values of each state met, worked out once: users alike share states.
     let mut groups_of_state: Vec<Option<Vec<String>>> = Vec::new();
     for (_, user) in judge.users(part) {
@@ -348,7 +349,7 @@ fn tally(
             if !(from..to).contains(&event.time_ms) || !judge.admits_event(event) {
                 continue;
             }
-            let Some(bucket) = bucket_of(buckets, event.time_ms) else {
+            let Some(bucket) = cursor.find(event.time_ms) else {
                 continue;
             };
             active[bucket] = true;
