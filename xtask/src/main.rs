@@ -11,7 +11,7 @@ tasks:
   bench overhead   Client::send against raw reqwest on loopback (release build)
   bench decode     typed decode of large Dashboard responses against serde_json::Value
   bench emulator   load a million events into the emulator: time and memory
-  bench analytics  segmentation, funnel and retention over ten million events
+  bench analytics  the emulator against DuckDB over ten million events
   bench governor   three hours of budget against the emulator: one process, four sharing
                    through Redis (needs redis-server), and naive";
 

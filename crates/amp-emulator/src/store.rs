@@ -356,22 +356,23 @@ impl Store {
             self.unsettle(user);
             return before;
         }
-        let after = if change == last && self.changes[change as usize].repeatable() {
-            before
-        } else {
-            let next =
-                self.changes[change as usize].apply(self.states[before as usize], &mut self.props);
-            if next == self.states[before as usize] {
-                before
-            } else {
-                self.add_state(next)
-            }
-        };
+        let after = self.step(before, last, change);
         let record = &mut self.users[user as usize];
         record.state = after;
         record.last_applied = change;
         record.last_seen_ms = time_ms;
         after
+    }
+
+    /// The state after `change`, from `state` reached by applying `last`: the same state when
+    /// `change` is `last` again and applying it twice is applying it once.
+    fn step(&mut self, state: StateId, last: ChangeId, id: ChangeId) -> StateId {
+        let change = &self.changes[id as usize];
+        if id == last && change.repeatable() {
+            return state;
+        }
+        let next = change.apply(self.states[state as usize], &mut self.props);
+        self.add_state(next)
     }
 
     fn unsettle(&mut self, user: u32) {
@@ -421,14 +422,8 @@ impl Store {
         let mut last = 0;
         let mut events = Vec::with_capacity(in_arrival_order.len());
         for &(_, _, change, event) in &arrivals {
-            if change != last || !self.changes[change as usize].repeatable() {
-                let next = self.changes[change as usize]
-                    .apply(self.states[state as usize], &mut self.props);
-                if next != self.states[state as usize] {
-                    state = self.add_state(next);
-                }
-                last = change;
-            }
+            state = self.step(state, last, change);
+            last = change;
             if let Some(event) = event {
                 self.events[event as usize].state = state;
                 events.push(event);
