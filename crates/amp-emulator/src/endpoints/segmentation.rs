@@ -104,27 +104,27 @@ impl Cells {
     }
 }
 
-/// Adds one user's bucket hits to distinct-user counts: per bucket, per window, and overall.
+/// Adds one user's hit buckets (`touched`, each once) to distinct-user counts: per bucket, per
+/// window (a window ending at a bucket holds a hit when one of its `span` buckets does), and
+/// overall. Only the buckets the user touched are visited: most users are active on few days.
 fn count_user(
-    hits: &[bool],
+    touched: &mut [usize],
     span: usize,
     users: &mut [u64],
     window_users: &mut [u64],
     total: &mut u64,
 ) {
-    let mut any = false;
-    let mut last_hit: Option<usize> = None;
-    for (bucket, hit) in hits.iter().enumerate() {
-        if *hit {
-            users[bucket] += 1;
-            last_hit = Some(bucket);
-            any = true;
+    touched.sort_unstable();
+    let mut counted = 0;
+    for &bucket in touched.iter() {
+        users[bucket] += 1;
+        let end = (bucket + span).min(window_users.len());
+        for window in &mut window_users[bucket.max(counted)..end] {
+            *window += 1;
         }
-        if last_hit.is_some_and(|last| bucket - last < span) {
-            window_users[bucket] += 1;
-        }
+        counted = counted.max(end);
     }
-    *total += u64::from(any);
+    *total += u64::from(!touched.is_empty());
 }
 
 /// The figures a metric is computed from.
@@ -232,9 +232,11 @@ impl Tally {
     }
 }
 
-/// One user's figures for one series, merged into the totals when the user is done.
-#[derive(Debug, Clone)]
+/// One user's figures for one series, merged into the totals when the user is done. Only the
+/// buckets touched are merged, and cleared for the next user.
+#[derive(Debug, Clone, Default)]
 struct Local {
+    touched: Vec<usize>,
     hits: Vec<bool>,
     events: Vec<u64>,
     sum: Vec<f64>,
@@ -242,30 +244,40 @@ struct Local {
 }
 
 impl Local {
-    fn reset(&mut self, buckets: usize) {
-        for field in [&mut self.events, &mut self.measured] {
-            field.clear();
-            field.resize(buckets, 0);
+    fn new(buckets: usize) -> Self {
+        Self {
+            touched: Vec::new(),
+            hits: vec![false; buckets],
+            events: vec![0; buckets],
+            sum: vec![0.0; buckets],
+            measured: vec![0; buckets],
         }
-        self.hits.clear();
-        self.hits.resize(buckets, false);
-        self.sum.clear();
-        self.sum.resize(buckets, 0.0);
     }
 
-    fn merge_into(&self, cells: &mut Cells, span: usize) {
+    /// Marks a hit in `bucket`.
+    fn hit(&mut self, bucket: usize) {
+        if !self.hits[bucket] {
+            self.hits[bucket] = true;
+            self.touched.push(bucket);
+        }
+    }
+
+    /// Adds these figures to `cells` and clears them.
+    fn merge_into(&mut self, cells: &mut Cells, span: usize) {
+        for &bucket in &self.touched {
+            cells.events[bucket] += std::mem::take(&mut self.events[bucket]);
+            cells.sum[bucket] += std::mem::take(&mut self.sum[bucket]);
+            cells.measured[bucket] += std::mem::take(&mut self.measured[bucket]);
+            self.hits[bucket] = false;
+        }
         count_user(
-            &self.hits,
+            &mut self.touched,
             span,
             &mut cells.users,
             &mut cells.window_users,
             &mut cells.total_users,
         );
-        for bucket in 0..self.hits.len() {
-            cells.events[bucket] += self.events[bucket];
-            cells.sum[bucket] += self.sum[bucket];
-            cells.measured[bucket] += self.measured[bucket];
-        }
+        self.touched.clear();
     }
 }
 
@@ -289,14 +301,8 @@ fn slot_for(
         key.extend(request_groups.iter().cloned());
         keys.push((spec, key));
         if pool.len() < keys.len() {
-            pool.push(Local {
-                hits: Vec::new(),
-                events: Vec::new(),
-                sum: Vec::new(),
-                measured: Vec::new(),
-            });
+            pool.push(Local::new(buckets));
         }
-        pool[keys.len() - 1].reset(buckets);
         keys.len() - 1
     })
 }
@@ -333,14 +339,13 @@ fn tally(
     // This user's series: (event index, group key); their figures are `pool[..used]`, in order.
     let mut keys: Vec<(usize, Vec<String>)> = Vec::new();
     let mut pool: Vec<Local> = Vec::new();
-    let mut active = vec![false; buckets.len()];
+    let mut active = Local::new(buckets.len());
     let judge = Judge::new(project, segment, to);
     let mut cursor = BucketCursor::new(buckets);
     // The request's group values of each state met, worked out once: users alike share states.
     let mut groups_of_state: Vec<Option<Vec<String>>> = Vec::new();
     for (_, user) in judge.users(part) {
         keys.clear();
-        active.fill(false);
         for event in user
             .events
             .iter()
@@ -352,7 +357,7 @@ fn tally(
             let Some(bucket) = cursor.find(event.time_ms) else {
                 continue;
             };
-            active[bucket] = true;
+            active.hit(bucket);
             let state = event.state as usize;
             if groups_of_state.len() <= state {
                 groups_of_state.resize(state + 1, None);
@@ -382,7 +387,7 @@ fn tally(
                     buckets.len(),
                 );
                 let local = &mut pool[slot];
-                local.hits[bucket] = true;
+                local.hit(bucket);
                 local.events[bucket] += 1;
                 if let Some(value) = measures.then(|| property_of(store, spec, event)).flatten() {
                     local.sum[bucket] += value;
@@ -390,7 +395,7 @@ fn tally(
                 }
             }
         }
-        for ((spec_index, key), local) in keys.drain(..).zip(&pool) {
+        for ((spec_index, key), local) in keys.drain(..).zip(&mut pool) {
             local.merge_into(
                 tally.groups[spec_index]
                     .entry(key)
@@ -398,14 +403,7 @@ fn tally(
                 span,
             );
         }
-        let totals = &mut tally.active;
-        count_user(
-            &active,
-            span,
-            &mut totals.users,
-            &mut totals.window_users,
-            &mut totals.total_users,
-        );
+        active.merge_into(&mut tally.active, span);
     }
     tally
 }
