@@ -29,6 +29,7 @@ CREATE TABLE ev AS
            r.event_type, CAST(r.event_time AS TIMESTAMP) AS t,
            coalesce(r.country, '(none)') AS country, r.event_properties.genre AS genre
     FROM raw r LEFT JOIN devices d USING (device_id);
+DROP TABLE raw;
 DROP TABLE devices;
 """
 
