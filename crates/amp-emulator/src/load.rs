@@ -1,7 +1,7 @@
 //! Loading events from files: JSON Lines in Amplitude's Export format, gzip, or an Export API
 //! archive (a zip of gzipped JSON Lines).
 
-use std::io::{BufRead, BufReader, Read as _, Seek};
+use std::io::{Read, Seek};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 
 use yoke::Yoke;
@@ -24,12 +24,9 @@ pub fn load_file(project: &mut Project, path: &std::path::Path) -> Result<usize,
     let result = if magic[..read].starts_with(b"PK\x03\x04") {
         load_zip(project, file)
     } else if magic[..read].starts_with(&[0x1f, 0x8b]) {
-        load_lines(
-            project,
-            BufReader::new(flate2::read::MultiGzDecoder::new(file)),
-        )
+        load_lines(project, flate2::read::MultiGzDecoder::new(file))
     } else {
-        load_lines(project, BufReader::with_capacity(1 << 20, file))
+        load_lines(project, file)
     };
     result.map_err(|reason| Error::Data {
         path: path.to_owned(),
@@ -43,16 +40,13 @@ pub fn load_bytes(project: &mut Project, bytes: &[u8]) -> Result<usize, String> 
         return load_zip(project, std::io::Cursor::new(bytes));
     }
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        return load_lines(
-            project,
-            BufReader::new(flate2::read::MultiGzDecoder::new(bytes)),
-        );
+        return load_lines(project, flate2::read::MultiGzDecoder::new(bytes));
     }
     load_lines(project, bytes)
 }
 
 /// Loads every entry of an Export API archive.
-fn load_zip(project: &mut Project, reader: impl std::io::Read + Seek) -> Result<usize, String> {
+fn load_zip(project: &mut Project, reader: impl Read + Seek) -> Result<usize, String> {
     let mut archive =
         zip::ZipArchive::new(reader).map_err(|error| format!("not a readable zip: {error}"))?;
     let mut total = 0;
@@ -77,7 +71,7 @@ fn load_zip(project: &mut Project, reader: impl std::io::Read + Seek) -> Result<
 
 /// Loads JSON Lines; blank lines are skipped, a bad line is an error naming it (the lines
 /// before it are loaded).
-pub fn load_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usize, String> {
+pub fn load_lines(project: &mut Project, reader: impl Read + Send) -> Result<usize, String> {
     let loaded = read_lines(project, reader);
     project.settle();
     loaded
@@ -102,7 +96,7 @@ struct Block<'a> {
 }
 
 /// A block with the text it borrows from.
-type Read = Yoke<Block<'static>, String>;
+type Parsed = Yoke<Block<'static>, String>;
 
 /// About this many bytes of lines go in one chunk.
 const BLOCK_BYTES: usize = 1 << 20;
@@ -115,7 +109,7 @@ const MAX_PARSERS: usize = 4;
 /// chunks of whole lines, dealing them in turn to the parsing threads, and this one stores the
 /// parsed blocks in input order. Stored blocks go back to the thread that parsed them to be
 /// freed there: freeing across threads costs more than the parsing.
-fn read_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usize, String> {
+fn read_lines(project: &mut Project, reader: impl Read + Send) -> Result<usize, String> {
     let parsers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, MAX_PARSERS);
@@ -125,8 +119,8 @@ fn read_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usiz
         let mut returns = Vec::new();
         for _ in 0..parsers {
             let (chunk_sender, chunk_receiver) = sync_channel::<Chunk>(QUEUED);
-            let (block_sender, block_receiver) = sync_channel::<Read>(QUEUED);
-            let (done, stored) = channel::<Read>();
+            let (block_sender, block_receiver) = sync_channel::<Parsed>(QUEUED);
+            let (done, stored) = channel::<Parsed>();
             scope.spawn(move || parse_chunks(&chunk_receiver, &block_sender, &stored));
             chunks.push(chunk_sender);
             blocks.push(block_receiver);
@@ -157,7 +151,7 @@ fn read_lines(project: &mut Project, reader: impl BufRead + Send) -> Result<usiz
 
 /// Reads the input in chunks of whole lines, dealt to `parsers` in turn, until it ends, cannot
 /// be read, or the parsers stop listening.
-fn read_chunks(mut reader: impl BufRead, parsers: &[SyncSender<Chunk>]) {
+fn read_chunks(mut reader: impl Read, parsers: &[SyncSender<Chunk>]) {
     let mut carried: Vec<u8> = Vec::new();
     let mut first_line = 1;
     for parser in (0..parsers.len()).cycle() {
@@ -166,20 +160,21 @@ fn read_chunks(mut reader: impl BufRead, parsers: &[SyncSender<Chunk>]) {
         let mut failure = None;
         let mut ended = false;
         let mut whole_line = memchr::memchr(b'\n', &bytes).is_some();
-        // Read until the chunk is full and holds a whole line, or the input ends.
+        // Read until the chunk is full and holds a whole line, or the input ends; straight into
+        // the chunk, not through a buffer.
         while bytes.len() < BLOCK_BYTES || !whole_line {
-            match reader.fill_buf() {
-                Ok([]) => {
+            let before = bytes.len();
+            let wanted = BLOCK_BYTES.saturating_sub(before).max(1 << 16);
+            match reader
+                .by_ref()
+                .take(u64::try_from(wanted).unwrap_or(u64::MAX))
+                .read_to_end(&mut bytes)
+            {
+                Ok(0) => {
                     ended = true;
                     break;
                 }
-                Ok(buffer) => {
-                    whole_line |= memchr::memchr(b'\n', buffer).is_some();
-                    bytes.extend_from_slice(buffer);
-                    let length = buffer.len();
-                    reader.consume(length);
-                }
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(_) => whole_line |= memchr::memchr(b'\n', &bytes[before..]).is_some(),
                 Err(error) => {
                     failure = Some(error.to_string());
                     break;
@@ -222,10 +217,10 @@ fn read_chunks(mut reader: impl BufRead, parsers: &[SyncSender<Chunk>]) {
 
 /// Parses chunks into blocks until there are no more or the storing side stops listening;
 /// frees the blocks it gets back as it goes.
-fn parse_chunks(chunks: &Receiver<Chunk>, blocks: &SyncSender<Read>, stored: &Receiver<Read>) {
+fn parse_chunks(chunks: &Receiver<Chunk>, blocks: &SyncSender<Parsed>, stored: &Receiver<Parsed>) {
     for chunk in chunks {
         while stored.try_recv().is_ok() {}
-        let block: Read = Yoke::attach_to_cart(chunk.text, |text| {
+        let block: Parsed = Yoke::attach_to_cart(chunk.text, |text| {
             parse_block(text, chunk.first_line, chunk.failure)
         });
         if blocks.send(block).is_err() {
