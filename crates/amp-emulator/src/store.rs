@@ -184,19 +184,23 @@ impl Default for Store {
 const FIRST_AMPLITUDE_ID: u64 = 100_001;
 
 impl Store {
-    /// The user with this identity, created if new. A user ID wins over a device ID; a device
-    /// first seen anonymously and later with a user ID stays with its first user.
+    /// The user with this identity, created if new. A user ID wins over a device ID: a user ID
+    /// not seen before is a new user, unless its device's user has no user ID yet (a device
+    /// first seen anonymously, then with a user ID, stays with its first user, who takes it).
     pub fn user_for(
         &mut self,
         user_id: Option<&str>,
         device_id: Option<&str>,
         amplitude_id: Option<u64>,
     ) -> u32 {
+        let by_device = device_id
+            .and_then(|id| self.by_device.get(&self.strings.get(id)?))
+            .copied()
+            .filter(|&user| user_id.is_none() || self.users[user as usize].user_id.is_none());
         let found = user_id
-            .and_then(|id| self.by_user_id.get(id))
-            .or_else(|| device_id.and_then(|id| self.by_device.get(&self.strings.get(id)?)))
-            .or_else(|| amplitude_id.and_then(|id| self.by_amplitude_id.get(&id)))
-            .copied();
+            .and_then(|id| self.by_user_id.get(id).copied())
+            .or(by_device)
+            .or_else(|| amplitude_id.and_then(|id| self.by_amplitude_id.get(&id).copied()));
         let index = found.unwrap_or_else(|| {
             let index = u32::try_from(self.users.len()).expect("fewer than 4 billion users");
             let amplitude_id = amplitude_id

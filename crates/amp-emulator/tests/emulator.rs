@@ -87,12 +87,13 @@ fn first_week() -> DateRange {
 // - bob (Germany, Android): Open App + Play Song s2 on 03-02 (12:00-12:01, 60 s);
 //   Play Song s1 on 03-04 (a one-event session, 0 s).
 // - carol, a device only (France, Web): Open App on 03-04, outside any session.
+// - dave, who moves and upgrades (a month before the others): `emulator/timeline.rs`.
 
 #[tokio::test]
 async fn active_and_new_users_by_day_week_segment_and_group() {
     let emulator = start(config()).await;
     let client = client(&emulator);
-    assert_eq!(emulator.counts(), (8, 3));
+    assert_eq!(emulator.counts(), (12, 4));
 
     let active = client.send(&GetUsers::new(first_week())).await.unwrap();
     assert_eq!(
@@ -413,8 +414,8 @@ async fn profiles_with_every_parameter() {
         .user_data;
     assert_eq!(
         (two.propensity, two.propensity_of("buyer")),
-        (Some(None), Some(66.0)),
-        "alice outscores 2 of 3 users; several predictions send `propensity: null`"
+        (Some(None), Some(75.0)),
+        "alice outscores 3 of 4 users; several predictions send `propensity: null`"
     );
 
     let unknown = client

@@ -1,4 +1,12 @@
-//! User properties as they were at each event, over the two movers of `week.jsonl` (Monday
+//! User properties as they were at each event, in both hand-computed datasets.
+//!
+//! `events.jsonl` gains dave, a month before the others (February 2024, Monday the 5th to
+//! Wednesday the 7th):
+//!     Mon 09:00 Open App, 09:05 Play Song(jazz)   Germany, plan free (carried by the events)
+//!     Tue 12:00 $identify plan = premium
+//!     Wed 10:00 Open App, 10:02 Play Song(rock)   Japan, no plan carried: premium
+//!
+//! `week.jsonl` gains two movers (Monday
 //! 2024-04-08 and Tuesday 2024-04-09, after the week the other tests read):
 //!   u7 (iOS), each event carrying its `plan` as an Export line does:
 //!     Mon 10:00 Open, 10:01 Search, 10:02 Play(jazz)  Germany, free
@@ -16,7 +24,7 @@
 use amp_dashboard::*;
 use amp_profile::{GetUserProfile, UserProfileQuery};
 
-use super::{counts, days, filled, segmentation, week};
+use super::{client, config, counts, days, filled, segmentation, start, week};
 
 fn movers() -> DateRange {
     days("20240408", "20240409")
@@ -36,6 +44,74 @@ fn japan() -> Segment {
         FilterOperator::Is,
         ["Japan"],
     )])
+}
+
+#[tokio::test]
+async fn dave_counts_where_and_as_what_he_was_each_day() {
+    let emulator = start(config()).await;
+    let client = client(&emulator);
+    let february = || days("20240205", "20240207");
+    let (labels, series, _) = segmentation(
+        &client,
+        GetEventSegmentation::new(Event::new("_active"), february()).group_by("country"),
+    )
+    .await;
+    assert_eq!(labels, ["Germany", "Japan"]);
+    assert_eq!(series, [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]);
+    let (_, series, _) = segmentation(
+        &client,
+        GetEventSegmentation::new(Event::new("_active"), february()).segment(premium()),
+    )
+    .await;
+    assert_eq!(series, [[0.0, 0.0, 1.0]], "premium from the identify on");
+    // He entered on Monday, in Germany; both attempts convert, the earliest counts.
+    let funnel = client
+        .send(
+            &GetFunnel::new(
+                vec![Event::new("Open App"), Event::new("Play Song")],
+                february(),
+            )
+            .group_by("country"),
+        )
+        .await
+        .unwrap()
+        .data;
+    assert_eq!(funnel.len(), 1);
+    assert_eq!(
+        funnel[0].group_value,
+        Some(SeriesLabel::Name("Germany".into()))
+    );
+    assert_eq!(funnel[0].median_trans_times, [0.0, 300_000.0]);
+    let dave = client.send(&SearchUsers::new("dave")).await.unwrap();
+    let activity = client
+        .send(
+            &GetUserActivity::new(dave.matches[0].amplitude_id)
+                .direction(ActivityDirection::Earliest),
+        )
+        .await
+        .unwrap();
+    let (free, premium) = (serde_json::json!("free"), serde_json::json!("premium"));
+    let shown: Vec<(Option<&str>, Option<&serde_json::Value>)> = activity
+        .events
+        .iter()
+        .map(|event| (event.country.as_deref(), event.user_properties.get("plan")))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (Some("Germany"), Some(&free)),
+            (Some("Germany"), Some(&free)),
+            (Some("Japan"), Some(&premium)),
+            (Some("Japan"), Some(&premium)),
+        ]
+    );
+    assert_eq!(
+        (
+            activity.user_data.country.as_deref(),
+            activity.user_data.properties.get("plan")
+        ),
+        (Some("Japan"), Some(&premium))
+    );
 }
 
 #[tokio::test]
