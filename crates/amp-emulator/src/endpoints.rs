@@ -39,36 +39,51 @@ use crate::calendar::Bucket;
 use crate::project::Project;
 use crate::request::{Refusal, read};
 
-/// Works through the users in parts, one per core, each on its own thread; gives each part's
-/// result, in user order. A small project is one part.
+/// Works through the users in parts on every core, each thread taking the next part when done
+/// with one, so that a core slowed by others' work gets less; gives each part's result, in user
+/// order. A small project is one part.
 fn by_parts<T: Send>(
     project: &Project,
     work: impl Fn(std::ops::Range<usize>) -> T + Sync,
 ) -> Vec<T> {
     const SMALL: usize = 10_000;
+    const PARTS_PER_CORE: usize = 8;
     let users = project.store.users.len();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let parts = if users < SMALL { 1 } else { cores };
-    if parts == 1 {
+    if users < SMALL || cores == 1 {
         return vec![work(0..users)];
     }
+    let parts = cores * PARTS_PER_CORE;
     let size = users.div_ceil(parts);
-    std::thread::scope(|scope| {
-        let work = &work;
-        let running: Vec<_> = (0..parts)
-            .map(|part| {
-                let range = part * size..((part + 1) * size).min(users);
-                scope.spawn(move || work(range))
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let (work, next) = (&work, &next);
+        let running: Vec<_> = (0..cores)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let part = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if part >= parts {
+                            return done;
+                        }
+                        let range = (part * size).min(users)..((part + 1) * size).min(users);
+                        done.push((part, work(range)));
+                    }
+                })
             })
             .collect();
         running
             .into_iter()
-            .map(|part| {
-                part.join()
+            .flat_map(|thread| {
+                thread
+                    .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(part, _)| *part);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// The bucket `ms` falls in.
@@ -279,5 +294,22 @@ mod tests {
             assert_eq!(cursor.find(ms), bucket_of(&buckets, ms), "{ms}");
         }
         assert_eq!(BucketCursor::new(&[]).find(1), None);
+    }
+
+    #[test]
+    fn parts_cover_every_user_once_in_order() {
+        let mut project = Project::new(crate::Config::default()).unwrap();
+        for user in 0..12_345 {
+            project.store.user_for(Some(&format!("u{user}")), None, None);
+        }
+        let parts = by_parts(&project, |part| part);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        assert_eq!(parts.len(), if cores == 1 { 1 } else { cores * 8 });
+        let mut next = 0;
+        for part in parts {
+            assert_eq!(part.start, next);
+            next = part.end;
+        }
+        assert_eq!(next, 12_345);
     }
 }
