@@ -3,7 +3,8 @@
 //! SQL), then a daily segmentation over 30 days with a filter and a group-by on a user property
 //! (read at each event), a 3-step ordered funnel and an n-day retention over every start day:
 //! the emulator's through the SDK's HTTP client, each best of three. Both answers are compared
-//! cell by cell. Run with `cargo xtask bench analytics`; `AMP_BENCH_EVENTS` changes the size.
+//! cell by cell. Each side runs twice and keeps its best times. Run with
+//! `cargo xtask bench analytics`; `AMP_BENCH_EVENTS` changes the size.
 //!
 //! The parent writes the dataset; a child process loads and queries it, so its resident memory
 //! is the emulator's alone, and `DuckDB` runs in a process of its own after it.
@@ -179,6 +180,29 @@ fn mismatches(ours: &Value, theirs: &Value, path: &str, report: &mut Vec<String>
     }
 }
 
+/// Runs per side.
+const RUNS: usize = 2;
+
+/// `run` with each time the smaller of its own and `earlier`'s, and the larger peak memory.
+fn best(earlier: Option<Value>, mut run: Value) -> Value {
+    if let Some(earlier) = earlier {
+        for measure in ["load", "segmentation", "funnel", "retention"] {
+            let smaller = run[measure]
+                .as_f64()
+                .zip(earlier[measure].as_f64())
+                .map(|(now, before)| now.min(before));
+            if let Some(smaller) = smaller {
+                run[measure] = json!(smaller);
+            }
+        }
+        let peak = run["peak_rss_mb"]
+            .as_u64()
+            .max(earlier["peak_rss_mb"].as_u64());
+        run["peak_rss_mb"] = json!(peak);
+    }
+    run
+}
+
 /// Runs `analytics.py`, installing the `duckdb` package first when it is missing.
 fn duckdb(path: &std::path::Path) -> Value {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
@@ -233,19 +257,25 @@ fn main() {
         "dataset: {written} events of {users} demo users over {DAYS} days, written in {:.0} s",
         started.elapsed().as_secs_f64()
     );
-    let output = Command::new(std::env::current_exe().unwrap())
-        .arg("--child")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let ours: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let theirs = duckdb(&path);
+    // Each side loads twice, alternating, and keeps its best times: the machine is shared.
+    let mut ours: Option<Value> = None;
+    let mut theirs: Option<Value> = None;
+    for _ in 0..RUNS {
+        let output = Command::new(std::env::current_exe().unwrap())
+            .arg("--child")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        ours = Some(best(ours, serde_json::from_slice(&output.stdout).unwrap()));
+        theirs = Some(best(theirs, duckdb(&path)));
+    }
     std::fs::remove_file(&path).ok();
+    let (ours, theirs) = (ours.unwrap(), theirs.unwrap());
     let mut report = Vec::new();
     let wrong = mismatches(&ours["answers"], &theirs["answers"], "", &mut report);
     for line in report.iter().take(20) {

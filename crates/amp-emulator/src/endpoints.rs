@@ -300,7 +300,9 @@ mod tests {
     fn parts_cover_every_user_once_in_order() {
         let mut project = Project::new(crate::Config::default()).unwrap();
         for user in 0..12_345 {
-            project.store.user_for(Some(&format!("u{user}")), None, None);
+            project
+                .store
+                .user_for(Some(&format!("u{user}")), None, None);
         }
         let parts = by_parts(&project, |part| part);
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
