@@ -194,7 +194,8 @@ pub fn apply(
     }
     let time_ms = raw.time_ms()?.unwrap_or_else(now_ms);
     let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
-    let index = store.user_for(user_id, device_id, amplitude_id);
+    let device = device_id.map(|id| store.strings.intern(id));
+    let index = store.user_for(user_id, device, amplitude_id);
     let change = raw.change(&mut store.strings, source);
     if event_type == "$identify" {
         let user = &mut store.users[index as usize];
@@ -212,13 +213,12 @@ pub fn apply(
         .map(|(key, value)| (store.strings.intern(key), prop(store, value)))
         .collect::<Vec<_>>();
     let event_type = store.strings.intern(event_type);
-    let device = device_id.map_or(u32::MAX, |id| store.strings.intern(id));
     store.push_event(
         index,
         event_type,
         time_ms,
         raw.session_id.unwrap_or(-1),
-        device,
+        device.unwrap_or(u32::MAX),
         revenue,
         props,
         change,

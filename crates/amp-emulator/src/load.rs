@@ -108,7 +108,7 @@ const MAX_PARSERS: usize = 4;
 /// Parsing JSON is most of loading, so it runs on every core: one thread reads the input in
 /// chunks of whole lines, dealing them in turn to the parsing threads, and this one stores the
 /// parsed blocks in input order. Stored blocks go back to the thread that parsed them to be
-/// freed there: freeing across threads costs more than the parsing.
+/// freed there, as freeing memory another thread allocated is slow.
 fn read_lines(project: &mut Project, reader: impl Read + Send) -> Result<usize, String> {
     let parsers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)

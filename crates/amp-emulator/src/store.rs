@@ -184,17 +184,17 @@ impl Default for Store {
 const FIRST_AMPLITUDE_ID: u64 = 100_001;
 
 impl Store {
-    /// The user with this identity, created if new. A user ID wins over a device ID: a user ID
+    /// The user with this identity (`device` an interned device ID), created if new. A user ID wins over a device ID: a user ID
     /// not seen before is a new user, unless its device's user has no user ID yet (a device
     /// first seen anonymously, then with a user ID, stays with its first user, who takes it).
     pub fn user_for(
         &mut self,
         user_id: Option<&str>,
-        device_id: Option<&str>,
+        device: Option<Sym>,
         amplitude_id: Option<u64>,
     ) -> u32 {
-        let by_device = device_id
-            .and_then(|id| self.by_device.get(&self.strings.get(id)?))
+        let by_device = device
+            .and_then(|device| self.by_device.get(&device))
             .copied()
             .filter(|&user| user_id.is_none() || self.users[user as usize].user_id.is_none());
         let found = user_id
@@ -226,12 +226,11 @@ impl Store {
             user.user_id = Some(id.to_owned());
             self.by_user_id.insert(id.to_owned(), index);
         }
-        if let Some(id) = device_id {
-            let sym = self.strings.intern(id);
+        if let Some(device) = device {
             let user = &mut self.users[index as usize];
-            if !user.device_ids.contains(&sym) {
-                user.device_ids.push(sym);
-                self.by_device.entry(sym).or_insert(index);
+            if !user.device_ids.contains(&device) {
+                user.device_ids.push(device);
+                self.by_device.entry(device).or_insert(index);
             }
         }
         index
