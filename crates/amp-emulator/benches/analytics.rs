@@ -218,13 +218,18 @@ fn duckdb(path: &std::path::Path) -> Value {
         assert!(installed.success(), "pip could not install duckdb");
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/analytics.py");
-    let output = Command::new(&python)
-        .arg(script)
-        .arg(path)
-        .arg(first_day().to_string())
-        .arg(as_of().to_string())
-        .output()
-        .unwrap();
+    answer_of(
+        Command::new(&python)
+            .arg(script)
+            .arg(path)
+            .arg(first_day().to_string())
+            .arg(as_of().to_string()),
+    )
+}
+
+/// The JSON a process prints, once it has succeeded.
+fn answer_of(command: &mut Command) -> Value {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -261,17 +266,12 @@ fn main() {
     let mut ours: Option<Value> = None;
     let mut theirs: Option<Value> = None;
     for _ in 0..RUNS {
-        let output = Command::new(std::env::current_exe().unwrap())
-            .arg("--child")
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let child = answer_of(
+            Command::new(std::env::current_exe().unwrap())
+                .arg("--child")
+                .arg(&path),
         );
-        ours = Some(best(ours, serde_json::from_slice(&output.stdout).unwrap()));
+        ours = Some(best(ours, child));
         theirs = Some(best(theirs, duckdb(&path)));
     }
     std::fs::remove_file(&path).ok();

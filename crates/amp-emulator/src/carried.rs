@@ -80,31 +80,6 @@ impl Carried for Properties<'_> {
     }
 }
 
-/// Text borrowed from the input when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Text<'de>;
-            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                formatter.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(text)))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
 impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -185,7 +160,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Properties<'a> {
                 mut map: A,
             ) -> Result<Self::Value, A::Error> {
                 let mut props: Vec<(Cow<'de, str>, Loose<'de>)> = Vec::new();
-                while let Some((Text(key), value)) = map.next_entry::<Text<'de>, Loose<'de>>()? {
+                while let Some((key, value)) = map.next_entry::<Loose<'de>, Loose<'de>>()? {
+                    // JSON names are strings; a name read otherwise is refused.
+                    let Loose::Text(key) = key else {
+                        return Err(serde::de::Error::custom("a property name that is not text"));
+                    };
                     props.retain(|(name, _)| *name != key);
                     props.push((key, value));
                 }

@@ -77,6 +77,15 @@ fn days(start: &str, end: &str) -> DateRange {
     DateRange::parse(start, end).unwrap()
 }
 
+/// The segment of users in `country` (at each event).
+fn country_is(country: &str) -> Segment {
+    Segment::new(vec![Condition::property(
+        "country",
+        FilterOperator::Is,
+        [country],
+    )])
+}
+
 fn first_week() -> DateRange {
     days("20240301", "20240304")
 }
@@ -1267,11 +1276,7 @@ async fn segmentation_matches_a_naive_reference_on_random_data() {
                 query = query.group_by("country");
             }
             if let Some(country) = in_country {
-                query = query.segment(Segment::new(vec![Condition::property(
-                    "country",
-                    FilterOperator::Is,
-                    [country],
-                )]));
+                query = query.segment(country_is(country));
             }
             if weekly {
                 query = query.interval(Interval::Weekly);
@@ -1510,11 +1515,7 @@ async fn funnels_match_a_naive_reference_on_random_data() {
             .mode(mode.clone())
             .conversion_window_secs(window_secs);
             if let Some(country) = in_country {
-                query = query.segment(Segment::new(vec![Condition::property(
-                    "country",
-                    FilterOperator::Is,
-                    [country],
-                )]));
+                query = query.segment(country_is(country));
             }
             let answer = client.send(&query).await.unwrap();
             let expected = reference_funnel(
@@ -1711,11 +1712,7 @@ async fn retention_matches_a_naive_reference_on_random_data() {
                 query = query.mode(RetentionMode::Rolling);
             }
             if let Some(country) = in_country {
-                query = query.segment(Segment::new(vec![Condition::property(
-                    "country",
-                    FilterOperator::Is,
-                    [country],
-                )]));
+                query = query.segment(country_is(country));
             }
             let answer = client.send(&query).await.unwrap().data;
             let expected = reference_retention(&facts, start, back, rolling, in_country);
@@ -1889,11 +1886,7 @@ async fn revenue_ltv_matches_a_naive_reference_on_random_data() {
             let mut query = GetRevenueLtv::new(days("20240301", "20240314"))
                 .metric(LtvMetric::from(i64::from(metric)));
             if let Some(country) = in_country {
-                query = query.segment(Segment::new(vec![Condition::property(
-                    "country",
-                    FilterOperator::Is,
-                    [country],
-                )]));
+                query = query.segment(country_is(country));
             }
             let answer = client.send(&query).await.unwrap();
             let actual: BTreeMap<String, Vec<f64>> = answer.data.series[0]

@@ -24,7 +24,7 @@
 use amp_dashboard::*;
 use amp_profile::{GetUserProfile, UserProfileQuery};
 
-use super::{client, config, counts, days, filled, segmentation, start, week};
+use super::{client, config, country_is, counts, days, filled, segmentation, start, week};
 
 fn movers() -> DateRange {
     days("20240408", "20240409")
@@ -35,14 +35,6 @@ fn premium() -> Segment {
         "gp:plan",
         FilterOperator::Is,
         ["premium"],
-    )])
-}
-
-fn japan() -> Segment {
-    Segment::new(vec![Condition::property(
-        "country",
-        FilterOperator::Is,
-        ["Japan"],
     )])
 }
 
@@ -178,7 +170,7 @@ async fn funnels_apply_user_properties_at_the_first_step() {
     );
     // In Japan only Tuesday's 12:00 Open can enter: a minute to the Play, not Monday's two.
     let japanese = &client
-        .send(&open_play().segment(japan()))
+        .send(&open_play().segment(country_is("Japan")))
         .await
         .unwrap()
         .data[0];
@@ -206,7 +198,7 @@ async fn retention_and_ltv_read_the_starting_and_first_events() {
     let retention = GetRetention::new(Event::new("Open"), Event::new("Play"), movers());
     // Only Tuesday's 12:00 Open starts in Japan; its Play follows a minute later.
     let japanese = client
-        .send(&retention.clone().segment(japan()))
+        .send(&retention.clone().segment(country_is("Japan")))
         .await
         .unwrap()
         .data;
