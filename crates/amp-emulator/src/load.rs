@@ -100,8 +100,9 @@ type Parsed = Yoke<Block<'static>, String>;
 
 /// About this many bytes of lines go in one chunk.
 const BLOCK_BYTES: usize = 1 << 20;
-/// Chunks and blocks queued between two threads.
-const QUEUED: usize = 2;
+/// Chunks and blocks queued between two threads: enough that a thread held up a moment does
+/// not hold up the others.
+const QUEUED: usize = 4;
 /// The most threads parsing at once.
 const MAX_PARSERS: usize = 4;
 
