@@ -1,11 +1,11 @@
 //! Generates code from `spec/endpoints.toml`: the value sets, parameter names and endpoint
 //! catalogue of `amp-model` (module `model`), one query struct per endpoint with its encoding and
-//! strict decoding (module `query`), and the endpoint structs of `amp-dashboard` (module
-//! `dashboard`), one file per endpoint.
+//! strict decoding (module `query`), and the endpoint structs of each endpoint crate
+//! (`amp-dashboard`, `amp-export`; module `endpoints`), one file per endpoint.
 //!
 //! The output is piped through `rustfmt`, so the checked-in files are what `cargo fmt` would write.
 
-mod dashboard;
+mod endpoints;
 mod model;
 mod query;
 
@@ -57,8 +57,10 @@ struct ValueSpec {
 #[serde(deny_unknown_fields)]
 struct EndpointSpec {
     name: String,
-    /// The amp-model query type (dashboard endpoints).
+    /// The amp-model query type.
     query: Option<String>,
+    /// The endpoint crate it belongs to, one of [`APIS`]; its `family` by default.
+    api: Option<String>,
     /// Constructor arguments, `[name, type]`.
     #[serde(default)]
     args: Vec<[String; 2]>,
@@ -124,16 +126,22 @@ pub fn render() -> Result<Vec<(PathBuf, String)>, String> {
         toml::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
     let root = crate::root();
     let model = root.join("crates/amp-model/src");
-    let dashboard = root.join("crates/amp-dashboard/src");
-    let mut files: Vec<(PathBuf, String)> = vec![
-        (model.join("generated.rs"), model::generate(&spec)?),
-        (dashboard.join("generated.rs"), dashboard::root(&spec)),
-    ];
+    let mut files: Vec<(PathBuf, String)> =
+        vec![(model.join("generated.rs"), model::generate(&spec)?)];
+    for api in APIS {
+        files.push((
+            root.join(api.dir).join("generated.rs"),
+            endpoints::root(&spec, api),
+        ));
+    }
     for endpoint in &spec.endpoints {
         let file = format!("generated/{}.rs", snake_case(&endpoint.name));
         files.push((model.join(&file), query::generate(&spec, endpoint)?));
-        if endpoint.family == "dashboard" {
-            files.push((dashboard.join(&file), dashboard::generate(&spec, endpoint)?));
+        if let Some(api) = endpoint.api() {
+            files.push((
+                root.join(api.dir).join(&file),
+                endpoints::generate(&spec, endpoint, api)?,
+            ));
         }
     }
     files
@@ -143,12 +151,66 @@ pub fn render() -> Result<Vec<(PathBuf, String)>, String> {
 }
 
 /// The directories holding generated files, so that a file no longer generated is noticed.
-fn generated_dirs() -> [PathBuf; 2] {
+fn generated_dirs() -> Vec<PathBuf> {
     let root = crate::root();
-    [
-        root.join("crates/amp-model/src/generated"),
-        root.join("crates/amp-dashboard/src/generated"),
-    ]
+    std::iter::once("crates/amp-model/src")
+        .chain(APIS.iter().map(|api| api.dir))
+        .map(|dir| root.join(dir).join("generated"))
+        .collect()
+}
+
+/// An endpoint crate codegen writes endpoint structs into.
+struct Api {
+    /// Its name in the spec's `api`.
+    name: &'static str,
+    /// Its source directory.
+    dir: &'static str,
+    /// The amp-model module of its queries and their hand-written types.
+    module: &'static str,
+    /// What its generated module holds, for the module's docs.
+    title: &'static str,
+    /// Amplitude's page for it.
+    docs: &'static str,
+    /// The page's name in links.
+    docs_name: &'static str,
+}
+
+/// The endpoint crates. Profile endpoints have none: `amp-profile` writes its one endpoint by
+/// hand around the generated query.
+const APIS: &[Api] = &[
+    Api {
+        name: "dashboard",
+        dir: "crates/amp-dashboard/src",
+        module: "dashboard",
+        title: "The Dashboard REST API endpoints",
+        docs: "https://amplitude.com/docs/apis/analytics/dashboard-rest",
+        docs_name: "Dashboard REST API docs",
+    },
+    Api {
+        name: "export",
+        dir: "crates/amp-export/src",
+        module: "export",
+        title: "The Export API endpoint",
+        docs: "https://amplitude.com/docs/apis/analytics/export",
+        docs_name: "Export API docs",
+    },
+];
+
+/// The model's hand-written types a query field or builder may have, and their amp-model module.
+const MODEL_TYPES: &[(&str, &str)] = &[
+    ("DateRange", "dashboard"),
+    ("Event", "dashboard"),
+    ("Segment", "dashboard"),
+    ("SessionBins", "dashboard"),
+    ("HourRange", "export"),
+];
+
+/// The amp-model module of hand-written type `word`, if it is one.
+fn model_type_module(word: &str) -> Option<&'static str> {
+    MODEL_TYPES
+        .iter()
+        .find(|(name, _)| *name == word)
+        .map(|(_, module)| *module)
 }
 
 /// Regenerates the files, removing generated files the spec no longer has.
@@ -232,6 +294,12 @@ fn rustfmt(source: &str) -> Result<String, String> {
 }
 
 impl EndpointSpec {
+    /// The endpoint crate it is generated into, if any.
+    fn api(&self) -> Option<&'static Api> {
+        let name = self.api.as_deref().unwrap_or(&self.family);
+        APIS.iter().find(|api| api.name == name)
+    }
+
     /// The `RateClass` variant the spec's `rate_class` names.
     fn rate_class_variant(&self) -> Result<&'static str, String> {
         match self.rate_class.as_str() {

@@ -61,6 +61,14 @@ impl Properties<'_> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The value of `name` when it is a number (the last one given, as a JSON object reads).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.0.iter().rev().find(|(key, _)| key == name)? {
+            (_, Loose::Number(number)) => number.as_f64(),
+            _ => None,
+        }
+    }
 }
 
 impl Carried for Properties<'_> {

@@ -36,6 +36,10 @@ pub struct Config {
     pub faults: FaultsConfig,
     /// Ingestion's size limits.
     pub ingestion: IngestionConfig,
+    /// The project's ID (Amplitude's `app`): in export lines and file names. 1 by default.
+    pub app_id: i64,
+    /// How the Export API answers.
+    pub export: ExportConfig,
     /// Behavioural cohorts.
     pub cohorts: Vec<CohortConfig>,
     /// Computed user properties.
@@ -58,6 +62,8 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             faults: FaultsConfig::default(),
             ingestion: IngestionConfig::default(),
+            app_id: 1,
+            export: ExportConfig::default(),
             cohorts: Vec::new(),
             computations: Vec::new(),
             recommendations: Vec::new(),
@@ -221,6 +227,31 @@ pub struct FaultsConfig {
     pub reset_rate: f64,
     /// Share whose body is cut short.
     pub truncate_rate: f64,
+}
+
+/// How `/api/2/export` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExportConfig {
+    /// Seconds after reaching the project before an event can be exported (Amplitude: about
+    /// 7,200). 0 by default: exportable at once.
+    pub delay_secs: u64,
+    /// The largest archive, in bytes, answered; a larger one gets Amplitude's 400 "too large"
+    /// (Amplitude: 4 GB).
+    pub max_bytes: u64,
+    /// Lines per gzip member; an hour with more is split into members `#0`, `#1`, ...
+    pub member_lines: usize,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        Self {
+            delay_secs: 0,
+            max_bytes: 4 << 30,
+            member_lines: 100_000,
+        }
+    }
 }
 
 /// A behavioural cohort: users who match `segment`.

@@ -10,6 +10,7 @@
 pub mod chart;
 pub mod composition;
 pub mod events_list;
+pub mod export;
 pub mod funnel;
 pub mod ingestion;
 pub mod profile;

@@ -25,6 +25,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             name if name == catalogue::GET_USER_PROFILE.name => get(endpoints::profile::handle),
             name if name == catalogue::GET_CHART_RESULTS.name => get(endpoints::chart::query),
             name if name == catalogue::GET_CHART_CSV.name => get(endpoints::chart::csv),
+            name if name == catalogue::EXPORT_EVENTS.name => get(endpoints::export::handle),
             _ => match endpoints::computed(spec.path) {
                 Some(read) => get(dashboard_route(read)),
                 None => continue,

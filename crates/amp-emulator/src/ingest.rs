@@ -27,6 +27,9 @@ pub struct RawEvent<'a> {
     /// Export: `2024-01-15 10:00:00.000000` (UTC) or RFC 3339.
     #[serde(borrow, default)]
     event_time: Option<Cow<'a, str>>,
+    /// Export: when the event reached Amplitude, in the form of `event_time`.
+    #[serde(borrow, default)]
+    server_upload_time: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "lenient_i64")]
     session_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_i64")]
@@ -165,6 +168,9 @@ impl RawEvent<'_> {
     }
 }
 
+/// The event property an export writes an event's revenue in.
+pub const REVENUE_PROPERTY: &str = "$revenue";
+
 /// How an event's `user_properties` read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -174,8 +180,10 @@ pub enum Source {
     Api,
 }
 
-/// Adds `raw` to the store. Events without a time take `now_ms()` (asked only for them). `$identify` events update the
-/// user's properties from their time on and are not stored as activity.
+/// Adds `raw` to the store. Events without a time take `now_ms()`; an event sent to the API
+/// reached the project at `now_ms()`, one read from an export file at its `server_upload_time`
+/// (else its event time). `$identify` events update the user's properties from their time on
+/// and are not stored as activity.
 pub fn apply(
     store: &mut Store,
     raw: &RawEvent<'_>,
@@ -192,7 +200,15 @@ pub fn apply(
     if user_id.is_none() && device_id.is_none() {
         return Err("an event needs a `user_id` or a `device_id`".into());
     }
-    let time_ms = raw.time_ms()?.unwrap_or_else(now_ms);
+    let time = raw.time_ms()?;
+    let uploaded_ms = match (source, &raw.server_upload_time) {
+        (Source::Export, Some(text)) => amp_model::dates::parse_event_time(text)
+            .map(|time| time.timestamp_millis())
+            .ok_or_else(|| format!("`server_upload_time` `{text}` is not a time"))?,
+        (Source::Export, None) => time.unwrap_or_else(now_ms),
+        (Source::Api, _) => now_ms(),
+    };
+    let time_ms = time.unwrap_or(uploaded_ms);
     let amplitude_id = raw.amplitude_id.and_then(|id| u64::try_from(id).ok());
     let device = device_id.map(|id| store.strings.intern(id));
     let index = store.user_for(user_id, device, amplitude_id);
@@ -203,9 +219,11 @@ pub fn apply(
         store.identify(index, time_ms, change);
         return Ok(());
     }
+    // An export carries revenue in its event properties, as `$revenue`.
     let revenue = raw
         .revenue
-        .or_else(|| raw.price.map(|price| price * raw.quantity.unwrap_or(1.0)));
+        .or_else(|| raw.price.map(|price| price * raw.quantity.unwrap_or(1.0)))
+        .or_else(|| raw.event_properties.number(REVENUE_PROPERTY));
     let props = raw
         .event_properties
         .0
@@ -217,6 +235,7 @@ pub fn apply(
         index,
         event_type,
         time_ms,
+        uploaded_ms,
         raw.session_id.unwrap_or(-1),
         device.unwrap_or(u32::MAX),
         revenue,

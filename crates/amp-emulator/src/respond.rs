@@ -101,6 +101,18 @@ const RESET_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Applies latency and faults, then answers with `body`.
 pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response {
+    answer_bytes(state, "application/json", || {
+        body().to_string().into_bytes()
+    })
+    .await
+}
+
+/// Applies latency and faults, then answers with `body`, of type `content_type`.
+pub async fn answer_bytes(
+    state: &AppState,
+    content_type: &'static str,
+    body: impl FnOnce() -> Vec<u8>,
+) -> Response {
     let latency = state.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -118,11 +130,11 @@ pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response 
         // The body stops at a byte, wherever it falls (inside a character too), and the
         // connection ends cleanly: a client sees a complete answer that does not parse.
         Some(Fault::Truncate) => {
-            let mut bytes = body().to_string().into_bytes();
+            let mut bytes = body();
             bytes.truncate(bytes.len() / 2);
             (
                 StatusCode::OK,
-                [(header::CONTENT_TYPE, "application/json")],
+                [(header::CONTENT_TYPE, content_type)],
                 bytes,
             )
                 .into_response()
@@ -130,7 +142,7 @@ pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response 
         // The status line, the headers (with the whole body's length) and half of the body go
         // out; then, once they have been flushed, the connection is cut.
         Some(Fault::Reset) => {
-            let mut bytes = body().to_string().into_bytes();
+            let mut bytes = body();
             let length = bytes.len();
             bytes.truncate(length / 2);
             let half = futures_util::stream::once(async move { Ok(bytes) });
@@ -143,11 +155,16 @@ pub async fn answer(state: &AppState, body: impl FnOnce() -> Value) -> Response 
             });
             Response::builder()
                 .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_TYPE, content_type)
                 .header(header::CONTENT_LENGTH, length)
                 .body(Body::from_stream(half.chain(reset)))
                 .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
-        None => json_response(StatusCode::OK, &body()),
+        None => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, content_type)],
+            body(),
+        )
+            .into_response(),
     }
 }

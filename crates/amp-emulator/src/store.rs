@@ -64,6 +64,9 @@ pub struct Event {
     pub event_type: Sym,
     /// When, in milliseconds since the epoch (UTC).
     pub time_ms: i64,
+    /// When it reached the project (Amplitude's `server_upload_time`), in ms: what the Export
+    /// API selects by.
+    pub uploaded_ms: i64,
     /// The session (its start in ms), or -1 outside a session.
     pub session_id: i64,
     /// The device it came from.
@@ -267,6 +270,7 @@ impl Store {
         user: u32,
         event_type: Sym,
         time_ms: i64,
+        uploaded_ms: i64,
         session_id: i64,
         device: Sym,
         revenue: Option<f64>,
@@ -305,6 +309,7 @@ impl Store {
             user,
             event_type,
             time_ms,
+            uploaded_ms,
             session_id,
             device,
             revenue: revenue.unwrap_or(f64::NAN),

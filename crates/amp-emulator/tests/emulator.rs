@@ -15,6 +15,8 @@ use amp_profile::{GetUserProfile, ProfileError, PropensityType, UserProfileQuery
 use amp_transport::{ApiFamily, Body, Client, Endpoint, Error, ErrorKind, Method, NoRetry};
 use serde_json::{Value, json};
 
+#[path = "emulator/export.rs"]
+mod export;
 #[path = "emulator/faults.rs"]
 mod faults;
 #[path = "emulator/generated.rs"]

@@ -59,7 +59,7 @@ impl EndpointSpec {
 pub struct ParamSpec {
     /// Name on the wire (`e`, `start`, `timeHistogramConfigBinMin`).
     pub wire: &'static str,
-    /// Value type: `date`, `int`, `number`, `string`, `bool`, `property`, `event`, `segment`,
+    /// Value type: `date`, `hour` (`YYYYMMDDTHH`), `int`, `number`, `string`, `bool`, `property`, `event`, `segment`,
     /// `brackets`, or the name of a generated enum.
     pub kind: &'static str,
     /// Whether it is part of the path (`{chart_id}`) rather than the query string.

@@ -2583,6 +2583,36 @@ pub mod catalogue {
         ],
     };
 
+    /// `/api/2/export`: Every raw event that reached Amplitude in a range of UTC hours: a zip of gzipped JSON Lines.
+    pub const EXPORT_EVENTS: EndpointSpec = EndpointSpec {
+        name: "ExportEvents",
+        path: "/api/2/export",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        section: "3.2",
+        doc: "Every raw event that reached Amplitude in a range of UTC hours: a zip of gzipped JSON Lines.",
+        params: &[
+            ParamSpec {
+                wire: "start",
+                kind: "hour",
+                in_path: false,
+                required: true,
+                list: false,
+                default: None,
+                doc: "First hour included, `YYYYMMDDTHH` (UTC, by the time events reached Amplitude).",
+            },
+            ParamSpec {
+                wire: "end",
+                kind: "hour",
+                in_path: false,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Last hour included, `YYYYMMDDTHH`; at most 365 days after `start`.",
+            },
+        ],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -2601,6 +2631,7 @@ pub mod catalogue {
         SEARCH_USERS,
         GET_REALTIME_ACTIVE_USERS,
         GET_REVENUE_LTV,
+        EXPORT_EVENTS,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
@@ -2619,7 +2650,7 @@ pub mod param {
     pub const E: &str = "e";
     /// `e2`, taken by `GetEventSegmentation`.
     pub const E2: &str = "e2";
-    /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
+    /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`.
     pub const END: &str = "end";
     /// `formula`, taken by `GetEventSegmentation`.
     pub const FORMULA: &str = "formula";
@@ -2673,7 +2704,7 @@ pub mod param {
     pub const S: &str = "s";
     /// `se`, taken by `GetRetention`.
     pub const SE: &str = "se";
-    /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
+    /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`.
     pub const START: &str = "start";
     /// `timeHistogramConfigBinMax`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_MAX: &str = "timeHistogramConfigBinMax";
@@ -2721,3 +2752,5 @@ mod get_realtime_active_users;
 pub use get_realtime_active_users::RealtimeQuery;
 mod get_revenue_ltv;
 pub use get_revenue_ltv::RevenueLtvQuery;
+mod export_events;
+pub use export_events::ExportQuery;

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod dates;
 mod error;
 pub mod error_body;
+pub mod export;
 mod generated;
 pub mod limits;
 pub mod profile;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use amp_model::dashboard::*;
+use amp_model::export::{ExportQuery, Hour, HourRange};
 use amp_model::profile::{UserProfileQuery, UserProfileResponse};
 use amp_model::{ErrorBody, Query, Wire};
 use serde::Serialize;
@@ -539,7 +540,17 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
         ("user_search", Box::new(UserSearchQuery::new("myusername"))),
         ("realtime", Box::new(RealtimeQuery::new())),
         ("revenue_ltv", Box::new(ltv)),
+        (
+            "export",
+            Box::new(ExportQuery::new(
+                HourRange::new(hour("20240301T05"), hour("20240302T23")).unwrap(),
+            )),
+        ),
     ]
+}
+
+fn hour(text: &str) -> Hour {
+    text.parse().unwrap()
 }
 
 /// [`Query`] without its associated type, so different queries fit in one list.
@@ -727,6 +738,13 @@ fn invalid_queries_name_the_parameter_to_fix() {
             "comma",
         ),
         (Box::new(stray_prediction), "get_propensity", "only read"),
+        (
+            Box::new(ExportQuery::new(
+                HourRange::new(hour("20240101T00"), hour("20241231T00")).unwrap(),
+            )),
+            "end",
+            "at most 365 days",
+        ),
     ];
     for (query, param, words) in cases {
         let error = query.check().expect_err(param);

@@ -11,11 +11,12 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::credentials::Credential;
+use crate::download::Download;
 use crate::endpoint::Endpoint;
 use crate::error::{ConfigError, DecodeError, Error, Unsupported};
-use crate::governor::Governor;
+use crate::governor::{Governor, Permit};
 use crate::region::{Region, UnknownRegion};
-use crate::request::{HttpRequest, HttpResponse, Request};
+use crate::request::{HttpRequest, HttpResponse, Request, StreamingResponse};
 use crate::retry::{ExponentialBackoff, RetryDecision, RetryPolicy};
 use crate::transport::Transport;
 use amp_model::{ExceededLimit, Limits};
@@ -27,6 +28,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 /// that hangs (Amplitude is seen holding a connection ~30 s instead of answering) is cut and
 /// tried again within the request's deadline.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a streamed response may go without a byte by default, its head included.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a streamed response may take by default, from its first attempt to its last byte:
+/// a day of raw events can be gigabytes.
+pub const DEFAULT_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// How long connecting may take by default.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -42,6 +48,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     /// `Authorization` for the Dashboard API, `Basic base64(api_key:secret_key)`, when there is
     /// an API key; built once.
@@ -56,7 +63,24 @@ struct Inner {
     governor: Option<Governor>,
     timeout: Duration,
     attempt_timeout: Duration,
+    read_timeout: Duration,
+    download_timeout: Duration,
     user_agent: String,
+}
+
+/// What one attempt got: a whole response, or a successful one whose body is still arriving.
+enum Answer {
+    Whole(HttpResponse),
+    Streaming(StreamingResponse),
+}
+
+impl Answer {
+    fn status(&self) -> u16 {
+        match self {
+            Self::Whole(response) => response.status,
+            Self::Streaming(response) => response.status,
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -74,6 +98,8 @@ impl fmt::Debug for Client {
             .field("governor", &inner.governor.is_some())
             .field("timeout", &inner.timeout)
             .field("attempt_timeout", &inner.attempt_timeout)
+            .field("read_timeout", &inner.read_timeout)
+            .field("download_timeout", &inner.download_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -124,6 +150,27 @@ impl Client {
         self.send_decoded(endpoint, Ok).await
     }
 
+    /// Sends `endpoint` and returns as soon as a successful response's head is in, its body
+    /// to be read as it arrives: for exports and files too large to hold. The head is retried
+    /// like any request; each read of the body must come within [`ClientBuilder::read_timeout`]
+    /// and the whole body within [`ClientBuilder::download_timeout`] of the first attempt. The
+    /// governor's share is held until the [`Download`] is read to its end or dropped. A body
+    /// that breaks off is an error of [`Download::chunk`]; start again with a new request (see
+    /// [`Client::retry_decision`]).
+    pub async fn send_streaming<E: Endpoint>(&self, endpoint: &E) -> Result<Download, Error> {
+        let (response, permit, started) = self.run(endpoint, true, Ok).await?;
+        let Answer::Streaming(response) = response else {
+            unreachable!("a streamed attempt answers with a stream")
+        };
+        Ok(Download::new(
+            endpoint.name(),
+            response,
+            permit,
+            self.inner.read_timeout,
+            started + self.inner.download_timeout,
+        ))
+    }
+
     /// Sends `endpoint` and decodes its answer with `decode`, under the governor, retrying as
     /// the policy decides. An attempt that may have reached Amplitude is repeated only for an
     /// idempotent method; a body that broke off counts as a failed attempt, so a `GET` cut short
@@ -134,6 +181,24 @@ impl Client {
         endpoint: &E,
         decode: impl Fn(HttpResponse) -> Result<T, DecodeError>,
     ) -> Result<T, Error> {
+        let (value, _permit, _started) = self
+            .run(endpoint, false, |answer| match answer {
+                Answer::Whole(response) => decode(response),
+                Answer::Streaming(_) => unreachable!("a whole attempt answers whole"),
+            })
+            .await?;
+        Ok(value)
+    }
+
+    /// The retry loop: validates and sends `endpoint` (`streaming` or whole), decodes each
+    /// answer with `decode`, and returns the value, the governor's share (still held) and when
+    /// the first attempt started.
+    async fn run<E: Endpoint, T>(
+        &self,
+        endpoint: &E,
+        streaming: bool,
+        decode: impl Fn(Answer) -> Result<T, DecodeError>,
+    ) -> Result<(T, Option<Permit>, Instant), Error> {
         endpoint.validate()?;
         let request = endpoint.to_request();
         let http = self.http_request(&request)?;
@@ -149,7 +214,7 @@ impl Client {
                 latency_ms = tracing::field::Empty,
             );
             // The governor's share is held until the response is in, and returned on any exit.
-            let permit = match &self.inner.governor {
+            let mut permit = match &self.inner.governor {
                 Some(governor) => Some(
                     governor
                         .acquire(request.rate_class, request.cost.total())
@@ -158,9 +223,10 @@ impl Client {
                 None => None,
             };
             // The deadline runs from the first attempt: waiting for the governor is not late.
-            let deadline = *started.get_or_insert_with(Instant::now) + self.inner.timeout;
+            let first = *started.get_or_insert_with(Instant::now);
+            let deadline = first + self.inner.timeout;
             let outcome = self
-                .attempt(&request, http.clone(), deadline)
+                .attempt(&request, http.clone(), deadline, streaming)
                 .instrument(span.clone())
                 .await
                 .and_then(|response| {
@@ -169,7 +235,11 @@ impl Client {
                         source: Box::new(source),
                     })
                 });
-            drop(permit);
+            // A failed attempt returns its share before the governor hears of the failure, so
+            // that it counts only the requests still in flight; a stream keeps it to its end.
+            if outcome.is_err() {
+                permit = None;
+            }
             if let Some(governor) = &self.inner.governor {
                 match &outcome {
                     Err(Error::RateLimited {
@@ -192,13 +262,13 @@ impl Client {
                 }
             }
             let error = match outcome {
-                Ok(value) => return Ok(value),
+                Ok(value) => return Ok((value, permit, first)),
                 Err(error) => error,
             };
             if !request.method.is_idempotent() && error.maybe_sent() {
                 return Err(error);
             }
-            let elapsed = started.map_or(Duration::ZERO, |started| started.elapsed());
+            let elapsed = first.elapsed();
             match self.inner.retry.decide(attempt, &error, elapsed) {
                 RetryDecision::Wait(wait) if Instant::now() + wait < deadline => {
                     tracing::debug!(parent: &span, wait_ms = wait.as_millis(), %error, "retrying");
@@ -210,30 +280,73 @@ impl Client {
         }
     }
 
-    /// One attempt, cut at the attempt timeout or the request's deadline, whichever is first.
+    /// What the client's retry policy decides after attempt `attempt` failed with `error`,
+    /// `elapsed` after the first: for a caller that repeats a request itself, such as a
+    /// download whose body broke off.
+    pub fn retry_decision(&self, attempt: u32, error: &Error, elapsed: Duration) -> RetryDecision {
+        self.inner.retry.decide(attempt, error, elapsed)
+    }
+
+    /// The same client (transport, governor, credentials) with another retry policy, for one
+    /// kind of work that needs its own (an export that halves a window on a 504 rather than
+    /// asking again).
+    #[must_use]
+    pub fn with_retry_policy(&self, policy: Arc<dyn RetryPolicy>) -> Self {
+        let mut inner = Inner::clone(&self.inner);
+        inner.retry = policy;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The client's retry policy.
+    pub fn retry_policy(&self) -> Arc<dyn RetryPolicy> {
+        Arc::clone(&self.inner.retry)
+    }
+
+    /// One attempt, cut at the attempt timeout or the request's deadline, whichever is first;
+    /// a streamed attempt waits up to the read timeout for the head instead. A refusal's body
+    /// is read whole, for its message.
     async fn attempt(
         &self,
         request: &Request,
         http: HttpRequest,
         deadline: Instant,
-    ) -> Result<HttpResponse, Error> {
+        streaming: bool,
+    ) -> Result<Answer, Error> {
         let started = Instant::now();
-        let limit = self
-            .inner
-            .attempt_timeout
-            .min(deadline.saturating_duration_since(started));
+        let limit = if streaming {
+            self.inner.read_timeout
+        } else {
+            self.inner
+                .attempt_timeout
+                .min(deadline.saturating_duration_since(started))
+        };
         tracing::debug!(method = %http.method, url = %http.url, "sending");
-        let sent = tokio::time::timeout(limit, self.inner.transport.send(http)).await;
+        let transport = &self.inner.transport;
+        let sent = tokio::time::timeout(limit, async {
+            if streaming {
+                let response = transport.send_streaming(http).await?;
+                if (200..300).contains(&response.status) {
+                    Ok(Answer::Streaming(response))
+                } else {
+                    response.collect().await.map(Answer::Whole)
+                }
+            } else {
+                transport.send(http).await.map(Answer::Whole)
+            }
+        })
+        .await;
         let span = tracing::Span::current();
         let latency_ms = started.elapsed().as_millis();
         span.record("latency_ms", latency_ms);
         // The span carries the latency; these say what came back.
         match &sent {
-            Ok(Ok(response)) => tracing::info!(status = response.status, "answered"),
+            Ok(Ok(answer)) => tracing::info!(status = answer.status(), "answered"),
             Ok(Err(error)) => tracing::info!(%error, "no answer"),
             Err(_) => tracing::info!("no answer in time"),
         }
-        let response = match sent {
+        let answer = match sent {
             Err(_) => {
                 return Err(Error::Timeout {
                     endpoint: request.endpoint.clone(),
@@ -246,17 +359,16 @@ impl Client {
                     source,
                 });
             }
-            Ok(Ok(response)) => response,
+            Ok(Ok(answer)) => answer,
         };
-        span.record("status", response.status);
-        if response.is_success() {
-            Ok(response)
-        } else {
-            Err(Error::from_response(
+        span.record("status", answer.status());
+        match answer {
+            Answer::Whole(response) if !response.is_success() => Err(Error::from_response(
                 request.endpoint.clone(),
                 request.family,
                 &response,
-            ))
+            )),
+            answer => Ok(answer),
         }
     }
 
@@ -364,6 +476,8 @@ pub struct ClientBuilder {
     governor: Option<Governor>,
     timeout: Duration,
     attempt_timeout: Duration,
+    read_timeout: Duration,
+    download_timeout: Duration,
     connect_timeout: Duration,
     user_agent: String,
 }
@@ -381,6 +495,8 @@ impl Default for ClientBuilder {
             governor: Some(Governor::new(Limits::default())),
             timeout: DEFAULT_TIMEOUT,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: concat!("amplitude-api-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
@@ -505,6 +621,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest a streamed response ([`Client::send_streaming`]) may go without a byte,
+    /// waiting for its head or for the next chunk of its body; 60 s by default. A stalled
+    /// download fails with a timeout rather than hanging.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// The longest a streamed response may take from its first attempt to its last byte; 1 h
+    /// by default.
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        self.download_timeout = timeout;
+        self
+    }
+
     /// The longest connecting may take, for the default transport; 10 s by default.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -550,6 +681,8 @@ impl ClientBuilder {
                 governor: self.governor,
                 timeout: self.timeout,
                 attempt_timeout: self.attempt_timeout,
+                read_timeout: self.read_timeout,
+                download_timeout: self.download_timeout,
                 user_agent: self.user_agent,
             }),
         })

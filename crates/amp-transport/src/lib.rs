@@ -3,6 +3,7 @@
 
 mod client;
 mod credentials;
+mod download;
 mod endpoint;
 mod error;
 pub mod governor;
@@ -18,15 +19,18 @@ mod transport;
 pub use amp_model;
 pub use amp_model::catalogue::{ApiFamily, RateClass};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    Progress,
+    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DOWNLOAD_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT, Progress,
 };
 pub use credentials::Credential;
+pub use download::Download;
 pub use endpoint::Endpoint;
 pub use error::{ConfigError, DECODE_BODY_LIMIT, DecodeError, Error, ErrorKind, Unsupported};
 pub use governor::{ClassStatus, Governor, Permit};
 pub use region::{Region, UnknownRegion};
-pub use request::{Body, HttpRequest, HttpResponse, Method, Request};
+pub use request::{
+    Body, BodyStream, HttpRequest, HttpResponse, Method, Request, StreamingResponse,
+};
 #[cfg(feature = "reqwest")]
 pub use reqwest_transport::ReqwestTransport;
 pub use retry::{ExponentialBackoff, NoRetry, RetryDecision, RetryPolicy};

@@ -3,11 +3,15 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::pin::Pin;
 
 use amp_model::catalogue::{ApiFamily, RateClass};
 use amp_model::{Cost, QueryPairs};
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::transport::TransportError;
 
 /// An HTTP method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -214,6 +218,67 @@ impl HttpResponse {
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+/// A response body arriving in chunks; a transport error ends it.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, TransportError>> + Send>>;
+
+/// What came back, with the body still arriving: for exports and files too large to hold.
+#[non_exhaustive]
+pub struct StreamingResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header names (lower case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body, as it arrives.
+    pub body: BodyStream,
+}
+
+impl StreamingResponse {
+    /// A response whose body is a stream.
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: BodyStream) -> Self {
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The body read to its end, as a whole response.
+    pub async fn collect(self) -> Result<HttpResponse, TransportError> {
+        let chunks: Vec<Bytes> = self.body.try_collect().await?;
+        let body = match chunks.len() {
+            1 => chunks.into_iter().next().unwrap_or_default(),
+            _ => chunks.concat().into(),
+        };
+        Ok(HttpResponse {
+            status: self.status,
+            headers: self.headers,
+            body,
+        })
+    }
+}
+
+/// A whole response, its body one chunk: what a transport that only returns whole bodies
+/// streams.
+impl From<HttpResponse> for StreamingResponse {
+    fn from(response: HttpResponse) -> Self {
+        Self {
+            status: response.status,
+            headers: response.headers,
+            body: futures_util::stream::once(async move { Ok(response.body) }).boxed(),
+        }
+    }
+}
+
+impl fmt::Debug for StreamingResponse {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("StreamingResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,8 +1,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use crate::request::{HttpRequest, HttpResponse, Method};
+use crate::request::{HttpRequest, HttpResponse, Method, StreamingResponse};
 use crate::transport::{Transport, TransportError};
 
 /// The default transport: one pooled `reqwest::Client` with keep-alive and gzip, TLS by rustls
@@ -36,9 +37,9 @@ impl ReqwestTransport {
     }
 }
 
-#[async_trait]
-impl Transport for ReqwestTransport {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+impl ReqwestTransport {
+    /// Sends `request` and returns the response with its body unread.
+    async fn head(&self, request: HttpRequest) -> Result<reqwest::Response, TransportError> {
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -52,21 +53,43 @@ impl Transport for ReqwestTransport {
         if let Some(body) = request.body {
             builder = builder.body(body.bytes);
         }
-        let response = builder.send().await.map_err(map_error)?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-            })
-            .collect();
+        builder.send().await.map_err(map_error)
+    }
+}
+
+/// The status and the headers whose values are text.
+fn status_and_headers(response: &reqwest::Response) -> (u16, Vec<(String, String)>) {
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    (response.status().as_u16(), headers)
+}
+
+#[async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let response = self.head(request).await?;
+        let (status, headers) = status_and_headers(&response);
         let body = response.bytes().await.map_err(map_error)?;
         Ok(HttpResponse {
             status,
             headers,
             body,
         })
+    }
+
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<StreamingResponse, TransportError> {
+        let response = self.head(request).await?;
+        let (status, headers) = status_and_headers(&response);
+        let body = response.bytes_stream().map_err(map_error).boxed();
+        Ok(StreamingResponse::new(status, headers, body))
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::request::{HttpRequest, HttpResponse};
+use crate::request::{HttpRequest, HttpResponse, StreamingResponse};
 
 /// Sends one HTTP request. The client adds authentication, timeouts, retries and tracing around
 /// it, so an implementation only moves bytes; wrap one transport in another to log, proxy or
@@ -15,6 +15,16 @@ pub trait Transport: Send + Sync + fmt::Debug {
     /// Sends `request` and returns whatever status came back; only a failure to get a response
     /// is an error.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Sends `request` and returns as soon as the head is in, the body still arriving. By
+    /// default the body is [`Transport::send`]'s, whole, as one chunk, so a transport that only
+    /// returns whole bodies serves streamed endpoints unchanged.
+    async fn send_streaming(
+        &self,
+        request: HttpRequest,
+    ) -> Result<StreamingResponse, TransportError> {
+        self.send(request).await.map(StreamingResponse::from)
+    }
 }
 
 /// A failure to get any response. It keeps the transport's own error as its source (shared, so

@@ -10,7 +10,7 @@ use super::{
 
 /// Parameter kinds that are not enums; see the comment in the spec.
 const PLAIN_KINDS: &[&str] = &[
-    "date", "int", "number", "string", "bool", "property", "event", "segment", "brackets",
+    "date", "hour", "int", "number", "string", "bool", "property", "event", "segment", "brackets",
 ];
 
 /// `Display`, `FromStr` and serde for an enum sent as a string; `NAME` is the enum.

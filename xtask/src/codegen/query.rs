@@ -1,13 +1,10 @@
 //! One `amp-model` query per endpoint: the struct (a field per spec `field`), its constructor
 //! from the required fields, and its `Wire` impl (path, encoding, strict decoding).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, param_constant};
-
-/// The model's hand-written types a field may have, all exported by `crate::dashboard`.
-const MODEL_TYPES: &[&str] = &["DateRange", "Event", "Segment", "SessionBins"];
+use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, model_type_module, param_constant};
 
 /// One field of the query: the parameters it is read from, in spec order.
 struct Field<'a> {
@@ -380,22 +377,22 @@ fn single_type(
 }
 
 /// The `use` lines for the types the fields name.
-fn imports(fields: &[Field], enums: &BTreeSet<&str>) -> String {
-    let mut dashboard = BTreeSet::new();
+fn imports<'a>(fields: &'a [Field], enums: &BTreeSet<&'a str>) -> String {
+    let mut modules: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut root = BTreeSet::from(["QueryPairs", "ValidationError"]);
     for field in fields {
         for word in field.rust.split(|c: char| !c.is_alphanumeric()) {
-            if let Some(name) = MODEL_TYPES.iter().find(|name| **name == word) {
-                dashboard.insert(*name);
+            if let Some(module) = model_type_module(word) {
+                modules.entry(module).or_default().insert(word);
             } else if let Some(name) = enums.get(word) {
                 root.insert(name);
             }
         }
     }
     let mut out = String::from("use crate::catalogue::EndpointSpec;\n");
-    if !dashboard.is_empty() {
-        let names: Vec<&str> = dashboard.into_iter().collect();
-        let _ = writeln!(out, "use crate::dashboard::{{{}}};", names.join(", "));
+    for (module, names) in modules {
+        let names: Vec<&str> = names.into_iter().collect();
+        let _ = writeln!(out, "use crate::{module}::{{{}}};", names.join(", "));
     }
     let names: Vec<&str> = root.into_iter().collect();
     let _ = writeln!(

@@ -110,7 +110,14 @@ async fn generated_requests_never_crash_or_5xx_the_emulator() {
                 (status, response.text().await.expect("a whole body"))
             });
             prop_assert!(status < 500, "{url}: {status} {body}");
-            if status >= 400 {
+            // The Export API's "no data" and "too large" answers are Amplitude's bare text.
+            let export_text = url.starts_with(catalogue::EXPORT_EVENTS.path)
+                && [
+                    amp_model::export::NO_DATA_MESSAGE,
+                    amp_model::export::TOO_LARGE_MESSAGE,
+                ]
+                .contains(&body.as_str());
+            if status >= 400 && !export_text {
                 prop_assert!(
                     serde_json::from_str::<serde_json::Value>(&body).is_ok(),
                     "{url}: {status} with a body that is not JSON: {body}"

@@ -1,13 +1,10 @@
-//! `amp-dashboard`'s endpoint structs: each wraps its `amp-model` query, has a builder method per
-//! settable parameter, and implements `Endpoint`.
+//! The endpoint crates' endpoint structs (`amp-dashboard`, `amp-export`): each wraps its
+//! `amp-model` query, has a builder method per settable parameter, and implements `Endpoint`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, snake_case};
-
-/// Amplitude's page for the Dashboard REST API.
-const DOCS: &str = "https://amplitude.com/docs/apis/analytics/dashboard-rest";
+use super::{Api, EndpointSpec, HEADER, ParamSpec, Spec, doc_lines, model_type_module, snake_case};
 
 /// A builder method: its name, argument type, and the statement that applies it.
 struct Setter {
@@ -17,27 +14,27 @@ struct Setter {
     doc: String,
 }
 
-/// `generated.rs`: the per-endpoint modules and their re-exports.
-pub(super) fn root(spec: &Spec) -> String {
+/// `generated.rs`: the per-endpoint modules of `api` and their re-exports.
+pub(super) fn root(spec: &Spec, api: &Api) -> String {
     let mut out = String::from(HEADER);
-    out.push_str(
-        "//! The Dashboard REST API endpoints, from `spec/endpoints.toml`, one module each.\n\n",
+    let _ = writeln!(
+        out,
+        "//! {}, from `spec/endpoints.toml`, one module each.\n",
+        api.title
     );
-    for endpoint in dashboard_endpoints(spec) {
+    let endpoints = spec
+        .endpoints
+        .iter()
+        .filter(|endpoint| endpoint.api().is_some_and(|of| of.name == api.name));
+    for endpoint in endpoints {
         let module = snake_case(&endpoint.name);
         let _ = writeln!(out, "mod {module};\npub use {module}::{};", endpoint.name);
     }
     out
 }
 
-fn dashboard_endpoints(spec: &Spec) -> impl Iterator<Item = &EndpointSpec> {
-    spec.endpoints
-        .iter()
-        .filter(|endpoint| endpoint.family == "dashboard")
-}
-
 /// One endpoint's module.
-pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, String> {
+pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec, api: &Api) -> Result<String, String> {
     let enums: BTreeSet<&str> = spec.enums.iter().map(|spec| spec.name.as_str()).collect();
     let setters = endpoint
         .params
@@ -50,7 +47,8 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         ["Cost", "Query", "QueryPairs", "ValidationError", "Wire"]
             .map(String::from)
             .into();
-    let mut dashboard_names = BTreeSet::new();
+    // The amp-model modules of the hand-written types used, and the names used from each.
+    let mut model_modules: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for setter in &setters {
         if !names.insert(setter.name.as_str()) {
             return Err(format!(
@@ -61,25 +59,34 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         for word in setter.arg.split(|c: char| !c.is_alphanumeric()) {
             if enums.contains(word) {
                 model_names.insert(word.to_owned());
-            } else if DASHBOARD_TYPES.contains(&word) {
-                dashboard_names.insert(word.to_owned());
+            } else if let Some(module) = model_type_module(word) {
+                model_modules
+                    .entry(module)
+                    .or_default()
+                    .insert(word.to_owned());
             }
         }
     }
     for [_, kind] in &endpoint.args {
         for word in kind.split(|c: char| !c.is_alphanumeric()) {
-            if DASHBOARD_TYPES.contains(&word) {
-                dashboard_names.insert(word.to_owned());
+            if let Some(module) = model_type_module(word) {
+                model_modules
+                    .entry(module)
+                    .or_default()
+                    .insert(word.to_owned());
             }
         }
     }
     let query = endpoint.query.as_deref().ok_or_else(|| {
         format!(
-            "{}: a dashboard endpoint needs its `query` type",
+            "{}: an endpoint of an endpoint crate needs its `query` type",
             endpoint.name
         )
     })?;
-    dashboard_names.insert(query.to_owned());
+    model_modules
+        .entry(api.module)
+        .or_default()
+        .insert(query.to_owned());
 
     let mut out = String::from(HEADER);
     let _ = writeln!(
@@ -87,12 +94,10 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         "//! `{}`, from `spec/endpoints.toml`.\n\nuse std::borrow::Cow;\n",
         endpoint.name
     );
-    let dashboard_names: Vec<String> = dashboard_names.into_iter().collect();
-    let _ = writeln!(
-        out,
-        "use amp_model::dashboard::{{{}}};",
-        dashboard_names.join(", ")
-    );
+    for (module, names) in model_modules {
+        let names: Vec<String> = names.into_iter().collect();
+        let _ = writeln!(out, "use amp_model::{module}::{{{}}};", names.join(", "));
+    }
     let model_names: Vec<String> = model_names.into_iter().collect();
     let _ = writeln!(out, "use amp_model::{{{}}};", model_names.join(", "));
     let transport_names = if endpoint.parse.is_some() {
@@ -101,12 +106,9 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         "ApiFamily, Endpoint, RateClass"
     };
     let _ = writeln!(out, "use amp_transport::{{{transport_names}}};\n");
-    out.push_str(&endpoint_code(endpoint, &setters)?);
+    out.push_str(&endpoint_code(endpoint, api, &setters)?);
     Ok(out)
 }
-
-/// The amp-model dashboard types a builder or constructor may take.
-const DASHBOARD_TYPES: &[&str] = &["DateRange", "Event", "Segment", "SessionBins"];
 
 fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<Setter, String> {
     let field = param
@@ -155,19 +157,18 @@ fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<S
     })
 }
 
-fn endpoint_code(endpoint: &EndpointSpec, setters: &[Setter]) -> Result<String, String> {
+fn endpoint_code(endpoint: &EndpointSpec, api: &Api, setters: &[Setter]) -> Result<String, String> {
     let name = &endpoint.name;
-    let query = endpoint
-        .query
-        .as_deref()
-        .ok_or_else(|| format!("{name}: a dashboard endpoint needs its `query` type"))?;
+    let query = endpoint.query.as_deref().ok_or_else(|| {
+        format!("{name}: an endpoint of an endpoint crate needs its `query` type")
+    })?;
     let rate_class = endpoint.rate_class_variant()?;
     let mut out = String::new();
     let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
     let _ = writeln!(
         out,
-        "///\n/// Amplitude's [Dashboard REST API docs]({DOCS}); the project reference, section {}.\n/// Cost: [`Query::cost`] of the query, against the limits of rate class `{rate_class}`.\n///\n/// # Errors\n///\n/// Sending it fails before anything leaves the process when [`Query::validate`] refuses the\n/// query, naming the parameter to fix.",
-        endpoint.section
+        "///\n/// Amplitude's [{}]({}); the project reference, section {}.\n/// Cost: [`Query::cost`] of the query, against the limits of rate class `{rate_class}`.\n///\n/// # Errors\n///\n/// Sending it fails before anything leaves the process when [`Query::validate`] refuses the\n/// query, naming the parameter to fix.",
+        api.docs_name, api.docs, endpoint.section
     );
     // An endpoint without arguments also has a `Default`, as clippy expects of `new()`.
     let default = if endpoint.args.is_empty() {
