@@ -136,6 +136,16 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         in_flight: usize,
     },
+    /// Every raw event of a range of UTC hours (the Export API), one JSON line per event.
+    ///
+    /// The range is walked a window at a time (a day by default); a window Amplitude finds too
+    /// large is halved, an hour without data skipped. With --checkpoint FILE, progress is kept
+    /// after each window and a run started again with the same FILE resumes where the last one
+    /// stopped (truncating --out to the last whole window, so no event is written twice).
+    #[command(after_help = "Examples:
+  ampq export --start 2024-03-01T00 --end 2024-03-31T23 --out march.jsonl.gz --checkpoint march.json
+  ampq export --start 20240301T05 --end 20240301T05 | jq .event_type")]
+    Export(Export),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
@@ -148,6 +158,26 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `ampq export`.
+#[derive(Debug, Clone, Args)]
+pub struct Export {
+    /// First hour, UTC, included: YYYY-MM-DDTHH or YYYYMMDDTHH.
+    #[arg(long)]
+    pub start: String,
+    /// Last hour, UTC, included (at most 365 days after --start).
+    #[arg(long)]
+    pub end: String,
+    /// Write to FILE instead of standard output; gzip when its name ends in .gz.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Keep progress in FILE after each window, and resume from it.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Hours per request.
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub window_hours: u32,
 }
 
 /// A query subcommand: one per endpoint.

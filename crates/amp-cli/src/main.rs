@@ -10,6 +10,7 @@ mod batch;
 mod chart;
 mod cli;
 mod demo;
+mod export;
 mod output;
 mod query;
 mod run;

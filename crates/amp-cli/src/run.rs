@@ -5,12 +5,13 @@ use std::fmt;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
+use amplitude_api::export::ExportError;
 use amplitude_api::transport::{Client, Error, ErrorKind};
 use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
-use crate::{batch, chart, demo, output, query, target};
+use crate::{batch, chart, demo, export, output, query, target};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -21,6 +22,8 @@ pub enum Failure {
     Api(Error),
     /// A local file could not be read or written.
     Local(String),
+    /// An export failed.
+    Export(Box<ExportError>),
 }
 
 impl fmt::Display for Failure {
@@ -28,6 +31,7 @@ impl fmt::Display for Failure {
         match self {
             Self::Usage(message) | Self::Local(message) => formatter.write_str(message),
             Self::Api(error) => write!(formatter, "{error}"),
+            Self::Export(error) => write!(formatter, "{error}"),
         }
     }
 }
@@ -43,11 +47,21 @@ pub fn exit_code(failure: &Failure) -> i32 {
     match failure {
         Failure::Local(_) => 1,
         Failure::Usage(_) => 2,
-        Failure::Api(error) => match error.kind() {
-            ErrorKind::NotBuilt => 2,
-            ErrorKind::Transport | ErrorKind::Timeout => 4,
+        Failure::Api(error) => api_exit_code(error),
+        Failure::Export(error) => match error.as_ref() {
+            ExportError::Request(error) => api_exit_code(error),
+            ExportError::Spool(_) => 1,
+            // Amplitude's answer: an hour too large for it, or an archive that does not read.
             _ => 3,
         },
+    }
+}
+
+fn api_exit_code(error: &Error) -> i32 {
+    match error.kind() {
+        ErrorKind::NotBuilt => 2,
+        ErrorKind::Transport | ErrorKind::Timeout => 4,
+        _ => 3,
     }
 }
 
@@ -166,6 +180,17 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
             .map_err(|error| Failure::Local(format!("{}: {error}", file.display())))?;
             let client = target::client(&cli.target, false).map_err(Failure::Usage)?;
             return Ok(batch::run(&client, &text, in_flight, today()).await);
+        }
+        Command::Export(args) => {
+            let range = export::range(&args)?;
+            let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
+            if cli.output.dry_run {
+                let request = export::request(range);
+                let http = client.http_request(&request).map_err(Failure::Api)?;
+                println!("{} {}", http.method, http.url);
+            } else {
+                export::run(&client, &args).await?;
+            }
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

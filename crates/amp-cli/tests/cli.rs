@@ -812,7 +812,15 @@ fn completions_and_help_for_every_subcommand() {
         assert!(output.status.success());
         assert!(stdout(&output).contains("Example"), "{}", args[0]);
     }
-    for subcommand in ["cost", "batch", "emulator", "demo", "chart", "completions"] {
+    for subcommand in [
+        "cost",
+        "batch",
+        "export",
+        "emulator",
+        "demo",
+        "chart",
+        "completions",
+    ] {
         let output = run(&mut bare(), &[subcommand, "--help"]);
         assert!(stdout(&output).contains("Example"), "{subcommand}");
     }
@@ -1066,4 +1074,189 @@ fn a_result_cut_at_the_group_by_limit_is_warned_of_on_stderr() {
     );
     let sent: Value = serde_json::from_str(&stdout(&cut)).unwrap();
     assert_eq!(sent["hitChunkGroupByLimit"], true);
+}
+
+/// The fixture's events of March 1st to 4th, exported.
+const MARCH: &[&str] = &["export", "--start", "2024-03-01T00", "--end", "20240304T23"];
+
+fn lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn export_writes_a_line_per_event_to_standard_output_or_a_gzip_file() {
+    let output = run(&mut ampq_at(fixture_emulator()), MARCH);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = lines(&stdout(&output));
+    assert_eq!(events.len(), 8);
+    assert_eq!(events[0]["event_type"], "Open App");
+    assert_eq!(events[0]["user_id"], "alice");
+    assert_eq!(
+        events[0].as_object().unwrap().len(),
+        amplitude_api::export::EXPORT_KEYS.len()
+    );
+
+    let directory = tempfile::tempdir().unwrap();
+    let gzipped = directory.path().join("march.jsonl.gz");
+    let mut args = MARCH.to_vec();
+    args.extend(["--out", gzipped.to_str().unwrap(), "--window-hours", "6"]);
+    let output = run(&mut ampq_at(fixture_emulator()), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&gzipped).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    assert_eq!(
+        lines(&text),
+        events,
+        "one gzip member per window, the same lines"
+    );
+
+    // A range without data is no error, and nothing is written.
+    let output = run(
+        &mut ampq_at(fixture_emulator()),
+        &[
+            "export",
+            "--start",
+            "2023-01-01T00",
+            "--end",
+            "2023-01-01T23",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.is_empty());
+
+    let output = run(
+        &mut ampq_at(fixture_emulator()),
+        &[
+            "--dry-run",
+            "export",
+            "--start",
+            "2024-03-01T00",
+            "--end",
+            "2024-03-01T05",
+        ],
+    );
+    assert_eq!(
+        stdout(&output).trim(),
+        format!(
+            "GET {}/api/2/export?start=20240301T00&end=20240301T05",
+            fixture_emulator()
+        )
+    );
+}
+
+#[test]
+fn export_refuses_a_backwards_or_too_long_range_before_sending() {
+    for (args, says) in [
+        (
+            ["--start", "2024-03-02T00", "--end", "2024-03-01T23"],
+            "on or before end",
+        ),
+        (
+            ["--start", "2024-01-01T00", "--end", "2025-01-01T00"],
+            "at most 365 days",
+        ),
+        (
+            ["--start", "2024-03-01", "--end", "2024-03-01T23"],
+            "YYYYMMDDTHH",
+        ),
+    ] {
+        // An unreachable host: refused before anything is sent.
+        let mut command = ampq_at("http://127.0.0.1:9");
+        let output = run(&mut command, &[&["export"][..], &args[..]].concat());
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn export_resumes_from_its_checkpoint_cutting_a_partial_window() {
+    let directory = tempfile::tempdir().unwrap();
+    let full = directory.path().join("full.jsonl");
+    let checkpoint = directory.path().join("progress.json");
+    let mut args = MARCH.to_vec();
+    args.extend([
+        "--out",
+        full.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ]);
+    let output = run(&mut ampq_at(fixture_emulator()), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
+    assert_eq!(saved["through"], "20240304T23");
+    let whole = std::fs::read_to_string(&full).unwrap();
+    assert_eq!(saved["out_bytes"], whole.len());
+    // Run again: done already, nothing added.
+    let output = run(&mut ampq_at(fixture_emulator()), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&full).unwrap(), whole);
+
+    // A run that stopped during March 3rd: two whole days, then part of a line.
+    let kept: String = whole
+        .lines()
+        .filter(|line| {
+            ["2024-03-01", "2024-03-02"]
+                .iter()
+                .any(|day| line.contains(&format!("\"server_upload_time\":\"{day}")))
+        })
+        .fold(String::new(), |kept, line| kept + line + "\n");
+    assert!(!kept.is_empty() && kept.len() < whole.len());
+    let broken = directory.path().join("broken.jsonl");
+    std::fs::write(&broken, format!("{kept}{{\"event_type\":\"Pla")).unwrap();
+    std::fs::write(
+        &checkpoint,
+        format!(r#"{{"start":"20240301T00","end":"20240304T23","through":"20240302T23","out_bytes":{}}}"#, kept.len()),
+    )
+    .unwrap();
+    let mut args = MARCH.to_vec();
+    args.extend([
+        "--out",
+        broken.to_str().unwrap(),
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ]);
+    let output = run(&mut ampq_at(fixture_emulator()), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap(),
+        whole,
+        "every event once"
+    );
+
+    // A checkpoint of another range is refused, saying what to do.
+    let output = run(
+        &mut ampq_at(fixture_emulator()),
+        &[
+            "export",
+            "--start",
+            "2024-03-01T00",
+            "--end",
+            "2024-03-01T23",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("remove it to start over"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -37,7 +37,7 @@ pub struct Options {
     /// Write the demo events to this file as JSON Lines and exit.
     #[arg(long)]
     dump: Option<PathBuf>,
-    /// Project configuration (TOML); see fixtures/emulator.toml.
+    /// Project configuration (TOML); see fixtures/emulator/project.toml.
     #[arg(long)]
     config: Option<PathBuf>,
     /// API key, overriding the configuration (default `emulator-api-key`).

@@ -1,6 +1,6 @@
 //! The project the emulator pretends to be: keys, time zone, limits, faults, and the
 //! definitions of cohorts, computations, recommendations, predictions and saved charts.
-//! `fixtures/emulator.toml` is a documented example.
+//! `fixtures/emulator/project.toml` is a documented example.
 
 use amp_model::dashboard::Segment;
 use amp_model::limits::Limit;

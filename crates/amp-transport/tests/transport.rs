@@ -9,8 +9,8 @@ use std::time::Duration;
 use amp_transport::test_util::{NeverTransport, RecordingTransport, ReplayTransport};
 use amp_transport::{
     ApiFamily, Client, ClientBuilder, Endpoint, Error, ErrorKind, ExponentialBackoff, HttpRequest,
-    HttpResponse, Method, NoRetry, Region, RetryDecision, RetryPolicy, Transport, TransportError,
-    transport_fn,
+    HttpResponse, Method, NoRetry, RateClass, Region, RetryDecision, RetryPolicy,
+    StreamingResponse, Transport, TransportError, transport_fn,
 };
 use async_trait::async_trait;
 
@@ -1382,4 +1382,159 @@ async fn auth_errors_name_the_likely_cause() {
         .to_string();
     assert!(secret.contains("check the secret key"), "{secret}");
     assert!(!secret.contains("check the region"), "{secret}");
+}
+
+/// A body of `chunks` pieces of 64 KiB, sent one at a time.
+fn chunked_body(chunks: usize) -> axum::body::Body {
+    let pieces = (0..chunks).map(|index| {
+        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(vec![
+            u8::try_from(index % 251)
+                .unwrap();
+            64 * 1024
+        ]))
+    });
+    axum::body::Body::from_stream(futures_util::stream::iter(pieces))
+}
+
+/// Streamed bodies: the reqwest transport hands the body over as it arrives, in several
+/// chunks; the governor's share is held until the body has been read; a transport that only
+/// returns whole bodies streams its body as one chunk.
+#[tokio::test]
+async fn bodies_stream_through_the_reqwest_transport_and_whole_through_any_other() {
+    use axum::routing::get;
+
+    let app = axum::Router::new().route("/api/3/cohorts", get(|| async { chunked_body(40) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let local = builder()
+        .base_url(format!("http://{address}"))
+        .build()
+        .unwrap();
+    let mut download = local.send_streaming(&ListCohorts).await.unwrap();
+    assert_eq!(download.status(), 200);
+    let governor = local.governor().unwrap();
+    assert_eq!(
+        governor.status(RateClass::Cost).in_flight,
+        1,
+        "held while the body arrives"
+    );
+    let mut chunks = 0;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        chunks += 1;
+        bytes.extend_from_slice(&chunk);
+    }
+    assert_eq!(bytes.len(), 40 * 64 * 1024);
+    assert_eq!(bytes[64 * 1024 * 39], 39);
+    assert!(chunks > 1, "the body came in pieces: {chunks}");
+    assert_eq!(download.received(), bytes.len() as u64);
+    assert_eq!(
+        governor.status(RateClass::Cost).in_flight,
+        0,
+        "returned at the end"
+    );
+    server.abort();
+
+    // A transport of whole bodies (no `send_streaming` of its own).
+    let whole = client(transport_fn(|_| async { Ok(ok_cohorts()) }));
+    let download = whole.send_streaming(&ListCohorts).await.unwrap();
+    assert_eq!(download.bytes().await.unwrap(), ok_cohorts().body);
+    // A refusal is an error with Amplitude's message, as for any request.
+    let refused = client(transport_fn(|_| async {
+        Ok(HttpResponse::new(404, "Raw data files were not found."))
+    }));
+    let error = refused.send_streaming(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.status(), Some(404));
+    assert!(
+        error.to_string().contains("Raw data files were not found."),
+        "{error}"
+    );
+}
+
+/// A transport whose body sends one chunk, then stalls forever.
+#[derive(Debug)]
+struct Stalls;
+
+#[async_trait]
+impl Transport for Stalls {
+    async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        unreachable!("only streamed here")
+    }
+
+    async fn send_streaming(
+        &self,
+        _request: HttpRequest,
+    ) -> Result<StreamingResponse, TransportError> {
+        let first = futures_util::stream::once(async { Ok(bytes::Bytes::from_static(b"PK")) });
+        let body = futures_util::StreamExt::chain(first, futures_util::stream::pending());
+        Ok(StreamingResponse::new(200, Vec::new(), Box::pin(body)))
+    }
+}
+
+/// A stalled download fails after the read timeout instead of hanging, and a slow one at the
+/// download deadline even while bytes trickle in.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_download_times_out_per_read_and_overall() {
+    let client = builder()
+        .transport(Stalls)
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut download = client.send_streaming(&ListCohorts).await.unwrap();
+    assert_eq!(download.chunk().await.unwrap().unwrap(), &b"PK"[..]);
+    let started = tokio::time::Instant::now();
+    let error = download.chunk().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    assert_eq!(
+        client.governor().unwrap().status(RateClass::Cost).in_flight,
+        0,
+        "a failed body returns its share"
+    );
+
+    let deadline = builder()
+        .transport(Trickles)
+        .read_timeout(Duration::from_secs(5))
+        .download_timeout(Duration::from_secs(7))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let mut download = deadline.send_streaming(&ListCohorts).await.unwrap();
+    let mut chunks = 0;
+    let error = loop {
+        match download.chunk().await {
+            Ok(Some(_)) => chunks += 1,
+            Ok(None) => panic!("a trickle never ends"),
+            Err(error) => break error,
+        }
+    };
+    assert_eq!(
+        error.kind(),
+        ErrorKind::Timeout,
+        "past the download deadline: {error}"
+    );
+    assert_eq!((chunks, started.elapsed()), (3, Duration::from_secs(7)));
+}
+
+/// A transport whose body sends a byte every 2 s, forever.
+#[derive(Debug)]
+struct Trickles;
+
+#[async_trait]
+impl Transport for Trickles {
+    async fn send(&self, _request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        unreachable!("only streamed here")
+    }
+
+    async fn send_streaming(
+        &self,
+        _request: HttpRequest,
+    ) -> Result<StreamingResponse, TransportError> {
+        let body = futures_util::stream::unfold((), |()| async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Some((Ok(bytes::Bytes::from_static(b".")), ()))
+        });
+        Ok(StreamingResponse::new(200, Vec::new(), Box::pin(body)))
+    }
 }

@@ -6,5 +6,7 @@ pub use amp_transport as transport;
 
 #[cfg(feature = "dashboard")]
 pub use amp_dashboard as dashboard;
+#[cfg(feature = "export")]
+pub use amp_export as export;
 #[cfg(feature = "profile")]
 pub use amp_profile as profile;
