@@ -12,6 +12,7 @@ tasks:
   bench decode     typed decode of large Dashboard responses against serde_json::Value
   bench emulator   load a million events into the emulator: time and memory
   bench analytics  the emulator against DuckDB over ten million events
+  bench export     decoding a 1 GB export: the SDK against gunzip alone and Python
   bench governor   three hours of budget against the emulator: one process, four sharing
                    through Redis (needs redis-server), and naive";
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         ["bench", "decode"] => xtask::bench::run("amp-dashboard", "decode"),
         ["bench", "emulator"] => xtask::bench::run("amp-emulator", "load"),
         ["bench", "analytics"] => xtask::bench::run("amp-emulator", "analytics"),
+        ["bench", "export"] => xtask::bench::run("amp-export", "export"),
         ["bench", "governor"] => xtask::bench::run("amp-governor-redis", "governor"),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");

@@ -5,10 +5,12 @@
 
 mod export_event;
 mod hour;
+mod properties;
 
 pub use crate::generated::ExportQuery;
-pub use export_event::{EXPORT_KEYS, ExportEvent, Properties};
+pub use export_event::{EXPORT_KEYS, ExportEvent};
 pub use hour::{Hour, HourRange, MAX_EXPORT_DAYS};
+pub use properties::Properties;
 
 use crate::{Cost, Query, ValidationError};
 

@@ -134,7 +134,7 @@ fn export_event(project: &Project, index: u32) -> ExportEvent {
     let user = &store.users[event.user as usize];
     let traits = store.traits(event.state);
     let attr = |key: &str| store.attr(traits, key).map(str::to_owned);
-    let mut event_properties: Properties = store
+    let mut event_properties: serde_json::Map<String, serde_json::Value> = store
         .props(event)
         .map(|(key, value)| (store.strings.name(key).to_owned(), store.prop_json(value)))
         .collect();
@@ -145,7 +145,7 @@ fn export_event(project: &Project, index: u32) -> ExportEvent {
     }
     let os = attr("os");
     let (os_name, os_version) = match os.as_deref().and_then(|os| os.split_once(' ')) {
-        Some((name, version)) => (Some(name.to_owned()), Some(version.to_owned())),
+        Some((name, version)) => (Some(name.into()), Some(version.into())),
         None => (os, None),
     };
     let happened = time(event.time_ms);
@@ -153,7 +153,7 @@ fn export_event(project: &Project, index: u32) -> ExportEvent {
     let mut line = ExportEvent::default();
     line.app = Some(project.config.app_id);
     line.uuid = Some(format!("00000000-0000-4000-8000-{index:012x}"));
-    line.event_type = Some(store.strings.name(event.event_type).to_owned());
+    line.event_type = Some(store.strings.name(event.event_type).into());
     line.event_time = Some(happened);
     line.client_event_time = Some(happened);
     line.client_upload_time = Some(uploaded);
@@ -162,11 +162,10 @@ fn export_event(project: &Project, index: u32) -> ExportEvent {
     line.processed_time = Some(uploaded);
     line.amplitude_id = i64::try_from(user.amplitude_id).ok();
     line.user_id.clone_from(&user.user_id);
-    line.device_id =
-        (event.device != u32::MAX).then(|| store.strings.name(event.device).to_owned());
+    line.device_id = (event.device != u32::MAX).then(|| store.strings.name(event.device).into());
     line.session_id = Some(event.session_id);
-    line.event_properties = Some(event_properties);
-    line.user_properties = Some(store.custom(traits).to_map());
+    line.event_properties = Some(event_properties.into());
+    line.user_properties = Some(store.custom(traits).to_map().into());
     line.groups = Some(Properties::new());
     line.group_properties = Some(Properties::new());
     line.data = Some(Properties::new());

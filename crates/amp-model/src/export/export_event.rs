@@ -11,9 +11,7 @@ use serde_with::ser::SerializeAsWrap;
 use serde_with::{DeserializeAs, Same, SerializeAs};
 
 use crate::dates::EventTime;
-
-/// A JSON object of free-form properties (`event_properties`, `user_properties`, ...).
-pub type Properties = Map<String, Value>;
+use crate::export::Properties;
 
 /// Declares [`ExportEvent`], [`EXPORT_KEYS`] and the event's reading and writing from one list
 /// of keys, so that a key is written once.
@@ -290,7 +288,10 @@ mod tests {
             event.server_upload_time.unwrap().timestamp_micros() % 1_000_000,
             500_000
         );
-        assert_eq!(event.event_properties.as_ref().unwrap()["genre"], "jazz");
+        let properties = event.event_properties.as_ref().unwrap();
+        assert_eq!(properties.get("genre"), Some(Value::from("jazz")));
+        assert_eq!(properties.get("mood"), None);
+        assert_eq!(properties.to_map().len(), 2);
         assert_eq!(event.device_carrier, None);
         assert_eq!(event.other["a_new_key"], serde_json::json!([1, 2]));
         let written = serde_json::to_value(&event).unwrap();
