@@ -2,7 +2,8 @@
 //! served by the emulator and downloaded through the SDK), then, in one run: the SDK's decode
 //! into typed events (zip → gzip → JSON, `amp_export::decode`), gzip decompression alone over
 //! the same members (the pipeline's physical limit here), and Python's `zipfile` + `gzip` +
-//! `json.loads` (as the peers read exports); each best of two. Peak resident memory of the
+//! `json.loads` (as the peers read exports); each best of two; and what spooling the archive
+//! to a temporary file costs beside the decode. Peak resident memory of the
 //! decode is measured in child processes at two sizes, to show it does not grow with the
 //! export. Run with `cargo xtask bench export`; `AMP_BENCH_EXPORT_MB` changes the size.
 
@@ -225,6 +226,12 @@ fn main() {
     let (gunzip_took, inflated) = best_of_two(|| gunzip(&large));
     assert_eq!(inflated, json_bytes, "both read the same text");
     let python_took = python(&large, events);
+    // What spooling costs: writing the archive to a temporary file, as `amp_export::spool` does
+    // while it downloads (reading it back is part of the decode above).
+    let (spool_took, ()) = best_of_two(|| {
+        let copy = tempfile::NamedTempFile::new().unwrap();
+        std::fs::copy(&large, copy.path()).unwrap();
+    });
     let rss_small = child_rss(&small);
     let rss_large = child_rss(&large);
     let (small_json, _) = sdk_decode(&small);
@@ -252,6 +259,11 @@ fn main() {
     println!(
         "python: {:.2} s, {python_mb_s:.1} MB/s",
         python_took.as_secs_f64()
+    );
+    println!(
+        "spool: {:.3} s to write the archive to a temporary file ({:.1}% of the decode)",
+        spool_took.as_secs_f64(),
+        100.0 * spool_took.as_secs_f64() / decode_took.as_secs_f64()
     );
     println!(
         "peak rss: {rss_small} MB decoding {:.0} MB of JSON ({:.0} MB zip), {rss_large} MB decoding {:.0} MB",
