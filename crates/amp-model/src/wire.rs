@@ -392,6 +392,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
 #[doc(hidden)]
 pub mod decode {
     use super::{Param, ParamError, Problem};
+    use crate::ValidationError;
 
     /// The one value of `name`, if given; a repeat is an error.
     pub fn single<'a>(
@@ -481,6 +482,28 @@ pub mod decode {
     /// `text` of parameter `name` read as `T`.
     pub fn value<T: Param>(name: &'static str, text: &str) -> Result<T, ParamError> {
         T::from_wire(text).map_err(|problem| ParamError::invalid(name, text, problem))
+    }
+
+    /// A range written as its first and last values (`start`, `end`), both required, read as
+    /// `T` and put together by `new`, whose refusal is said about the first parameter.
+    pub fn range<T: Param, R>(
+        names: [&'static str; 2],
+        texts: [Option<&str>; 2],
+        new: impl FnOnce(T, T) -> Result<R, ValidationError>,
+    ) -> Result<R, ParamError> {
+        let [start, end] = [0, 1].map(|index| {
+            let text = texts[index].ok_or(ParamError::Missing {
+                param: names[index],
+            })?;
+            value::<T>(names[index], text)
+        });
+        new(start?, end?).map_err(|error| {
+            ParamError::invalid(
+                names[0],
+                texts[0].unwrap_or_default(),
+                Problem::Other(error.reason().to_owned()),
+            )
+        })
     }
 
     /// An enum value, refused when it is none of `known`.

@@ -52,10 +52,7 @@ impl Download {
 
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        crate::request::header(&self.headers, name)
     }
 
     /// Body bytes received so far.

@@ -1,7 +1,7 @@
 use chrono::NaiveDate;
 
 use crate::dates::{format_compact, parse_compact};
-use crate::wire::{Composite, ParamError, Problem};
+use crate::wire::{Composite, ParamError};
 use crate::{ValidationError, param};
 
 /// The `start` and `end` days of a query, both included. It cannot be built backwards.
@@ -71,20 +71,7 @@ impl Composite<2> for DateRange {
     }
 
     fn from_wire(names: [&'static str; 2], texts: [Option<&str>; 2]) -> Result<Self, ParamError> {
-        let [start, end] = [0, 1].map(|index| {
-            let text = texts[index].ok_or(ParamError::Missing {
-                param: names[index],
-            })?;
-            crate::wire::decode::value::<NaiveDate>(names[index], text)
-        });
-        let (start, end) = (start?, end?);
-        Self::new(start, end).map_err(|error| {
-            ParamError::invalid(
-                names[0],
-                texts[0].unwrap_or_default(),
-                Problem::Other(error.reason().to_owned()),
-            )
-        })
+        crate::wire::decode::range::<NaiveDate, _>(names, texts, Self::new)
     }
 }
 

@@ -182,19 +182,7 @@ impl Composite<2> for HourRange {
     }
 
     fn from_wire(names: [&'static str; 2], texts: [Option<&str>; 2]) -> Result<Self, ParamError> {
-        let [start, end] = [0, 1].map(|index| {
-            let text = texts[index].ok_or(ParamError::Missing {
-                param: names[index],
-            })?;
-            crate::wire::decode::value::<Hour>(names[index], text)
-        });
-        Self::new(start?, end?).map_err(|error| {
-            ParamError::invalid(
-                names[0],
-                texts[0].unwrap_or_default(),
-                Problem::Other(error.reason().to_owned()),
-            )
-        })
+        crate::wire::decode::range(names, texts, Self::new)
     }
 }
 
