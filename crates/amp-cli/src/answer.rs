@@ -10,6 +10,8 @@ use amplitude_api::profile::UserProfileResponse;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::view::View;
+
 /// One row: column names and values, in the order the response declares them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row(pub Vec<(String, Value)>);
@@ -68,6 +70,8 @@ pub struct Answer {
     /// Why the result may not be whole (sampled, pruned, cut at the group-by limit), for
     /// stderr.
     pub warnings: Vec<String>,
+    /// The answer laid out for people, for tables; empty for the generic layout.
+    pub views: Vec<View>,
 }
 
 impl Answer {
@@ -78,7 +82,14 @@ impl Answer {
             rows,
             lines: Vec::new(),
             warnings: Vec::new(),
+            views: Vec::new(),
         }
+    }
+
+    /// The answer with `views` for tables.
+    pub fn viewed(mut self, views: Vec<View>) -> Self {
+        self.views = views;
+        self
     }
 
     /// The answer with the warnings `metadata` gives.
@@ -87,25 +98,16 @@ impl Answer {
         self
     }
 
-    /// Rows for a reader: time series one row per x value and one column per series; other
-    /// answers their tidy rows.
-    pub fn table(&self) -> Vec<Row> {
-        let Some(longest) = self.lines.iter().max_by_key(|line| line.points.len()) else {
-            return self.rows.clone();
-        };
-        longest
-            .points
-            .iter()
-            .enumerate()
-            .map(|(index, (x, _))| {
-                std::iter::once(("x".to_owned(), Value::from(x.as_str())))
-                    .chain(self.lines.iter().map(|line| {
-                        let value = line.points.get(index).and_then(|(_, value)| *value);
-                        (line.label.clone(), value.map_or(Value::Null, Value::from))
-                    }))
-                    .collect()
-            })
-            .collect()
+    /// The tables a reader sees: the answer's own views, time series one row per x value and
+    /// one column per series, or its tidy rows.
+    pub fn tables(&self) -> Vec<View> {
+        if !self.views.is_empty() {
+            return self.views.clone();
+        }
+        if !self.lines.is_empty() {
+            return vec![crate::view::series(&self.lines)];
+        }
+        vec![crate::output::rows_view(&self.rows)]
     }
 }
 
@@ -207,6 +209,7 @@ fn series_answer(series: &Series, json: Value) -> Answer {
         rows: rows(series.rows()),
         lines,
         warnings: Vec::new(),
+        views: Vec::new(),
     }
 }
 
@@ -218,7 +221,9 @@ impl Tidy for SeriesResponse {
 
 impl Tidy for FunnelResponse {
     fn answer(&self, sent: Value) -> Answer {
-        Answer::plain(sent, rows(self.steps())).warned(&self.metadata)
+        Answer::plain(sent, rows(self.steps()))
+            .warned(&self.metadata)
+            .viewed(crate::view::funnel(self))
     }
 }
 
@@ -271,7 +276,7 @@ impl Tidy for EventsListResponse {
 impl Tidy for UserProfileResponse {
     fn answer(&self, sent: Value) -> Answer {
         let rows = leaves(&sent);
-        Answer::plain(sent, rows)
+        Answer::plain(sent, rows).viewed(crate::view::profile(self))
     }
 }
 

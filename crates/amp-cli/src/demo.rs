@@ -120,7 +120,9 @@ pub async fn run(format: Format) -> Result<(), Failure> {
             plot: None,
         };
         answer(&client, built.as_ref(), &step_show, what).await?;
-        println!("cost: {}", built.request()?.cost);
+        if let Some(cost) = crate::run::cost_line(&built.request()?) {
+            println!("{cost}");
+        }
     }
     emulator.stop().await.map_err(local)?;
     Ok(())

@@ -11,10 +11,12 @@ mod chart;
 mod cli;
 mod demo;
 mod export;
+mod human;
 mod output;
 mod query;
 mod run;
 mod target;
+mod view;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,8 @@ use serde_json::Value;
 
 use crate::answer::{Answer, Row};
 use crate::cli::Format;
+use crate::human;
+use crate::view::View;
 
 /// Writes `answer` in `format`.
 pub fn write(out: &mut dyn Write, answer: &Answer, format: Format) -> io::Result<()> {
@@ -15,7 +17,7 @@ pub fn write(out: &mut dyn Write, answer: &Answer, format: Format) -> io::Result
             writeln!(out)
         }
         Format::Csv => csv(out, &answer.rows),
-        Format::Table => table(out, &answer.table()),
+        Format::Table => tables(out, &answer.tables()),
     }
 }
 
@@ -57,52 +59,91 @@ fn csv(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
     writer.flush()
 }
 
-fn table(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
-    if rows.is_empty() {
-        return writeln!(out, "(no rows)");
-    }
-    let columns = columns(rows);
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| columns.iter().map(|column| cell(row.get(column))).collect())
-        .collect();
-    let numeric: Vec<bool> = (0..columns.len())
-        .map(|index| {
-            rows.iter()
-                .all(|row| matches!(row.get(columns[index]), Some(Value::Number(_)) | None))
-        })
-        .collect();
-    let widths: Vec<usize> = (0..columns.len())
-        .map(|index| {
-            cells
-                .iter()
-                .map(|row| row[index].chars().count())
-                .chain([columns[index].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |out: &mut dyn Write, values: &[String]| {
-        let padded: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(index, value)| {
-                let width = widths[index];
-                if numeric[index] {
-                    format!("{value:>width$}")
-                } else {
-                    format!("{value:<width$}")
-                }
+/// Writes each view: its title, its aligned columns under a rule, and its notes.
+fn tables(out: &mut dyn Write, views: &[View]) -> io::Result<()> {
+    for (index, view) in views.iter().enumerate() {
+        if index > 0 {
+            writeln!(out)?;
+        }
+        if let Some(title) = &view.title {
+            writeln!(out, "{title}")?;
+        }
+        if view.rows.is_empty() {
+            writeln!(out, "(no rows)")?;
+            continue;
+        }
+        let widths: Vec<usize> = (0..view.header.len())
+            .map(|column| {
+                view.rows
+                    .iter()
+                    .filter_map(|row| row.get(column))
+                    .chain([&view.header[column]])
+                    .map(|cell| cell.chars().count())
+                    .max()
+                    .unwrap_or(0)
             })
             .collect();
-        writeln!(out, "{}", padded.join("  ").trim_end())
-    };
-    let header: Vec<String> = columns.iter().map(|column| (*column).to_owned()).collect();
-    line(out, &header)?;
-    let rule: Vec<String> = widths.iter().map(|width| "─".repeat(*width)).collect();
-    writeln!(out, "{}", rule.join("  "))?;
-    for row in &cells {
-        line(out, row)?;
+        let line = |out: &mut dyn Write, values: &[String]| {
+            let padded: Vec<String> = widths
+                .iter()
+                .enumerate()
+                .map(|(column, &width)| {
+                    let value = values.get(column).map_or("", String::as_str);
+                    if view.numeric.get(column).copied().unwrap_or(false) {
+                        format!("{value:>width$}")
+                    } else {
+                        format!("{value:<width$}")
+                    }
+                })
+                .collect();
+            writeln!(out, "{}", padded.join("  ").trim_end())
+        };
+        line(out, &view.header)?;
+        let rule: Vec<String> = widths.iter().map(|width| "─".repeat(*width)).collect();
+        writeln!(out, "{}", rule.join("  "))?;
+        for row in &view.rows {
+            line(out, row)?;
+        }
+        for note in &view.notes {
+            writeln!(out, "{note}")?;
+        }
     }
     Ok(())
+}
+
+/// Tidy rows for people: numbers with thousands separators (IDs and times as they are),
+/// columns in order of first appearance.
+pub fn rows_view(rows: &[Row]) -> View {
+    let columns = columns(rows);
+    let plain = |column: &str| column.ends_with("id") || column.contains("time");
+    let numeric: Vec<bool> = columns
+        .iter()
+        .map(|column| {
+            !rows.is_empty()
+                && rows
+                    .iter()
+                    .all(|row| matches!(row.get(column), Some(Value::Number(_)) | None))
+        })
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|column| match row.get(column) {
+                    Some(Value::Number(number)) if !plain(column) => number
+                        .as_f64()
+                        .map_or_else(|| number.to_string(), human::count),
+                    value => cell(value),
+                })
+                .collect()
+        })
+        .collect();
+    View {
+        title: None,
+        header: columns.iter().map(|column| (*column).to_owned()).collect(),
+        rows,
+        numeric,
+        notes: Vec::new(),
+    }
 }

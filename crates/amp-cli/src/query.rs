@@ -18,6 +18,7 @@ use amplitude_api::transport::{Client, Endpoint, Error, Request};
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::answer::{Answer, Tidy, json};
 use crate::cli::{self, Dates, Query, Sessions, Who};
@@ -49,10 +50,22 @@ where
     }
 
     async fn send(&self, client: &Client) -> Result<Answer, Error> {
-        let (typed, response) = client.send_keeping_response(&self.0).await?;
-        // JSON output is what Amplitude sent: every key, numbers as written.
-        let sent = serde_json::from_slice(&response.body).unwrap_or_else(|_| json(&typed));
+        let (typed, sent) = self.typed_and_sent(client).await?;
         Ok(typed.answer(sent))
+    }
+}
+
+impl<E> Typed<E>
+where
+    E: Endpoint,
+    E::Response: Serialize,
+{
+    /// Sends the endpoint: its typed answer, and the JSON Amplitude sent (what JSON output
+    /// shows: every key, numbers as written).
+    async fn typed_and_sent(&self, client: &Client) -> Result<(E::Response, Value), Error> {
+        let (typed, response) = client.send_keeping_response(&self.0).await?;
+        let sent = serde_json::from_slice(&response.body).unwrap_or_else(|_| json(&typed));
+        Ok((typed, sent))
     }
 }
 
@@ -62,6 +75,26 @@ where
     E::Response: Tidy + Serialize,
 {
     Box::new(Typed(endpoint))
+}
+
+/// Retention, whose table needs its query: the range its cohorts' labels fall in, the interval
+/// and brackets its columns are, and today, before which intervals have begun.
+struct RetentionTable {
+    retention: Typed<GetRetention>,
+    today: NaiveDate,
+}
+
+#[async_trait]
+impl Built for RetentionTable {
+    fn request(&self) -> Result<Request, Usage> {
+        self.retention.request()
+    }
+
+    async fn send(&self, client: &Client) -> Result<Answer, Error> {
+        let (typed, sent) = self.retention.typed_and_sent(client).await?;
+        let views = crate::view::retention(&typed, self.retention.0.as_query(), self.today);
+        Ok(typed.answer(sent).viewed(views))
+    }
 }
 
 /// A bad flag value: the message says which flag and what it accepts.
@@ -76,7 +109,10 @@ pub fn build(query: &Query, today: NaiveDate) -> Result<Box<dyn Built>> {
         Query::Profile(args) => typed(GetUserProfile::new(profile(args)?)),
         Query::Segmentation(args) => typed(segmentation(args, today)?),
         Query::Funnel(args) => typed(funnel(args, today)?),
-        Query::Retention(args) => typed(retention(args, today)?),
+        Query::Retention(args) => Box::new(RetentionTable {
+            retention: Typed(retention(args, today)?),
+            today,
+        }),
         Query::Users(args) => {
             let mut users = GetUsers::new(range(&args.dates, today)?);
             if let Some(metric) = &args.metric {

@@ -132,14 +132,22 @@ pub async fn answer(
     Ok(())
 }
 
-/// What a dry run prints: the request line, then the cost.
+/// What a dry run prints: the request line, then the cost (the Profile API has none).
 pub fn dry_run(client: &Client, query: &dyn Built) -> Result<String, Failure> {
     let request = query.request()?;
     let http = client.http_request(&request).map_err(Failure::Api)?;
-    Ok(format!(
-        "{} {}\ncost: {}",
-        http.method, http.url, request.cost
-    ))
+    let mut shown = format!("{} {}", http.method, http.url);
+    if let Some(cost) = cost_line(&request) {
+        shown = format!("{shown}\n{cost}");
+    }
+    Ok(shown)
+}
+
+/// `cost: ...` for a request against the query-cost budget; `None` for the Profile API, which
+/// counts requests (600 a minute), not cost.
+pub fn cost_line(request: &amplitude_api::transport::Request) -> Option<String> {
+    (request.family != amplitude_api::transport::ApiFamily::Profile)
+        .then(|| format!("cost: {}", request.cost))
 }
 
 /// Today in UTC, where relative date ranges end.

@@ -298,7 +298,7 @@ fn a_segmentation_table_has_a_column_per_group_and_a_chart() {
     let out = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
     let header = out.lines().next().unwrap();
-    for column in ["x", "iOS", "Android", "Web"] {
+    for column in ["date", "iOS", "Android", "Web"] {
         assert!(
             header.split_whitespace().any(|word| word == column),
             "{out}"
@@ -422,6 +422,9 @@ fn dry_runs_print_the_seeds_requests_and_their_cost_and_no_secret() {
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
         let out = stdout(&output);
         assert_eq!(decoded(out.lines().next().unwrap()), *expected, "{args:?}");
+        // The Profile API counts requests; it has no query cost to show.
+        let profile = expected.contains("/v1/userprofile");
+        assert_eq!(out.contains("\ncost: "), !profile, "{args:?}: {out}");
     }
     let output = run(
         bare().env("AMPLITUDE_REGION", "eu"),
@@ -839,7 +842,11 @@ fn the_demo_tours_profile_segmentation_funnel_and_retention() {
     ] {
         assert!(out.contains(step), "{out}");
     }
-    assert_eq!(out.matches("\ncost: ").count(), 4, "{out}");
+    assert_eq!(
+        out.matches("\ncost: ").count(),
+        3,
+        "no cost for the profile: {out}"
+    );
     assert!(
         out.contains("home-feed") && out.contains("premium"),
         "{out}"
@@ -975,7 +982,7 @@ fn two_segments_print_one_series_each_in_every_format_and_in_a_batch() {
     let header = text.lines().next().unwrap();
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["x", "segment", "1", "segment", "2"],
+        ["date", "segment", "1", "segment", "2"],
         "{text}"
     );
 
@@ -1259,4 +1266,173 @@ fn export_resumes_from_its_checkpoint_cutting_a_partial_window() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn retention_prints_the_cohort_triangle_oldest_first() {
+    let output = run(
+        &mut ampq(),
+        &[
+            "retention",
+            "--start-event",
+            "_new",
+            "--return-event",
+            "Play Song or Video",
+            "--interval",
+            "weekly",
+            "--last",
+            "28d",
+            "--format",
+            "table",
+        ],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<&str> = out.lines().collect();
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(&header[..4], ["Cohort", "Users", "Week", "0"], "{out}");
+    let cohorts: Vec<&str> = lines[2..]
+        .iter()
+        .take_while(|line| !line.starts_with("combined"))
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert!(cohorts.len() >= 4, "{out}");
+    let dates: Vec<chrono::NaiveDate> = cohorts.iter().map(|date| date.parse().unwrap()).collect();
+    assert!(
+        dates.windows(2).all(|pair| pair[0] < pair[1]),
+        "oldest first: {out}"
+    );
+    let cells = |line: &str| line.split_whitespace().count();
+    // A triangle: each later cohort has fewer intervals that have begun.
+    let widths: Vec<usize> = lines[2..2 + cohorts.len()]
+        .iter()
+        .map(|line| cells(line))
+        .collect();
+    assert!(widths.windows(2).all(|pair| pair[0] >= pair[1]), "{out}");
+    assert!(widths[0] > *widths.last().unwrap(), "{out}");
+    let combined = lines[2 + cohorts.len()];
+    assert!(combined.starts_with("combined"), "{out}");
+    // `76.2% 372`: the share, then the count; `*` marks a figure not final yet.
+    let first = lines[2].split_whitespace().collect::<Vec<_>>();
+    assert!(first[2].ends_with('%') && first[2].contains('.'), "{out}");
+    assert!(
+        first[3]
+            .trim_end_matches('*')
+            .replace(',', "")
+            .parse::<u64>()
+            .is_ok(),
+        "{out}"
+    );
+    assert!(out.contains('*') && out.contains("not final yet"), "{out}");
+}
+
+#[test]
+fn a_funnel_prints_shares_and_human_durations() {
+    let output = run(
+        &mut ampq(),
+        &[
+            "funnel",
+            "-e",
+            "Search Song or Video",
+            "-e",
+            "Play Song or Video",
+            "--last",
+            "30d",
+            "--format",
+            "table",
+        ],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(out.lines().next().unwrap().contains("Median time"), "{out}");
+    let second = out.lines().nth(3).unwrap();
+    assert!(second.contains('%'), "{out}");
+    let words: Vec<&str> = second.split_whitespace().collect();
+    let time = words.iter().rev().take(4).collect::<Vec<_>>();
+    assert!(
+        time.iter()
+            .any(|word| word.ends_with('s') || word.ends_with('m') || word.ends_with('h')),
+        "a duration in human units: {out}"
+    );
+    assert!(!out.contains("86300"), "{out}");
+    // JSON keeps Amplitude's milliseconds.
+    let json = run(
+        &mut ampq(),
+        &[
+            "funnel",
+            "-e",
+            "Search Song or Video",
+            "-e",
+            "Play Song or Video",
+            "--last",
+            "30d",
+            "--json",
+        ],
+    );
+    let sent: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(sent["data"][0]["medianTransTimes"][1].is_number(), "{sent}");
+}
+
+#[test]
+fn a_profile_prints_sections_and_no_cost() {
+    let output = run(
+        &mut ampq(),
+        &[
+            "profile",
+            "--user-id",
+            "user-00042",
+            "--recs",
+            "home-feed",
+            "--cohorts",
+            "--props",
+            "--format",
+            "table",
+        ],
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for section in [
+        "User",
+        "Properties and computations",
+        "Cohorts",
+        "Recommendations",
+    ] {
+        assert!(out.lines().any(|line| line == section), "{section}: {out}");
+    }
+    assert!(!out.contains("userData.") && !out.contains("cost"), "{out}");
+}
+
+#[test]
+fn tables_print_thousands_separators_and_csv_raw_numbers() {
+    let args = [
+        "segmentation",
+        "-e",
+        "_all",
+        "--metric",
+        "totals",
+        "--interval",
+        "weekly",
+        "--last",
+        "28d",
+    ];
+    let table = stdout(&run(
+        &mut ampq(),
+        &[&args[..], &["--format", "table"]].concat(),
+    ));
+    let csv = stdout(&run(
+        &mut ampq(),
+        &[&args[..], &["--format", "csv"]].concat(),
+    ));
+    let big = csv
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.rsplit(',').next()?.parse::<u64>().ok())
+        .find(|value| *value >= 1_000);
+    if let Some(value) = big {
+        let grouped = format!("{},{:03}", value / 1_000, value % 1_000);
+        assert!(table.contains(&grouped), "{grouped} in\n{table}");
+        assert!(!csv.contains(&grouped), "{csv}");
+    } else {
+        panic!("the demo has days of over 1,000 events: {csv}");
+    }
 }
