@@ -65,8 +65,12 @@ pub struct Answer {
     pub json: Value,
     /// One row per value.
     pub rows: Vec<Row>,
-    /// Time series, for `--chart` and `--plot`; empty when the answer has none.
+    /// Time series or curves, for `--chart` and `--plot`; empty when the answer has none.
     pub lines: Vec<Line>,
+    /// Funnels as bars, drawn in place of lines.
+    pub bars: Option<Bars>,
+    /// Retention as heatmaps, one per series, for `--plot` in place of lines.
+    pub heatmaps: Vec<Heatmap>,
     /// Why the result may not be whole (sampled, pruned, cut at the group-by limit), for
     /// stderr.
     pub warnings: Vec<String>,
@@ -81,9 +85,16 @@ impl Answer {
             json,
             rows,
             lines: Vec::new(),
+            bars: None,
+            heatmaps: Vec::new(),
             warnings: Vec::new(),
             views: Vec::new(),
         }
+    }
+
+    /// Whether `--chart` or `--plot` has anything to draw.
+    pub fn drawable(&self) -> bool {
+        !self.lines.is_empty() || self.bars.is_some() || !self.heatmaps.is_empty()
     }
 
     /// The answer with `views` for tables.
@@ -119,6 +130,30 @@ pub struct Line {
     /// Its points: x label and value, `None` where the value is missing (a gap).
     pub points: Vec<(String, Option<f64>)>,
 }
+
+/// Funnels as bars: one group per step, one bar per funnel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bars {
+    /// The steps' events, in order.
+    pub steps: Vec<String>,
+    /// Each funnel's name and its users at each step.
+    pub funnels: Vec<(String, Vec<f64>)>,
+}
+
+/// Retention as a heatmap: one row per cohort, one column per interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heatmap {
+    /// The series it shows, when there are several.
+    pub title: Option<String>,
+    /// Column labels (`Week 0`, ...).
+    pub columns: Vec<String>,
+    /// Each row's label and its cells.
+    pub rows: Vec<(String, Vec<Option<Shade>>)>,
+}
+
+/// A heatmap cell: the retained share (0 to 1) and whether it is final; `None` in its place
+/// where the interval has not begun.
+pub type Shade = (f64, bool);
 
 /// A response that can show itself.
 pub trait Tidy {
@@ -205,11 +240,8 @@ fn series_answer(series: &Series, json: Value) -> Answer {
     }
     lines.retain(|line| !line.points.is_empty());
     Answer {
-        json,
-        rows: rows(series.rows()),
         lines,
-        warnings: Vec::new(),
-        views: Vec::new(),
+        ..Answer::plain(json, rows(series.rows()))
     }
 }
 
@@ -221,9 +253,11 @@ impl Tidy for SeriesResponse {
 
 impl Tidy for FunnelResponse {
     fn answer(&self, sent: Value) -> Answer {
-        Answer::plain(sent, rows(self.steps()))
+        let mut answer = Answer::plain(sent, rows(self.steps()))
             .warned(&self.metadata)
-            .viewed(crate::view::funnel(self))
+            .viewed(crate::view::funnel(self));
+        answer.bars = crate::view::funnel_bars(self);
+        answer
     }
 }
 

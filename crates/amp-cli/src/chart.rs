@@ -1,28 +1,17 @@
-//! Time series drawn: a line chart in the terminal (`--chart`), or a picture in SVG or PNG
-//! (`--plot FILE`). Both need no fonts or C libraries: the PNG's text is drawn with an 8×8
-//! bitmap font.
+//! `--chart`: answers drawn in the terminal with text, lines for time series and retention
+//! curves, horizontal bars for funnels. Pictures (`--plot`) are [`crate::plot`]'s.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use crate::answer::Line;
-use crate::output::cell;
+use crate::answer::{Answer, Bars, Line};
+use crate::human;
 
 /// Markers for the terminal, one per series.
 const MARKERS: [char; 6] = ['●', '○', '■', '□', '▲', '◆'];
-/// Colours for pictures, one per series.
-const PALETTE: [[u8; 3]; 6] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-];
 
 /// The lowest and highest value, widened so a flat line sits in the middle and zero is shown
 /// when every value is positive.
-fn bounds(lines: &[Line]) -> (f64, f64) {
+pub fn bounds(lines: &[Line]) -> (f64, f64) {
     let values = lines
         .iter()
         .flat_map(|line| line.points.iter().filter_map(|(_, y)| *y));
@@ -43,16 +32,85 @@ fn bounds(lines: &[Line]) -> (f64, f64) {
     ((low / step).floor() * step, (high / step).ceil() * step)
 }
 
-fn number(value: f64) -> String {
-    cell(
-        serde_json::Number::from_f64(value)
-            .map(serde_json::Value::Number)
-            .as_ref(),
-    )
+/// What `--chart` draws for `answer`: bars for funnels, else its lines.
+pub fn terminal(answer: &Answer) -> String {
+    match &answer.bars {
+        Some(bars) => self::bars(bars, 40),
+        None => lines(&answer.lines, 64, 12),
+    }
+}
+
+/// Eighths of a character cell, for the end of a bar.
+const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/// A bar `width` characters long at `share` 1, to an eighth of a character.
+fn bar(share: f64, width: usize) -> String {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "a bar of a few dozen characters, clamped"
+    )]
+    let eighths = (share.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
+    let mut text = "█".repeat(eighths / 8);
+    if !eighths.is_multiple_of(8) {
+        text.push(EIGHTHS[eighths % 8]);
+    }
+    text
+}
+
+/// Funnels as horizontal bars, `width` characters at the largest step: each step's users
+/// and their share of the funnel's first step; several funnels grouped under each step.
+pub fn bars(bars: &Bars, width: usize) -> String {
+    let largest = bars
+        .funnels
+        .iter()
+        .flat_map(|(_, users)| users.iter().copied())
+        .fold(0.0, f64::max);
+    let several = bars.funnels.len() > 1;
+    let names = if several {
+        bars.funnels.iter().map(|(name, _)| name.as_str()).collect()
+    } else {
+        bars.steps.iter().map(String::as_str).collect::<Vec<_>>()
+    };
+    let name_width = names
+        .iter()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    let row = |text: &mut String, name: &str, users: &[f64], step: usize| {
+        let value = users.get(step).copied().unwrap_or(0.0);
+        let first = users.first().copied().unwrap_or(0.0);
+        let of_first = if first > 0.0 { value / first } else { 0.0 };
+        let share = if largest > 0.0 { value / largest } else { 0.0 };
+        let _ = writeln!(
+            text,
+            "  {name:<name_width$}  {:<width$}  {:>9}  {:>6}",
+            bar(share, width),
+            human::count(value),
+            human::percent(of_first)
+        );
+    };
+    for (step, event) in bars.steps.iter().enumerate() {
+        if several {
+            let _ = writeln!(text, "{}. {event}", step + 1);
+            for (name, users) in &bars.funnels {
+                row(&mut text, name, users, step);
+            }
+        } else if let Some((_, users)) = bars.funnels.first() {
+            row(&mut text, event, users, step);
+        }
+    }
+    let _ = writeln!(
+        text,
+        "  users at each step and their share of the first step"
+    );
+    text
 }
 
 /// A line chart for the terminal, `width` × `height` characters of plot area.
-pub fn terminal(lines: &[Line], width: usize, height: usize) -> String {
+pub fn lines(lines: &[Line], width: usize, height: usize) -> String {
     let lines = &lines[..lines.len().min(MARKERS.len())];
     let Some(count) = lines.iter().map(|line| line.points.len()).max() else {
         return String::new();
@@ -98,7 +156,11 @@ pub fn terminal(lines: &[Line], width: usize, height: usize) -> String {
             }
         }
     }
-    let labels = [number(high), number(f64::midpoint(low, high)), number(low)];
+    let labels = [
+        human::count(high),
+        human::count(f64::midpoint(low, high)),
+        human::count(low),
+    ];
     let gutter = labels.iter().map(String::len).max().unwrap_or(0);
     let mut text = String::new();
     for (index, cells) in grid.iter().enumerate() {
@@ -123,260 +185,6 @@ pub fn terminal(lines: &[Line], width: usize, height: usize) -> String {
     text
 }
 
-/// Where a picture's text hangs from its point.
-#[derive(Clone, Copy)]
-enum Anchor {
-    Start,
-    Middle,
-    End,
-}
-
-/// What a picture is drawn on.
-trait Canvas {
-    fn line(&mut self, from: (f64, f64), to: (f64, f64), color: [u8; 3], width: f64);
-    fn text(&mut self, at: (f64, f64), text: &str, anchor: Anchor);
-}
-
-const WIDTH: f64 = 960.0;
-const HEIGHT: f64 = 540.0;
-const GREY: [u8; 3] = [200, 200, 200];
-const INK: [u8; 3] = [40, 40, 40];
-
-/// Draws the axes, grid, labels, lines and legend.
-fn draw(canvas: &mut dyn Canvas, lines: &[Line], title: &str) {
-    let lines = &lines[..lines.len().min(PALETTE.len())];
-    let (left, right, top, bottom) = (90.0, WIDTH - 30.0, 70.0, HEIGHT - 50.0);
-    let (low, high) = bounds(lines);
-    let count = lines
-        .iter()
-        .map(|line| line.points.len())
-        .max()
-        .unwrap_or(1);
-    #[allow(clippy::cast_precision_loss, reason = "small counts")]
-    let x = |index: usize| {
-        if count > 1 {
-            left + (right - left) * index as f64 / (count - 1) as f64
-        } else {
-            f64::midpoint(left, right)
-        }
-    };
-    let y = |value: f64| bottom - (bottom - top) * (value - low) / (high - low);
-    canvas.text((left, 30.0), title, Anchor::Start);
-    for tick in 0..=4 {
-        let value = low + (high - low) * f64::from(tick) / 4.0;
-        canvas.line((left, y(value)), (right, y(value)), GREY, 1.0);
-        canvas.text((left - 10.0, y(value) + 4.0), &number(value), Anchor::End);
-    }
-    canvas.line((left, top), (left, bottom), INK, 1.0);
-    canvas.line((left, bottom), (right, bottom), INK, 1.0);
-    if let Some(longest) = lines.iter().max_by_key(|line| line.points.len()) {
-        let step = longest.points.len().div_ceil(6).max(1);
-        for (index, (label, _)) in longest.points.iter().enumerate().step_by(step) {
-            canvas.line((x(index), bottom), (x(index), bottom + 5.0), INK, 1.0);
-            canvas.text((x(index), bottom + 22.0), label, Anchor::Middle);
-        }
-    }
-    let mut legend = left;
-    for (series, line) in lines.iter().enumerate() {
-        let color = PALETTE[series];
-        for pair in line.points.windows(2).enumerate() {
-            let (index, [(_, Some(from)), (_, Some(to))]) = pair else {
-                continue;
-            };
-            canvas.line((x(index), y(*from)), (x(index + 1), y(*to)), color, 2.5);
-        }
-        canvas.line((legend, 52.0), (legend + 20.0, 52.0), color, 4.0);
-        canvas.text((legend + 26.0, 56.0), &line.label, Anchor::Start);
-        #[allow(clippy::cast_precision_loss, reason = "short labels")]
-        let advance = 50.0 + 8.0 * line.label.chars().count() as f64;
-        legend += advance;
-    }
-}
-
-/// A picture's format, by its file's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Picture {
-    /// Scalable vector graphics.
-    Svg,
-    /// A PNG image.
-    Png,
-}
-
-impl Picture {
-    /// The format `path` asks for, or why it cannot be drawn.
-    pub fn of(path: &Path) -> Result<Self, String> {
-        match path
-            .extension()
-            .and_then(|extension| extension.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("svg") => Ok(Self::Svg),
-            Some("png") => Ok(Self::Png),
-            _ => Err(format!(
-                "--plot {}: name the file .svg or .png",
-                path.display()
-            )),
-        }
-    }
-}
-
-/// Writes a picture of `lines` to `path`, as SVG or PNG by its extension.
-pub fn plot(path: &Path, lines: &[Line], title: &str) -> Result<(), String> {
-    let bytes = match Picture::of(path)? {
-        Picture::Svg => {
-            let mut svg = Svg(String::new());
-            draw(&mut svg, lines, title);
-            svg.finish().into_bytes()
-        }
-        Picture::Png => {
-            let mut raster = Raster::new();
-            draw(&mut raster, lines, title);
-            raster.finish()?
-        }
-    };
-    std::fs::write(path, bytes).map_err(|error| format!("--plot {}: {error}", path.display()))
-}
-
-/// An SVG document.
-struct Svg(String);
-
-impl Svg {
-    fn finish(self) -> String {
-        format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"sans-serif\" font-size=\"13\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{}</svg>\n",
-            self.0
-        )
-    }
-}
-
-impl Canvas for Svg {
-    fn line(&mut self, from: (f64, f64), to: (f64, f64), [r, g, b]: [u8; 3], width: f64) {
-        let _ = writeln!(
-            self.0,
-            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"rgb({r},{g},{b})\" stroke-width=\"{width}\" stroke-linecap=\"round\"/>",
-            from.0, from.1, to.0, to.1
-        );
-    }
-
-    fn text(&mut self, at: (f64, f64), text: &str, anchor: Anchor) {
-        let anchor = match anchor {
-            Anchor::Start => "start",
-            Anchor::Middle => "middle",
-            Anchor::End => "end",
-        };
-        let escaped = text
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        let _ = writeln!(
-            self.0,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" fill=\"rgb(40,40,40)\">{escaped}</text>",
-            at.0, at.1
-        );
-    }
-}
-
-/// An RGB image.
-struct Raster {
-    pixels: Vec<u8>,
-}
-
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "pixel coordinates, checked against the image"
-)]
-impl Raster {
-    const W: usize = WIDTH as usize;
-    const H: usize = HEIGHT as usize;
-
-    fn new() -> Self {
-        Self {
-            pixels: vec![255; Self::W * Self::H * 3],
-        }
-    }
-
-    fn dot(&mut self, x: f64, y: f64, color: [u8; 3]) {
-        if x < 0.0 || y < 0.0 {
-            return;
-        }
-        let (x, y) = (x as usize, y as usize);
-        if x < Self::W && y < Self::H {
-            let at = (y * Self::W + x) * 3;
-            self.pixels[at..at + 3].copy_from_slice(&color);
-        }
-    }
-
-    fn finish(self) -> Result<Vec<u8>, String> {
-        let mut bytes = Vec::new();
-        let mut encoder = png::Encoder::new(&mut bytes, Self::W as u32, Self::H as u32);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder
-            .write_header()
-            .and_then(|mut writer| writer.write_image_data(&self.pixels))
-            .map_err(|error| format!("cannot encode the PNG: {error}"))?;
-        Ok(bytes)
-    }
-}
-
-impl Canvas for Raster {
-    fn line(&mut self, from: (f64, f64), to: (f64, f64), color: [u8; 3], width: f64) {
-        let steps = (to.0 - from.0)
-            .abs()
-            .max((to.1 - from.1).abs())
-            .ceil()
-            .max(1.0);
-        let radius = (width / 2.0).max(0.5);
-        let mut step = 0.0;
-        while step <= steps {
-            let (x, y) = (
-                from.0 + (to.0 - from.0) * step / steps,
-                from.1 + (to.1 - from.1) * step / steps,
-            );
-            let mut dy = -radius;
-            while dy < radius {
-                let mut dx = -radius;
-                while dx < radius {
-                    self.dot(x + dx, y + dy, color);
-                    dx += 1.0;
-                }
-                dy += 1.0;
-            }
-            step += 1.0;
-        }
-    }
-
-    fn text(&mut self, at: (f64, f64), text: &str, anchor: Anchor) {
-        use font8x8::UnicodeFonts as _;
-        #[allow(clippy::cast_precision_loss, reason = "short labels")]
-        let width = 8.0 * text.chars().count() as f64;
-        let left = match anchor {
-            Anchor::Start => at.0,
-            Anchor::Middle => at.0 - width / 2.0,
-            Anchor::End => at.0 - width,
-        };
-        let top = at.1 - 9.0;
-        for (index, character) in text.chars().enumerate() {
-            let glyph = font8x8::BASIC_FONTS
-                .get(character)
-                .or_else(|| font8x8::LATIN_FONTS.get(character))
-                .unwrap_or(font8x8::BASIC_FONTS.get('?').unwrap_or([0; 8]));
-            #[allow(clippy::cast_precision_loss, reason = "short labels")]
-            let x = left + 8.0 * index as f64;
-            for (row, bits) in glyph.iter().enumerate() {
-                for bit in 0..8_u8 {
-                    if bits & (1 << bit) != 0 {
-                        #[allow(clippy::cast_precision_loss, reason = "0..8")]
-                        self.dot(x + f64::from(bit), top + row as f64, INK);
-                    }
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,8 +199,8 @@ mod tests {
                 .map(|(x, value)| (x.to_string(), *value))
                 .collect(),
         };
-        let whole = terminal(&[line(&[Some(4.0), Some(4.0), Some(4.0)])], 30, 5);
-        let gapped = terminal(&[line(&[Some(4.0), None, Some(4.0)])], 30, 5);
+        let whole = lines(&[line(&[Some(4.0), Some(4.0), Some(4.0)])], 30, 5);
+        let gapped = lines(&[line(&[Some(4.0), None, Some(4.0)])], 30, 5);
         let count = |text: &str, wanted: char| text.chars().filter(|c| *c == wanted).count();
         // One marker in the legend besides those on the plot.
         assert_eq!(count(&whole, '●'), 3 + 1, "{whole}");
@@ -401,5 +209,23 @@ mod tests {
         assert_eq!(count(&gapped, '·'), 0, "no line across the gap: {gapped}");
         let bottom = gapped.lines().nth(4).unwrap();
         assert!(!bottom.contains('●'), "nothing drawn at 0: {gapped}");
+    }
+
+    #[test]
+    fn bars_are_as_long_as_their_share_of_the_largest_step() {
+        let drawn = bars(
+            &Bars {
+                steps: vec!["Search".into(), "Play".into()],
+                funnels: vec![("users".into(), vec![1_000.0, 250.0])],
+            },
+            40,
+        );
+        let rows: Vec<&str> = drawn.lines().collect();
+        let blocks = |row: &str| row.chars().filter(|c| *c == '█').count();
+        assert_eq!(blocks(rows[0]), 40, "{drawn}");
+        assert_eq!(blocks(rows[1]), 10, "{drawn}");
+        assert!(rows[0].ends_with("1,000  100.0%"), "{drawn}");
+        assert!(rows[1].ends_with("250   25.0%"), "{drawn}");
+        assert_eq!(bar(0.5 / 40.0, 40), "▌", "half a cell is half a block");
     }
 }

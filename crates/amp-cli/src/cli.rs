@@ -88,10 +88,12 @@ pub struct OutputArgs {
     /// Same as --format json.
     #[arg(long, global = true, conflicts_with = "format")]
     pub json: bool,
-    /// Draw time series as a line chart in the terminal, after the table.
+    /// Draw the answer in the terminal after the table: time series and retention curves as
+    /// lines, funnels as horizontal bars.
     #[arg(long, global = true)]
     pub chart: bool,
-    /// Write a picture of the time series to FILE (.svg or .png).
+    /// Write a picture to FILE (.svg or .png): time series as lines, a funnel as bars,
+    /// retention as a heatmap.
     #[arg(long, global = true, value_name = "FILE")]
     pub plot: Option<PathBuf>,
     /// Send nothing: print the request (`GET https://...`) and its cost.
@@ -150,8 +152,12 @@ pub enum Command {
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
     /// A tour against an emulator with demo data started in this process: no account needed.
-    #[command(after_help = "Example:\n  ampq demo")]
-    Demo,
+    #[command(after_help = "Example:\n  ampq demo\n  ampq demo --plots docs")]
+    Demo {
+        /// Also draw each step's picture, as PNG, into this folder (the README's are made so).
+        #[arg(long, value_name = "DIR")]
+        plots: Option<PathBuf>,
+    },
     /// Print shell completions.
     #[command(after_help = "Example:\n  ampq completions bash > /etc/bash_completion.d/ampq")]
     Completions {
@@ -478,6 +484,10 @@ impl Query {
             Self::Realtime => "Realtime active users".to_owned(),
             Self::Chart { id, .. } => format!("Chart {id}"),
             Self::Ltv(_) => "Revenue LTV".to_owned(),
+            Self::Funnel(args) => format!("Funnel: {}", args.events.join(" → ")),
+            Self::Retention(args) => {
+                format!("Retention: {} then {}", args.start_event, args.return_event)
+            }
             _ => "ampq".to_owned(),
         }
     }

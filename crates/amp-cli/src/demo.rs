@@ -2,6 +2,7 @@
 //! against it, each run exactly as typed.
 
 use std::io::Write as _;
+use std::path::Path;
 
 use amp_emulator::{Config, DemoOptions, Emulator};
 use amplitude_api::transport::Client;
@@ -11,10 +12,11 @@ use crate::cli::{Cli, Command, Format};
 use crate::query;
 use crate::run::{Failure, Show, answer};
 
-/// The tour: what each step shows, and its command.
-const TOUR: &[(&str, &[&str])] = &[
+/// The tour: what each step shows, the name of its picture, and its command.
+const TOUR: &[(&str, Option<&str>, &[&str])] = &[
     (
         "One user's profile: recommendations, cohorts and a computation",
+        None,
         &[
             "profile",
             "--user-id",
@@ -28,6 +30,7 @@ const TOUR: &[(&str, &[&str])] = &[
     ),
     (
         "Daily plays by platform over two weeks, with a chart",
+        Some("plays-by-platform"),
         &[
             "segmentation",
             "-e",
@@ -42,7 +45,8 @@ const TOUR: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "A funnel from search to play",
+        "A funnel from search to play, with its bars",
+        Some("funnel"),
         &[
             "funnel",
             "-e",
@@ -53,10 +57,12 @@ const TOUR: &[(&str, &[&str])] = &[
             "Play Song or Video",
             "--last",
             "30d",
+            "--chart",
         ],
     ),
     (
         "Weekly retention of new users",
+        Some("retention"),
         &[
             "retention",
             "--start-event",
@@ -71,8 +77,9 @@ const TOUR: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Runs the tour, showing answers in `format`.
-pub async fn run(format: Format) -> Result<(), Failure> {
+/// Runs the tour, showing answers in `format`; with `plots`, each step's picture is drawn
+/// into that folder as `<name>.png`.
+pub async fn run(format: Format, plots: Option<&Path>) -> Result<(), Failure> {
     let today = chrono::Utc::now().date_naive();
     let local = |error: amp_emulator::Error| Failure::Local(format!("the demo emulator: {error}"));
     let config =
@@ -95,7 +102,7 @@ pub async fn run(format: Format) -> Result<(), Failure> {
         .profile_base_url(emulator.base_url())
         .build()
         .map_err(Failure::Api)?;
-    for (what, words) in TOUR {
+    for (what, picture, words) in TOUR {
         let cli = Cli::try_parse_from(std::iter::once("ampq").chain(words.iter().copied()))
             .map_err(|error| Failure::Usage(error.to_string()))?;
         let Command::Query(step) = cli.command else {
@@ -117,9 +124,11 @@ pub async fn run(format: Format) -> Result<(), Failure> {
         let step_show = Show {
             format,
             chart: cli.output.chart,
-            plot: None,
+            plot: plots
+                .zip(*picture)
+                .map(|(folder, name)| folder.join(format!("{name}.png"))),
         };
-        answer(&client, built.as_ref(), &step_show, what).await?;
+        answer(&client, built.as_ref(), &step_show, &step.title()).await?;
         if let Some(cost) = crate::run::cost_line(&built.request()?) {
             println!("{cost}");
         }

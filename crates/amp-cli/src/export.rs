@@ -223,17 +223,11 @@ fn write_failure(args: &Export, error: &io::Error) -> Failure {
     Failure::Local(format!("cannot write {target}: {error}"))
 }
 
-/// Writes the checkpoint whole or not at all: to a file beside it, then renamed over it.
+/// Writes the checkpoint whole or not at all.
 fn save(path: &Path, saved: &Saved) -> io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    let mut file = File::create(&temporary)?;
-    serde_json::to_writer(&mut file, saved)?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, path)
+    let mut text = serde_json::to_vec(saved)?;
+    text.push(b'\n');
+    crate::output::replace(path, &text)
 }
 
 /// The progress bar on a terminal: hours done of all, events, bytes downloaded and their rate.

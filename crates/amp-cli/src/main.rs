@@ -13,9 +13,11 @@ mod demo;
 mod export;
 mod human;
 mod output;
+mod plot;
 mod query;
 mod run;
 mod target;
+mod typeset;
 mod view;
 
 use std::process::ExitCode;

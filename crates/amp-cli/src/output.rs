@@ -147,3 +147,15 @@ pub fn rows_view(rows: &[Row]) -> View {
         notes: Vec::new(),
     }
 }
+
+/// Writes `bytes` to `path` whole or not at all: to a file beside it, then renamed over it.
+pub fn replace(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = std::path::PathBuf::from(temporary);
+    let mut file = std::fs::File::create(&temporary)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)
+}

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::answer::{Answer, Tidy, json};
 use crate::cli::{self, Dates, Query, Sessions, Who};
+use crate::view::Cohorts;
 
 /// A query ready to go: its request (for dry runs and costs) and how to send it.
 #[async_trait]
@@ -92,8 +93,13 @@ impl Built for RetentionTable {
 
     async fn send(&self, client: &Client) -> Result<Answer, Error> {
         let (typed, sent) = self.retention.typed_and_sent(client).await?;
-        let views = crate::view::retention(&typed, self.retention.0.as_query(), self.today);
-        Ok(typed.answer(sent).viewed(views))
+        let cohorts = crate::view::retention(&typed, self.retention.0.as_query(), self.today);
+        let mut answer = typed
+            .answer(sent)
+            .viewed(cohorts.iter().map(Cohorts::view).collect());
+        answer.lines = cohorts.iter().filter_map(Cohorts::curve).collect();
+        answer.heatmaps = cohorts.iter().map(Cohorts::heatmap).collect();
+        Ok(answer)
     }
 }
 

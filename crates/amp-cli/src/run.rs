@@ -11,7 +11,7 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
-use crate::{batch, chart, demo, export, output, query, target};
+use crate::{batch, chart, demo, export, output, plot, query, target};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -111,11 +111,9 @@ pub async fn answer(
         written => written.map_err(local)?,
     }
     if show.chart || show.plot.is_some() {
-        if answer.lines.is_empty() {
-            eprintln!("ampq: this answer has no time series to draw");
-        } else {
+        if answer.drawable() {
             if show.chart {
-                let drawn = chart::terminal(&answer.lines, 64, 12);
+                let drawn = chart::terminal(&answer);
                 // The chart goes beside a table; it must not corrupt JSON or CSV.
                 if show.format == Format::Table {
                     writeln!(out, "\n{drawn}").map_err(local)?;
@@ -124,9 +122,11 @@ pub async fn answer(
                 }
             }
             if let Some(path) = &show.plot {
-                chart::plot(path, &answer.lines, title).map_err(Failure::Local)?;
+                plot::write(path, &answer, title).map_err(Failure::Local)?;
                 eprintln!("ampq: wrote {}", path.display());
             }
+        } else {
+            eprintln!("ampq: this answer has nothing to draw");
         }
     }
     Ok(())
@@ -164,7 +164,7 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
     };
     let show = Show::of(&cli.output, terminal);
     if let Some(path) = &show.plot {
-        chart::Picture::of(path).map_err(Failure::Usage)?;
+        plot::Picture::of(path).map_err(Failure::Usage)?;
     }
     match cli.command {
         Command::Query(query) => {
@@ -205,7 +205,13 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
                 .await
                 .map_err(|error| Failure::Local(error.to_string()))?;
         }
-        Command::Demo => demo::run(Show::of(&cli.output, Format::Table).format).await?,
+        Command::Demo { plots } => {
+            demo::run(
+                Show::of(&cli.output, Format::Table).format,
+                plots.as_deref(),
+            )
+            .await?;
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "ampq", &mut script);

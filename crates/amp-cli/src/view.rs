@@ -12,7 +12,7 @@ use amplitude_api::profile::UserProfileResponse;
 use chrono::{Datelike as _, Months, NaiveDate};
 use serde_json::Value;
 
-use crate::answer::Line;
+use crate::answer::{Bars, Heatmap, Line};
 use crate::human;
 
 /// A table written for people: every cell already in words.
@@ -64,31 +64,138 @@ fn cohort_date(label: &str, end: NaiveDate) -> Option<NaiveDate> {
     })
 }
 
-/// A retention cell: the share of the cohort and the count, `*` when not final yet.
-fn share(cell: &RetentionCell, size: u64) -> String {
-    #[allow(clippy::cast_precision_loss, reason = "a share shown to one decimal")]
-    let share = if size == 0 {
-        0.0
-    } else {
-        cell.count as f64 / size as f64
-    };
-    let mark = if cell.incomplete { "*" } else { "" };
-    format!(
-        "{} {}{mark}",
-        human::percent(share),
-        human::count_u64(cell.count)
-    )
+/// A retention cell: the count retained, the share of the cohort, whether it is final.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Retained {
+    count: u64,
+    share: f64,
+    incomplete: bool,
 }
 
-/// Retention as Amplitude draws it: one row per cohort, oldest first, with its start date, its
-/// size and one column per interval (or bracket); cells of intervals that have not begun by
-/// `today` are blank; a `combined` row last. Positions follow the 2026-01 docs: the first is
-/// the cohort, the next the return in interval 0.
+impl Retained {
+    fn of(cell: &RetentionCell, size: u64) -> Self {
+        #[allow(clippy::cast_precision_loss, reason = "a share shown to one decimal")]
+        let share = if size == 0 {
+            0.0
+        } else {
+            cell.count as f64 / size as f64
+        };
+        Self {
+            count: cell.count,
+            share,
+            incomplete: cell.incomplete,
+        }
+    }
+
+    /// `76.2% 372`, with `*` when not final yet.
+    fn text(self) -> String {
+        let mark = if self.incomplete { "*" } else { "" };
+        format!(
+            "{} {}{mark}",
+            human::percent(self.share),
+            human::count_u64(self.count)
+        )
+    }
+}
+
+/// One retention series as Amplitude draws it: one row per cohort, oldest first, then the
+/// `combined` row; one column per interval (or bracket).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cohorts {
+    /// The series' name, when the answer has several.
+    title: Option<String>,
+    /// `Day`, `Week` or `Month`.
+    unit: &'static str,
+    /// Column labels: `Week 0`, ... or `Day 1–6` for a bracket.
+    columns: Vec<String>,
+    /// Each row's label (a start date or `combined`), its size and its cells; `None` where the
+    /// interval has not begun.
+    rows: Vec<(String, u64, Vec<Option<Retained>>)>,
+}
+
+impl Cohorts {
+    /// The cohort table, every cell in words.
+    pub fn view(&self) -> View {
+        let mut header = vec!["Cohort".to_owned(), "Users".to_owned()];
+        header.extend(self.columns.iter().cloned());
+        let rows = self
+            .rows
+            .iter()
+            .map(|(label, size, cells)| {
+                let mut row = vec![label.clone(), human::count_u64(*size)];
+                row.extend(
+                    cells
+                        .iter()
+                        .map(|cell| cell.map_or_else(String::new, Retained::text)),
+                );
+                row
+            })
+            .collect();
+        let mut numeric = vec![false, true];
+        numeric.extend(std::iter::repeat_n(true, self.columns.len()));
+        View {
+            title: self.title.clone(),
+            header,
+            rows,
+            numeric,
+            notes: vec![format!(
+                "share of the cohort and users; * not final yet; blank: the {} has not begun",
+                self.unit.to_ascii_lowercase()
+            )],
+        }
+    }
+
+    /// The table as a heatmap of shares.
+    pub fn heatmap(&self) -> Heatmap {
+        Heatmap {
+            title: self.title.clone(),
+            columns: self.columns.clone(),
+            rows: self
+                .rows
+                .iter()
+                .map(|(label, size, cells)| {
+                    (
+                        format!("{label} ({})", human::count_u64(*size)),
+                        cells
+                            .iter()
+                            .map(|cell| cell.map(|cell| (cell.share, !cell.incomplete)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The retention curve: the `combined` row's shares, in percent.
+    pub fn curve(&self) -> Option<Line> {
+        let (_, _, cells) = self.rows.last().filter(|(label, ..)| label == COMBINED)?;
+        Some(Line {
+            label: self
+                .title
+                .clone()
+                .unwrap_or_else(|| "retained %".to_owned()),
+            points: self
+                .columns
+                .iter()
+                .zip(cells)
+                .map(|(column, cell)| (column.clone(), cell.map(|cell| cell.share * 100.0)))
+                .collect(),
+        })
+    }
+}
+
+/// The label of the row that sums every cohort.
+const COMBINED: &str = "combined";
+
+/// Retention's series as cohort tables: one row per cohort, oldest first, with its start
+/// date, its size and one cell per interval (or bracket); cells of intervals that have not
+/// begun by `today` are empty; a `combined` row last. Positions follow the 2026-01 docs: the
+/// first is the cohort, the next the return in interval 0.
 pub fn retention(
     response: &RetentionResponse,
     query: &RetentionQuery,
     today: NaiveDate,
-) -> Vec<View> {
+) -> Vec<Cohorts> {
     let interval = query.interval.as_ref();
     let unit = unit(interval);
     let brackets = matches!(query.mode, Some(RetentionMode::Bracket)).then_some(&query.brackets);
@@ -99,14 +206,14 @@ pub fn retention(
         .iter()
         .enumerate()
         .map(|(index, series)| {
-            let columns = series
+            let count = series
                 .values
                 .values()
                 .chain([&series.combined])
                 .map(|cells| cells.len().saturating_sub(1))
                 .max()
                 .unwrap_or(0);
-            let starts: Vec<u32> = (0..columns)
+            let starts: Vec<u32> = (0..count)
                 .map(|column| {
                     let column = u32::try_from(column).unwrap_or(u32::MAX);
                     brackets
@@ -114,13 +221,12 @@ pub fn retention(
                         .map_or(column, |[from, _]| *from)
                 })
                 .collect();
-            let mut header = vec!["Cohort".to_owned(), "Users".to_owned()];
-            header.extend(
-                (0..columns).map(|column| match brackets.and_then(|b| b.get(column)) {
+            let columns = (0..count)
+                .map(|column| match brackets.and_then(|b| b.get(column)) {
                     Some([from, to]) => format!("{unit} {from}–{}", to.saturating_sub(1)),
                     None => format!("{unit} {column}"),
-                }),
-            );
+                })
+                .collect();
             let mut cohorts: Vec<(NaiveDate, &Vec<RetentionCell>)> = series
                 .dates
                 .iter()
@@ -132,43 +238,45 @@ pub fn retention(
                 })
                 .collect();
             cohorts.sort_by_key(|(date, _)| *date);
-            let mut rows: Vec<Vec<String>> = cohorts
+            let size = |cells: &[RetentionCell]| {
+                cells.first().map_or(0, |cell| cell.count.max(cell.outof))
+            };
+            let mut rows: Vec<_> = cohorts
                 .iter()
                 .map(|(date, cells)| {
-                    let size = cells.first().map_or(0, |cell| cell.count.max(cell.outof));
-                    let mut row = vec![date.to_string(), human::count_u64(size)];
-                    row.extend(starts.iter().enumerate().map(|(column, start)| {
-                        let begun = after(*date, interval, *start).is_some_and(|day| day <= today);
-                        match cells.get(column + 1) {
-                            Some(cell) if begun => share(cell, size),
-                            _ => String::new(),
-                        }
-                    }));
-                    row
+                    let size = size(cells);
+                    let retained = starts
+                        .iter()
+                        .enumerate()
+                        .map(|(column, start)| {
+                            let begun =
+                                after(*date, interval, *start).is_some_and(|day| day <= today);
+                            cells
+                                .get(column + 1)
+                                .filter(|_| begun)
+                                .map(|cell| Retained::of(cell, size))
+                        })
+                        .collect();
+                    (date.to_string(), size, retained)
                 })
                 .collect();
-            if let Some(first) = series.combined.first() {
-                let size = first.count.max(first.outof);
-                let mut row = vec!["combined".to_owned(), human::count_u64(size)];
-                row.extend((0..columns).map(|column| {
-                    series
-                        .combined
-                        .get(column + 1)
-                        .map_or_else(String::new, |cell| share(cell, size))
-                }));
-                rows.push(row);
+            if !series.combined.is_empty() {
+                let size = size(&series.combined);
+                let retained = (0..count)
+                    .map(|column| {
+                        series
+                            .combined
+                            .get(column + 1)
+                            .map(|cell| Retained::of(cell, size))
+                    })
+                    .collect();
+                rows.push((COMBINED.to_owned(), size, retained));
             }
-            let mut numeric = vec![false, true];
-            numeric.extend(std::iter::repeat_n(true, columns));
-            View {
+            Cohorts {
                 title: several.then(|| series_title(response, index)),
-                header,
+                unit,
+                columns,
                 rows,
-                numeric,
-                notes: vec![format!(
-                    "share of the cohort and users; * not final yet; blank: the {} has not begun",
-                    unit.to_ascii_lowercase()
-                )],
             }
         })
         .collect()
@@ -285,6 +393,30 @@ pub fn funnel(response: &FunnelResponse) -> Vec<View> {
         numeric,
         notes: vec!["users (share of the first step)".to_owned()],
     }]
+}
+
+/// Funnels as bars: users at each step, one bar per funnel; `None` without steps.
+pub fn funnel_bars(response: &FunnelResponse) -> Option<Bars> {
+    let first = response
+        .data
+        .first()
+        .filter(|first| !first.events.is_empty())?;
+    Some(Bars {
+        steps: first.events.clone(),
+        funnels: response
+            .data
+            .iter()
+            .enumerate()
+            .map(|(index, funnel)| {
+                let name = if response.data.len() == 1 {
+                    "users".to_owned()
+                } else {
+                    funnel_name(response, index)
+                };
+                (name, funnel.cumulative_raw.clone())
+            })
+            .collect(),
+    })
 }
 
 /// Time series as one row per x value and one column per series, numbers for people. Series

@@ -776,31 +776,143 @@ fn plot(path: &Path) -> Output {
     )
 }
 
+/// A PNG's width, height and RGB pixels.
+fn decode_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+/// How many pixels match `test`.
+fn count(pixels: &[u8], test: impl Fn(u8, u8, u8) -> bool) -> usize {
+    pixels
+        .chunks(3)
+        .filter(|pixel| test(pixel[0], pixel[1], pixel[2]))
+        .count()
+}
+
+/// Whether a pixel is close to the first series' blue.
+fn first_series(r: u8, g: u8, b: u8) -> bool {
+    r.abs_diff(31) < 12 && g.abs_diff(119) < 12 && b.abs_diff(180) < 12
+}
+
 #[test]
 fn plots_are_written_as_svg_and_png() {
-    let dir = std::env::temp_dir().join(format!("ampq-plot-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let svg = dir.join("chart.svg");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("chart.svg");
     let output = plot(&svg);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(
-        text.starts_with("<svg") && text.contains(">iOS</text>"),
-        "{text}"
-    );
-    assert_eq!(
-        text.matches("stroke-width=\"2.5\"").count(),
-        3 * 6,
-        "six segments per platform"
-    );
+    assert!(text.starts_with("<svg"), "{text}");
+    for platform in ["iOS", "Android", "Web"] {
+        assert!(
+            text.contains(&format!("\n{platform}\n")),
+            "{platform} in the legend"
+        );
+    }
+    for color in ["#1F77B4", "#FF7F0E", "#2CA02C"] {
+        let strokes = text
+            .matches(&format!("stroke=\"{color}\" stroke-width=\"3\""))
+            .count();
+        assert_eq!(strokes, 2, "{color}: its line, unbroken, and its legend's");
+    }
 
-    let png = dir.join("chart.png");
+    let png = dir.path().join("chart.png");
     let output = plot(&png);
     assert!(output.status.success(), "{}", stderr(&output));
-    let bytes = std::fs::read(&png).unwrap();
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    // Width and height from the IHDR chunk.
-    assert_eq!(&bytes[16..24], &[0, 0, 3, 192, 0, 0, 2, 28]);
+    let (width, height, pixels) = decode_png(&png);
+    assert_eq!((width, height), (960, 540));
+    assert!(
+        count(&pixels, first_series) > 1_000,
+        "the iOS line is drawn"
+    );
+    let inked = count(&pixels, |r, g, b| r.max(g).max(b) < 200);
+    assert!(inked > 2_000, "axes and text are drawn: {inked}");
+}
+
+#[test]
+fn funnels_are_drawn_as_bars_and_retention_as_curves_and_a_heatmap() {
+    let dir = tempfile::tempdir().unwrap();
+    let funnel = [
+        "funnel",
+        "-e",
+        "Search Song or Video",
+        "-e",
+        "Play Song or Video",
+        "--group-by",
+        "platform",
+        "--last",
+        "30d",
+        "--format",
+        "table",
+        "--chart",
+    ];
+    let bars = dir.path().join("funnel.png");
+    let output = run(
+        &mut ampq(),
+        &[&funnel[..], &["--plot", bars.to_str().unwrap()]].concat(),
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Under each step a bar per platform, the largest the full 40 characters.
+    let ios: Vec<&str> = out
+        .lines()
+        .filter(|line| line.trim_start().starts_with("iOS "))
+        .collect();
+    assert_eq!(ios.len(), 2, "{out}");
+    assert!(
+        ios[0].contains(&"█".repeat(40)) && ios[0].ends_with("100.0%"),
+        "{out}"
+    );
+    let (_, _, pixels) = decode_png(&bars);
+    assert!(
+        count(&pixels, first_series) > 10_000,
+        "iOS's bars are areas"
+    );
+
+    let retention = [
+        "retention",
+        "--start-event",
+        "_new",
+        "--return-event",
+        "Play Song or Video",
+        "--interval",
+        "weekly",
+        "--last",
+        "28d",
+        "--format",
+        "table",
+        "--chart",
+    ];
+    let heatmap = dir.path().join("retention.png");
+    let output = run(
+        &mut ampq(),
+        &[&retention[..], &["--plot", heatmap.to_str().unwrap()]].concat(),
+    );
+    let out = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        out.contains("● retained %") && out.contains(" Week 0 "),
+        "{out}"
+    );
+    let (_, height, pixels) = decode_png(&heatmap);
+    // Six rows (five weekly cohorts and combined) of 40 pixels, not a fixed 540.
+    assert_ne!(height, 540);
+    let blue = count(&pixels, |r, _, b| b > 200 && r < 200);
+    assert!(blue > 40_000, "the cells are shaded: {blue}");
+    let svg = dir.path().join("retention.svg");
+    let output = run(
+        &mut ampq(),
+        &[&retention[..], &["--plot", svg.to_str().unwrap()]].concat(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("\ncombined ("), "{text}");
+    assert!(text.contains("Week 4"), "{text}");
 }
 
 #[test]
