@@ -187,6 +187,14 @@ const APIS: &[Api] = &[
         docs_name: "Dashboard REST API docs",
     },
     Api {
+        name: "cohorts",
+        dir: "crates/amp-cohorts/src",
+        module: "cohorts",
+        title: "The Behavioral Cohorts API endpoints",
+        docs: "https://amplitude.com/docs/apis/analytics/behavioral-cohorts",
+        docs_name: "Behavioral Cohorts API docs",
+    },
+    Api {
         name: "export",
         dir: "crates/amp-export/src",
         module: "export",
@@ -305,6 +313,7 @@ impl EndpointSpec {
         match self.rate_class.as_str() {
             "cost" => Ok("Cost"),
             "user_lookup" => Ok("UserLookup"),
+            "cohort_request" => Ok("CohortRequest"),
             "profile" => Ok("Profile"),
             other => Err(format!("{}: unknown rate_class `{other}`", self.name)),
         }

@@ -40,6 +40,8 @@ pub struct Config {
     pub app_id: i64,
     /// How the Export API answers.
     pub export: ExportConfig,
+    /// How cohort downloads answer.
+    pub cohort_download: CohortDownloadConfig,
     /// Behavioural cohorts.
     pub cohorts: Vec<CohortConfig>,
     /// Computed user properties.
@@ -64,6 +66,7 @@ impl Default for Config {
             ingestion: IngestionConfig::default(),
             app_id: 1,
             export: ExportConfig::default(),
+            cohort_download: CohortDownloadConfig::default(),
             cohorts: Vec::new(),
             computations: Vec::new(),
             recommendations: Vec::new(),
@@ -132,6 +135,10 @@ pub struct LimitsConfig {
     pub user_lookup_per_hour: u64,
     /// Profile requests per minute: 600.
     pub profile_per_minute: u64,
+    /// Cohort download requests in flight: 4.
+    pub cohort_requests_concurrent: u64,
+    /// Cohort download requests per 10 minutes: 60.
+    pub cohort_requests_per_10_minutes: u64,
     /// Emulated seconds per real second for the windows: 100 makes an hour last 36 s.
     pub time_scale: f64,
 }
@@ -148,6 +155,8 @@ impl Default for LimitsConfig {
             user_lookup_concurrent: limits.user_lookup_concurrent.value,
             user_lookup_per_hour: limits.user_lookup_per_hour.value,
             profile_per_minute: limits.profile_per_minute.value,
+            cohort_requests_concurrent: limits.cohort_requests_concurrent.value,
+            cohort_requests_per_10_minutes: limits.cohort_requests_per_10_minutes.value,
             time_scale: 1.0,
         }
     }
@@ -173,6 +182,14 @@ impl LimitsConfig {
         );
         set(&mut limits.user_lookup_per_hour, self.user_lookup_per_hour);
         set(&mut limits.profile_per_minute, self.profile_per_minute);
+        set(
+            &mut limits.cohort_requests_concurrent,
+            self.cohort_requests_concurrent,
+        );
+        set(
+            &mut limits.cohort_requests_per_10_minutes,
+            self.cohort_requests_per_10_minutes,
+        );
         limits
     }
 }
@@ -227,6 +244,17 @@ pub struct FaultsConfig {
     pub reset_rate: f64,
     /// Share whose body is cut short.
     pub truncate_rate: f64,
+}
+
+/// How a cohort download answers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CohortDownloadConfig {
+    /// Seconds a download stays `JOB INPROGRESS` after its request; 0 by default.
+    pub in_progress_secs: u64,
+    /// Answer the file with a 302 to a stand-in for the pre-signed URL, on another host name.
+    pub redirect: bool,
 }
 
 /// How `/api/2/export` answers.

@@ -8,6 +8,7 @@
 //! every user.
 
 pub mod chart;
+pub mod cohorts;
 pub mod composition;
 pub mod events_list;
 pub mod export;

@@ -26,6 +26,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             name if name == catalogue::GET_CHART_RESULTS.name => get(endpoints::chart::query),
             name if name == catalogue::GET_CHART_CSV.name => get(endpoints::chart::csv),
             name if name == catalogue::EXPORT_EVENTS.name => get(endpoints::export::handle),
+            name if name == catalogue::LIST_COHORTS.name => get(endpoints::cohorts::list),
+            name if name == catalogue::REQUEST_COHORT.name => get(endpoints::cohorts::request),
+            name if name == catalogue::GET_COHORT_REQUEST_STATUS.name => {
+                get(endpoints::cohorts::status)
+            }
+            name if name == catalogue::GET_COHORT_FILE.name => get(endpoints::cohorts::file),
             _ => match endpoints::computed(spec.path) {
                 Some(read) => get(dashboard_route(read)),
                 None => continue,
@@ -34,6 +40,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(spec.path, route);
     }
     router
+        .route(
+            "/presigned/cohorts/{file}",
+            get(endpoints::cohorts::presigned),
+        )
         .route("/2/httpapi", post(endpoints::ingestion::http_api))
         .route("/batch", post(endpoints::ingestion::batch))
         .route("/identify", post(endpoints::ingestion::identify))

@@ -123,6 +123,7 @@ impl EmulatorBuilder {
             faults: Faults::new(self.config.faults.clone()),
             journal,
             throttle: std::sync::Mutex::default(),
+            cohort_jobs: std::sync::Mutex::default(),
         });
         let address = self
             .address

@@ -21,7 +21,7 @@ pub struct Limiter {
     time_scale: f64,
     started: Instant,
     /// One set of books per rate class.
-    books: [Mutex<Books>; 3],
+    books: [Mutex<Books>; RateClass::ALL.len()],
 }
 
 /// What one rate class has in flight and started recently.
@@ -83,6 +83,11 @@ fn window_refusal(class: RateClass, cost: u64, window: &Window) -> Refusal {
             window.ceiling,
             period(window.span)
         ),
+        RateClass::CohortRequest => format!(
+            "Too Many Requests: Exceeded rate limit of {} cohort requests {}",
+            window.ceiling,
+            period(window.span)
+        ),
         _ => format!(
             "Too Many Requests: Exceeded rate limit with query of cost {cost} ({} cost {})",
             window.ceiling,
@@ -108,12 +113,7 @@ impl Limiter {
     }
 
     fn books(&self, class: RateClass) -> std::sync::MutexGuard<'_, Books> {
-        let slot = match class {
-            RateClass::UserLookup => 1,
-            RateClass::Profile => 2,
-            _ => 0,
-        };
-        self.books[slot]
+        self.books[class.index()]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub journal: Option<Journal>,
     /// Recent events per user and device, for the per-user ingestion limit.
     pub throttle: std::sync::Mutex<Throttle>,
+    /// Cohort download jobs.
+    pub cohort_jobs: std::sync::Mutex<crate::endpoints::cohorts::Jobs>,
 }
 
 impl AppState {

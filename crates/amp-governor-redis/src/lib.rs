@@ -42,11 +42,11 @@ pub struct RedisBudget {
     waiter: String,
     /// Per rate class, the life of the books this process last saw: a new one means Redis
     /// lost them.
-    epochs: Mutex<[String; 3]>,
+    epochs: Mutex<[String; RateClass::ALL.len()]>,
     /// How many processes shared the budget when Redis last said.
     processes: AtomicU64,
     /// Per rate class, what each window could still admit across the fleet when Redis last said.
-    room: Mutex<[Vec<u64>; 3]>,
+    room: Mutex<[Vec<u64>; RateClass::ALL.len()]>,
     /// The task that listens for returned leases, once someone waits for one.
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -62,22 +62,11 @@ struct Scripts {
 
 /// One bell per rate class, rung when a lease of the class is returned anywhere in the fleet.
 #[derive(Default)]
-struct Wakes([Notify; 3]);
+struct Wakes([Notify; RateClass::ALL.len()]);
 
 impl Wakes {
     fn of(&self, class: RateClass) -> &Notify {
-        &self.0[slot(class)]
-    }
-}
-
-/// Every rate class the budget keeps.
-const CLASSES: [RateClass; 3] = [RateClass::Cost, RateClass::UserLookup, RateClass::Profile];
-
-fn slot(class: RateClass) -> usize {
-    match class {
-        RateClass::UserLookup => 1,
-        RateClass::Profile => 2,
-        _ => 0,
+        &self.0[class.index()]
     }
 }
 
@@ -85,6 +74,7 @@ fn class_name(class: RateClass) -> &'static str {
     match class {
         RateClass::UserLookup => "user-lookup",
         RateClass::Profile => "profile",
+        RateClass::CohortRequest => "cohort-request",
         _ => "cost",
     }
 }
@@ -183,7 +173,7 @@ impl RedisBudget {
         )
     }
 
-    fn epochs(&self) -> std::sync::MutexGuard<'_, [String; 3]> {
+    fn epochs(&self) -> std::sync::MutexGuard<'_, [String; RateClass::ALL.len()]> {
         self.epochs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -219,7 +209,9 @@ impl RedisBudget {
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
                         let name: String = message.get_payload().unwrap_or_default();
-                        if let Some(class) = CLASSES.into_iter().find(|c| class_name(*c) == name) {
+                        if let Some(class) =
+                            RateClass::ALL.into_iter().find(|c| class_name(*c) == name)
+                        {
                             wakes.of(class).notify_one();
                         }
                     }
@@ -309,16 +301,16 @@ impl SharedBudget for RedisBudget {
             .arg(cap(rules.max_cost_in_flight))
             .arg(millis(self.lease_ttl))
             .arg(&self.waiter)
-            .arg(&self.epochs()[slot(rules.class)]);
+            .arg(&self.epochs()[rules.class.index()]);
         for window in &rules.windows {
             invocation.arg(millis(window.span)).arg(window.ceiling);
         }
         let (admitted, value, epoch, processes, room): (u8, u64, String, u64, Vec<u64>) =
             self.run(&invocation).await?;
         self.processes.store(processes.max(1), Ordering::Relaxed);
-        self.epochs()[slot(rules.class)] = epoch;
+        self.epochs()[rules.class.index()] = epoch;
         if !room.is_empty() {
-            self.room.lock().unwrap_or_else(PoisonError::into_inner)[slot(rules.class)] = room;
+            self.room.lock().unwrap_or_else(PoisonError::into_inner)[rules.class.index()] = room;
         }
         Ok(match (admitted, value) {
             (2, _) => Admission::Reset,
@@ -349,7 +341,7 @@ impl SharedBudget for RedisBudget {
     }
 
     async fn renew(&self, leases: &[Lease]) -> Result<(), SharedBudgetError> {
-        for class in CLASSES {
+        for class in RateClass::ALL {
             let mine: Vec<&Lease> = leases.iter().filter(|lease| lease.class == class).collect();
             if mine.is_empty() {
                 continue;
@@ -403,7 +395,7 @@ impl SharedBudget for RedisBudget {
     }
 
     fn room(&self, class: RateClass) -> Vec<u64> {
-        self.room.lock().unwrap_or_else(PoisonError::into_inner)[slot(class)].clone()
+        self.room.lock().unwrap_or_else(PoisonError::into_inner)[class.index()].clone()
     }
 
     async fn returned(&self, class: RateClass, within: Duration) {

@@ -24,6 +24,28 @@ pub enum RateClass {
     UserLookup,
     /// The User Profile API: 600 requests per minute per organisation.
     Profile,
+    /// Requests for one cohort's members: 60 per 10 minutes and 4 at once per project.
+    CohortRequest,
+}
+
+impl RateClass {
+    /// Every class, in the order of [`RateClass::index`].
+    pub const ALL: [Self; 4] = [
+        Self::Cost,
+        Self::UserLookup,
+        Self::Profile,
+        Self::CohortRequest,
+    ];
+
+    /// The class's place in [`RateClass::ALL`], for books kept per class.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Cost => 0,
+            Self::UserLookup => 1,
+            Self::Profile => 2,
+            Self::CohortRequest => 3,
+        }
+    }
 }
 
 /// One endpoint of the catalogue.

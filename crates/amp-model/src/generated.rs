@@ -2613,6 +2613,102 @@ pub mod catalogue {
         ],
     };
 
+    /// `/api/3/cohorts`: Every behavioral cohort of the project.
+    pub const LIST_COHORTS: EndpointSpec = EndpointSpec {
+        name: "ListCohorts",
+        path: "/api/3/cohorts",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        section: "3.1",
+        doc: "Every behavioral cohort of the project.",
+        params: &[ParamSpec {
+            wire: "includeSyncInfo",
+            kind: "bool",
+            in_path: false,
+            required: false,
+            list: false,
+            default: None,
+            doc: "Also return each cohort's sync metadata (`syncMetadata`); one-time and disabled syncs are left out.",
+        }],
+    };
+
+    /// `/api/5/cohorts/request/{cohort_id}`: Starts the download of one cohort's members (step 1 of 3): answers 202 with the job's request id.
+    pub const REQUEST_COHORT: EndpointSpec = EndpointSpec {
+        name: "RequestCohort",
+        path: "/api/5/cohorts/request/{cohort_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::CohortRequest,
+        section: "3.1",
+        doc: "Starts the download of one cohort's members (step 1 of 3): answers 202 with the job's request id.",
+        params: &[
+            ParamSpec {
+                wire: "cohort_id",
+                kind: "string",
+                in_path: true,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The cohort's id.",
+            },
+            ParamSpec {
+                wire: "props",
+                kind: "int",
+                in_path: false,
+                required: false,
+                list: false,
+                default: None,
+                doc: "`1` to include the members' user properties; `0` or unset when the request times out.",
+            },
+            ParamSpec {
+                wire: "propKeys",
+                kind: "string",
+                in_path: false,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A user property to include, one `propKeys` each; with `props=1` and none, every property.",
+            },
+        ],
+    };
+
+    /// `/api/5/cohorts/request-status/{request_id}`: Where a cohort download stands (step 2 of 3): 202 `JOB INPROGRESS`, then 200 `JOB COMPLETED`.
+    pub const GET_COHORT_REQUEST_STATUS: EndpointSpec = EndpointSpec {
+        name: "GetCohortRequestStatus",
+        path: "/api/5/cohorts/request-status/{request_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        section: "3.1",
+        doc: "Where a cohort download stands (step 2 of 3): 202 `JOB INPROGRESS`, then 200 `JOB COMPLETED`.",
+        params: &[ParamSpec {
+            wire: "request_id",
+            kind: "string",
+            in_path: true,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The request id the request answered.",
+        }],
+    };
+
+    /// `/api/5/cohorts/request/{request_id}/file`: A completed cohort download's file (step 3 of 3): CSV in the body, or a 302 to a pre-signed URL valid one minute.
+    pub const GET_COHORT_FILE: EndpointSpec = EndpointSpec {
+        name: "GetCohortFile",
+        path: "/api/5/cohorts/request/{request_id}/file",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        section: "3.1",
+        doc: "A completed cohort download's file (step 3 of 3): CSV in the body, or a 302 to a pre-signed URL valid one minute.",
+        params: &[ParamSpec {
+            wire: "request_id",
+            kind: "string",
+            in_path: true,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The request id of a completed job.",
+        }],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -2632,12 +2728,18 @@ pub mod catalogue {
         GET_REALTIME_ACTIVE_USERS,
         GET_REVENUE_LTV,
         EXPORT_EVENTS,
+        LIST_COHORTS,
+        REQUEST_COHORT,
+        GET_COHORT_REQUEST_STATUS,
+        GET_COHORT_FILE,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
 pub mod param {
     /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`.
     pub const CHART_ID: &str = "chart_id";
+    /// `cohort_id`, taken by `RequestCohort`.
+    pub const COHORT_ID: &str = "cohort_id";
     /// `comp_id`, taken by `GetUserProfile`.
     pub const COMP_ID: &str = "comp_id";
     /// `cs`, taken by `GetFunnel`.
@@ -2670,6 +2772,8 @@ pub mod param {
     pub const GET_RECS: &str = "get_recs";
     /// `i`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRealtimeActiveUsers`, `GetRevenueLtv`.
     pub const I: &str = "i";
+    /// `includeSyncInfo`, taken by `ListCohorts`.
+    pub const INCLUDE_SYNC_INFO: &str = "includeSyncInfo";
     /// `limit`, taken by `GetEventSegmentation`, `GetFunnel`, `GetUserActivity`.
     pub const LIMIT: &str = "limit";
     /// `m`, taken by `GetUsers`, `GetEventSegmentation`, `GetRevenueLtv`.
@@ -2684,8 +2788,12 @@ pub mod param {
     pub const P: &str = "p";
     /// `prediction_id`, taken by `GetUserProfile`.
     pub const PREDICTION_ID: &str = "prediction_id";
+    /// `propKeys`, taken by `RequestCohort`.
+    pub const PROP_KEYS: &str = "propKeys";
     /// `propensity_type`, taken by `GetUserProfile`.
     pub const PROPENSITY_TYPE: &str = "propensity_type";
+    /// `props`, taken by `RequestCohort`.
+    pub const PROPS: &str = "props";
     /// `rb`, taken by `GetRetention`.
     pub const RB: &str = "rb";
     /// `re`, taken by `GetRetention`.
@@ -2694,6 +2802,8 @@ pub mod param {
     pub const REC_ID: &str = "rec_id";
     /// `rec_type`, taken by `GetUserProfile`.
     pub const REC_TYPE: &str = "rec_type";
+    /// `request_id`, taken by `GetCohortRequestStatus`, `GetCohortFile`.
+    pub const REQUEST_ID: &str = "request_id";
     /// `rm`, taken by `GetRetention`.
     pub const RM: &str = "rm";
     /// `rollingAverage`, taken by `GetEventSegmentation`.
@@ -2754,3 +2864,11 @@ mod get_revenue_ltv;
 pub use get_revenue_ltv::RevenueLtvQuery;
 mod export_events;
 pub use export_events::ExportQuery;
+mod list_cohorts;
+pub use list_cohorts::ListCohortsQuery;
+mod request_cohort;
+pub use request_cohort::CohortRequestQuery;
+mod get_cohort_request_status;
+pub use get_cohort_request_status::CohortStatusQuery;
+mod get_cohort_file;
+pub use get_cohort_file::CohortFileQuery;

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod catalogue;
+pub mod cohorts;
 pub mod cost;
 pub mod dashboard;
 pub mod dates;

@@ -49,7 +49,10 @@ const AS_OF: &str = "2026-03-13";
 const DASHBOARD_DOCS: &str = "Amplitude docs, Dashboard REST API, \"Rate limits\"";
 const MINUTE: Duration = Duration::from_secs(60);
 const FIVE_MINUTES: Duration = Duration::from_secs(300);
+const TEN_MINUTES: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
+const COHORT_DOCS: &str =
+    "Amplitude docs, Behavioral Cohorts API, \"Limits\" (single-cohort requests, per app)";
 
 /// How to read the 1,000-cost limit, whose wording Amplitude changed.
 ///
@@ -88,6 +91,10 @@ pub struct Limits {
     pub user_lookup_per_hour: Limit,
     /// User Profile API requests per minute, per organisation: 600.
     pub profile_per_minute: Limit,
+    /// Requests for one cohort's members in flight: 4.
+    pub cohort_requests_concurrent: Limit,
+    /// Requests for one cohort's members per 10 minutes: 60.
+    pub cohort_requests_per_10_minutes: Limit,
 }
 
 impl Default for Limits {
@@ -112,6 +119,8 @@ impl Default for Limits {
                 Some(MINUTE),
                 "Amplitude docs, User Profile API, \"Rate limits\" (since 2024-06)",
             ),
+            cohort_requests_concurrent: Limit::documented(4, None, COHORT_DOCS),
+            cohort_requests_per_10_minutes: Limit::documented(60, Some(TEN_MINUTES), COHORT_DOCS),
         }
     }
 }
@@ -193,6 +202,13 @@ impl Limits {
                     .windows
                     .push(Window::of(&self.user_lookup_per_hour, HOUR));
             }
+            RateClass::CohortRequest => {
+                rules.max_in_flight = Some(self.cohort_requests_concurrent.value);
+                rules.windows.push(Window::of(
+                    &self.cohort_requests_per_10_minutes,
+                    TEN_MINUTES,
+                ));
+            }
             _ => {
                 rules.weight = cost;
                 rules.max_in_flight = Some(self.concurrent_requests.value);
@@ -217,6 +233,7 @@ impl Limits {
         let limit = match class {
             RateClass::Profile => &self.profile_per_minute,
             RateClass::UserLookup => &self.user_lookup_per_hour,
+            RateClass::CohortRequest => &self.cohort_requests_per_10_minutes,
             _ => &self.concurrent_cost,
         };
         limit.window.unwrap_or(HOUR)

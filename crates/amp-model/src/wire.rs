@@ -388,6 +388,19 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
     serde_json::from_str(text).map_err(|error| Problem::Json(error.to_string()))
 }
 
+/// Characters a path parameter keeps as they are: RFC 3986 unreserved ones.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A path parameter percent-encoded, so that an id with `/`, `?` or a space stays one segment.
+#[doc(hidden)]
+pub fn path_segment(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
 /// Helpers the generated decoders call.
 #[doc(hidden)]
 pub mod decode {
@@ -476,7 +489,18 @@ pub mod decode {
             .and_then(|(before, after)| path.strip_prefix(before)?.strip_suffix(after))
             .filter(|text| !text.is_empty() && !text.contains('/'))
             .ok_or(ParamError::Missing { param: name })?;
-        value(name, text)
+        let text = percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .map_err(|_| {
+                ParamError::invalid(
+                    name,
+                    text,
+                    Problem::WrongType {
+                        expected: "UTF-8 once percent-decoded",
+                    },
+                )
+            })?;
+        value(name, &text)
     }
 
     /// `text` of parameter `name` read as `T`.

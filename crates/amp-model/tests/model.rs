@@ -546,6 +546,24 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
                 HourRange::new(hour("20240301T05"), hour("20240302T23")).unwrap(),
             )),
         ),
+        ("cohorts", Box::new(cohorts::ListCohortsQuery::new())),
+        (
+            "cohort request",
+            Box::new({
+                let mut request = cohorts::CohortRequestQuery::new("abc");
+                request.props = Some(1);
+                request.prop_keys.push("plan".into());
+                request
+            }),
+        ),
+        (
+            "cohort status",
+            Box::new(cohorts::CohortStatusQuery::new("r-1")),
+        ),
+        (
+            "cohort file",
+            Box::new(cohorts::CohortFileQuery::new("r-1")),
+        ),
     ]
 }
 

@@ -325,15 +325,26 @@ impl Client {
         tracing::debug!(method = %http.method, url = %http.url, "sending");
         let transport = &self.inner.transport;
         let sent = tokio::time::timeout(limit, async {
-            if streaming {
-                let response = transport.send_streaming(http).await?;
-                if (200..300).contains(&response.status) {
-                    Ok(Answer::Streaming(response))
+            let mut http = http;
+            let mut hops = 0;
+            loop {
+                let answer = if streaming {
+                    let response = transport.send_streaming(http.clone()).await?;
+                    if (200..300).contains(&response.status) {
+                        Answer::Streaming(response)
+                    } else {
+                        Answer::Whole(response.collect().await?)
+                    }
                 } else {
-                    response.collect().await.map(Answer::Whole)
+                    Answer::Whole(transport.send(http.clone()).await?)
+                };
+                match redirected(&answer, &http.url) {
+                    Some(location) if hops < MAX_REDIRECTS => {
+                        hops += 1;
+                        http = self.uncredentialed(location);
+                    }
+                    _ => return Ok(answer),
                 }
-            } else {
-                transport.send(http).await.map(Answer::Whole)
             }
         })
         .await;
@@ -370,6 +381,17 @@ impl Client {
             )),
             answer => Ok(answer),
         }
+    }
+
+    /// A plain `GET` of `url` without credentials: where Amplitude redirects a download to (a
+    /// pre-signed storage URL on another host, which refuses an `Authorization` header). The
+    /// URL carries its own signature, so it is not logged.
+    fn uncredentialed(&self, url: String) -> HttpRequest {
+        tracing::debug!(
+            host = url.split('/').nth(2).unwrap_or_default(),
+            "following a redirect without credentials"
+        );
+        HttpRequest::get(url).with_header("user-agent", self.inner.user_agent.clone())
     }
 
     /// The full HTTP request for `request`: host by family and region, credentials, headers.
@@ -721,4 +743,28 @@ fn default_transport(connect_timeout: Duration) -> Result<Arc<dyn Transport>, Er
 #[cfg(not(feature = "reqwest"))]
 fn default_transport(_connect_timeout: Duration) -> Result<Arc<dyn Transport>, Error> {
     Err(ConfigError::NoTransport.into())
+}
+
+/// Redirects followed for one attempt before its answer is taken as it is.
+const MAX_REDIRECTS: u32 = 3;
+
+/// Where a redirect answered to a request for `from` points, made absolute.
+fn redirected(answer: &Answer, from: &str) -> Option<String> {
+    let Answer::Whole(response) = answer else {
+        return None;
+    };
+    if !matches!(response.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = response.header("location")?;
+    if location.contains("://") {
+        return Some(location.to_owned());
+    }
+    let origin_end = from
+        .find("://")
+        .and_then(|scheme| from[scheme + 3..].find('/').map(|path| scheme + 3 + path))
+        .unwrap_or(from.len());
+    location
+        .starts_with('/')
+        .then(|| format!("{}{location}", &from[..origin_end]))
 }

@@ -47,7 +47,7 @@ struct Shared {
     limits: Limits,
     /// The longest window of the table: how long a start is remembered.
     longest: Duration,
-    classes: [Class; 3],
+    classes: [Class; RateClass::ALL.len()],
     fleet: Option<Fleet>,
 }
 
@@ -168,15 +168,6 @@ pub struct ClassStatus {
     pub paused_for: Duration,
 }
 
-/// Where a rate class's books are kept.
-fn slot(class: RateClass) -> usize {
-    match class {
-        RateClass::UserLookup => 1,
-        RateClass::Profile => 2,
-        _ => 0,
-    }
-}
-
 impl Governor {
     /// A governor for `limits`, for one process.
     pub fn new(limits: Limits) -> Self {
@@ -194,6 +185,7 @@ impl Governor {
             &limits.cost_per_hour,
             &limits.user_lookup_per_hour,
             &limits.profile_per_minute,
+            &limits.cohort_requests_per_10_minutes,
             &limits.concurrent_cost,
         ]
         .iter()
@@ -246,7 +238,7 @@ impl Governor {
             }
             .into());
         }
-        let index = slot(class);
+        let index = class.index();
         let state = &self.shared.classes[index];
         let _place = Queued::enter(state);
         let _turn = state.turnstile.lock().await;
@@ -462,7 +454,7 @@ impl Governor {
     }
 
     fn ledger(&self, class: RateClass) -> std::sync::MutexGuard<'_, Ledger> {
-        self.shared.classes[slot(class)]
+        self.shared.classes[class.index()]
             .ledger
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -491,7 +483,7 @@ impl Governor {
         let last = rules.windows.last().map_or(0, remaining);
         let (short, hour) = match class {
             RateClass::Profile => (first, 0),
-            RateClass::UserLookup => (0, last),
+            RateClass::UserLookup | RateClass::CohortRequest => (0, last),
             _ => (
                 rules
                     .max_cost_in_flight

@@ -137,6 +137,23 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// A `GET` of `url`, without headers.
+    pub fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: Method::Get,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// The request with header `name` (lower case) added.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((Cow::Borrowed(name), value.into()));
+        self
+    }
+
     /// The value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.headers, name)

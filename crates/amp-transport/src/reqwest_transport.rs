@@ -21,6 +21,8 @@ impl ReqwestTransport {
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_keepalive(Duration::from_secs(60))
             .gzip(true)
+            // The client follows redirects itself, without credentials.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| {
                 crate::Error::from(crate::ConfigError::HttpClient {

@@ -4,6 +4,8 @@
 pub use amp_model as model;
 pub use amp_transport as transport;
 
+#[cfg(feature = "cohorts")]
+pub use amp_cohorts as cohorts;
 #[cfg(feature = "dashboard")]
 pub use amp_dashboard as dashboard;
 #[cfg(feature = "export")]

@@ -59,7 +59,7 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
     let path_code = match fields.iter().find(|field| field.first().in_path()) {
         Some(field) => format!(
-            "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &self.{}))",
+            "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &crate::wire::path_segment(&self.{})))",
             field.first().wire,
             field.name
         ),

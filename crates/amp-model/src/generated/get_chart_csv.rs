@@ -32,7 +32,11 @@ impl Wire for ChartCsvQuery {
     const SPEC: &'static EndpointSpec = &crate::catalogue::GET_CHART_CSV;
 
     fn path(&self) -> Cow<'static, str> {
-        Cow::Owned(Self::SPEC.path.replace("{chart_id}", &self.chart_id))
+        Cow::Owned(
+            Self::SPEC
+                .path
+                .replace("{chart_id}", &crate::wire::path_segment(&self.chart_id)),
+        )
     }
 
     fn query_pairs(&self) -> QueryPairs {

@@ -166,11 +166,11 @@ struct Inner {
     alone_until: Mutex<Option<Instant>>,
     /// Per rate class, since when this process worked alone, once the store answers again:
     /// the starts it made meanwhile are not in the store's books, and go back there.
-    rejoined: Mutex<[Option<Instant>; 3]>,
+    rejoined: Mutex<[Option<Instant>; RateClass::ALL.len()]>,
     /// When this process began to work alone, while it does.
     alone_since: Mutex<Option<Instant>>,
     /// Per rate class, when the store last answered.
-    contact: Mutex<[Option<Instant>; 3]>,
+    contact: Mutex<[Option<Instant>; RateClass::ALL.len()]>,
     books: Mutex<Books>,
     /// Rung when the last lease being returned has been taken back.
     drained: Notify,
@@ -213,9 +213,9 @@ impl Fleet {
             inner: Arc::new(Inner {
                 budget,
                 alone_until: Mutex::new(None),
-                rejoined: Mutex::new([None; 3]),
+                rejoined: Mutex::new([None; RateClass::ALL.len()]),
                 alone_since: Mutex::new(None),
-                contact: Mutex::new([None; 3]),
+                contact: Mutex::new([None; RateClass::ALL.len()]),
                 books: Mutex::new(Books::default()),
                 drained: Notify::new(),
             }),
@@ -248,7 +248,7 @@ impl Fleet {
             return Turn::Go(None);
         }
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let class = super::slot(rules.class);
+        let class = rules.class.index();
         let (budget, rules) = (Arc::clone(&self.inner.budget), rules.clone());
         tokio::spawn(async move {
             let outcome = budget.admit(&rules).await;
@@ -298,7 +298,7 @@ impl Fleet {
             .inner
             .contact
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)[super::slot(rules.class)];
+            .unwrap_or_else(PoisonError::into_inner)[rules.class.index()];
         let room = self.inner.budget.room(rules.class);
         if let Some(contact) = contact
             && room.len() == share.windows.len()
@@ -434,7 +434,7 @@ impl Fleet {
                 .inner
                 .rejoined
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = [since; 3];
+                .unwrap_or_else(PoisonError::into_inner) = [since; RateClass::ALL.len()];
         }
     }
 
