@@ -301,6 +301,33 @@ impl Tidy for UserSearchResponse {
     }
 }
 
+impl Tidy for amplitude_api::cohorts::CohortList {
+    fn answer(&self, sent: Value) -> Answer {
+        /// The columns worth a table; the JSON output has every key.
+        #[derive(Serialize)]
+        struct Cohort<'a> {
+            id: &'a str,
+            name: &'a str,
+            size: Option<u64>,
+            published: Option<bool>,
+            archived: Option<bool>,
+            last_computed: Option<String>,
+        }
+        let cohorts = self.cohorts.iter().map(|cohort| Cohort {
+            id: &cohort.id,
+            name: &cohort.name,
+            size: cohort.size,
+            published: cohort.published,
+            archived: cohort.archived,
+            last_computed: cohort
+                .last_computed
+                .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+                .map(|time| time.to_rfc3339()),
+        });
+        Answer::plain(sent, rows(cohorts))
+    }
+}
+
 impl Tidy for EventsListResponse {
     fn answer(&self, sent: Value) -> Answer {
         Answer::plain(sent, rows(&self.data))

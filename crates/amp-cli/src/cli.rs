@@ -148,6 +148,12 @@ pub enum Command {
   ampq export --start 2024-03-01T00 --end 2024-03-31T23 --out march.jsonl.gz --checkpoint march.json
   ampq export --start 20240301T05 --end 20240301T05 | jq .event_type")]
     Export(Export),
+    /// Behavioral cohorts: list them, or download one's members as CSV.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ampq cohorts list\n  ampq cohorts download abc123 --prop-key plan > members.csv"
+    )]
+    Cohorts(Cohorts),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
@@ -163,6 +169,32 @@ pub enum Command {
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `ampq cohorts`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Cohorts {
+    /// Every cohort of the project, with its size.
+    List {
+        /// Also ask for each cohort's sync metadata (in the JSON output).
+        #[arg(long)]
+        sync_info: bool,
+    },
+    /// One cohort's members as CSV on standard output: user_id, amplitude_id, then the
+    /// properties asked for. Progress goes to stderr while Amplitude prepares the file.
+    Download {
+        /// The cohort's id (from its URL, or `ampq cohorts list`).
+        id: String,
+        /// Include every user property of the members.
+        #[arg(long)]
+        props: bool,
+        /// Include this user property (repeatable; implies --props).
+        #[arg(long = "prop-key", value_name = "KEY")]
+        prop_keys: Vec<String>,
+        /// Give up waiting for Amplitude's file after this many seconds.
+        #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+        deadline: u64,
     },
 }
 

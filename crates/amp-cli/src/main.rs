@@ -9,6 +9,7 @@ mod answer;
 mod batch;
 mod chart;
 mod cli;
+mod cohorts;
 mod demo;
 mod export;
 mod human;

@@ -70,7 +70,7 @@ where
     }
 }
 
-fn typed<E>(endpoint: E) -> Box<dyn Built>
+pub fn typed<E>(endpoint: E) -> Box<dyn Built>
 where
     E: Endpoint + 'static,
     E::Response: Tidy + Serialize,

@@ -5,13 +5,14 @@ use std::fmt;
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 
+use amplitude_api::cohorts::CohortError;
 use amplitude_api::export::ExportError;
 use amplitude_api::transport::{Client, Error, ErrorKind};
 use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
-use crate::{batch, chart, demo, export, output, plot, query, target};
+use crate::{batch, chart, cohorts, demo, export, output, plot, query, target};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub enum Failure {
     Local(String),
     /// An export failed.
     Export(Box<ExportError>),
+    /// A cohort download failed.
+    Cohort(Box<CohortError>),
 }
 
 impl fmt::Display for Failure {
@@ -32,6 +35,7 @@ impl fmt::Display for Failure {
             Self::Usage(message) | Self::Local(message) => formatter.write_str(message),
             Self::Api(error) => write!(formatter, "{error}"),
             Self::Export(error) => write!(formatter, "{error}"),
+            Self::Cohort(error) => write!(formatter, "{error}"),
         }
     }
 }
@@ -52,6 +56,11 @@ pub fn exit_code(failure: &Failure) -> i32 {
             ExportError::Request(error) => api_exit_code(error),
             ExportError::Spool(_) => 1,
             // Amplitude's answer: an hour too large for it, or an archive that does not read.
+            _ => 3,
+        },
+        Failure::Cohort(error) => match error.as_ref() {
+            CohortError::Request(error) => api_exit_code(error),
+            // Amplitude's answer: a job that failed or is not done, a file that does not read.
             _ => 3,
         },
     }
@@ -199,6 +208,10 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
             } else {
                 export::run(&client, &args).await?;
             }
+        }
+        Command::Cohorts(command) => {
+            let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
+            cohorts::run(&client, &command, &show, cli.output.dry_run).await?;
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

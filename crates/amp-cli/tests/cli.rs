@@ -1548,3 +1548,51 @@ fn tables_print_thousands_separators_and_csv_raw_numbers() {
         panic!("the demo has days of over 1,000 events: {csv}");
     }
 }
+
+#[test]
+fn cohorts_are_listed_and_a_cohort_downloads_as_csv_of_its_members() {
+    let listed = run(&mut ampq(), &["cohorts", "list", "--format", "table"]);
+    let table = stdout(&listed);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(
+        table.contains("premium") && table.contains("Premium listeners"),
+        "{table}"
+    );
+    let json = run(&mut ampq(), &["cohorts", "list", "--json"]);
+    let sent: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let premium = sent["cohorts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|cohort| cohort["id"] == "premium")
+        .unwrap();
+    let size = premium["size"].as_u64().unwrap();
+    assert!(size > 0, "{sent}");
+
+    let downloaded = run(
+        &mut ampq(),
+        &["cohorts", "download", "premium", "--prop-key", "plan"],
+    );
+    let csv = stdout(&downloaded);
+    assert!(downloaded.status.success(), "{}", stderr(&downloaded));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("user_id,amplitude_id,plan"), "{csv}");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len() as u64, size, "{csv}");
+    assert!(rows.iter().all(|row| row.ends_with(",premium")), "{csv}");
+    assert!(stderr(&downloaded).contains(&format!("{size} members")));
+
+    let dry = run(
+        &mut ampq(),
+        &["cohorts", "download", "premium", "--props", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).ends_with("/api/5/cohorts/request/premium?props=1\n"),
+        "{}",
+        stdout(&dry)
+    );
+    let unknown = run(&mut ampq(), &["cohorts", "download", "no-such-cohort"]);
+    assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("404"), "{}", stderr(&unknown));
+}
