@@ -517,7 +517,7 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
         .computations(["c1"])
         .propensities(["p1", "p2"], PropensityType::Pct);
 
-    vec![
+    let dashboard_and_others: Vec<(&'static str, Box<dyn ErasedQuery>)> = vec![
         ("profile", Box::new(profile)),
         ("chart", Box::new(ChartQuery::new("abc123"))),
         ("chart_csv", Box::new(ChartCsvQuery::new("abc123"))),
@@ -546,24 +546,24 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
                 HourRange::new(hour("20240301T05"), hour("20240302T23")).unwrap(),
             )),
         ),
-        ("cohorts", Box::new(cohorts::ListCohortsQuery::new())),
-        (
-            "cohort request",
-            Box::new({
-                let mut request = cohorts::CohortRequestQuery::new("abc");
-                request.props = Some(1);
-                request.prop_keys.push("plan".into());
-                request
-            }),
-        ),
-        (
-            "cohort status",
-            Box::new(cohorts::CohortStatusQuery::new("r-1")),
-        ),
-        (
-            "cohort file",
-            Box::new(cohorts::CohortFileQuery::new("r-1")),
-        ),
+    ];
+    dashboard_and_others
+        .into_iter()
+        .chain(cohort_queries())
+        .collect()
+}
+
+/// The Behavioral Cohorts API's queries.
+fn cohort_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
+    use amp_model::cohorts::*;
+    let mut request = CohortRequestQuery::new("abc");
+    request.props = Some(1);
+    request.prop_keys.push("plan".into());
+    vec![
+        ("cohorts", Box::new(ListCohortsQuery::new())),
+        ("cohort request", Box::new(request)),
+        ("cohort status", Box::new(CohortStatusQuery::new("r-1"))),
+        ("cohort file", Box::new(CohortFileQuery::new("r-1"))),
     ]
 }
 

@@ -760,11 +760,8 @@ fn redirected(answer: &Answer, from: &str) -> Option<String> {
     if location.contains("://") {
         return Some(location.to_owned());
     }
-    let origin_end = from
-        .find("://")
-        .and_then(|scheme| from[scheme + 3..].find('/').map(|path| scheme + 3 + path))
-        .unwrap_or(from.len());
+    let (origin, _) = crate::request::split_origin(from);
     location
         .starts_with('/')
-        .then(|| format!("{}{location}", &from[..origin_end]))
+        .then(|| format!("{origin}{location}"))
 }

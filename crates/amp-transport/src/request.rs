@@ -160,6 +160,16 @@ impl HttpRequest {
     }
 }
 
+/// A URL split into its origin (`https://host:port`) and the rest (`/path?query`, `/` when it
+/// has no path).
+pub(crate) fn split_origin(url: &str) -> (&str, &str) {
+    let scheme = url.find("://").map_or(0, |at| at + 3);
+    match url[scheme..].find('/') {
+        Some(slash) => url.split_at(scheme + slash),
+        None => (url, "/"),
+    }
+}
+
 /// The value of header `name` (case-insensitive) among `headers`.
 pub(crate) fn header<'a>(headers: &'a [(impl AsRef<str>, String)], name: &str) -> Option<&'a str> {
     headers

@@ -82,14 +82,6 @@ impl Drop for ReplayTransport {
     }
 }
 
-/// The URL without scheme and host.
-fn path_and_query(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    after_scheme
-        .find('/')
-        .map_or("/", |slash| &after_scheme[slash..])
-}
-
 #[async_trait]
 impl Transport for ReplayTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
@@ -97,7 +89,7 @@ impl Transport for ReplayTransport {
         let Some((method, path, outcome)) = next else {
             panic!("unexpected request: {} {}", request.method, request.url);
         };
-        let actual = path_and_query(&request.url);
+        let (_, actual) = crate::request::split_origin(&request.url);
         assert!(
             method == request.method && path == actual,
             "expected {method} {path}\n     got {} {actual}",

@@ -1538,3 +1538,45 @@ impl Transport for Trickles {
         Ok(StreamingResponse::new(200, Vec::new(), Box::pin(body)))
     }
 }
+
+#[tokio::test]
+async fn a_redirect_is_followed_to_its_host_without_credentials() {
+    let moved = |location: &str| HttpResponse::new(302, "").with_header("location", location);
+    let recording = Arc::new(RecordingTransport::new(
+        ReplayTransport::new()
+            .expect(
+                Method::Get,
+                COHORTS_PATH,
+                moved("https://files.example/c.json?X-Amz-Signature=s1"),
+            )
+            .expect(Method::Get, "/c.json?X-Amz-Signature=s1", moved("/d.json"))
+            .expect(Method::Get, "/d.json", ok_cohorts()),
+    ));
+    let following = builder()
+        .shared_transport(recording.clone())
+        .retry_policy(NoRetry)
+        .build()
+        .unwrap();
+    let cohorts = following.send(&ListCohorts).await.unwrap();
+    assert_eq!(cohorts.cohorts.len(), 1);
+    let sent = recording.requests();
+    assert!(sent[0].header("authorization").is_some());
+    assert_eq!(
+        sent[1].url,
+        "https://files.example/c.json?X-Amz-Signature=s1"
+    );
+    // A relative location stays on the host that sent it.
+    assert_eq!(sent[2].url, "https://files.example/d.json");
+    for request in &sent[1..] {
+        assert_eq!(request.header("authorization"), None, "{}", request.url);
+    }
+
+    // Redirects that never end are answered as they are, an error naming the status.
+    let looping = ReplayTransport::new()
+        .expect(Method::Get, COHORTS_PATH, moved("/a"))
+        .expect(Method::Get, "/a", moved("/a"))
+        .expect(Method::Get, "/a", moved("/a"))
+        .expect(Method::Get, "/a", moved("/a"));
+    let error = client(looping).send(&ListCohorts).await.unwrap_err();
+    assert_eq!(error.status(), Some(302), "{error}");
+}
