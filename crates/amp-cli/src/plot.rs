@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -250,6 +251,13 @@ fn draw_lines<DB: DrawingBackend>(
             .label(line.label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(3)));
     }
+    legend(&mut chart)
+}
+
+/// The series' legend, in the plot's upper right corner.
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> Result<(), String> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -340,14 +348,7 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, bars: &Bars) -> 
         .map_err(text)?;
     }
     if bars.funnels.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(FAINT)
-            .label_font((FONT, 17).into_font().color(&INK))
-            .draw()
-            .map_err(text)?;
+        legend(&mut chart)?;
     }
     Ok(())
 }

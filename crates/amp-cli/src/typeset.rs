@@ -10,7 +10,7 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
 
-/// A bitmap backend whose text is set by [`Typeset::set`].
+/// A bitmap backend whose text it sets itself, glyph by glyph.
 pub struct Typeset<'a> {
     bitmap: BitMapBackend<'a>,
     font: FontRef<'static>,

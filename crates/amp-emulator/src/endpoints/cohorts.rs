@@ -57,12 +57,24 @@ fn unknown(what: &str, id: &str) -> Response {
     )
 }
 
-/// Admits one request of `class`, or answers the refusal.
-fn admit(state: &AppState, class: RateClass) -> Result<crate::limits::Permit, Box<Response>> {
-    state
+/// A request's query, once its credentials pass, it reads strictly and `class` admits it; or
+/// the answer that refuses it.
+fn accept<Q: amp_model::Query>(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    class: RateClass,
+) -> Result<(Q, crate::limits::Permit), Box<Response>> {
+    if let Some(refused) = refused_credentials(headers, &state.read()) {
+        return Err(Box::new(refused));
+    }
+    let query = request::read::<Q>(uri.path(), uri.query())
+        .map_err(|refusal| Box::new(invalid(&refusal)))?;
+    let permit = state
         .limiter
         .admit(class, 1)
-        .map_err(|refusal| Box::new(rate_limited(class, &refusal.0)))
+        .map_err(|refusal| Box::new(rate_limited(class, &refusal.0)))?;
+    Ok((query, permit))
 }
 
 /// The users who meet `cohort`'s segment now, in store order.
@@ -77,14 +89,8 @@ fn members(project: &Project, cohort: &CohortConfig) -> Vec<u32> {
 
 /// `GET /api/3/cohorts`. The emulator keeps no syncs, so `includeSyncInfo` changes nothing.
 pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused_credentials(&headers, &state.read()) {
-        return refused;
-    }
-    if let Err(refusal) = request::read::<ListCohortsQuery>(uri.path(), uri.query()) {
-        return invalid(&refusal);
-    }
-    let _permit = match admit(&state, RateClass::Cost) {
-        Ok(permit) => permit,
+    let _accepted = match accept::<ListCohortsQuery>(&state, &headers, &uri, RateClass::Cost) {
+        Ok(accepted) => accepted,
         Err(refused) => return *refused,
     };
     answer(&state, || {
@@ -120,17 +126,11 @@ pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 
 /// `GET /api/5/cohorts/request/{cohort_id}`.
 pub async fn request(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused_credentials(&headers, &state.read()) {
-        return refused;
-    }
-    let query = match request::read::<CohortRequestQuery>(uri.path(), uri.query()) {
-        Ok(query) => query,
-        Err(refusal) => return invalid(&refusal),
-    };
-    let _permit = match admit(&state, RateClass::CohortRequest) {
-        Ok(permit) => permit,
-        Err(refused) => return *refused,
-    };
+    let (query, _permit) =
+        match accept::<CohortRequestQuery>(&state, &headers, &uri, RateClass::CohortRequest) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
     if !state
         .read()
         .config
@@ -176,13 +176,11 @@ fn job(state: &AppState, request_id: &str) -> Option<(Job, bool)> {
 
 /// `GET /api/5/cohorts/request-status/{request_id}`.
 pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused_credentials(&headers, &state.read()) {
-        return refused;
-    }
-    let query = match request::read::<CohortStatusQuery>(uri.path(), uri.query()) {
-        Ok(query) => query,
-        Err(refusal) => return invalid(&refusal),
-    };
+    let (query, _permit) =
+        match accept::<CohortStatusQuery>(&state, &headers, &uri, RateClass::Cost) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
         return unknown("cohort request", &query.request_id);
     };
@@ -197,12 +195,10 @@ pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: Heade
 
 /// `GET /api/5/cohorts/request/{request_id}/file`.
 pub async fn file(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused_credentials(&headers, &state.read()) {
-        return refused;
-    }
-    let query = match request::read::<CohortFileQuery>(uri.path(), uri.query()) {
-        Ok(query) => query,
-        Err(refusal) => return invalid(&refusal),
+    let (query, _permit) = match accept::<CohortFileQuery>(&state, &headers, &uri, RateClass::Cost)
+    {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
         return unknown("cohort request", &query.request_id);
