@@ -85,26 +85,42 @@ async fn write(client: &Client, download: &DownloadCohort) -> Result<(), Failure
         .map_err(failed)?;
     spinner.set_message("downloading");
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    let local = |error: csv::Error| Failure::Local(format!("cannot write the members: {error}"));
     let mut columns: Option<Vec<String>> = None;
     let mut count = 0_u64;
     loop {
         let member = members.next().await.map_err(failed)?;
         if columns.is_none() {
             let header = members.columns().unwrap_or_default().to_vec();
-            out.write_record(&header).map_err(local)?;
+            if !goes_on(out.write_record(&header))? {
+                return Ok(());
+            }
             columns = Some(header);
         }
         let Some(member) = member else { break };
         let cells = columns.iter().flatten().map(|column| cell(&member, column));
-        out.write_record(cells).map_err(local)?;
+        if !goes_on(out.write_record(cells))? {
+            return Ok(());
+        }
         count += 1;
     }
-    out.flush()
-        .map_err(|error| Failure::Local(format!("cannot write the members: {error}")))?;
+    if !goes_on(out.flush().map_err(csv::Error::from))? {
+        return Ok(());
+    }
     spinner.finish_and_clear();
     let _ = writeln!(std::io::stderr(), "ampq: {count} members");
     Ok(())
+}
+
+/// Whether writing goes on after `written`: not when the reader stopped early (`| head`),
+/// which got what it wanted.
+fn goes_on(written: csv::Result<()>) -> Result<bool, Failure> {
+    match written {
+        Ok(()) => Ok(true),
+        Err(error) => match error.kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+            _ => Err(Failure::Local(format!("cannot write the members: {error}"))),
+        },
+    }
 }
 
 /// The member's value in `column`, empty when it has none.

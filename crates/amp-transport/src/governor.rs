@@ -160,7 +160,7 @@ pub struct ClassStatus {
     /// Requests waiting for their turn.
     pub queued: usize,
     /// Cost (or requests) that may still start in the shortest window: the 1,000-cost limit,
-    /// or the per-minute profile limit.
+    /// the per-minute profile limit, or the cohort requests' 10 minutes.
     pub short_window_remaining: u64,
     /// Cost (or requests) that may still start this hour.
     pub hour_remaining: u64,
@@ -482,8 +482,8 @@ impl Governor {
         let first = rules.windows.first().map_or(0, remaining);
         let last = rules.windows.last().map_or(0, remaining);
         let (short, hour) = match class {
-            RateClass::Profile => (first, 0),
-            RateClass::UserLookup | RateClass::CohortRequest => (0, last),
+            RateClass::Profile | RateClass::CohortRequest => (first, 0),
+            RateClass::UserLookup => (0, last),
             _ => (
                 rules
                     .max_cost_in_flight
