@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use amp_cohorts::{
-    CohortError, DownloadCohort, GetCohortFile, GetCohortRequestStatus, JobStatus, ListCohorts,
-    RequestCohort,
+    CohortError, CohortMember, DownloadCohort, GetCohortFile, GetCohortRequestStatus, JobStatus,
+    ListCohorts, RequestCohort,
 };
 use amp_emulator::{Config, DemoOptions, Emulator};
 use amp_model::Limits;
@@ -86,6 +86,17 @@ fn quick(download: DownloadCohort) -> DownloadCohort {
     download.poll(Duration::from_millis(100), Duration::from_millis(200))
 }
 
+/// Every member `download` gives, polled quickly.
+async fn every_member(client: &Client, download: DownloadCohort) -> Vec<CohortMember> {
+    quick(download)
+        .start(client, |_| {})
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
+}
+
 #[test]
 fn requests_are_written_as_amplitude_documents_them() {
     let line = |endpoint: &dyn Fn() -> amp_transport::Request| endpoint().path_and_query();
@@ -161,13 +172,7 @@ async fn a_cohort_is_listed_with_its_size_and_downloads_as_its_members() {
         assert_eq!(member.property("plan"), Some("premium"), "{member:?}");
     }
     assert!(all.iter().any(|member| member.user_id.is_some()));
-    let ids_only = quick(DownloadCohort::new("premium"))
-        .start(&client, |_| {})
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    let ids_only = every_member(&client, DownloadCohort::new("premium")).await;
     assert_eq!(ids_only.len(), all.len());
     assert!(ids_only.iter().all(|member| member.properties.is_empty()));
     emulator.stop().await.unwrap();
@@ -215,14 +220,8 @@ async fn a_job_in_progress_is_polled_until_complete_or_given_up_at_its_deadline(
 async fn a_file_behind_a_302_is_fetched_from_the_other_host_without_credentials() {
     let emulator = emulator(|config| config.cohort_download.redirect = true).await;
     let (client, seen) = client(&emulator);
-    let members = quick(DownloadCohort::new("premium").props(["plan"]))
-        .start(&client, |_| {})
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    assert!(!members.is_empty());
+    let downloaded = every_member(&client, DownloadCohort::new("premium").props(["plan"])).await;
+    assert!(!downloaded.is_empty());
     let seen = seen.lock().unwrap().clone();
     let (last, authorized) = seen.last().unwrap();
     assert!(last.contains("/presigned/cohorts/"), "{seen:?}");

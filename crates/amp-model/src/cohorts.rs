@@ -14,14 +14,24 @@ pub use crate::generated::{
     CohortFileQuery, CohortRequestQuery, CohortStatusQuery, ListCohortsQuery,
 };
 
-impl Query for ListCohortsQuery {
-    type Response = CohortList;
+/// Queries of one request each, not cost queries: one unit, the request's share of the five
+/// concurrent requests every REST endpoint shares.
+macro_rules! one_unit {
+    ($($query:ty => $response:ty),* $(,)?) => {$(
+        impl Query for $query {
+            type Response = $response;
 
-    /// Not a cost query: one unit, the request's share of the five concurrent requests every
-    /// REST endpoint shares.
-    fn cost(&self) -> Cost {
-        Cost::MINIMUM
-    }
+            fn cost(&self) -> Cost {
+                Cost::MINIMUM
+            }
+        }
+    )*};
+}
+
+one_unit! {
+    ListCohortsQuery => CohortList,
+    CohortStatusQuery => CohortJob,
+    CohortFileQuery => CohortFile,
 }
 
 impl Query for CohortRequestQuery {
@@ -37,22 +47,7 @@ impl Query for CohortRequestQuery {
         Ok(())
     }
 
-    fn cost(&self) -> Cost {
-        Cost::MINIMUM
-    }
-}
-
-impl Query for CohortStatusQuery {
-    type Response = CohortJob;
-
-    fn cost(&self) -> Cost {
-        Cost::MINIMUM
-    }
-}
-
-impl Query for CohortFileQuery {
-    type Response = CohortFile;
-
+    /// One unit, as the other cohort queries; its own limits are the `CohortRequest` class's.
     fn cost(&self) -> Cost {
         Cost::MINIMUM
     }
