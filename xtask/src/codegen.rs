@@ -66,6 +66,12 @@ struct EndpointSpec {
     args: Vec<[String; 2]>,
     /// A function that parses the endpoint's responses, when JSON decoding is not enough.
     parse: Option<String>,
+    /// `get` (the default), `post`, `put` or `delete`.
+    method: Option<String>,
+    /// A write whose repeat has the same effect (it sets a whole state), so the client may send
+    /// it again when an attempt's outcome is unknown.
+    #[serde(default)]
+    repeatable: bool,
     path: String,
     family: String,
     rate_class: String,
@@ -88,7 +94,8 @@ struct ParamSpec {
     /// Several values, one parameter each.
     #[serde(default)]
     repeat: bool,
-    /// `path` for a path parameter.
+    /// Where it travels: the query string by default, `path`, `form` (a form-encoded body) or
+    /// `json` (a key of a JSON body).
     #[serde(rename = "in")]
     location: Option<String>,
     default: Option<String>,
@@ -114,6 +121,29 @@ struct ParamSpec {
 impl ParamSpec {
     fn in_path(&self) -> bool {
         self.location.as_deref() == Some("path")
+    }
+
+    fn in_query(&self) -> bool {
+        self.location.is_none()
+    }
+
+    fn in_form(&self) -> bool {
+        self.location.as_deref() == Some("form")
+    }
+
+    fn in_json(&self) -> bool {
+        self.location.as_deref() == Some("json")
+    }
+
+    /// The `Location` variant it travels in.
+    fn location_variant(&self) -> Result<&'static str, String> {
+        match self.location.as_deref() {
+            None => Ok("Query"),
+            Some("path") => Ok("Path"),
+            Some("form") => Ok("Form"),
+            Some("json") => Ok("Json"),
+            Some(other) => Err(format!("{}: unknown `in = {other:?}`", self.wire)),
+        }
     }
 }
 
@@ -306,6 +336,31 @@ impl EndpointSpec {
     fn api(&self) -> Option<&'static Api> {
         let name = self.api.as_deref().unwrap_or(&self.family);
         APIS.iter().find(|api| api.name == name)
+    }
+
+    /// The `Method` variant the spec's `method` names.
+    fn method_variant(&self) -> Result<&'static str, String> {
+        match self.method.as_deref() {
+            None | Some("get") => Ok("Get"),
+            Some("post") => Ok("Post"),
+            Some("put") => Ok("Put"),
+            Some("delete") => Ok("Delete"),
+            Some(other) => Err(format!("{}: unknown method `{other}`", self.name)),
+        }
+    }
+
+    /// Whether the client may send it again after an attempt whose outcome is unknown.
+    fn is_repeatable(&self) -> bool {
+        self.repeatable || self.method.as_deref().is_none_or(|method| method == "get")
+    }
+
+    /// `GET /api/2/users`, for docs.
+    fn title(&self) -> Result<String, String> {
+        Ok(format!(
+            "{} {}",
+            self.method_variant()?.to_ascii_uppercase(),
+            self.path
+        ))
     }
 
     /// The `RateClass` variant the spec's `rate_class` names.

@@ -16,11 +16,20 @@ pub enum Refusal {
 
 /// Decodes and validates a query of type `Q` from its path and raw query string.
 pub fn read<Q: Query>(path: &str, query: Option<&str>) -> Result<Q, Refusal> {
+    read_with_body(path, query, &[])
+}
+
+/// Decodes and validates a write of type `Q` from its path, raw query string and body.
+pub fn read_with_body<Q: Query>(
+    path: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Q, Refusal> {
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
-    let query = Q::from_wire(path, &pairs)?;
+    let query = Q::from_wire(path, &pairs, body)?;
     query.validate()?;
     Ok(query)
 }

@@ -14,6 +14,60 @@ pub enum ApiFamily {
     Profile,
 }
 
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`, the method of every query endpoint.
+    #[default]
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// Whether sending the request twice does what sending it once does, so that an attempt
+    /// that may have reached Amplitude can be repeated: `GET` only. Amplitude has no
+    /// idempotency key, and a repeated `POST` creates twice, a repeated `DELETE` answers 404.
+    pub fn is_idempotent(self) -> bool {
+        self == Self::Get
+    }
+
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Location {
+    /// The query string.
+    Query,
+    /// The path (`{chart_id}`).
+    Path,
+    /// A form-encoded body (`application/x-www-form-urlencoded`).
+    Form,
+    /// A key of a JSON object body.
+    Json,
+}
+
 /// Which budget in the limits table an endpoint draws on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -60,11 +114,16 @@ pub struct EndpointSpec {
     pub family: ApiFamily,
     /// The budget it draws on.
     pub rate_class: RateClass,
+    /// The method.
+    pub method: Method,
+    /// Whether a request that may have reached Amplitude can be sent again with the same
+    /// effect: every `GET`, and the writes that set a whole state.
+    pub repeatable: bool,
     /// Section of the project reference describing it.
     pub section: &'static str,
     /// One-line summary.
     pub doc: &'static str,
-    /// Query parameters in the order they are written.
+    /// Parameters in the order they are written.
     pub params: &'static [ParamSpec],
 }
 
@@ -84,8 +143,8 @@ pub struct ParamSpec {
     /// Value type: `date`, `hour` (`YYYYMMDDTHH`), `int`, `number`, `string`, `bool`, `property`, `event`, `segment`,
     /// `brackets`, or the name of a generated enum.
     pub kind: &'static str,
-    /// Whether it is part of the path (`{chart_id}`) rather than the query string.
-    pub in_path: bool,
+    /// Where it travels.
+    pub location: Location,
     /// Whether Amplitude requires it.
     pub required: bool,
     /// Whether it holds several values (repeated, or comma-separated for profiles).

@@ -1687,7 +1687,7 @@ impl crate::wire::ServerValue for PropensityType {
 }
 /// The endpoint catalogue, one constant per endpoint.
 pub mod catalogue {
-    use crate::catalogue::{ApiFamily, EndpointSpec, ParamSpec, RateClass};
+    use crate::catalogue::{ApiFamily, EndpointSpec, Location, Method, ParamSpec, RateClass};
 
     /// `/v1/userprofile`: One user's properties, computations, cohort ids, recommendations and propensities.
     pub const GET_USER_PROFILE: EndpointSpec = EndpointSpec {
@@ -1695,13 +1695,15 @@ pub mod catalogue {
         path: "/v1/userprofile",
         family: ApiFamily::Profile,
         rate_class: RateClass::Profile,
+        method: Method::Get,
+        repeatable: true,
         section: "1",
         doc: "One user's properties, computations, cohort ids, recommendations and propensities.",
         params: &[
             ParamSpec {
                 wire: "user_id",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1710,7 +1712,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "device_id",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1719,7 +1721,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "get_recs",
                 kind: "bool",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("false"),
@@ -1728,7 +1730,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "rec_id",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -1737,7 +1739,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "rec_type",
                 kind: "RecType",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1746,7 +1748,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "get_amp_props",
                 kind: "bool",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("false"),
@@ -1755,7 +1757,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "get_cohort_ids",
                 kind: "bool",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("false"),
@@ -1764,7 +1766,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "get_computations",
                 kind: "bool",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("false"),
@@ -1773,7 +1775,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "comp_id",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -1782,7 +1784,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "get_propensity",
                 kind: "bool",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("false"),
@@ -1791,7 +1793,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "prediction_id",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -1800,7 +1802,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "propensity_type",
                 kind: "PropensityType",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1815,12 +1817,14 @@ pub mod catalogue {
         path: "/api/3/chart/{chart_id}/query",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.1",
         doc: "A saved chart's results as JSON.",
         params: &[ParamSpec {
             wire: "chart_id",
             kind: "string",
-            in_path: true,
+            location: Location::Path,
             required: true,
             list: false,
             default: None,
@@ -1834,12 +1838,14 @@ pub mod catalogue {
         path: "/api/3/chart/{chart_id}/csv",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.1",
         doc: "A saved chart's results as CSV text (the path the docs show since 2025-03).",
         params: &[ParamSpec {
             wire: "chart_id",
             kind: "string",
-            in_path: true,
+            location: Location::Path,
             required: true,
             list: false,
             default: None,
@@ -1853,13 +1859,15 @@ pub mod catalogue {
         path: "/api/2/users",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.2",
         doc: "Active or new user counts.",
         params: &[
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -1868,7 +1876,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -1877,7 +1885,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "m",
                 kind: "UsersMetric",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("active"),
@@ -1886,7 +1894,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "i",
                 kind: "Interval",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("1"),
@@ -1895,7 +1903,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "s",
                 kind: "segment",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -1904,7 +1912,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1913,7 +1921,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g2",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1928,13 +1936,15 @@ pub mod catalogue {
         path: "/api/2/sessions/length",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.3",
         doc: "Session length distribution.",
         params: &[
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -1943,7 +1953,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -1952,7 +1962,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "timeHistogramConfigBinTimeUnit",
                 kind: "BinTimeUnit",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1961,7 +1971,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "timeHistogramConfigBinMin",
                 kind: "number",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1970,7 +1980,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "timeHistogramConfigBinMax",
                 kind: "number",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1979,7 +1989,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "timeHistogramConfigBinSize",
                 kind: "number",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -1994,13 +2004,15 @@ pub mod catalogue {
         path: "/api/2/sessions/average",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.4",
         doc: "Average session length per day, in seconds.",
         params: &[
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2009,7 +2021,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2024,13 +2036,15 @@ pub mod catalogue {
         path: "/api/2/sessions/peruser",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.5",
         doc: "Average sessions per user per day.",
         params: &[
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2039,7 +2053,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2054,13 +2068,15 @@ pub mod catalogue {
         path: "/api/2/composition",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.6",
         doc: "Distribution of users across the values of one user property.",
         params: &[
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2069,7 +2085,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2078,7 +2094,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "p",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2093,6 +2109,8 @@ pub mod catalogue {
         path: "/api/2/events/list",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.7",
         doc: "Visible event types with this week's totals.",
         params: &[],
@@ -2104,13 +2122,15 @@ pub mod catalogue {
         path: "/api/2/events/segmentation",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.8",
         doc: "Metrics of one or two events over time, segmented and grouped.",
         params: &[
             ParamSpec {
                 wire: "e",
                 kind: "event",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2119,7 +2139,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "e2",
                 kind: "event",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2128,7 +2148,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "m",
                 kind: "SegmentationMetric",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("uniques"),
@@ -2137,7 +2157,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "n",
                 kind: "SegmentationUserType",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2146,7 +2166,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2155,7 +2175,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2164,7 +2184,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "i",
                 kind: "Interval",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("1"),
@@ -2173,7 +2193,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "s",
                 kind: "segment",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -2182,7 +2202,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2191,7 +2211,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g2",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2200,7 +2220,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "limit",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("100"),
@@ -2209,7 +2229,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "formula",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2218,7 +2238,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "rollingWindow",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2227,7 +2247,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "rollingAverage",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2242,13 +2262,15 @@ pub mod catalogue {
         path: "/api/2/funnels",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.9",
         doc: "Conversion through two or more steps.",
         params: &[
             ParamSpec {
                 wire: "e",
                 kind: "event",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: true,
                 default: None,
@@ -2257,7 +2279,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2266,7 +2288,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2275,7 +2297,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "mode",
                 kind: "FunnelMode",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("ordered"),
@@ -2284,7 +2306,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "n",
                 kind: "FunnelUserType",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("active"),
@@ -2293,7 +2315,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "i",
                 kind: "Interval",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("1"),
@@ -2302,7 +2324,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "s",
                 kind: "segment",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -2311,7 +2333,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2320,7 +2342,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "cs",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("2592000"),
@@ -2329,7 +2351,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "limit",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("100"),
@@ -2344,13 +2366,15 @@ pub mod catalogue {
         path: "/api/2/retention",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.10",
         doc: "How many users come back after a start action.",
         params: &[
             ParamSpec {
                 wire: "se",
                 kind: "event",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2359,7 +2383,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "re",
                 kind: "event",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2368,7 +2392,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "rm",
                 kind: "RetentionMode",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("n-day"),
@@ -2377,7 +2401,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "rb",
                 kind: "brackets",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2386,7 +2410,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2395,7 +2419,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2404,7 +2428,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "i",
                 kind: "Interval",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("1"),
@@ -2413,7 +2437,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "s",
                 kind: "segment",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -2422,7 +2446,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2437,13 +2461,15 @@ pub mod catalogue {
         path: "/api/2/useractivity",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::UserLookup,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.11",
         doc: "A user's summary and events.",
         params: &[
             ParamSpec {
                 wire: "user",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2452,7 +2478,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "offset",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("0"),
@@ -2461,7 +2487,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "limit",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("1000"),
@@ -2470,7 +2496,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "direction",
                 kind: "ActivityDirection",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("latest"),
@@ -2485,12 +2511,14 @@ pub mod catalogue {
         path: "/api/2/usersearch",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::UserLookup,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.12",
         doc: "Find users by Amplitude ID, device ID, user ID or user ID prefix.",
         params: &[ParamSpec {
             wire: "user",
             kind: "string",
-            in_path: false,
+            location: Location::Query,
             required: true,
             list: false,
             default: None,
@@ -2504,12 +2532,14 @@ pub mod catalogue {
         path: "/api/2/realtime",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.13",
         doc: "Active users in 5-minute buckets, today and yesterday.",
         params: &[ParamSpec {
             wire: "i",
             kind: "int",
-            in_path: false,
+            location: Location::Query,
             required: false,
             list: false,
             default: Some("5"),
@@ -2523,13 +2553,15 @@ pub mod catalogue {
         path: "/api/2/revenue/ltv",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "2.4.14",
         doc: "Lifetime revenue of new users.",
         params: &[
             ParamSpec {
                 wire: "m",
                 kind: "LtvMetric",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("0"),
@@ -2538,7 +2570,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "start",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2547,7 +2579,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "date",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2556,7 +2588,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "i",
                 kind: "Interval",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: Some("1"),
@@ -2565,7 +2597,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "s",
                 kind: "segment",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -2574,7 +2606,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "g",
                 kind: "property",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2589,13 +2621,15 @@ pub mod catalogue {
         path: "/api/2/export",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "3.2",
         doc: "Every raw event that reached Amplitude in a range of UTC hours: a zip of gzipped JSON Lines.",
         params: &[
             ParamSpec {
                 wire: "start",
                 kind: "hour",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2604,7 +2638,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "end",
                 kind: "hour",
-                in_path: false,
+                location: Location::Query,
                 required: true,
                 list: false,
                 default: None,
@@ -2619,12 +2653,14 @@ pub mod catalogue {
         path: "/api/3/cohorts",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "3.1",
         doc: "Every behavioral cohort of the project.",
         params: &[ParamSpec {
             wire: "includeSyncInfo",
             kind: "bool",
-            in_path: false,
+            location: Location::Query,
             required: false,
             list: false,
             default: None,
@@ -2638,13 +2674,15 @@ pub mod catalogue {
         path: "/api/5/cohorts/request/{cohort_id}",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::CohortRequest,
+        method: Method::Get,
+        repeatable: true,
         section: "3.1",
         doc: "Starts the download of one cohort's members (step 1 of 3): answers 202 with the job's request id.",
         params: &[
             ParamSpec {
                 wire: "cohort_id",
                 kind: "string",
-                in_path: true,
+                location: Location::Path,
                 required: true,
                 list: false,
                 default: None,
@@ -2653,7 +2691,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "props",
                 kind: "int",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: false,
                 default: None,
@@ -2662,7 +2700,7 @@ pub mod catalogue {
             ParamSpec {
                 wire: "propKeys",
                 kind: "string",
-                in_path: false,
+                location: Location::Query,
                 required: false,
                 list: true,
                 default: None,
@@ -2677,12 +2715,14 @@ pub mod catalogue {
         path: "/api/5/cohorts/request-status/{request_id}",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "3.1",
         doc: "Where a cohort download stands (step 2 of 3): 202 `JOB INPROGRESS`, then 200 `JOB COMPLETED`.",
         params: &[ParamSpec {
             wire: "request_id",
             kind: "string",
-            in_path: true,
+            location: Location::Path,
             required: true,
             list: false,
             default: None,
@@ -2696,12 +2736,14 @@ pub mod catalogue {
         path: "/api/5/cohorts/request/{request_id}/file",
         family: ApiFamily::Dashboard,
         rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
         section: "3.1",
         doc: "A completed cohort download's file (step 3 of 3): CSV in the body, or a 302 to a pre-signed URL valid one minute.",
         params: &[ParamSpec {
             wire: "request_id",
             kind: "string",
-            in_path: true,
+            location: Location::Path,
             required: true,
             list: false,
             default: None,

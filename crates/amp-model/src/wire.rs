@@ -33,6 +33,11 @@ pub trait Wire: Sized {
     /// transport's job.
     fn query_pairs(&self) -> QueryPairs;
 
+    /// The body of a write: its form pairs, or its JSON object. `None` for a query.
+    fn body(&self) -> Option<WireBody> {
+        None
+    }
+
     /// Refuses an enum parameter holding a value Amplitude does not define (an `Unknown`),
     /// since Amplitude refuses the request rather than read it as the default.
     ///
@@ -42,13 +47,22 @@ pub trait Wire: Sized {
     fn check_values(&self) -> Result<(), ValidationError>;
 
     /// Reads a received request strictly: `path` is the request's path (for path parameters),
-    /// `pairs` its decoded query string in order. Unknown parameters are ignored, as Amplitude
-    /// ignores them.
+    /// `pairs` its decoded query string in order, `body` its body as received. Unknown
+    /// parameters are ignored, as Amplitude ignores them.
     ///
     /// # Errors
     ///
     /// A [`ParamError`] naming the parameter and the value at fault.
-    fn from_wire(path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError>;
+    fn from_wire(path: &str, pairs: &[(String, String)], body: &[u8]) -> Result<Self, ParamError>;
+}
+
+/// A write's body, before encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WireBody {
+    /// `application/x-www-form-urlencoded` pairs, in the catalogue's order.
+    Form(QueryPairs),
+    /// An `application/json` object.
+    Json(serde_json::Value),
 }
 
 /// A value set Amplitude defines (a generated enum): the values the SDK knows, and the word
@@ -503,6 +517,72 @@ pub mod decode {
         value(name, &text)
     }
 
+    /// A form-encoded body's pairs, in order.
+    pub fn form(body: &[u8]) -> Vec<(String, String)> {
+        let text = String::from_utf8_lossy(body).replace('+', " ");
+        text.split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                let decode = |part: &str| {
+                    percent_encoding::percent_decode_str(part)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                };
+                (decode(name), decode(value))
+            })
+            .collect()
+    }
+
+    /// A JSON body's object; an empty body is an empty object, so that a missing key is
+    /// reported as such.
+    pub fn json_object(
+        body: &[u8],
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ParamError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Map::new());
+        }
+        match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Object(object)) => Ok(object),
+            Ok(other) => Err(ParamError::invalid(
+                "body",
+                &other.to_string(),
+                Problem::Other("the body must be a JSON object".into()),
+            )),
+            Err(error) => Err(ParamError::invalid(
+                "body",
+                &String::from_utf8_lossy(body),
+                Problem::Json(error.to_string()),
+            )),
+        }
+    }
+
+    /// Key `name` of a JSON body read as `T`, if present (`null` is read as `T` reads it).
+    pub fn json_optional<T: serde::de::DeserializeOwned>(
+        object: &serde_json::Map<String, serde_json::Value>,
+        name: &'static str,
+    ) -> Result<Option<T>, ParamError> {
+        object
+            .get(name)
+            .map(|value| {
+                T::deserialize(value).map_err(|error| {
+                    ParamError::invalid(name, &value.to_string(), Problem::Json(error.to_string()))
+                })
+            })
+            .transpose()
+    }
+
+    /// Key `name` of a JSON body read as `T`; it must be present and not `null`.
+    pub fn json_required<T: serde::de::DeserializeOwned>(
+        object: &serde_json::Map<String, serde_json::Value>,
+        name: &'static str,
+    ) -> Result<T, ParamError> {
+        match object.get(name) {
+            None | Some(serde_json::Value::Null) => Err(ParamError::Missing { param: name }),
+            Some(_) => json_optional(object, name)?.ok_or(ParamError::Missing { param: name }),
+        }
+    }
+
     /// `text` of parameter `name` read as `T`.
     pub fn value<T: Param>(name: &'static str, text: &str) -> Result<T, ParamError> {
         T::from_wire(text).map_err(|problem| ParamError::invalid(name, text, problem))
@@ -540,4 +620,11 @@ pub mod decode {
             })
         }
     }
+}
+
+/// `value` as JSON, for a write's body. The SDK's body types are plain data that always
+/// serialise, so a failure (a map with non-string keys) would be a bug: it is written `null`
+/// rather than panic.
+pub fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use amp_model::catalogue::Location;
 use amp_model::dashboard::*;
 use amp_model::export::{ExportQuery, Hour, HourRange};
 use amp_model::profile::{UserProfileQuery, UserProfileResponse};
@@ -632,7 +633,7 @@ fn queries_write_only_their_catalogue_parameters_in_catalogue_order() {
         for param in spec
             .params
             .iter()
-            .filter(|param| param.required && !param.in_path)
+            .filter(|param| param.required && param.location == Location::Query)
         {
             assert!(
                 pairs.get(param.wire).is_some(),

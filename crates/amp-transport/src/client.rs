@@ -172,8 +172,8 @@ impl Client {
     }
 
     /// Sends `endpoint` and decodes its answer with `decode`, under the governor, retrying as
-    /// the policy decides. An attempt that may have reached Amplitude is repeated only for an
-    /// idempotent method; a body that broke off counts as a failed attempt, so a `GET` cut short
+    /// the policy decides. A write that may have taken effect is repeated only when it is
+    /// [`Endpoint::repeatable`], else it fails [`Error::Unconfirmed`]; a body that broke off counts as a failed attempt, so a `GET` cut short
     /// is asked again. Attempts share the whole-request deadline ([`ClientBuilder::timeout`]),
     /// each cut at [`ClientBuilder::attempt_timeout`].
     async fn send_decoded<E: Endpoint, T>(
@@ -265,8 +265,12 @@ impl Client {
                 Ok(value) => return Ok((value, permit, first)),
                 Err(error) => error,
             };
-            if !request.method.is_idempotent() && error.maybe_sent() {
-                return Err(error);
+            if !request.repeatable && error.may_have_applied() {
+                return Err(Error::Unconfirmed {
+                    endpoint: request.endpoint.clone(),
+                    method: request.method,
+                    source: Box::new(error),
+                });
             }
             let elapsed = first.elapsed();
             match self.inner.retry.decide(attempt, &error, elapsed) {

@@ -52,6 +52,14 @@ pub trait Endpoint: Send + Sync {
         Method::Get
     }
 
+    /// Whether a request that may have reached Amplitude can be sent again with the same
+    /// effect, so that the client may retry it after a timeout or a 5xx: a `GET`, or a write
+    /// that sets a whole state. Amplitude has no idempotency key; other writes are never
+    /// repeated behind the caller's back.
+    fn repeatable(&self) -> bool {
+        self.method().is_idempotent()
+    }
+
     /// The path on the API host, starting with `/`.
     fn path(&self) -> Cow<'_, str>;
 
@@ -88,6 +96,7 @@ pub trait Endpoint: Send + Sync {
             family: self.family(),
             rate_class: self.rate_class(),
             method: self.method(),
+            repeatable: self.repeatable(),
             path: self.path().into_owned(),
             query: self.query(),
             body: self.body(),

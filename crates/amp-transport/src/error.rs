@@ -89,6 +89,33 @@ pub enum Error {
         #[source]
         source: Box<DecodeError>,
     },
+    /// A write that may have reached Amplitude failed without an answer saying it was refused
+    /// (no answer, a timeout, a 5xx, or a 2xx that did not decode). It was not sent again:
+    /// Amplitude has no idempotency key, so a repeat could apply it twice. Check its effect
+    /// (list what it writes) before sending it again.
+    #[error(
+        "{endpoint}: {method} {}; it was not sent again, since a repeat could apply it twice: {source}",
+        applied_text(source)
+    )]
+    Unconfirmed {
+        /// The endpoint.
+        endpoint: Cow<'static, str>,
+        /// The write's method.
+        method: crate::Method,
+        /// How the attempt failed.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// What a failed write's `source` says about whether it took effect.
+fn applied_text(source: &Error) -> &'static str {
+    match source {
+        Error::Decode { .. } => {
+            "was applied (Amplitude answered 2xx) but its answer could not be read"
+        }
+        _ => "may have been applied",
+    }
 }
 
 /// Why this client cannot send a request; nothing was sent.
@@ -207,13 +234,27 @@ impl Error {
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Api { .. } => ErrorKind::Api,
             Self::Decode { .. } => ErrorKind::Decode,
+            Self::Unconfirmed { source, .. } => source.kind(),
+        }
+    }
+
+    /// Whether a write that failed this way may still have taken effect: it may have reached
+    /// Amplitude and no answer said it was refused. A 4xx (a 429 included) or a failure to
+    /// connect never applied anything.
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            Self::Transport { source, .. } => source.kind != TransportErrorKind::Connect,
+            Self::Timeout { .. } | Self::Decode { .. } | Self::Unconfirmed { .. } => true,
+            Self::Api { status, .. } => *status >= 500,
+            _ => false,
         }
     }
 
     /// Whether trying again may succeed: 429, 500, 502, 503, 504, timeouts, failed or broken
-    /// connections, and a body that broke off before its end. Other 4xx, invalid input and
-    /// bodies that decode wrongly never are. The client repeats only requests that are safe to
-    /// repeat ([`crate::Method::is_idempotent`]) once they may have been sent.
+    /// connections, and a body that broke off before its end. Other 4xx, invalid input,
+    /// bodies that decode wrongly and unconfirmed writes never are. The client repeats a write
+    /// that may have taken effect only when it is safe to repeat
+    /// ([`crate::Endpoint::repeatable`]).
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::RateLimited { .. } | Self::Timeout { .. } | Self::Transport { .. } => true,
@@ -237,6 +278,7 @@ impl Error {
         match self {
             Self::RateLimited { .. } => Some(429),
             Self::Api { status, .. } => Some(*status),
+            Self::Unconfirmed { source, .. } => source.status(),
             _ => None,
         }
     }

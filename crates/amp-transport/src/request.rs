@@ -5,53 +5,15 @@ use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
 
+pub use amp_model::catalogue::Method;
 use amp_model::catalogue::{ApiFamily, RateClass};
+use amp_model::wire::WireBody;
 use amp_model::{Cost, QueryPairs};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::transport::TransportError;
-
-/// An HTTP method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Method {
-    /// `GET`, the method of every query endpoint.
-    #[default]
-    Get,
-    /// `POST`.
-    Post,
-    /// `PUT`.
-    Put,
-    /// `DELETE`.
-    Delete,
-}
-
-impl Method {
-    /// Whether sending the request twice does what sending it once does, so that an attempt
-    /// that may have reached Amplitude can be repeated: `GET` only (the project APIs' `PUT` and
-    /// `DELETE` are not retried either, since a repeat may answer differently).
-    pub fn is_idempotent(self) -> bool {
-        self == Self::Get
-    }
-
-    /// The method's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-            Self::Put => "PUT",
-            Self::Delete => "DELETE",
-        }
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
 
 /// A request body with its content type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +33,26 @@ impl Body {
             bytes: serde_json::to_vec(value)?.into(),
         })
     }
+
+    /// A form-encoded body of `pairs`, encoded as a query string is.
+    pub fn form(pairs: &QueryPairs) -> Self {
+        Self {
+            content_type: Cow::Borrowed("application/x-www-form-urlencoded"),
+            bytes: encode_pairs(pairs).into_bytes().into(),
+        }
+    }
+}
+
+impl From<WireBody> for Body {
+    fn from(body: WireBody) -> Self {
+        match body {
+            WireBody::Form(pairs) => Self::form(&pairs),
+            WireBody::Json(value) => Self {
+                content_type: Cow::Borrowed("application/json"),
+                bytes: value.to_string().into_bytes().into(),
+            },
+        }
+    }
 }
 
 /// An endpoint lowered to plain data: no host, no credentials, no I/O. Snapshot it to see exactly
@@ -86,6 +68,9 @@ pub struct Request {
     pub rate_class: RateClass,
     /// The method.
     pub method: Method,
+    /// Whether it may be sent again after an attempt whose outcome is unknown
+    /// ([`crate::Endpoint::repeatable`]).
+    pub repeatable: bool,
     /// Path on the API host, starting with `/`.
     pub path: String,
     /// Query parameters, decoded, in order.
@@ -110,15 +95,25 @@ impl Request {
     /// The path and percent-encoded query string, e.g. `/api/2/users?start=20240101&end=20240107`.
     /// A space is written `%20`, as Amplitude's docs ask.
     pub fn path_and_query(&self) -> String {
-        let mut out = self.path.clone();
-        for (index, (name, value)) in self.query.as_slice().iter().enumerate() {
-            out.push(if index == 0 { '?' } else { '&' });
-            out.extend(utf8_percent_encode(name, QUERY_VALUE));
-            out.push('=');
-            out.extend(utf8_percent_encode(value, QUERY_VALUE));
+        if self.query.as_slice().is_empty() {
+            return self.path.clone();
         }
-        out
+        format!("{}?{}", self.path, encode_pairs(&self.query))
     }
+}
+
+/// `name=value&...`, percent-encoded.
+fn encode_pairs(pairs: &QueryPairs) -> String {
+    let mut out = String::new();
+    for (index, (name, value)) in pairs.as_slice().iter().enumerate() {
+        if index > 0 {
+            out.push('&');
+        }
+        out.extend(utf8_percent_encode(name, QUERY_VALUE));
+        out.push('=');
+        out.extend(utf8_percent_encode(value, QUERY_VALUE));
+    }
+    out
 }
 
 /// What a [`crate::Transport`] sends: the full URL, every header (credentials included) and the
@@ -327,6 +322,7 @@ mod tests {
             family: ApiFamily::Dashboard,
             rate_class: RateClass::Cost,
             method: Method::Get,
+            repeatable: true,
             path: "/api/2/x".into(),
             query,
             body: None,

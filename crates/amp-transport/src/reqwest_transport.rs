@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use crate::request::{HttpRequest, HttpResponse, Method, StreamingResponse};
+use crate::request::{HttpRequest, HttpResponse, StreamingResponse};
 use crate::transport::{Transport, TransportError};
 
 /// The default transport: one pooled `reqwest::Client` with keep-alive and gzip, TLS by rustls
@@ -42,12 +42,10 @@ impl ReqwestTransport {
 impl ReqwestTransport {
     /// Sends `request` and returns the response with its body unread.
     async fn head(&self, request: HttpRequest) -> Result<reqwest::Response, TransportError> {
-        let method = match request.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Delete => reqwest::Method::DELETE,
-        };
+        let method =
+            reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|_| {
+                TransportError::connect(format!("cannot send method {}", request.method))
+            })?;
         let mut builder = self.client.request(method, &request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name.as_ref(), value);

@@ -1251,19 +1251,90 @@ async fn a_get_cut_short_is_asked_again_and_a_post_that_may_have_run_is_not() {
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 
-    // A POST that may have reached Amplitude is never sent twice; one that could not connect is.
-    let (transport, calls) = flaky(1, reset, || HttpResponse::new(200, "{}"));
-    let client = retrying(transport);
-    assert_eq!(
-        client.send(&UploadCohort).await.unwrap_err().kind(),
-        ErrorKind::Transport
+    // A POST that may have reached Amplitude is never sent twice, and its error says it may
+    // have been applied; one that could not connect, or was refused with a 429, is sent again.
+    let unavailable = || Ok(HttpResponse::new(503, r#"{"error": "busy"}"#));
+    for (what, fail) in [
+        ("reset", reset as fn() -> _),
+        ("503", unavailable as fn() -> _),
+    ] {
+        let (transport, calls) = flaky(1, fail, || HttpResponse::new(200, "{}"));
+        let client = retrying(transport);
+        let error = client.send(&UploadCohort).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::Unconfirmed {
+                    method: Method::Post,
+                    ..
+                }
+            ),
+            "{what}: {error:?}"
+        );
+        assert!(error.may_have_applied(), "{what}");
+        assert!(!error.is_retryable(), "{what}");
+        let message = error.to_string();
+        assert!(
+            message.contains("POST may have been applied; it was not sent again"),
+            "{what}: {message}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{what}");
+    }
+    let (transport, calls) = flaky(0, reset, || HttpResponse::new(200, "not json"));
+    let error = retrying(transport).send(&UploadCohort).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("was applied (Amplitude answered 2xx) but its answer could not be read"),
+        "{error}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     let refused = || Err(TransportError::connect("connection refused"));
-    let (transport, calls) = flaky(1, refused, || HttpResponse::new(200, "{}"));
-    let client = retrying(transport);
-    client.send(&UploadCohort).await.unwrap();
+    let too_many = || Ok(HttpResponse::new(429, r#"{"error": "Too Many Requests"}"#));
+    for (what, fail) in [
+        ("refused", refused as fn() -> _),
+        ("429", too_many as fn() -> _),
+    ] {
+        let (transport, calls) = flaky(1, fail, || HttpResponse::new(200, "{}"));
+        retrying(transport)
+            .send(&UploadCohort)
+            .await
+            .unwrap_or_else(|error| panic!("{what}: {error}"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "{what}");
+    }
+    // A write that says it is safe to repeat is sent again like a GET.
+    let (transport, calls) = flaky(1, reset, || HttpResponse::new(200, "{}"));
+    retrying(transport)
+        .send(&Repeatable(UploadCohort))
+        .await
+        .unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// A write declared safe to repeat.
+#[derive(Debug, Clone)]
+struct Repeatable<E>(E);
+
+impl<E: Endpoint> Endpoint for Repeatable<E> {
+    type Response = E::Response;
+    fn name(&self) -> Cow<'static, str> {
+        self.0.name()
+    }
+    fn family(&self) -> ApiFamily {
+        self.0.family()
+    }
+    fn method(&self) -> Method {
+        self.0.method()
+    }
+    fn repeatable(&self) -> bool {
+        true
+    }
+    fn path(&self) -> Cow<'_, str> {
+        self.0.path()
+    }
+    fn body(&self) -> Option<amp_transport::Body> {
+        self.0.body()
+    }
 }
 
 #[tokio::test(start_paused = true)]

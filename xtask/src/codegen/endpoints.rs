@@ -100,12 +100,19 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec, api: &Api) -> Resul
     }
     let model_names: Vec<String> = model_names.into_iter().collect();
     let _ = writeln!(out, "use amp_model::{{{}}};", model_names.join(", "));
-    let transport_names = if endpoint.parse.is_some() {
-        "ApiFamily, DecodeError, Endpoint, HttpResponse, RateClass"
-    } else {
-        "ApiFamily, Endpoint, RateClass"
-    };
-    let _ = writeln!(out, "use amp_transport::{{{transport_names}}};\n");
+    let mut transport_names = vec!["ApiFamily", "Endpoint", "RateClass"];
+    if endpoint.parse.is_some() {
+        transport_names.extend(["DecodeError", "HttpResponse"]);
+    }
+    if endpoint.method_variant()? != "Get" {
+        transport_names.extend(["Body", "Method"]);
+    }
+    transport_names.sort_unstable();
+    let _ = writeln!(
+        out,
+        "use amp_transport::{{{}}};\n",
+        transport_names.join(", ")
+    );
     out.push_str(&endpoint_code(endpoint, api, &setters)?);
     Ok(out)
 }
@@ -164,7 +171,7 @@ fn endpoint_code(endpoint: &EndpointSpec, api: &Api, setters: &[Setter]) -> Resu
     })?;
     let rate_class = endpoint.rate_class_variant()?;
     let mut out = String::new();
-    let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
+    let _ = writeln!(out, "/// `{}`: {}", endpoint.title()?, endpoint.doc);
     let _ = writeln!(
         out,
         "///\n/// Amplitude's [{}]({}); the project reference, section {}.\n/// Cost: [`Query::cost`] of the query, against the limits of rate class `{rate_class}`.\n///\n/// # Errors\n///\n/// Sending it fails before anything leaves the process when [`Query::validate`] refuses the\n/// query, naming the parameter to fix.",
@@ -212,11 +219,21 @@ fn endpoint_code(endpoint: &EndpointSpec, api: &Api, setters: &[Setter]) -> Resu
         out,
         "impl From<{query}> for {name} {{\nfn from(query: {query}) -> Self {{\nSelf {{ query }}\n}}\n}}\n"
     );
-    let parse = endpoint.parse.as_ref().map_or(String::new(), |function| {
+    let mut parse = endpoint.parse.as_ref().map_or(String::new(), |function| {
         format!(
             "\nfn parse_response(&self, response: &HttpResponse) -> Result<Self::Response, DecodeError> {{\n{function}(response)\n}}\n"
         )
     });
+    let method = endpoint.method_variant()?;
+    if method != "Get" {
+        let _ = write!(
+            parse,
+            "\nfn method(&self) -> Method {{\nMethod::{method}\n}}\n\n\
+             fn body(&self) -> Option<Body> {{\nWire::body(&self.query).map(Body::from)\n}}\n\n\
+             fn repeatable(&self) -> bool {{\n{}\n}}\n",
+            endpoint.is_repeatable()
+        );
+    }
     let _ = writeln!(
         out,
         "impl Endpoint for {name} {{\n\

@@ -11,6 +11,7 @@ use super::{
 /// Parameter kinds that are not enums; see the comment in the spec.
 const PLAIN_KINDS: &[&str] = &[
     "date", "hour", "int", "number", "string", "bool", "property", "event", "segment", "brackets",
+    "json",
 ];
 
 /// `Display`, `FromStr` and serde for an enum sent as a string; `NAME` is the enum.
@@ -275,7 +276,7 @@ fn name_code(spec: &EnumSpec) -> Result<String, String> {
 
 fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<String, String> {
     let mut out = String::from(
-        "/// The endpoint catalogue, one constant per endpoint.\npub mod catalogue {\nuse crate::catalogue::{ApiFamily, EndpointSpec, ParamSpec, RateClass};\n\n",
+        "/// The endpoint catalogue, one constant per endpoint.\npub mod catalogue {\nuse crate::catalogue::{ApiFamily, EndpointSpec, Location, Method, ParamSpec, RateClass};\n\n",
     );
     let mut constants = Vec::new();
     for endpoint in endpoints {
@@ -306,10 +307,12 @@ fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<
                 .map_or("None".to_owned(), |text| format!("Some({text:?})"));
             let _ = writeln!(
                 params,
-                "ParamSpec {{ wire: {:?}, kind: {:?}, in_path: {}, required: {}, list: {}, default: {default}, doc: {:?} }},",
+                "ParamSpec {{ wire: {:?}, kind: {:?}, location: Location::{}, required: {}, list: {}, default: {default}, doc: {:?} }},",
                 param.wire,
                 param.kind,
-                param.in_path(),
+                param
+                    .location_variant()
+                    .map_err(|error| format!("{}.{error}", endpoint.name))?,
                 param.required,
                 param.list || param.repeat,
                 param.doc
@@ -319,8 +322,13 @@ fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<
         let _ = writeln!(out, "/// `{}`: {}", endpoint.path, endpoint.doc);
         let _ = writeln!(
             out,
-            "pub const {constant}: EndpointSpec = EndpointSpec {{ name: {:?}, path: {:?}, family: ApiFamily::{family}, rate_class: RateClass::{rate_class}, section: {:?}, doc: {:?}, params: &[{params}] }};\n",
-            endpoint.name, endpoint.path, endpoint.section, endpoint.doc
+            "pub const {constant}: EndpointSpec = EndpointSpec {{ name: {:?}, path: {:?}, family: ApiFamily::{family}, rate_class: RateClass::{rate_class}, method: Method::{}, repeatable: {}, section: {:?}, doc: {:?}, params: &[{params}] }};\n",
+            endpoint.name,
+            endpoint.path,
+            endpoint.method_variant()?,
+            endpoint.is_repeatable(),
+            endpoint.section,
+            endpoint.doc
         );
         constants.push(constant);
     }

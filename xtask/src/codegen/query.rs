@@ -48,15 +48,21 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     );
     out.push_str(&imports(&fields, &enums));
 
-    out.push_str(&struct_code(endpoint, query, &fields));
+    out.push_str(&struct_code(endpoint, query, &fields)?);
     out.push_str(&constructor_code(query, &fields));
-    let pairs = encode_code(&fields);
+    let pairs = encode_code(&fields, ParamSpec::in_query);
+    let body = body_code(&fields);
     let decode = decode_code(endpoint, &fields)?;
     let checks = check_code(&fields, &enums);
     let uses_path = fields.iter().any(|field| field.first().in_path());
-    let uses_pairs = !endpoint.params.iter().all(ParamSpec::in_path);
+    let uses_pairs = endpoint.params.iter().any(ParamSpec::in_query);
+    let uses_body = endpoint
+        .params
+        .iter()
+        .any(|param| param.in_form() || param.in_json());
     let path_arg = if uses_path { "path" } else { "_path" };
     let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
+    let body_arg = if uses_body { "body" } else { "_body" };
     let path_code = match fields.iter().find(|field| field.first().in_path()) {
         Some(field) => format!(
             "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &crate::wire::path_segment(&self.{})))",
@@ -71,17 +77,17 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
         "impl Wire for {query} {{\n\
          const SPEC: &'static EndpointSpec = &crate::catalogue::{constant};\n\n\
          fn path(&self) -> Cow<'static, str> {{\n{path_code}\n}}\n\n\
-         fn query_pairs(&self) -> QueryPairs {{\n{pairs}\n}}\n\n\
+         fn query_pairs(&self) -> QueryPairs {{\n{pairs}\n}}\n\n{body}\
          fn check_values(&self) -> Result<(), ValidationError> {{\n{checks}\n}}\n\n\
-         fn from_wire({path_arg}: &str, {pairs_arg}: &[(String, String)]) -> Result<Self, ParamError> {{\n{decode}\n}}\n}}"
+         fn from_wire({path_arg}: &str, {pairs_arg}: &[(String, String)], {body_arg}: &[u8]) -> Result<Self, ParamError> {{\n{decode}\n}}\n}}"
     );
     Ok(out)
 }
 
 /// The struct, its docs with the parameter table, and a field per spec `field`.
-fn struct_code(endpoint: &EndpointSpec, query: &str, fields: &[Field]) -> String {
+fn struct_code(endpoint: &EndpointSpec, query: &str, fields: &[Field]) -> Result<String, String> {
     let mut out = String::new();
-    let _ = writeln!(out, "/// `GET {}`: {}", endpoint.path, endpoint.doc);
+    let _ = writeln!(out, "/// `{}`: {}", endpoint.title()?, endpoint.doc);
     out.push_str("///\n/// | parameter | type | required | Amplitude's default | field | meaning |\n/// | --- | --- | --- | --- | --- | --- |\n");
     for param in &endpoint.params {
         let _ = writeln!(
@@ -126,7 +132,7 @@ fn struct_code(endpoint: &EndpointSpec, query: &str, fields: &[Field]) -> String
     }
     out.push_str("}\n\n");
 
-    out
+    Ok(out)
 }
 
 /// The constructor, taking the required fields in order.
@@ -161,12 +167,13 @@ fn constructor_code(query: &str, fields: &[Field]) -> String {
     out
 }
 
-/// The body of `query_pairs`: the parameters in spec order.
-fn encode_code(fields: &[Field]) -> String {
+/// An expression of the `QueryPairs` of the fields whose parameters travel where `travels`
+/// says, in spec order.
+fn encode_code(fields: &[Field], travels: fn(&ParamSpec) -> bool) -> String {
     let mut encode = String::new();
     for field in fields {
         let first = field.first();
-        if first.in_path() {
+        if !travels(first) {
             continue;
         }
         if field.params.len() > 1 {
@@ -199,6 +206,44 @@ fn encode_code(fields: &[Field]) -> String {
     } else {
         format!("let mut pairs = QueryPairs::new();\n{encode}pairs")
     }
+}
+
+/// `fn body`, for a write whose parameters travel in a form or JSON body; empty otherwise.
+fn body_code(fields: &[Field]) -> String {
+    if fields.iter().any(|field| field.first().in_form()) {
+        let form = encode_code(fields, ParamSpec::in_form);
+        return format!(
+            "fn body(&self) -> Option<crate::wire::WireBody> {{\nSome(crate::wire::WireBody::Form({{\n{form}\n}}))\n}}\n\n"
+        );
+    }
+    let mut inserts = String::new();
+    for field in fields.iter().filter(|field| field.first().in_json()) {
+        let constant = format!("crate::param::{}", param_constant(&field.first().wire));
+        let insert =
+            format!("object.insert({constant}.to_owned(), crate::wire::json_value(value));");
+        let _ = writeln!(
+            inserts,
+            "{}",
+            if field.rust.starts_with("Option<") {
+                format!("if let Some(value) = &self.{} {{ {insert} }}", field.name)
+            } else if field.rust.starts_with("Vec<") && !field.required() {
+                format!(
+                    "if !self.{0}.is_empty() {{ let value = &self.{0}; {insert} }}",
+                    field.name
+                )
+            } else {
+                format!("{{ let value = &self.{}; {insert} }}", field.name)
+            }
+        );
+    }
+    if inserts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "fn body(&self) -> Option<crate::wire::WireBody> {{\n\
+         let mut object = serde_json::Map::new();\n{inserts}\
+         Some(crate::wire::WireBody::Json(serde_json::Value::Object(object)))\n}}\n\n"
+    )
 }
 
 /// The body of `check_values`: every enum field's value must be one Amplitude defines, and a
@@ -255,11 +300,28 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
             param_constant(&param.wire)
         );
     }
+    if fields.iter().any(|field| field.first().in_form()) {
+        decode.push_str("let form = crate::wire::decode::form(body);\n");
+    }
+    if fields.iter().any(|field| field.first().in_json()) {
+        decode.push_str("let object = crate::wire::decode::json_object(body)?;\n");
+    }
     let mut inits = Vec::new();
     for field in fields {
         let first = field.first();
         let constant = format!("crate::param::{}", param_constant(&first.wire));
-        let value = if field.params.len() > 1 {
+        let pairs = if first.in_form() { "&form" } else { "pairs" };
+        let value = if first.in_json() {
+            if first.required {
+                format!("crate::wire::decode::json_required(&object, {constant})?")
+            } else if field.rust.starts_with("Option<") {
+                format!("crate::wire::decode::json_optional(&object, {constant})?")
+            } else {
+                format!(
+                    "crate::wire::decode::json_optional(&object, {constant})?.unwrap_or_default()"
+                )
+            }
+        } else if field.params.len() > 1 {
             let texts: Vec<String> = field
                 .params
                 .iter()
@@ -281,15 +343,15 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
             format!("crate::wire::decode::path_param(Self::SPEC.path, path, {constant})?")
         } else if first.repeat {
             format!(
-                "crate::wire::decode::repeated(pairs, {constant}, {})?",
+                "crate::wire::decode::repeated({pairs}, {constant}, {})?",
                 first.required
             )
         } else if first.required {
-            format!("crate::wire::decode::required(pairs, {constant})?")
+            format!("crate::wire::decode::required({pairs}, {constant})?")
         } else if field.rust.starts_with("Option<") {
-            format!("crate::wire::decode::optional(pairs, {constant})?")
+            format!("crate::wire::decode::optional({pairs}, {constant})?")
         } else {
-            format!("crate::wire::decode::optional(pairs, {constant})?.unwrap_or_default()")
+            format!("crate::wire::decode::optional({pairs}, {constant})?.unwrap_or_default()")
         };
         inits.push(format!("{}: {value}", field.name));
     }
@@ -355,7 +417,8 @@ fn single_type(
         (None, "int") => "u32".to_owned(),
         (None, "number") => "f64".to_owned(),
         (None, "string" | "property") => "String".to_owned(),
-        (None, "bool") => return Ok("bool".to_owned()),
+        (None, "bool") if !param.in_json() => return Ok("bool".to_owned()),
+        (None, "bool") => "bool".to_owned(),
         (None, "event") => "Event".to_owned(),
         (None, "segment") => "Segment".to_owned(),
         (None, "brackets") => return Ok("Vec<[u32; 2]>".to_owned()),

@@ -10,7 +10,7 @@
 //! emulator must both refuse them.
 
 use amp_dashboard::*;
-use amp_model::catalogue::{self, EndpointSpec};
+use amp_model::catalogue::{self, EndpointSpec, Location, Method};
 use amp_model::profile::UserProfileQuery;
 use amp_model::{PropensityType, Query, RecType, ValidationError, param};
 use serde_json::Value;
@@ -75,7 +75,7 @@ impl<Q: Query + PartialEq> Typed for Q {
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value))
             .collect();
-        Q::from_wire(&self.path(), &pairs).is_ok_and(|read| read == *self)
+        Q::from_wire(&self.path(), &pairs, &[]).is_ok_and(|read| read == *self)
     }
 
     fn url(&self) -> String {
@@ -329,7 +329,7 @@ async fn every_new_form_is_taken_alike_by_the_sdk_and_the_emulator() {
 type Strict = fn(&str, &[(String, String)]) -> Result<(), String>;
 
 fn strict<Q: Query>(path: &str, pairs: &[(String, String)]) -> Result<(), String> {
-    let query = Q::from_wire(path, pairs).map_err(|error| error.param().to_owned())?;
+    let query = Q::from_wire(path, pairs, &[]).map_err(|error| error.param().to_owned())?;
     query.validate().map_err(|error| error.param().to_owned())
 }
 
@@ -470,7 +470,11 @@ fn malformed_values(kind: &str) -> &'static [&'static str] {
 async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_them() {
     let emulator = start(config()).await;
     let requests = valid_requests();
-    for endpoint in catalogue::ENDPOINTS {
+    // Writes are read from their bodies: their refusals are tested with each API.
+    for endpoint in catalogue::ENDPOINTS
+        .iter()
+        .filter(|endpoint| endpoint.method == Method::Get)
+    {
         assert!(
             requests
                 .iter()
@@ -502,7 +506,11 @@ async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_th
         let (status, body) = get(&emulator, &url).await;
         // A cohort request is accepted (202) before it is done.
         assert!((200..300).contains(&status), "{url}: {status} {body}");
-        for param in spec.params.iter().filter(|param| !param.in_path) {
+        for param in spec
+            .params
+            .iter()
+            .filter(|param| param.location == Location::Query)
+        {
             let mut variants: Vec<Vec<(&'static str, String)>> = Vec::new();
             for bad in malformed_values(param.kind) {
                 let mut pairs: Vec<_> = valid

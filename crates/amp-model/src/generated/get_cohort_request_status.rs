@@ -47,7 +47,11 @@ impl Wire for CohortStatusQuery {
         Ok(())
     }
 
-    fn from_wire(path: &str, _pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        path: &str,
+        _pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             request_id: crate::wire::decode::path_param(
                 Self::SPEC.path,

@@ -130,7 +130,11 @@ impl Wire for SegmentationQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             event: crate::wire::decode::required(pairs, crate::param::E)?,
             second_event: crate::wire::decode::optional(pairs, crate::param::E2)?,

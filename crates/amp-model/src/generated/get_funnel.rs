@@ -112,7 +112,11 @@ impl Wire for FunnelQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             steps: crate::wire::decode::repeated(pairs, crate::param::E, true)?,
             range: <DateRange as crate::wire::Composite<2>>::from_wire(

@@ -50,7 +50,11 @@ impl Wire for RealtimeQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             interval_minutes: crate::wire::decode::optional(pairs, crate::param::I)?,
         })

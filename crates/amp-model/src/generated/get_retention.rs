@@ -96,7 +96,11 @@ impl Wire for RetentionQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             start_event: crate::wire::decode::required(pairs, crate::param::SE)?,
             return_event: crate::wire::decode::required(pairs, crate::param::RE)?,

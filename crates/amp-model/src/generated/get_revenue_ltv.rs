@@ -81,7 +81,11 @@ impl Wire for RevenueLtvQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             metric: crate::wire::decode::optional(pairs, crate::param::M)?,
             range: <DateRange as crate::wire::Composite<2>>::from_wire(

@@ -69,7 +69,11 @@ impl Wire for UserActivityQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             user: crate::wire::decode::required(pairs, crate::param::USER)?,
             offset: crate::wire::decode::optional(pairs, crate::param::OFFSET)?,

@@ -52,7 +52,11 @@ impl Wire for CompositionQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             range: <DateRange as crate::wire::Composite<2>>::from_wire(
                 [crate::param::START, crate::param::END],

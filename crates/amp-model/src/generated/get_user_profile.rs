@@ -114,7 +114,11 @@ impl Wire for UserProfileQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             user_id: crate::wire::decode::optional(pairs, crate::param::USER_ID)?,
             device_id: crate::wire::decode::optional(pairs, crate::param::DEVICE_ID)?,

@@ -37,7 +37,11 @@ impl Wire for ListEventsQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, _pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        _pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {})
     }
 }

@@ -62,7 +62,7 @@ impl Wire for CohortRequestQuery {
         Ok(())
     }
 
-    fn from_wire(path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(path: &str, pairs: &[(String, String)], _body: &[u8]) -> Result<Self, ParamError> {
         Ok(Self {
             cohort_id: crate::wire::decode::path_param(
                 Self::SPEC.path,

@@ -43,7 +43,11 @@ impl Wire for UserSearchQuery {
         Ok(())
     }
 
-    fn from_wire(_path: &str, pairs: &[(String, String)]) -> Result<Self, ParamError> {
+    fn from_wire(
+        _path: &str,
+        pairs: &[(String, String)],
+        _body: &[u8],
+    ) -> Result<Self, ParamError> {
         Ok(Self {
             user: crate::wire::decode::required(pairs, crate::param::USER)?,
         })
