@@ -241,6 +241,7 @@ const MODEL_TYPES: &[(&str, &str)] = &[
     ("Segment", "dashboard"),
     ("SessionBins", "dashboard"),
     ("HourRange", "export"),
+    ("Membership", "cohorts"),
 ];
 
 /// The amp-model module of hand-written type `word`, if it is one.

@@ -9,3 +9,7 @@ mod get_cohort_request_status;
 pub use get_cohort_request_status::GetCohortRequestStatus;
 mod get_cohort_file;
 pub use get_cohort_file::GetCohortFile;
+mod upload_cohort;
+pub use upload_cohort::UploadCohort;
+mod update_cohort_membership;
+pub use update_cohort_membership::UpdateCohortMembership;

@@ -6,8 +6,11 @@ mod file;
 mod generated;
 
 pub use amp_model::cohorts::{
-    AMPLITUDE_ID, Cohort, CohortFile, CohortJob, CohortList, CohortMember, JobStatus, USER_ID,
+    AMPLITUDE_ID, Cohort, CohortFile, CohortJob, CohortList, CohortMember, CohortUploaded,
+    JobStatus, MAX_UPLOAD_IDS, Membership, MembershipResult, MembershipsUpdated, USER_ID,
+    UploadMetadata,
 };
+pub use amp_model::{CohortIdType, MembershipIdType, MembershipOperation};
 pub use download::{DEFAULT_DEADLINE, DownloadCohort, Members};
 pub use error::CohortError;
 pub use file::{FileError, Rows, parse};

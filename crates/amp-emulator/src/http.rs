@@ -1,5 +1,6 @@
 //! The HTTP surface: one route per catalogue endpoint, and ingestion.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use amp_model::catalogue;
@@ -8,7 +9,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::endpoints;
 use crate::endpoints::Read;
@@ -19,7 +20,8 @@ use crate::state::AppState;
 /// is a 404, and a method a route does not take a 405, both in Amplitude's error shape.
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.read().config.ingestion.max_batch_bytes;
-    let mut router = Router::new();
+    // Endpoints sharing a path (a list and a create) share its route, one method each.
+    let mut by_path: BTreeMap<&str, MethodRouter<Arc<AppState>>> = BTreeMap::new();
     for spec in catalogue::ENDPOINTS {
         let route = match spec.name {
             name if name == catalogue::GET_USER_PROFILE.name => get(endpoints::profile::handle),
@@ -32,12 +34,24 @@ pub fn router(state: Arc<AppState>) -> Router {
                 get(endpoints::cohorts::status)
             }
             name if name == catalogue::GET_COHORT_FILE.name => get(endpoints::cohorts::file),
+            name if name == catalogue::UPLOAD_COHORT.name => post(endpoints::cohorts::upload),
+            name if name == catalogue::UPDATE_COHORT_MEMBERSHIP.name => {
+                post(endpoints::cohorts::membership)
+            }
             _ => match endpoints::computed(spec.path) {
                 Some(read) => get(dashboard_route(read)),
                 None => continue,
             },
         };
-        router = router.route(spec.path, route);
+        let merged = match by_path.remove(spec.path) {
+            Some(existing) => existing.merge(route),
+            None => route,
+        };
+        by_path.insert(spec.path, merged);
+    }
+    let mut router = Router::new();
+    for (path, route) in by_path {
+        router = router.route(path, route);
     }
     router
         .route(

@@ -3,7 +3,8 @@
 //!
 //! A record is its length (4 bytes, little-endian), the CRC-32 of its payload (4 bytes), and the
 //! payload: one JSON object, `{"now_ms": ..., "events": [...]}`, the accepted request's events
-//! and the time their missing times were read as. A crash can leave the last record torn; it is
+//! and the time their missing times were read as, or `{"now_ms": ..., "changes": [...]}`, a
+//! project API write's changes. A crash can leave the last record torn; it is
 //! found by its length or checksum, dropped with a warning, and cut from the file, so what was
 //! never acknowledged is never half-read.
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::managed::Change;
 
 /// The records a journal replays.
 #[derive(Debug, Serialize, Deserialize)]
@@ -23,7 +25,11 @@ pub struct Record {
     /// "Now" when the request was accepted: the time of its events that carry none.
     pub now_ms: i64,
     /// The request's events, as received (`$identify` events for identifications).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Value>,
+    /// A project API write's changes, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
 }
 
 /// An open journal, appended to under a lock.
@@ -147,6 +153,7 @@ mod tests {
                 .append(&Record {
                     now_ms,
                     events: vec![serde_json::json!({"event_type": "x"})],
+                    changes: Vec::new(),
                 })
                 .unwrap();
         }

@@ -14,6 +14,7 @@ mod ingest;
 mod journal;
 mod limits;
 mod load;
+mod managed;
 mod matcher;
 
 mod predicate;
@@ -164,6 +165,9 @@ fn replay(project: &mut Project, record: &Record) -> Result<(), Error> {
     project
         .ingest(&events, record.now_ms)
         .map_err(Error::Replay)?;
+    for change in &record.changes {
+        project.managed.apply(change).map_err(Error::Replay)?;
+    }
     Ok(())
 }
 

@@ -252,6 +252,10 @@ fn condition_matches(
                                 condition_matches(project, user, now, inner, at_ms, depth + 1)
                             })
                         })
+                    || project.managed.cohorts.get(id).is_some_and(|uploaded| {
+                        let amplitude_id = project.store.users[user as usize].amplitude_id;
+                        uploaded.members.contains(&amplitude_id)
+                    })
             };
             let is = condition.values.iter().any(member);
             match condition.op {

@@ -6,6 +6,7 @@ use crate::calendar::Calendar;
 use crate::config::Config;
 use crate::error::ConfigError;
 use crate::ingest::{self, RawEvent, Source};
+use crate::managed::Managed;
 use crate::store::Store;
 
 /// One Amplitude project.
@@ -17,6 +18,8 @@ pub struct Project {
     pub calendar: Calendar,
     /// The events and users.
     pub store: Store,
+    /// What the project APIs wrote.
+    pub managed: Managed,
     /// Insert IDs of events ingested over HTTP, for deduplication.
     insert_ids: HashSet<String>,
     fixed_now_ms: Option<i64>,
@@ -31,6 +34,7 @@ impl Project {
             config,
             calendar,
             store: Store::default(),
+            managed: Managed::default(),
             insert_ids: HashSet::new(),
             fixed_now_ms,
         })

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use futures_util::StreamExt as _;
 
 use crate::faults::Fault;
+use crate::journal::Record;
+use crate::managed::Change;
 use crate::project::Project;
 use crate::state::AppState;
 
@@ -167,4 +169,43 @@ pub async fn answer_bytes(
         )
             .into_response(),
     }
+}
+
+/// Makes a project API write durable (`--state`) and applies it: its changes are journalled
+/// before any is applied, so what is answered is what a restart replays. Answers the ids the
+/// changes created or touched, or the 503 of a journal that cannot be written (nothing
+/// applied).
+pub fn commit(
+    state: &AppState,
+    project: &mut Project,
+    changes: &[Change],
+) -> Result<Vec<String>, Box<Response>> {
+    if let Some(journal) = &state.journal {
+        let record = Record {
+            now_ms: project.now_ms(),
+            events: Vec::new(),
+            changes: changes.to_vec(),
+        };
+        journal.append(&record).map_err(|error| {
+            Box::new(nested_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The change was not stored",
+                &error.to_string(),
+            ))
+        })?;
+    }
+    changes
+        .iter()
+        .map(|change| {
+            project.managed.apply(change).map_err(|error| {
+                Box::new(nested_error(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "Not found",
+                    &error,
+                ))
+            })
+        })
+        .collect()
 }

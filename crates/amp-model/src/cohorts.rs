@@ -11,8 +11,10 @@ use serde_json::{Map, Value};
 use crate::{Cost, Query, ValidationError};
 
 pub use crate::generated::{
-    CohortFileQuery, CohortRequestQuery, CohortStatusQuery, ListCohortsQuery,
+    CohortFileQuery, CohortMembershipQuery, CohortRequestQuery, CohortStatusQuery,
+    CohortUploadQuery, ListCohortsQuery,
 };
+use crate::{MembershipIdType, MembershipOperation};
 
 /// Queries of one request each, not cost queries: one unit, the request's share of the five
 /// concurrent requests every REST endpoint shares.
@@ -32,6 +34,67 @@ one_unit! {
     ListCohortsQuery => CohortList,
     CohortStatusQuery => CohortJob,
     CohortFileQuery => CohortFile,
+}
+
+/// The most ids one upload may list.
+pub const MAX_UPLOAD_IDS: usize = 100_000;
+
+impl Query for CohortUploadQuery {
+    type Response = CohortUploaded;
+
+    fn validate_rules(&self) -> Result<(), ValidationError> {
+        if self.name.trim().is_empty() {
+            return Err(ValidationError::new(
+                crate::param::NAME,
+                "give the cohort a name",
+            ));
+        }
+        if self.ids.len() > MAX_UPLOAD_IDS {
+            return Err(ValidationError::new(
+                crate::param::IDS,
+                format!(
+                    "{} ids; one upload takes at most {MAX_UPLOAD_IDS}: upload the first {MAX_UPLOAD_IDS}, then add the rest with membership changes",
+                    self.ids.len()
+                ),
+            ));
+        }
+        if self.owner.trim().is_empty() {
+            return Err(ValidationError::new(
+                crate::param::OWNER,
+                "give the owner's login email",
+            ));
+        }
+        Ok(())
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::MINIMUM
+    }
+}
+
+impl Query for CohortMembershipQuery {
+    type Response = MembershipsUpdated;
+
+    fn validate_rules(&self) -> Result<(), ValidationError> {
+        if self.memberships.is_empty() {
+            return Err(ValidationError::new(
+                crate::param::MEMBERSHIPS,
+                "give at least one change (ADD or REMOVE of some ids)",
+            ));
+        }
+        let ids: usize = self.memberships.iter().map(|change| change.ids.len()).sum();
+        if ids > MAX_UPLOAD_IDS {
+            return Err(ValidationError::new(
+                crate::param::MEMBERSHIPS,
+                format!("{ids} ids; one request takes at most {MAX_UPLOAD_IDS}: split it"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn cost(&self) -> Cost {
+        Cost::MINIMUM
+    }
 }
 
 impl Query for CohortRequestQuery {
@@ -248,5 +311,138 @@ impl CohortMember {
             .iter()
             .find(|(column, _)| column == name)
             .map(|(_, value)| value.as_str())
+    }
+}
+
+/// What an upload answers: the cohort's id (absent when `skip_save` only checked it) and how
+/// its ids matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CohortUploaded {
+    /// The cohort created or replaced.
+    #[serde(rename = "cohortId", default, skip_serializing_if = "Option::is_none")]
+    pub cohort_id: Option<String>,
+    /// How the ids matched.
+    #[serde(default)]
+    pub metadata: UploadMetadata,
+    /// Every other key, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// How an upload's ids matched users.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UploadMetadata {
+    /// Ids that matched a user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<u64>,
+    /// Ids sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totals: Option<u64>,
+    /// Some of the ids that matched no user.
+    #[serde(default)]
+    pub invalid_ids_sample: Vec<String>,
+    /// Every other key, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl UploadMetadata {
+    /// The metadata of `totals` ids of which `matched` matched, with a sample of the others.
+    pub fn new(matched: u64, totals: u64, invalid_ids_sample: Vec<String>) -> Self {
+        Self {
+            matched: Some(matched),
+            totals: Some(totals),
+            invalid_ids_sample,
+            other: Map::new(),
+        }
+    }
+}
+
+impl CohortUploaded {
+    /// The answer for cohort `cohort_id` (`None` when only checked).
+    pub fn new(cohort_id: Option<String>, metadata: UploadMetadata) -> Self {
+        Self {
+            cohort_id,
+            metadata,
+            other: Map::new(),
+        }
+    }
+}
+
+/// One change of a cohort's members: `ids` of `id_type` added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Membership {
+    /// The ids.
+    pub ids: Vec<String>,
+    /// Which ids they are.
+    pub id_type: MembershipIdType,
+    /// Added or removed.
+    pub operation: MembershipOperation,
+}
+
+impl Membership {
+    /// Adds `ids` of `id_type`.
+    pub fn add(id_type: MembershipIdType, ids: Vec<String>) -> Self {
+        Self {
+            ids,
+            id_type,
+            operation: MembershipOperation::Add,
+        }
+    }
+
+    /// Removes `ids` of `id_type`.
+    pub fn remove(id_type: MembershipIdType, ids: Vec<String>) -> Self {
+        Self {
+            ids,
+            id_type,
+            operation: MembershipOperation::Remove,
+        }
+    }
+}
+
+/// What a membership request answers: per change, the ids that matched no user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MembershipsUpdated {
+    /// The cohort.
+    pub cohort_id: String,
+    /// One result per change, in order.
+    pub memberships_result: Vec<MembershipResult>,
+}
+
+/// One change's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MembershipResult {
+    /// Ids that matched no user, left out.
+    #[serde(default)]
+    pub skipped_ids: Vec<String>,
+    /// Which ids the change listed.
+    pub id_type: MembershipIdType,
+    /// What it did.
+    pub operation: MembershipOperation,
+}
+
+impl MembershipsUpdated {
+    /// The answer for `cohort_id`.
+    pub fn new(cohort_id: impl Into<String>, memberships_result: Vec<MembershipResult>) -> Self {
+        Self {
+            cohort_id: cohort_id.into(),
+            memberships_result,
+        }
+    }
+}
+
+impl MembershipResult {
+    /// The result of `change`, `skipped_ids` left out.
+    pub fn of(change: &Membership, skipped_ids: Vec<String>) -> Self {
+        Self {
+            skipped_ids,
+            id_type: change.id_type.clone(),
+            operation: change.operation.clone(),
+        }
     }
 }

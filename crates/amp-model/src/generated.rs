@@ -1685,6 +1685,267 @@ impl crate::wire::ServerValue for PropensityType {
         Self::name(self)
     }
 }
+/// Which ids a cohort upload lists (`id_type`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CohortIdType {
+    /// Amplitude IDs.
+    AmplitudeId,
+    /// User IDs.
+    UserId,
+    /// A value this SDK does not know yet, kept as sent.
+    Unknown(String),
+}
+
+impl CohortIdType {
+    /// Every value this SDK knows, in the spec's order.
+    pub const KNOWN: &[Self] = &[Self::AmplitudeId, Self::UserId];
+
+    /// The value as Amplitude writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AmplitudeId => "BY_AMP_ID",
+            Self::UserId => "BY_USER_ID",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::AmplitudeId => Some("BY_AMP_ID"),
+            Self::UserId => Some("BY_USER_ID"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<&str> for CohortIdType {
+    fn from(value: &str) -> Self {
+        match value {
+            "BY_AMP_ID" => Self::AmplitudeId,
+            "BY_USER_ID" => Self::UserId,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for CohortIdType {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CohortIdType {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(text))
+    }
+}
+
+impl Serialize for CohortIdType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CohortIdType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize_str(deserializer)
+    }
+}
+
+impl crate::wire::Param for CohortIdType {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for CohortIdType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
+/// Which ids a membership change lists (`id_type`): for users, `BY_ID` is the Amplitude ID and `BY_NAME` the user ID; for other count groups, the group's id or name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MembershipIdType {
+    /// Amplitude IDs (group ids for other count groups).
+    Id,
+    /// User IDs (group names for other count groups).
+    Name,
+    /// A value this SDK does not know yet, kept as sent.
+    Unknown(String),
+}
+
+impl MembershipIdType {
+    /// Every value this SDK knows, in the spec's order.
+    pub const KNOWN: &[Self] = &[Self::Id, Self::Name];
+
+    /// The value as Amplitude writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Id => "BY_ID",
+            Self::Name => "BY_NAME",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Id => Some("BY_ID"),
+            Self::Name => Some("BY_NAME"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<&str> for MembershipIdType {
+    fn from(value: &str) -> Self {
+        match value {
+            "BY_ID" => Self::Id,
+            "BY_NAME" => Self::Name,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for MembershipIdType {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MembershipIdType {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(text))
+    }
+}
+
+impl Serialize for MembershipIdType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MembershipIdType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize_str(deserializer)
+    }
+}
+
+impl crate::wire::Param for MembershipIdType {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for MembershipIdType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
+/// What a membership change does (`operation`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MembershipOperation {
+    /// Adds the ids to the cohort.
+    Add,
+    /// Removes the ids from the cohort.
+    Remove,
+    /// A value this SDK does not know yet, kept as sent.
+    Unknown(String),
+}
+
+impl MembershipOperation {
+    /// Every value this SDK knows, in the spec's order.
+    pub const KNOWN: &[Self] = &[Self::Add, Self::Remove];
+
+    /// The value as Amplitude writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Add => "ADD",
+            Self::Remove => "REMOVE",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Add => Some("ADD"),
+            Self::Remove => Some("REMOVE"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<&str> for MembershipOperation {
+    fn from(value: &str) -> Self {
+        match value {
+            "ADD" => Self::Add,
+            "REMOVE" => Self::Remove,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for MembershipOperation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MembershipOperation {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(text))
+    }
+}
+
+impl Serialize for MembershipOperation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for MembershipOperation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize_str(deserializer)
+    }
+}
+
+impl crate::wire::Param for MembershipOperation {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for MembershipOperation {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// The endpoint catalogue, one constant per endpoint.
 pub mod catalogue {
     use crate::catalogue::{ApiFamily, EndpointSpec, Location, Method, ParamSpec, RateClass};
@@ -2751,6 +3012,160 @@ pub mod catalogue {
         }],
     };
 
+    /// `/api/3/cohorts/upload`: Creates a cohort of the listed users, or replaces an uploaded cohort's members; at most 100,000 ids.
+    pub const UPLOAD_COHORT: EndpointSpec = EndpointSpec {
+        name: "UploadCohort",
+        path: "/api/3/cohorts/upload",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.1",
+        doc: "Creates a cohort of the listed users, or replaces an uploaded cohort's members; at most 100,000 ids.",
+        params: &[
+            ParamSpec {
+                wire: "name",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The cohort's name.",
+            },
+            ParamSpec {
+                wire: "app_id",
+                kind: "int",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The project's id.",
+            },
+            ParamSpec {
+                wire: "id_type",
+                kind: "CohortIdType",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Which ids `ids` lists.",
+            },
+            ParamSpec {
+                wire: "ids",
+                kind: "json",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The members' ids.",
+            },
+            ParamSpec {
+                wire: "owner",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The owner's login email.",
+            },
+            ParamSpec {
+                wire: "published",
+                kind: "bool",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Whether the cohort is discoverable by others.",
+            },
+            ParamSpec {
+                wire: "cg",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The count group (group type) of the ids; users when unset.",
+            },
+            ParamSpec {
+                wire: "skip_save",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "`true` checks the upload and answers its metadata without saving it.",
+            },
+            ParamSpec {
+                wire: "skip_invalid_ids",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: Some("true"),
+                doc: "`false` refuses the whole upload when an id matches no user.",
+            },
+            ParamSpec {
+                wire: "existing_cohort_id",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "An uploaded cohort whose members the upload replaces.",
+            },
+        ],
+    };
+
+    /// `/api/3/cohorts/membership`: Adds ids to an uploaded cohort and removes ids from it, one change after another.
+    pub const UPDATE_COHORT_MEMBERSHIP: EndpointSpec = EndpointSpec {
+        name: "UpdateCohortMembership",
+        path: "/api/3/cohorts/membership",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.1",
+        doc: "Adds ids to an uploaded cohort and removes ids from it, one change after another.",
+        params: &[
+            ParamSpec {
+                wire: "cohort_id",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The cohort's id.",
+            },
+            ParamSpec {
+                wire: "count_group",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: Some("User"),
+                doc: "The cohort's count group; it must match the cohort's.",
+            },
+            ParamSpec {
+                wire: "memberships",
+                kind: "json",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The changes, applied in order: `{ids, id_type, operation}` each.",
+            },
+            ParamSpec {
+                wire: "skip_invalid_ids",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: Some("true"),
+                doc: "`false` refuses the whole request when an id matches no user.",
+            },
+        ],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -2774,16 +3189,24 @@ pub mod catalogue {
         REQUEST_COHORT,
         GET_COHORT_REQUEST_STATUS,
         GET_COHORT_FILE,
+        UPLOAD_COHORT,
+        UPDATE_COHORT_MEMBERSHIP,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
 pub mod param {
+    /// `app_id`, taken by `UploadCohort`.
+    pub const APP_ID: &str = "app_id";
+    /// `cg`, taken by `UploadCohort`.
+    pub const CG: &str = "cg";
     /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`.
     pub const CHART_ID: &str = "chart_id";
-    /// `cohort_id`, taken by `RequestCohort`.
+    /// `cohort_id`, taken by `RequestCohort`, `UpdateCohortMembership`.
     pub const COHORT_ID: &str = "cohort_id";
     /// `comp_id`, taken by `GetUserProfile`.
     pub const COMP_ID: &str = "comp_id";
+    /// `count_group`, taken by `UpdateCohortMembership`.
+    pub const COUNT_GROUP: &str = "count_group";
     /// `cs`, taken by `GetFunnel`.
     pub const CS: &str = "cs";
     /// `device_id`, taken by `GetUserProfile`.
@@ -2796,6 +3219,8 @@ pub mod param {
     pub const E2: &str = "e2";
     /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`.
     pub const END: &str = "end";
+    /// `existing_cohort_id`, taken by `UploadCohort`.
+    pub const EXISTING_COHORT_ID: &str = "existing_cohort_id";
     /// `formula`, taken by `GetEventSegmentation`.
     pub const FORMULA: &str = "formula";
     /// `g`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`.
@@ -2814,18 +3239,28 @@ pub mod param {
     pub const GET_RECS: &str = "get_recs";
     /// `i`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRealtimeActiveUsers`, `GetRevenueLtv`.
     pub const I: &str = "i";
+    /// `id_type`, taken by `UploadCohort`.
+    pub const ID_TYPE: &str = "id_type";
+    /// `ids`, taken by `UploadCohort`.
+    pub const IDS: &str = "ids";
     /// `includeSyncInfo`, taken by `ListCohorts`.
     pub const INCLUDE_SYNC_INFO: &str = "includeSyncInfo";
     /// `limit`, taken by `GetEventSegmentation`, `GetFunnel`, `GetUserActivity`.
     pub const LIMIT: &str = "limit";
     /// `m`, taken by `GetUsers`, `GetEventSegmentation`, `GetRevenueLtv`.
     pub const M: &str = "m";
+    /// `memberships`, taken by `UpdateCohortMembership`.
+    pub const MEMBERSHIPS: &str = "memberships";
     /// `mode`, taken by `GetFunnel`.
     pub const MODE: &str = "mode";
     /// `n`, taken by `GetEventSegmentation`, `GetFunnel`.
     pub const N: &str = "n";
+    /// `name`, taken by `UploadCohort`.
+    pub const NAME: &str = "name";
     /// `offset`, taken by `GetUserActivity`.
     pub const OFFSET: &str = "offset";
+    /// `owner`, taken by `UploadCohort`.
+    pub const OWNER: &str = "owner";
     /// `p`, taken by `GetUserComposition`.
     pub const P: &str = "p";
     /// `prediction_id`, taken by `GetUserProfile`.
@@ -2836,6 +3271,8 @@ pub mod param {
     pub const PROPENSITY_TYPE: &str = "propensity_type";
     /// `props`, taken by `RequestCohort`.
     pub const PROPS: &str = "props";
+    /// `published`, taken by `UploadCohort`.
+    pub const PUBLISHED: &str = "published";
     /// `rb`, taken by `GetRetention`.
     pub const RB: &str = "rb";
     /// `re`, taken by `GetRetention`.
@@ -2856,6 +3293,10 @@ pub mod param {
     pub const S: &str = "s";
     /// `se`, taken by `GetRetention`.
     pub const SE: &str = "se";
+    /// `skip_invalid_ids`, taken by `UploadCohort`, `UpdateCohortMembership`.
+    pub const SKIP_INVALID_IDS: &str = "skip_invalid_ids";
+    /// `skip_save`, taken by `UploadCohort`.
+    pub const SKIP_SAVE: &str = "skip_save";
     /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`.
     pub const START: &str = "start";
     /// `timeHistogramConfigBinMax`, taken by `GetSessionLength`.
@@ -2914,3 +3355,7 @@ mod get_cohort_request_status;
 pub use get_cohort_request_status::CohortStatusQuery;
 mod get_cohort_file;
 pub use get_cohort_file::CohortFileQuery;
+mod upload_cohort;
+pub use upload_cohort::CohortUploadQuery;
+mod update_cohort_membership;
+pub use update_cohort_membership::CohortMembershipQuery;

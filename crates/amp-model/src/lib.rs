@@ -20,9 +20,10 @@ pub use error::ValidationError;
 pub use error_body::{CredentialProblem, ErrorBody, ExceededLimit};
 pub use generated::param;
 pub use generated::{
-    ActivityDirection, BinTimeUnit, CountComparator, FilterOperator, FunnelMode, FunnelUserType,
-    Interval, LtvMetric, MatchType, PropensityType, PropertyType, RecType, RetentionMode,
-    SegmentationMetric, SegmentationUserType, TimeType, UsersMetric,
+    ActivityDirection, BinTimeUnit, CohortIdType, CountComparator, FilterOperator, FunnelMode,
+    FunnelUserType, Interval, LtvMetric, MatchType, MembershipIdType, MembershipOperation,
+    PropensityType, PropertyType, RecType, RetentionMode, SegmentationMetric, SegmentationUserType,
+    TimeType, UsersMetric,
 };
 pub use limits::{CostLimitReading, Limits};
 pub use query::{Query, QueryPairs};

@@ -69,7 +69,9 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec, api: &Api) -> Resul
     }
     for [_, kind] in &endpoint.args {
         for word in kind.split(|c: char| !c.is_alphanumeric()) {
-            if let Some(module) = model_type_module(word) {
+            if enums.contains(word) {
+                model_names.insert(word.to_owned());
+            } else if let Some(module) = model_type_module(word) {
                 model_modules
                     .entry(module)
                     .or_default()
@@ -130,6 +132,7 @@ fn setter(endpoint: &str, param: &ParamSpec, enums: &BTreeSet<&str>) -> Result<S
         (Some(rust), _) => rust.clone(),
         (None, "property" | "string") => "impl Into<String>".to_owned(),
         (None, "int") => "u32".to_owned(),
+        (None, "bool") => "bool".to_owned(),
         (None, "event") => "Event".to_owned(),
         (None, "segment") => "Segment".to_owned(),
         (None, kind) if enums.contains(kind) => kind.to_owned(),

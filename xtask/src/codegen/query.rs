@@ -232,7 +232,7 @@ fn body_code(fields: &[Field]) -> String {
                     field.name
                 )
             } else {
-                format!("{{ let value = &self.{}; {insert} }}", field.name)
+                insert.replace("(value)", &format!("(&self.{})", field.name))
             }
         );
     }

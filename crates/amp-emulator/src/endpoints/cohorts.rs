@@ -15,20 +15,25 @@ use std::time::{Duration, Instant};
 
 use amp_model::catalogue::RateClass;
 use amp_model::cohorts::{
-    AMPLITUDE_ID, CohortFileQuery, CohortJob, CohortRequestQuery, CohortStatusQuery, JobStatus,
-    ListCohortsQuery, USER_ID,
+    AMPLITUDE_ID, CohortFileQuery, CohortJob, CohortMembershipQuery, CohortRequestQuery,
+    CohortStatusQuery, CohortUploadQuery, CohortUploaded, JobStatus, ListCohortsQuery,
+    MembershipResult, MembershipsUpdated, USER_ID, UploadMetadata,
 };
+use amp_model::{CohortIdType, MembershipIdType, MembershipOperation};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
 
 use crate::config::CohortConfig;
+use crate::managed::Change;
 use crate::predicate::segment_matches;
 use crate::project::Project;
 use crate::request;
 use crate::respond::{
-    answer, answer_bytes, invalid, json_response, nested_error, rate_limited, refused_credentials,
+    answer, answer_bytes, commit, invalid, json_response, nested_error, rate_limited,
+    refused_credentials,
 };
 use crate::state::AppState;
 
@@ -57,18 +62,19 @@ fn unknown(what: &str, id: &str) -> Response {
     )
 }
 
-/// A request's query, once its credentials pass, it reads strictly and `class` admits it; or
-/// the answer that refuses it.
+/// A request's query (read from its path, query string and `body`), once its credentials
+/// pass, it reads strictly and `class` admits it; or the answer that refuses it.
 fn accept<Q: amp_model::Query>(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
+    body: &[u8],
     class: RateClass,
 ) -> Result<(Q, crate::limits::Permit), Box<Response>> {
     if let Some(refused) = refused_credentials(headers, &state.read()) {
         return Err(Box::new(refused));
     }
-    let query = request::read::<Q>(uri.path(), uri.query())
+    let query = request::read_with_body::<Q>(uri.path(), uri.query(), body)
         .map_err(|refusal| Box::new(invalid(&refusal)))?;
     let permit = state
         .limiter
@@ -87,38 +93,80 @@ fn members(project: &Project, cohort: &CohortConfig) -> Vec<u32> {
         .collect()
 }
 
+/// The members of cohort `id`, configured or uploaded, in store order; `None` for no such
+/// cohort.
+fn members_of(project: &Project, id: &str) -> Option<Vec<u32>> {
+    if let Some(cohort) = project.config.cohorts.iter().find(|cohort| cohort.id == id) {
+        return Some(members(project, cohort));
+    }
+    let uploaded = project.managed.cohorts.get(id)?;
+    let mut users: Vec<u32> = uploaded
+        .members
+        .iter()
+        .filter_map(|member| project.store.by_amplitude_id(*member))
+        .collect();
+    users.sort_unstable();
+    Some(users)
+}
+
+/// Whether cohort `id` exists, configured or uploaded.
+fn exists(project: &Project, id: &str) -> bool {
+    project.config.cohorts.iter().any(|cohort| cohort.id == id)
+        || project.managed.cohorts.contains_key(id)
+}
+
 /// `GET /api/3/cohorts`. The emulator keeps no syncs, so `includeSyncInfo` changes nothing.
 pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let _accepted = match accept::<ListCohortsQuery>(&state, &headers, &uri, RateClass::Cost) {
+    let _accepted = match accept::<ListCohortsQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
         Ok(accepted) => accepted,
         Err(refused) => return *refused,
     };
     answer(&state, || {
         let project = state.read();
         let computed = project.now_ms() / 1000;
-        let cohorts: Vec<Value> = project
+        let listed = |id: &str, name: &str, size: usize, owners: Vec<&str>, published: bool| {
+            json!({
+                "id": id,
+                "name": name,
+                "appId": project.config.app_id,
+                "size": size,
+                "description": "",
+                "archived": false,
+                "published": published,
+                "hidden": false,
+                "finished": true,
+                "owners": owners,
+                "viewers": [],
+                "lastComputed": computed,
+            })
+        };
+        let mut cohorts: Vec<Value> = project
             .config
             .cohorts
             .iter()
             .map(|cohort| {
-                json!({
-                    "id": cohort.id,
-                    "name": cohort.name,
-                    "appId": project.config.app_id,
-                    "size": members(&project, cohort).len(),
-                    "description": "",
-                    "archived": false,
-                    "published": true,
-                    "hidden": false,
-                    "finished": true,
-                    "owners": [],
-                    "viewers": [],
-                    "type": "redshift",
-                    "lastComputed": computed,
-                    "definition": {"segment": cohort.segment},
-                })
+                let mut listed = listed(
+                    &cohort.id,
+                    &cohort.name,
+                    members(&project, cohort).len(),
+                    Vec::new(),
+                    true,
+                );
+                listed["type"] = json!("redshift");
+                listed["definition"] = json!({"segment": cohort.segment});
+                listed
             })
             .collect();
+        cohorts.extend(project.managed.cohorts.iter().map(|(id, cohort)| {
+            let size = members_of(&project, id).map_or(0, |users| users.len());
+            listed(
+                id,
+                &cohort.name,
+                size,
+                vec![cohort.owner.as_str()],
+                cohort.published,
+            )
+        }));
         json!({ "cohorts": cohorts })
     })
     .await
@@ -127,17 +175,11 @@ pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 /// `GET /api/5/cohorts/request/{cohort_id}`.
 pub async fn request(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let (query, _permit) =
-        match accept::<CohortRequestQuery>(&state, &headers, &uri, RateClass::CohortRequest) {
+        match accept::<CohortRequestQuery>(&state, &headers, &uri, &[], RateClass::CohortRequest) {
             Ok(accepted) => accepted,
             Err(refused) => return *refused,
         };
-    if !state
-        .read()
-        .config
-        .cohorts
-        .iter()
-        .any(|cohort| cohort.id == query.cohort_id)
-    {
+    if !exists(&state.read(), &query.cohort_id) {
         return unknown("cohort", &query.cohort_id);
     }
     let props = (query.props == Some(1)).then(|| query.prop_keys.clone());
@@ -177,7 +219,7 @@ fn job(state: &AppState, request_id: &str) -> Option<(Job, bool)> {
 /// `GET /api/5/cohorts/request-status/{request_id}`.
 pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let (query, _permit) =
-        match accept::<CohortStatusQuery>(&state, &headers, &uri, RateClass::Cost) {
+        match accept::<CohortStatusQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
             Ok(accepted) => accepted,
             Err(refused) => return *refused,
         };
@@ -195,11 +237,11 @@ pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: Heade
 
 /// `GET /api/5/cohorts/request/{request_id}/file`.
 pub async fn file(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let (query, _permit) = match accept::<CohortFileQuery>(&state, &headers, &uri, RateClass::Cost)
-    {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
+    let (query, _permit) =
+        match accept::<CohortFileQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
         return unknown("cohort request", &query.request_id);
     };
@@ -257,15 +299,7 @@ async fn csv_answer(state: &AppState, job: &Job) -> Response {
 /// The file of `job`: a header, then one row per member.
 fn csv(project: &Project, job: &Job) -> String {
     let store = &project.store;
-    let Some(cohort) = project
-        .config
-        .cohorts
-        .iter()
-        .find(|cohort| cohort.id == job.cohort_id)
-    else {
-        return format!("{USER_ID},{AMPLITUDE_ID}\n");
-    };
-    let users = members(project, cohort);
+    let users = members_of(project, &job.cohort_id).unwrap_or_default();
     let properties = |user: u32| {
         store
             .custom(store.latest(&store.users[user as usize]))
@@ -312,4 +346,171 @@ fn csv(project: &Project, job: &Job) -> String {
 /// A CSV cell, quoted as Amplitude's files quote text.
 fn quoted(cell: &str) -> String {
     format!("\"{}\"", cell.replace('"', "\"\""))
+}
+
+/// The most invalid ids an upload's answer samples.
+const INVALID_SAMPLE: usize = 10;
+
+/// The users `ids` name, as Amplitude IDs (`by_user_id`: user IDs, else Amplitude IDs), and
+/// the ids that name no user.
+fn resolve(project: &Project, by_user_id: bool, ids: &[String]) -> (Vec<u64>, Vec<String>) {
+    let store = &project.store;
+    let mut found = Vec::new();
+    let mut invalid = Vec::new();
+    for id in ids {
+        let user = if by_user_id {
+            store.by_user_id(id)
+        } else {
+            id.parse().ok().and_then(|id| store.by_amplitude_id(id))
+        };
+        match user {
+            Some(user) => found.push(store.users[user as usize].amplitude_id),
+            None => invalid.push(id.clone()),
+        }
+    }
+    (found, invalid)
+}
+
+/// Refuses a cohort of another count group than users: the emulator keeps user cohorts only.
+fn of_users(count_group: Option<&str>) -> Result<(), Box<Response>> {
+    match count_group.filter(|group| !group.eq_ignore_ascii_case("User")) {
+        Some(group) => Err(Box::new(nested_error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Invalid count group",
+            &format!("the emulator keeps cohorts of users only, not of `{group}`"),
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a write to cohort `id` unless it is an uploaded cohort: a configured cohort is
+/// computed from its definition.
+fn writable(project: &Project, id: &str) -> Result<(), Box<Response>> {
+    if project.config.cohorts.iter().any(|cohort| cohort.id == id) {
+        return Err(Box::new(nested_error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Cohort is not static",
+            &format!(
+                "cohort `{id}` is computed from its definition; only uploaded cohorts take uploads and membership changes"
+            ),
+        )));
+    }
+    if !project.managed.cohorts.contains_key(id) {
+        return Err(Box::new(unknown("cohort", id)));
+    }
+    Ok(())
+}
+
+/// `POST /api/3/cohorts/upload`: a new cohort of the listed users, or an uploaded cohort's
+/// members replaced (`existing_cohort_id`). Ids that name no user are left out and sampled
+/// in the answer, or refuse the whole upload with `skip_invalid_ids=false`; `skip_save=true`
+/// answers the same without saving.
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (query, _permit) =
+        match accept::<CohortUploadQuery>(&state, &headers, &uri, &body, RateClass::Cost) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
+    let mut project = state.write();
+    let app_id = project.config.app_id;
+    if i64::try_from(query.app_id).ok() != Some(app_id) {
+        return nested_error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Invalid app_id",
+            &format!(
+                "app_id {} is not this project's id ({app_id})",
+                query.app_id
+            ),
+        );
+    }
+    let checked = of_users(query.count_group.as_deref()).and_then(|()| {
+        query
+            .existing_cohort_id
+            .as_deref()
+            .map_or(Ok(()), |existing| writable(&project, existing))
+    });
+    if let Err(refused) = checked {
+        return *refused;
+    }
+    let by_user_id = query.id_type == CohortIdType::UserId;
+    let (members, invalid) = resolve(&project, by_user_id, &query.ids);
+    let sample: Vec<String> = invalid.iter().take(INVALID_SAMPLE).cloned().collect();
+    if !invalid.is_empty() && query.skip_invalid_ids == Some(false) {
+        let body = json!({"error": {"http_code": 400, "type": "invalid_ids", "message": format!("{} of the {} ids match no user; remove them or send skip_invalid_ids=true", invalid.len(), query.ids.len()), "metadata": {"invalid_ids_sample": sample}}});
+        return json_response(StatusCode::BAD_REQUEST, &body);
+    }
+    let metadata = UploadMetadata::new(members.len() as u64, query.ids.len() as u64, sample);
+    if query.skip_save == Some(true) {
+        return json_response(StatusCode::OK, &json!(CohortUploaded::new(None, metadata)));
+    }
+    let change = Change::UploadCohort {
+        replacing: query.existing_cohort_id.clone(),
+        name: query.name.clone(),
+        owner: query.owner.clone(),
+        published: query.published,
+        members,
+    };
+    match commit(&state, &mut project, &[change]) {
+        Ok(ids) => json_response(
+            StatusCode::OK,
+            &json!(CohortUploaded::new(ids.into_iter().next(), metadata)),
+        ),
+        Err(refused) => *refused,
+    }
+}
+
+/// `POST /api/3/cohorts/membership`: ADD and REMOVE changes to an uploaded cohort, applied in
+/// order. Ids that name no user are skipped and listed per change, or refuse the whole request
+/// with `skip_invalid_ids=false`.
+pub async fn membership(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (query, _permit) =
+        match accept::<CohortMembershipQuery>(&state, &headers, &uri, &body, RateClass::Cost) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
+    let mut project = state.write();
+    let checked =
+        of_users(query.count_group.as_deref()).and_then(|()| writable(&project, &query.cohort_id));
+    if let Err(refused) = checked {
+        return *refused;
+    }
+    let mut changes = Vec::new();
+    let mut results = Vec::new();
+    for membership in &query.memberships {
+        let by_user_id = membership.id_type == MembershipIdType::Name;
+        let (members, skipped) = resolve(&project, by_user_id, &membership.ids);
+        changes.push(Change::ChangeMembers {
+            cohort_id: query.cohort_id.clone(),
+            add: membership.operation != MembershipOperation::Remove,
+            members,
+        });
+        results.push(MembershipResult::of(membership, skipped));
+    }
+    let answer = MembershipsUpdated::new(query.cohort_id.clone(), results);
+    let skipped: usize = answer
+        .memberships_result
+        .iter()
+        .map(|result| result.skipped_ids.len())
+        .sum();
+    if skipped > 0 && query.skip_invalid_ids == Some(false) {
+        let body = json!({"error": {"code": 400, "message": format!("{skipped} ids match no user; remove them or send skip_invalid_ids=true"), "metadata": answer}});
+        return json_response(StatusCode::BAD_REQUEST, &body);
+    }
+    match commit(&state, &mut project, &changes) {
+        Ok(_) => json_response(StatusCode::OK, &json!(answer)),
+        Err(refused) => *refused,
+    }
 }

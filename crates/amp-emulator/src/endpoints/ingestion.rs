@@ -345,6 +345,7 @@ fn keep(state: &AppState, now_ms: i64, events: &[Value]) -> Option<Response> {
     let record = Record {
         now_ms,
         events: events.to_vec(),
+        changes: Vec::new(),
     };
     journal.append(&record).err().map(|error| {
         json_response(

@@ -255,8 +255,10 @@ async fn what_the_sdk_refuses_the_emulator_refuses_naming_the_same_parameter() {
         let refusal = emulator_refusal(&emulator, &url).await;
         assert!(names(&refusal, expected), "{url}: {refusal}");
     }
+    // Writes' bodies are checked with each API's tests.
     let mut enum_params: Vec<&str> = catalogue::ENDPOINTS
         .iter()
+        .filter(|endpoint| endpoint.method == Method::Get)
         .flat_map(|endpoint| endpoint.params)
         .filter(|param| param.kind.starts_with(char::is_uppercase))
         .map(|param| param.wire)

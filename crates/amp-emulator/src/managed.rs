@@ -1,0 +1,171 @@
+//! What the project APIs write: uploaded cohorts (and their membership changes), chart
+//! annotations and their categories, releases, and deletion jobs. Every write is a [`Change`]:
+//! checked against the project first, then journalled with `--state` before it is applied
+//! and answered, and applied again, in order, at start. Applying is deterministic (ids come
+//! from counters), so a replay rebuilds the same ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// The project APIs' state.
+#[derive(Debug, Default)]
+pub struct Managed {
+    /// Uploaded cohorts, by id.
+    pub cohorts: BTreeMap<String, Uploaded>,
+    /// How many cohorts were ever uploaded: the next id's number.
+    cohorts_made: u64,
+}
+
+/// An uploaded cohort: a fixed list of users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    /// Its name.
+    pub name: String,
+    /// Its owner's login.
+    pub owner: String,
+    /// Whether it is published.
+    pub published: bool,
+    /// Its members' Amplitude IDs.
+    pub members: BTreeSet<u64>,
+}
+
+/// One write, as journalled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// A cohort uploaded, new or replacing an uploaded one's members.
+    UploadCohort {
+        /// The uploaded cohort it replaces, if any.
+        replacing: Option<String>,
+        /// Its name.
+        name: String,
+        /// Its owner.
+        owner: String,
+        /// Whether it is published.
+        published: bool,
+        /// Its members' Amplitude IDs.
+        members: Vec<u64>,
+    },
+    /// Users added to or removed from an uploaded cohort.
+    ChangeMembers {
+        /// The cohort.
+        cohort_id: String,
+        /// Added, else removed.
+        add: bool,
+        /// The users' Amplitude IDs.
+        members: Vec<u64>,
+    },
+}
+
+impl Managed {
+    /// Applies `change`, returning the id of what it created or changed.
+    ///
+    /// # Errors
+    ///
+    /// A change that names something that does not exist: the journal does not replay.
+    pub fn apply(&mut self, change: &Change) -> Result<String, String> {
+        match change {
+            Change::UploadCohort {
+                replacing,
+                name,
+                owner,
+                published,
+                members,
+            } => {
+                let id = if let Some(id) = replacing {
+                    id.clone()
+                } else {
+                    self.cohorts_made += 1;
+                    upload_id(self.cohorts_made)
+                };
+                self.cohorts.insert(
+                    id.clone(),
+                    Uploaded {
+                        name: name.clone(),
+                        owner: owner.clone(),
+                        published: *published,
+                        members: members.iter().copied().collect(),
+                    },
+                );
+                Ok(id)
+            }
+            Change::ChangeMembers {
+                cohort_id,
+                add,
+                members,
+            } => {
+                let cohort = self
+                    .cohorts
+                    .get_mut(cohort_id)
+                    .ok_or_else(|| format!("no uploaded cohort `{cohort_id}`"))?;
+                for member in members {
+                    if *add {
+                        cohort.members.insert(*member);
+                    } else {
+                        cohort.members.remove(member);
+                    }
+                }
+                Ok(cohort_id.clone())
+            }
+        }
+    }
+}
+
+/// The id of the `number`th uploaded cohort: seven lowercase letters and digits, as
+/// Amplitude's cohort ids are.
+fn upload_id(number: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    // A fixed odd multiplier spreads consecutive numbers over the id space; the leading `u`
+    // keeps uploaded ids apart from configured ones written as plain words.
+    let mut value = number.wrapping_mul(0x9E37_79B9) % 36u64.pow(6);
+    let mut id = vec![b'0'; 6];
+    for slot in id.iter_mut().rev() {
+        *slot = DIGITS[(value % 36) as usize];
+        value /= 36;
+    }
+    format!("u{}", String::from_utf8_lossy(&id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_get_distinct_ids_and_membership_changes_apply_in_order() {
+        let mut managed = Managed::default();
+        let upload = |replacing: Option<String>, members: Vec<u64>| Change::UploadCohort {
+            replacing,
+            name: "n".into(),
+            owner: "o@example.com".into(),
+            published: true,
+            members,
+        };
+        let first = managed.apply(&upload(None, vec![1, 2])).unwrap();
+        let second = managed.apply(&upload(None, vec![3])).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 7);
+        let change = |add, members| Change::ChangeMembers {
+            cohort_id: first.clone(),
+            add,
+            members,
+        };
+        managed.apply(&change(true, vec![5])).unwrap();
+        managed.apply(&change(false, vec![1])).unwrap();
+        let members: Vec<u64> = managed.cohorts[&first].members.iter().copied().collect();
+        assert_eq!(members, [2, 5]);
+        assert_eq!(
+            managed
+                .apply(&upload(Some(first.clone()), vec![9]))
+                .unwrap(),
+            first
+        );
+        assert_eq!(managed.cohorts[&first].members.len(), 1);
+        let missing = Change::ChangeMembers {
+            cohort_id: "nope".into(),
+            add: true,
+            members: vec![],
+        };
+        assert!(managed.apply(&missing).is_err());
+    }
+}
