@@ -148,10 +148,11 @@ pub enum Command {
   ampq export --start 2024-03-01T00 --end 2024-03-31T23 --out march.jsonl.gz --checkpoint march.json
   ampq export --start 20240301T05 --end 20240301T05 | jq .event_type")]
     Export(Export),
-    /// Behavioral cohorts: list them, or download one's members as CSV.
+    /// Behavioral cohorts: list them, download one's members as CSV, upload a cohort of ids,
+    /// add or remove members.
     #[command(
         subcommand,
-        after_help = "Examples:\n  ampq cohorts list\n  ampq cohorts download abc123 --prop-key plan > members.csv"
+        after_help = "Examples:\n  ampq cohorts list\n  ampq cohorts download abc123 --prop-key plan > members.csv\n  ampq cohorts upload --name 'Beta testers' --id-type user-id --app-id 123 --owner me@example.com ids.txt\n  ampq cohorts add abc123 --ids alice,bob"
     )]
     Cohorts(Cohorts),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
@@ -196,6 +197,70 @@ pub enum Cohorts {
         #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
         deadline: u64,
     },
+    /// Upload a cohort of the ids in FILE: one id per line, or a CSV with a `user_id` or
+    /// `amplitude_id` column (what `ampq cohorts download` writes). Prints the new cohort's id
+    /// and how the ids matched.
+    Upload(Upload),
+    /// Add users to an uploaded cohort.
+    Add(MembershipChange),
+    /// Remove users from an uploaded cohort.
+    Remove(MembershipChange),
+}
+
+/// Which ids a cohort command lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IdType {
+    /// User IDs.
+    UserId,
+    /// Amplitude IDs.
+    AmplitudeId,
+}
+
+/// `ampq cohorts upload`.
+#[derive(Debug, Clone, Args)]
+pub struct Upload {
+    /// The cohort's name.
+    #[arg(long)]
+    pub name: String,
+    /// Which ids FILE lists.
+    #[arg(long, value_enum)]
+    pub id_type: IdType,
+    /// The project's id (app id), as Amplitude requires it.
+    #[arg(long, env = "AMPLITUDE_APP_ID")]
+    pub app_id: u64,
+    /// The owner's login email.
+    #[arg(long, env = "AMPLITUDE_OWNER")]
+    pub owner: String,
+    /// Make the cohort discoverable by others.
+    #[arg(long)]
+    pub published: bool,
+    /// Replace the members of this uploaded cohort instead of creating one.
+    #[arg(long, value_name = "COHORT_ID")]
+    pub replace: Option<String>,
+    /// Only check how the ids match; save nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Refuse the whole upload if any id matches no user (by default such ids are skipped).
+    #[arg(long)]
+    pub strict: bool,
+    /// The ids; `-` reads standard input.
+    pub file: PathBuf,
+}
+
+/// `ampq cohorts add|remove`.
+#[derive(Debug, Clone, Args)]
+pub struct MembershipChange {
+    /// The uploaded cohort's id.
+    pub id: String,
+    /// The ids, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, num_args = 1..)]
+    pub ids: Vec<String>,
+    /// Which ids --ids lists.
+    #[arg(long, value_enum, default_value = "user-id")]
+    pub id_type: IdType,
+    /// Refuse the whole change if any id matches no user (by default such ids are skipped).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `ampq export`.

@@ -20,6 +20,7 @@ mod run;
 mod target;
 mod typeset;
 mod view;
+mod write;
 
 use std::process::ExitCode;
 

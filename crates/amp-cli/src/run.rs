@@ -211,7 +211,8 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Cohorts(command) => {
             let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
-            cohorts::run(&client, &command, &show, cli.output.dry_run).await?;
+            let written = Show::of(&cli.output, Format::Table).format;
+            cohorts::run(&client, &command, &show, written, cli.output.dry_run).await?;
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

@@ -1565,3 +1565,134 @@ fn cohorts_are_listed_and_a_cohort_downloads_as_csv_of_its_members() {
     assert_eq!(unknown.status.code(), Some(3), "{}", stderr(&unknown));
     assert!(stderr(&unknown).contains("404"), "{}", stderr(&unknown));
 }
+
+/// The `user_id` column of a cohort CSV, sorted.
+fn csv_user_ids(csv: &str) -> Vec<String> {
+    let mut ids: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|row| row.split(',').next())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_cohort_uploaded_through_ampq_downloads_back_with_the_same_ids_after_an_add_and_a_remove() {
+    let downloaded = run(&mut ampq(), &["cohorts", "download", "premium"]);
+    assert!(downloaded.status.success(), "{}", stderr(&downloaded));
+    let premium = csv_user_ids(&stdout(&downloaded));
+    assert!(premium.len() >= 5, "{premium:?}");
+    let dir = std::env::temp_dir().join(format!("ampq-upload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The first four of the download's own CSV, and one id of no user.
+    let file = dir.join("members.csv");
+    let mut csv = String::from("user_id,amplitude_id\n");
+    for id in &premium[..4] {
+        csv.push_str(&format!("{id},\n"));
+    }
+    csv.push_str("nobody-at-all,\n");
+    std::fs::write(&file, csv).unwrap();
+    let upload = |extra: &[&str]| {
+        let mut args = vec![
+            "cohorts",
+            "upload",
+            "--name",
+            "From ampq",
+            "--id-type",
+            "user-id",
+            "--app-id",
+            "1",
+            "--owner",
+            "me@example.com",
+        ];
+        args.extend_from_slice(extra);
+        args.push(file.to_str().unwrap());
+        run(&mut ampq(), &args)
+    };
+
+    let dry = upload(&["--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let printed = stdout(&dry);
+    assert!(printed.starts_with("POST http"), "{printed}");
+    assert!(printed.contains("/api/3/cohorts/upload\n"), "{printed}");
+    let body: Value = serde_json::from_str(printed.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(body["id_type"], "BY_USER_ID");
+    assert_eq!(body["ids"].as_array().unwrap().len(), 5);
+    assert!(!printed.contains(amp_emulator::config::DEFAULT_SECRET_KEY));
+
+    let uploaded = upload(&[]);
+    let said = stdout(&uploaded);
+    assert!(uploaded.status.success(), "{}", stderr(&uploaded));
+    assert!(
+        said.contains("4 of 5 ids matched a user; not matched: nobody-at-all"),
+        "{said}"
+    );
+    let id = said
+        .strip_prefix("uploaded cohort ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_owned();
+    let members = |id: &str| {
+        let output = run(&mut ampq(), &["cohorts", "download", id]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        csv_user_ids(&stdout(&output))
+    };
+    assert_eq!(members(&id), premium[..4]);
+
+    let added = run(
+        &mut ampq(),
+        &[
+            "cohorts",
+            "add",
+            &id,
+            "--ids",
+            &format!("{},ghost", premium[4]),
+        ],
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert_eq!(
+        stdout(&added),
+        format!("cohort {id}: added 1 users; skipped (no such user): ghost\n")
+    );
+    let removed = run(
+        &mut ampq(),
+        &["cohorts", "remove", &id, "--ids", &premium[0]],
+    );
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert_eq!(members(&id), premium[1..5]);
+
+    let strict = run(
+        &mut ampq(),
+        &["cohorts", "add", &id, "--ids", "ghost", "--strict"],
+    );
+    assert_eq!(strict.status.code(), Some(3), "{}", stderr(&strict));
+    assert!(
+        stderr(&strict).contains("match no user"),
+        "{}",
+        stderr(&strict)
+    );
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "\n\n").unwrap();
+    let nothing = run(
+        &mut ampq(),
+        &[
+            "cohorts",
+            "upload",
+            "--name",
+            "x",
+            "--id-type",
+            "user-id",
+            "--app-id",
+            "1",
+            "--owner",
+            "me@example.com",
+            empty.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr(&nothing));
+    assert!(stderr(&nothing).contains("no ids"), "{}", stderr(&nothing));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
