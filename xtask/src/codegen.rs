@@ -225,6 +225,14 @@ const APIS: &[Api] = &[
         docs_name: "Behavioral Cohorts API docs",
     },
     Api {
+        name: "annotations",
+        dir: "crates/amp-project/src/annotations",
+        module: "annotations",
+        title: "The Chart Annotations API endpoints",
+        docs: "https://amplitude.com/docs/apis/analytics/chart-annotations",
+        docs_name: "Chart Annotations API docs",
+    },
+    Api {
         name: "export",
         dir: "crates/amp-export/src",
         module: "export",
@@ -242,6 +250,7 @@ const MODEL_TYPES: &[(&str, &str)] = &[
     ("SessionBins", "dashboard"),
     ("HourRange", "export"),
     ("Membership", "cohorts"),
+    ("Timestamp", "annotations"),
 ];
 
 /// The amp-model module of hand-written type `word`, if it is one.

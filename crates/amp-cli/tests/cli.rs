@@ -1,6 +1,7 @@
 //! The built `ampq` binary, run as a user would, against an emulator with demo data started
 //! by this test binary.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -1591,7 +1592,7 @@ fn a_cohort_uploaded_through_ampq_downloads_back_with_the_same_ids_after_an_add_
     let file = dir.join("members.csv");
     let mut csv = String::from("user_id,amplitude_id\n");
     for id in &premium[..4] {
-        csv.push_str(&format!("{id},\n"));
+        let _ = writeln!(csv, "{id},");
     }
     csv.push_str("nobody-at-all,\n");
     std::fs::write(&file, csv).unwrap();
@@ -1663,7 +1664,6 @@ fn a_cohort_uploaded_through_ampq_downloads_back_with_the_same_ids_after_an_add_
     );
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(members(&id), premium[1..5]);
-
     let strict = run(
         &mut ampq(),
         &["cohorts", "add", &id, "--ids", "ghost", "--strict"],
@@ -1674,6 +1674,25 @@ fn a_cohort_uploaded_through_ampq_downloads_back_with_the_same_ids_after_an_add_
         "{}",
         stderr(&strict)
     );
+
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn cohort_writes_that_cannot_apply_are_refused_saying_why() {
+    // Strict: an id of no user refuses the change; a computed cohort takes none.
+    let strict = run(
+        &mut ampq(),
+        &["cohorts", "add", "premium", "--ids", "ghost", "--strict"],
+    );
+    assert_eq!(strict.status.code(), Some(3), "{}", stderr(&strict));
+    assert!(
+        stderr(&strict).contains("computed from its definition"),
+        "{}",
+        stderr(&strict)
+    );
+    let dir = std::env::temp_dir().join(format!("ampq-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let empty = dir.join("empty.txt");
     std::fs::write(&empty, "\n\n").unwrap();
     let nothing = run(

@@ -7,6 +7,7 @@
 //! funnel, or retention and LTV series) with its `segmentIndex`; no segment is one segment of
 //! every user.
 
+pub mod annotations;
 pub mod chart;
 pub mod cohorts;
 pub mod composition;

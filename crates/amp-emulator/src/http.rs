@@ -9,10 +9,10 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::endpoints;
-use crate::endpoints::Read;
+use crate::endpoints::{Read, annotations};
 use crate::respond::{answer, invalid, nested_error, rate_limited, refused_credentials};
 use crate::state::AppState;
 
@@ -38,6 +38,30 @@ pub fn router(state: Arc<AppState>) -> Router {
             name if name == catalogue::UPDATE_COHORT_MEMBERSHIP.name => {
                 post(endpoints::cohorts::membership)
             }
+            name if name == catalogue::LIST_ANNOTATIONS.name => get(annotations::list),
+            name if name == catalogue::GET_ANNOTATION.name => get(annotations::get),
+            name if name == catalogue::CREATE_ANNOTATION.name => post(annotations::create),
+            name if name == catalogue::UPDATE_ANNOTATION.name => put(annotations::update),
+            name if name == catalogue::DELETE_ANNOTATION.name => delete(annotations::delete),
+            name if name == catalogue::CREATE_ANNOTATION_CATEGORY.name => {
+                post(annotations::create_category)
+            }
+            name if name == catalogue::LIST_ANNOTATION_CATEGORIES.name => {
+                get(annotations::list_categories)
+            }
+            name if name == catalogue::GET_ANNOTATION_CATEGORY.name => {
+                get(annotations::get_category)
+            }
+            name if name == catalogue::RENAME_ANNOTATION_CATEGORY.name => {
+                put(annotations::rename_category)
+            }
+            name if name == catalogue::DELETE_ANNOTATION_CATEGORY.name => {
+                delete(annotations::delete_category)
+            }
+            name if name == catalogue::ASSIGN_ANNOTATION_CATEGORY.name => {
+                put(annotations::assign_category)
+            }
+            name if name == catalogue::LIST_ANNOTATIONS_V2.name => get(annotations::list_v2),
             _ => match endpoints::computed(spec.path) {
                 Some(read) => get(dashboard_route(read)),
                 None => continue,

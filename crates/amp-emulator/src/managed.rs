@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use amp_model::annotations::{Annotation, Category};
 use serde::{Deserialize, Serialize};
 
 /// The project APIs' state.
@@ -15,6 +16,12 @@ pub struct Managed {
     pub cohorts: BTreeMap<String, Uploaded>,
     /// How many cohorts were ever uploaded: the next id's number.
     cohorts_made: u64,
+    /// Chart annotations, by id; a category is kept by id and named when answered.
+    pub annotations: BTreeMap<u64, Annotation>,
+    /// Annotation categories' names, by id.
+    pub categories: BTreeMap<u64, String>,
+    /// The largest id given to an annotation or a category.
+    last_id: u64,
 }
 
 /// An uploaded cohort: a fixed list of users.
@@ -31,7 +38,7 @@ pub struct Uploaded {
 }
 
 /// One write, as journalled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     /// A cohort uploaded, new or replacing an uploaded one's members.
@@ -48,13 +55,35 @@ pub enum Change {
         members: Vec<u64>,
     },
     /// Users added to or removed from an uploaded cohort.
-    ChangeMembers {
+    Membership {
         /// The cohort.
         cohort_id: String,
         /// Added, else removed.
         add: bool,
         /// The users' Amplitude IDs.
         members: Vec<u64>,
+    },
+    /// An annotation created or changed: its whole new state.
+    PutAnnotation {
+        /// The annotation.
+        annotation: Annotation,
+    },
+    /// An annotation deleted.
+    DeleteAnnotation {
+        /// Its id.
+        id: u64,
+    },
+    /// A category created or renamed.
+    PutCategory {
+        /// Its id.
+        id: u64,
+        /// Its name.
+        name: String,
+    },
+    /// A category deleted; its annotations lose it.
+    DeleteCategory {
+        /// Its id.
+        id: u64,
     },
 }
 
@@ -90,7 +119,7 @@ impl Managed {
                 );
                 Ok(id)
             }
-            Change::ChangeMembers {
+            Change::Membership {
                 cohort_id,
                 add,
                 members,
@@ -108,7 +137,67 @@ impl Managed {
                 }
                 Ok(cohort_id.clone())
             }
+            Change::PutAnnotation { annotation } => {
+                self.last_id = self.last_id.max(annotation.id);
+                self.annotations.insert(annotation.id, annotation.clone());
+                Ok(annotation.id.to_string())
+            }
+            Change::DeleteAnnotation { id } => {
+                self.annotations
+                    .remove(id)
+                    .ok_or_else(|| format!("no annotation {id}"))?;
+                Ok(id.to_string())
+            }
+            Change::PutCategory { id, name } => {
+                self.last_id = self.last_id.max(*id);
+                self.categories.insert(*id, name.clone());
+                Ok(id.to_string())
+            }
+            Change::DeleteCategory { id } => {
+                self.categories
+                    .remove(id)
+                    .ok_or_else(|| format!("no category {id}"))?;
+                for annotation in self.annotations.values_mut() {
+                    if annotation
+                        .category
+                        .as_ref()
+                        .is_some_and(|category| category.id == *id)
+                    {
+                        annotation.category = None;
+                    }
+                }
+                Ok(id.to_string())
+            }
         }
+    }
+
+    /// The id the next annotation or category gets.
+    pub fn next_id(&self) -> u64 {
+        self.last_id + 1
+    }
+
+    /// Annotation `id` as answered: its category named as it is now.
+    pub fn annotation(&self, id: u64) -> Option<Annotation> {
+        let mut annotation = self.annotations.get(&id)?.clone();
+        annotation.category = annotation
+            .category
+            .and_then(|category| self.category(category.id));
+        Some(annotation)
+    }
+
+    /// Category `id`.
+    pub fn category(&self, id: u64) -> Option<Category> {
+        self.categories
+            .get(&id)
+            .map(|name| Category::new(id, name.clone()))
+    }
+
+    /// The category named `name`.
+    pub fn category_named(&self, name: &str) -> Option<Category> {
+        self.categories
+            .iter()
+            .find(|(_, known)| *known == name)
+            .map(|(id, name)| Category::new(*id, name.clone()))
     }
 }
 
@@ -145,7 +234,7 @@ mod tests {
         let second = managed.apply(&upload(None, vec![3])).unwrap();
         assert_ne!(first, second);
         assert_eq!(first.len(), 7);
-        let change = |add, members| Change::ChangeMembers {
+        let change = |add, members| Change::Membership {
             cohort_id: first.clone(),
             add,
             members,
@@ -161,7 +250,7 @@ mod tests {
             first
         );
         assert_eq!(managed.cohorts[&first].members.len(), 1);
-        let missing = Change::ChangeMembers {
+        let missing = Change::Membership {
             cohort_id: "nope".into(),
             add: true,
             members: vec![],

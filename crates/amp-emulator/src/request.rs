@@ -1,7 +1,14 @@
 //! Reading a request: the endpoint's generated strict decoder, then the validation the SDK runs
-//! before sending, so no parameter name is read anywhere else.
+//! before sending, so no parameter name is read anywhere else; and, for the project APIs, the
+//! credentials and limits checked first.
 
+use amp_model::catalogue::RateClass;
 use amp_model::{ParamError, Query, ValidationError};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+
+use crate::respond::{invalid, rate_limited, refused_credentials};
+use crate::state::AppState;
 
 /// Why a request is refused before anything is computed: Amplitude's 400.
 #[derive(Debug, thiserror::Error)]
@@ -32,4 +39,41 @@ pub fn read_with_body<Q: Query>(
     let query = Q::from_wire(path, &pairs, body)?;
     query.validate()?;
     Ok(query)
+}
+
+/// A request's query (read from its path, query string and `body`), once its credentials
+/// pass, it reads strictly and `class` admits it; or the answer that refuses it.
+pub fn accept<Q: amp_model::Query>(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+    class: RateClass,
+) -> Result<(Q, crate::limits::Permit), Box<Response>> {
+    if let Some(refused) = refused_credentials(headers, &state.read()) {
+        return Err(Box::new(refused));
+    }
+    let query = read_with_body::<Q>(uri.path(), uri.query(), body)
+        .map_err(|refusal| Box::new(invalid(&refusal)))?;
+    let permit = state
+        .limiter
+        .admit(class, 1)
+        .map_err(|refusal| Box::new(rate_limited(class, &refusal.0)))?;
+    Ok((query, permit))
+}
+
+/// Accepts a request of type `Q` as [`accept`] does, then answers it with `answer` under the
+/// project's write lock, so that what a write checks still holds when it is applied.
+pub fn with_project<Q: amp_model::Query>(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: &[u8],
+    answer: impl FnOnce(Q, &mut crate::project::Project) -> Response,
+) -> Response {
+    let (query, _permit) = match accept::<Q>(state, headers, uri, body, RateClass::Cost) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
+    answer(query, &mut state.write())
 }

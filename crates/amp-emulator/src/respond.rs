@@ -32,6 +32,16 @@ pub fn nested_error(status: StatusCode, kind: &str, message: &str, details: &str
     json_response(status, &body)
 }
 
+/// The 404 of an id the project does not have.
+pub fn not_found(what: &str, id: &str) -> Response {
+    nested_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found",
+        &format!("no {what} `{id}` in this project"),
+    )
+}
+
 /// The 401 of the Dashboard API.
 fn unauthorized() -> Response {
     nested_error(

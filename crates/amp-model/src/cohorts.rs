@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::query::one_unit;
 use crate::{Cost, Query, ValidationError};
 
 pub use crate::generated::{
@@ -15,20 +16,6 @@ pub use crate::generated::{
     CohortUploadQuery, ListCohortsQuery,
 };
 use crate::{MembershipIdType, MembershipOperation};
-
-/// Queries of one request each, not cost queries: one unit, the request's share of the five
-/// concurrent requests every REST endpoint shares.
-macro_rules! one_unit {
-    ($($query:ty => $response:ty),* $(,)?) => {$(
-        impl Query for $query {
-            type Response = $response;
-
-            fn cost(&self) -> Cost {
-                Cost::MINIMUM
-            }
-        }
-    )*};
-}
 
 one_unit! {
     ListCohortsQuery => CohortList,

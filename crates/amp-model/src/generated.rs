@@ -3166,6 +3166,404 @@ pub mod catalogue {
         ],
     };
 
+    /// `/api/3/annotations`: The project's chart annotations, optionally of one category or one chart, within a time range.
+    pub const LIST_ANNOTATIONS: EndpointSpec = EndpointSpec {
+        name: "ListAnnotations",
+        path: "/api/3/annotations",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.3",
+        doc: "The project's chart annotations, optionally of one category or one chart, within a time range.",
+        params: &[
+            ParamSpec {
+                wire: "category",
+                kind: "string",
+                location: Location::Query,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Only annotations of this category (by name); not with `chart_id`.",
+            },
+            ParamSpec {
+                wire: "chart_id",
+                kind: "string",
+                location: Location::Query,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Only annotations of this chart; not with `category`.",
+            },
+            ParamSpec {
+                wire: "start",
+                kind: "datetime",
+                location: Location::Query,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Only annotations from this time on (ISO 8601).",
+            },
+            ParamSpec {
+                wire: "end",
+                kind: "datetime",
+                location: Location::Query,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Only annotations up to this time (ISO 8601); a range annotation must end before it.",
+            },
+        ],
+    };
+
+    /// `/api/3/annotations/{annotation_id}`: One chart annotation.
+    pub const GET_ANNOTATION: EndpointSpec = EndpointSpec {
+        name: "GetAnnotation",
+        path: "/api/3/annotations/{annotation_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.3",
+        doc: "One chart annotation.",
+        params: &[ParamSpec {
+            wire: "annotation_id",
+            kind: "int",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The annotation's id.",
+        }],
+    };
+
+    /// `/api/3/annotations`: Creates a chart annotation: global, or on one chart; at a time, or over a range.
+    pub const CREATE_ANNOTATION: EndpointSpec = EndpointSpec {
+        name: "CreateAnnotation",
+        path: "/api/3/annotations",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.3",
+        doc: "Creates a chart annotation: global, or on one chart; at a time, or over a range.",
+        params: &[
+            ParamSpec {
+                wire: "label",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its label.",
+            },
+            ParamSpec {
+                wire: "start",
+                kind: "datetime",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "When it starts (ISO 8601).",
+            },
+            ParamSpec {
+                wire: "category",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its category, by name; the category must exist.",
+            },
+            ParamSpec {
+                wire: "chart_id",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The chart it is on; global when unset.",
+            },
+            ParamSpec {
+                wire: "details",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its details.",
+            },
+            ParamSpec {
+                wire: "end",
+                kind: "datetime",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "When it ends, for a range (ISO 8601).",
+            },
+        ],
+    };
+
+    /// `/api/3/annotations/{annotation_id}`: Changes the fields given of a chart annotation; the others stay. Safe to repeat: a repeat sets the same values.
+    pub const UPDATE_ANNOTATION: EndpointSpec = EndpointSpec {
+        name: "UpdateAnnotation",
+        path: "/api/3/annotations/{annotation_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Put,
+        repeatable: true,
+        section: "3.3",
+        doc: "Changes the fields given of a chart annotation; the others stay. Safe to repeat: a repeat sets the same values.",
+        params: &[
+            ParamSpec {
+                wire: "annotation_id",
+                kind: "int",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The annotation's id.",
+            },
+            ParamSpec {
+                wire: "label",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new label.",
+            },
+            ParamSpec {
+                wire: "start",
+                kind: "datetime",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new start (ISO 8601).",
+            },
+            ParamSpec {
+                wire: "category",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new category, by name.",
+            },
+            ParamSpec {
+                wire: "chart_id",
+                kind: "json",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new chart; `None` (sent as `null`) makes it global.",
+            },
+            ParamSpec {
+                wire: "details",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new details.",
+            },
+            ParamSpec {
+                wire: "end",
+                kind: "json",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new end; `None` (sent as `null`) removes the end.",
+            },
+        ],
+    };
+
+    /// `/api/3/annotations/{annotation_id}`: Deletes a chart annotation.
+    pub const DELETE_ANNOTATION: EndpointSpec = EndpointSpec {
+        name: "DeleteAnnotation",
+        path: "/api/3/annotations/{annotation_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Delete,
+        repeatable: false,
+        section: "3.3",
+        doc: "Deletes a chart annotation.",
+        params: &[ParamSpec {
+            wire: "annotation_id",
+            kind: "int",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The annotation's id.",
+        }],
+    };
+
+    /// `/api/3/annotation-categories`: Creates an annotation category; 409 when one of that name exists.
+    pub const CREATE_ANNOTATION_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "CreateAnnotationCategory",
+        path: "/api/3/annotation-categories",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.3",
+        doc: "Creates an annotation category; 409 when one of that name exists.",
+        params: &[ParamSpec {
+            wire: "category",
+            kind: "string",
+            location: Location::Json,
+            required: true,
+            list: false,
+            default: None,
+            doc: "Its name.",
+        }],
+    };
+
+    /// `/api/3/annotation-categories`: The project's annotation categories.
+    pub const LIST_ANNOTATION_CATEGORIES: EndpointSpec = EndpointSpec {
+        name: "ListAnnotationCategories",
+        path: "/api/3/annotation-categories",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.3",
+        doc: "The project's annotation categories.",
+        params: &[ParamSpec {
+            wire: "category",
+            kind: "string",
+            location: Location::Query,
+            required: false,
+            list: false,
+            default: None,
+            doc: "Only the category of this name.",
+        }],
+    };
+
+    /// `/api/3/annotation-categories/{category_id}`: One annotation category.
+    pub const GET_ANNOTATION_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "GetAnnotationCategory",
+        path: "/api/3/annotation-categories/{category_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.3",
+        doc: "One annotation category.",
+        params: &[ParamSpec {
+            wire: "category_id",
+            kind: "int",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The category's id.",
+        }],
+    };
+
+    /// `/api/3/annotation-categories/{category_id}`: Renames an annotation category; 409 when another has that name. Safe to repeat.
+    pub const RENAME_ANNOTATION_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "RenameAnnotationCategory",
+        path: "/api/3/annotation-categories/{category_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Put,
+        repeatable: true,
+        section: "3.3",
+        doc: "Renames an annotation category; 409 when another has that name. Safe to repeat.",
+        params: &[
+            ParamSpec {
+                wire: "category_id",
+                kind: "int",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The category's id.",
+            },
+            ParamSpec {
+                wire: "category",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its new name.",
+            },
+        ],
+    };
+
+    /// `/api/3/annotation-categories/{category_id}`: Deletes an annotation category; its annotations lose their category.
+    pub const DELETE_ANNOTATION_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "DeleteAnnotationCategory",
+        path: "/api/3/annotation-categories/{category_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Delete,
+        repeatable: false,
+        section: "3.3",
+        doc: "Deletes an annotation category; its annotations lose their category.",
+        params: &[ParamSpec {
+            wire: "category_id",
+            kind: "int",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The category's id.",
+        }],
+    };
+
+    /// `/api/3/annotation-categories/bulk/{category_id}`: Puts annotations in a category, all at once. Safe to repeat.
+    pub const ASSIGN_ANNOTATION_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "AssignAnnotationCategory",
+        path: "/api/3/annotation-categories/bulk/{category_id}",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Put,
+        repeatable: true,
+        section: "3.3",
+        doc: "Puts annotations in a category, all at once. Safe to repeat.",
+        params: &[
+            ParamSpec {
+                wire: "category_id",
+                kind: "int",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The category's id.",
+            },
+            ParamSpec {
+                wire: "annotation_ids",
+                kind: "json",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The annotations' ids.",
+            },
+        ],
+    };
+
+    /// `/api/2/annotations`: The legacy (v2) list of the project's annotations, for projects that still use it.
+    pub const LIST_ANNOTATIONS_V2: EndpointSpec = EndpointSpec {
+        name: "ListAnnotationsV2",
+        path: "/api/2/annotations",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.3",
+        doc: "The legacy (v2) list of the project's annotations, for projects that still use it.",
+        params: &[],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -3191,15 +3589,35 @@ pub mod catalogue {
         GET_COHORT_FILE,
         UPLOAD_COHORT,
         UPDATE_COHORT_MEMBERSHIP,
+        LIST_ANNOTATIONS,
+        GET_ANNOTATION,
+        CREATE_ANNOTATION,
+        UPDATE_ANNOTATION,
+        DELETE_ANNOTATION,
+        CREATE_ANNOTATION_CATEGORY,
+        LIST_ANNOTATION_CATEGORIES,
+        GET_ANNOTATION_CATEGORY,
+        RENAME_ANNOTATION_CATEGORY,
+        DELETE_ANNOTATION_CATEGORY,
+        ASSIGN_ANNOTATION_CATEGORY,
+        LIST_ANNOTATIONS_V2,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
 pub mod param {
+    /// `annotation_id`, taken by `GetAnnotation`, `UpdateAnnotation`, `DeleteAnnotation`.
+    pub const ANNOTATION_ID: &str = "annotation_id";
+    /// `annotation_ids`, taken by `AssignAnnotationCategory`.
+    pub const ANNOTATION_IDS: &str = "annotation_ids";
     /// `app_id`, taken by `UploadCohort`.
     pub const APP_ID: &str = "app_id";
+    /// `category`, taken by `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`, `CreateAnnotationCategory`, `ListAnnotationCategories`, `RenameAnnotationCategory`.
+    pub const CATEGORY: &str = "category";
+    /// `category_id`, taken by `GetAnnotationCategory`, `RenameAnnotationCategory`, `DeleteAnnotationCategory`, `AssignAnnotationCategory`.
+    pub const CATEGORY_ID: &str = "category_id";
     /// `cg`, taken by `UploadCohort`.
     pub const CG: &str = "cg";
-    /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`.
+    /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const CHART_ID: &str = "chart_id";
     /// `cohort_id`, taken by `RequestCohort`, `UpdateCohortMembership`.
     pub const COHORT_ID: &str = "cohort_id";
@@ -3209,6 +3627,8 @@ pub mod param {
     pub const COUNT_GROUP: &str = "count_group";
     /// `cs`, taken by `GetFunnel`.
     pub const CS: &str = "cs";
+    /// `details`, taken by `CreateAnnotation`, `UpdateAnnotation`.
+    pub const DETAILS: &str = "details";
     /// `device_id`, taken by `GetUserProfile`.
     pub const DEVICE_ID: &str = "device_id";
     /// `direction`, taken by `GetUserActivity`.
@@ -3217,7 +3637,7 @@ pub mod param {
     pub const E: &str = "e";
     /// `e2`, taken by `GetEventSegmentation`.
     pub const E2: &str = "e2";
-    /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`.
+    /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const END: &str = "end";
     /// `existing_cohort_id`, taken by `UploadCohort`.
     pub const EXISTING_COHORT_ID: &str = "existing_cohort_id";
@@ -3245,6 +3665,8 @@ pub mod param {
     pub const IDS: &str = "ids";
     /// `includeSyncInfo`, taken by `ListCohorts`.
     pub const INCLUDE_SYNC_INFO: &str = "includeSyncInfo";
+    /// `label`, taken by `CreateAnnotation`, `UpdateAnnotation`.
+    pub const LABEL: &str = "label";
     /// `limit`, taken by `GetEventSegmentation`, `GetFunnel`, `GetUserActivity`.
     pub const LIMIT: &str = "limit";
     /// `m`, taken by `GetUsers`, `GetEventSegmentation`, `GetRevenueLtv`.
@@ -3297,7 +3719,7 @@ pub mod param {
     pub const SKIP_INVALID_IDS: &str = "skip_invalid_ids";
     /// `skip_save`, taken by `UploadCohort`.
     pub const SKIP_SAVE: &str = "skip_save";
-    /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`.
+    /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const START: &str = "start";
     /// `timeHistogramConfigBinMax`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_MAX: &str = "timeHistogramConfigBinMax";
@@ -3359,3 +3781,27 @@ mod upload_cohort;
 pub use upload_cohort::CohortUploadQuery;
 mod update_cohort_membership;
 pub use update_cohort_membership::CohortMembershipQuery;
+mod list_annotations;
+pub use list_annotations::ListAnnotationsQuery;
+mod get_annotation;
+pub use get_annotation::AnnotationQuery;
+mod create_annotation;
+pub use create_annotation::CreateAnnotationQuery;
+mod update_annotation;
+pub use update_annotation::UpdateAnnotationQuery;
+mod delete_annotation;
+pub use delete_annotation::DeleteAnnotationQuery;
+mod create_annotation_category;
+pub use create_annotation_category::CreateAnnotationCategoryQuery;
+mod list_annotation_categories;
+pub use list_annotation_categories::ListAnnotationCategoriesQuery;
+mod get_annotation_category;
+pub use get_annotation_category::AnnotationCategoryQuery;
+mod rename_annotation_category;
+pub use rename_annotation_category::RenameAnnotationCategoryQuery;
+mod delete_annotation_category;
+pub use delete_annotation_category::DeleteAnnotationCategoryQuery;
+mod assign_annotation_category;
+pub use assign_annotation_category::AssignAnnotationCategoryQuery;
+mod list_annotations_v2;
+pub use list_annotations_v2::ListAnnotationsV2Query;

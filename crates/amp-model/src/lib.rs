@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod annotations;
 pub mod catalogue;
 pub mod cohorts;
 pub mod cost;

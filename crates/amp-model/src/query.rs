@@ -101,3 +101,18 @@ impl IntoIterator for QueryPairs {
         self.0.into_iter()
     }
 }
+
+/// `Query` for queries of one request each, not cost queries: one unit, the request's share
+/// of the five concurrent requests every REST endpoint shares.
+macro_rules! one_unit {
+    ($($query:ty => $response:ty),* $(,)?) => {$(
+        impl $crate::Query for $query {
+            type Response = $response;
+
+            fn cost(&self) -> $crate::Cost {
+                $crate::Cost::MINIMUM
+            }
+        }
+    )*};
+}
+pub(crate) use one_unit;

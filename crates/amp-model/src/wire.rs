@@ -411,8 +411,9 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 
 /// A path parameter percent-encoded, so that an id with `/`, `?` or a space stays one segment.
 #[doc(hidden)]
-pub fn path_segment(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, PATH_SEGMENT).to_string()
+pub fn path_segment(value: &impl Param) -> String {
+    let text = value.to_wire().unwrap_or_default();
+    percent_encoding::utf8_percent_encode(&text, PATH_SEGMENT).to_string()
 }
 
 /// Helpers the generated decoders call.

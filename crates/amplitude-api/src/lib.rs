@@ -12,3 +12,5 @@ pub use amp_dashboard as dashboard;
 pub use amp_export as export;
 #[cfg(feature = "profile")]
 pub use amp_profile as profile;
+#[cfg(feature = "project")]
+pub use amp_project as project;

@@ -11,7 +11,7 @@ use super::{
 /// Parameter kinds that are not enums; see the comment in the spec.
 const PLAIN_KINDS: &[&str] = &[
     "date", "hour", "int", "number", "string", "bool", "property", "event", "segment", "brackets",
-    "json",
+    "json", "datetime",
 ];
 
 /// `Display`, `FromStr` and serde for an enum sent as a string; `NAME` is the enum.

@@ -417,6 +417,7 @@ fn single_type(
         (None, "int") => "u32".to_owned(),
         (None, "number") => "f64".to_owned(),
         (None, "string" | "property") => "String".to_owned(),
+        (None, "datetime") => "Timestamp".to_owned(),
         (None, "bool") if !param.in_json() => return Ok("bool".to_owned()),
         (None, "bool") => "bool".to_owned(),
         (None, "event") => "Event".to_owned(),

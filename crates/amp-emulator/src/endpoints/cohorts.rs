@@ -31,10 +31,7 @@ use crate::managed::Change;
 use crate::predicate::segment_matches;
 use crate::project::Project;
 use crate::request;
-use crate::respond::{
-    answer, answer_bytes, commit, invalid, json_response, nested_error, rate_limited,
-    refused_credentials,
-};
+use crate::respond::{answer, answer_bytes, commit, json_response, nested_error, not_found};
 use crate::state::AppState;
 
 /// A download job: its cohort, the properties it asked for (`None`: ids only; empty: all),
@@ -51,36 +48,6 @@ pub struct Job {
 pub struct Jobs {
     jobs: std::collections::HashMap<String, Job>,
     next: u64,
-}
-
-fn unknown(what: &str, id: &str) -> Response {
-    nested_error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "Not found",
-        &format!("no {what} `{id}` in this project"),
-    )
-}
-
-/// A request's query (read from its path, query string and `body`), once its credentials
-/// pass, it reads strictly and `class` admits it; or the answer that refuses it.
-fn accept<Q: amp_model::Query>(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    body: &[u8],
-    class: RateClass,
-) -> Result<(Q, crate::limits::Permit), Box<Response>> {
-    if let Some(refused) = refused_credentials(headers, &state.read()) {
-        return Err(Box::new(refused));
-    }
-    let query = request::read_with_body::<Q>(uri.path(), uri.query(), body)
-        .map_err(|refusal| Box::new(invalid(&refusal)))?;
-    let permit = state
-        .limiter
-        .admit(class, 1)
-        .map_err(|refusal| Box::new(rate_limited(class, &refusal.0)))?;
-    Ok((query, permit))
 }
 
 /// The users who meet `cohort`'s segment now, in store order.
@@ -117,10 +84,11 @@ fn exists(project: &Project, id: &str) -> bool {
 
 /// `GET /api/3/cohorts`. The emulator keeps no syncs, so `includeSyncInfo` changes nothing.
 pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let _accepted = match accept::<ListCohortsQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
+    let _accepted =
+        match request::accept::<ListCohortsQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
     answer(&state, || {
         let project = state.read();
         let computed = project.now_ms() / 1000;
@@ -174,13 +142,18 @@ pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 
 /// `GET /api/5/cohorts/request/{cohort_id}`.
 pub async fn request(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let (query, _permit) =
-        match accept::<CohortRequestQuery>(&state, &headers, &uri, &[], RateClass::CohortRequest) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
+    let (query, _permit) = match request::accept::<CohortRequestQuery>(
+        &state,
+        &headers,
+        &uri,
+        &[],
+        RateClass::CohortRequest,
+    ) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     if !exists(&state.read(), &query.cohort_id) {
-        return unknown("cohort", &query.cohort_id);
+        return not_found("cohort", &query.cohort_id);
     }
     let props = (query.props == Some(1)).then(|| query.prop_keys.clone());
     let request_id = {
@@ -219,12 +192,12 @@ fn job(state: &AppState, request_id: &str) -> Option<(Job, bool)> {
 /// `GET /api/5/cohorts/request-status/{request_id}`.
 pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let (query, _permit) =
-        match accept::<CohortStatusQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
+        match request::accept::<CohortStatusQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
             Ok(accepted) => accepted,
             Err(refused) => return *refused,
         };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
-        return unknown("cohort request", &query.request_id);
+        return not_found("cohort request", &query.request_id);
     };
     let (code, status) = if done {
         (StatusCode::OK, JobStatus::Completed)
@@ -238,12 +211,12 @@ pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: Heade
 /// `GET /api/5/cohorts/request/{request_id}/file`.
 pub async fn file(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let (query, _permit) =
-        match accept::<CohortFileQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
+        match request::accept::<CohortFileQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
             Ok(accepted) => accepted,
             Err(refused) => return *refused,
         };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
-        return unknown("cohort request", &query.request_id);
+        return not_found("cohort request", &query.request_id);
     };
     if !done {
         return nested_error(
@@ -398,7 +371,7 @@ fn writable(project: &Project, id: &str) -> Result<(), Box<Response>> {
         )));
     }
     if !project.managed.cohorts.contains_key(id) {
-        return Err(Box::new(unknown("cohort", id)));
+        return Err(Box::new(not_found("cohort", id)));
     }
     Ok(())
 }
@@ -413,11 +386,16 @@ pub async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (query, _permit) =
-        match accept::<CohortUploadQuery>(&state, &headers, &uri, &body, RateClass::Cost) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
+    let (query, _permit) = match request::accept::<CohortUploadQuery>(
+        &state,
+        &headers,
+        &uri,
+        &body,
+        RateClass::Cost,
+    ) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     let mut project = state.write();
     let app_id = project.config.app_id;
     if i64::try_from(query.app_id).ok() != Some(app_id) {
@@ -476,11 +454,16 @@ pub async fn membership(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (query, _permit) =
-        match accept::<CohortMembershipQuery>(&state, &headers, &uri, &body, RateClass::Cost) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
+    let (query, _permit) = match request::accept::<CohortMembershipQuery>(
+        &state,
+        &headers,
+        &uri,
+        &body,
+        RateClass::Cost,
+    ) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     let mut project = state.write();
     let checked =
         of_users(query.count_group.as_deref()).and_then(|()| writable(&project, &query.cohort_id));
@@ -492,7 +475,7 @@ pub async fn membership(
     for membership in &query.memberships {
         let by_user_id = membership.id_type == MembershipIdType::Name;
         let (members, skipped) = resolve(&project, by_user_id, &membership.ids);
-        changes.push(Change::ChangeMembers {
+        changes.push(Change::Membership {
             cohort_id: query.cohort_id.clone(),
             add: membership.operation != MembershipOperation::Remove,
             members,
