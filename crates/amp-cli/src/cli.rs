@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use amplitude_api::project::annotations::Timestamp;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Amplitude's User Profile and Dashboard REST APIs from the terminal.
@@ -155,6 +156,12 @@ pub enum Command {
         after_help = "Examples:\n  ampq cohorts list\n  ampq cohorts download abc123 --prop-key plan > members.csv\n  ampq cohorts upload --name 'Beta testers' --id-type user-id --app-id 123 --owner me@example.com ids.txt\n  ampq cohorts add abc123 --ids alice,bob"
     )]
     Cohorts(Cohorts),
+    /// Chart annotations: list, create, update, delete; their categories.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ampq annotations create --label 'v2.3 released' --start 2025-11-01T07:00:00+00:00 --category Releases\n  ampq annotations list --category Releases\n  ampq annotations update 12345 --end 2025-11-02 \n  ampq annotations delete 12345"
+    )]
+    Annotations(Annotations),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
@@ -261,6 +268,107 @@ pub struct MembershipChange {
     /// Refuse the whole change if any id matches no user (by default such ids are skipped).
     #[arg(long)]
     pub strict: bool,
+}
+
+/// `ampq annotations`. Times are ISO 8601 with an offset (2025-11-01T07:00:00+00:00), or
+/// YYYY-MM-DD[THH:MM[:SS]] in UTC.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Annotations {
+    /// The annotations, optionally of one category or chart, within a time range.
+    List {
+        /// Only this category's (by name).
+        #[arg(long, conflicts_with = "chart_id")]
+        category: Option<String>,
+        /// Only this chart's.
+        #[arg(long)]
+        chart_id: Option<String>,
+        /// Only those from this time on.
+        #[arg(long, value_parser = time)]
+        start: Option<Timestamp>,
+        /// Only those up to this time (a range must end before it).
+        #[arg(long, value_parser = time)]
+        end: Option<Timestamp>,
+    },
+    /// Create an annotation: global, or on one chart (--chart-id).
+    Create {
+        /// Its label.
+        #[arg(long)]
+        label: String,
+        /// When it starts.
+        #[arg(long, value_parser = time)]
+        start: Timestamp,
+        /// When it ends, for a range.
+        #[arg(long, value_parser = time)]
+        end: Option<Timestamp>,
+        /// Its category, by name (it must exist).
+        #[arg(long)]
+        category: Option<String>,
+        /// The chart it is on.
+        #[arg(long)]
+        chart_id: Option<String>,
+        /// Its details.
+        #[arg(long)]
+        details: Option<String>,
+    },
+    /// Change the given fields of an annotation; the others stay.
+    Update {
+        /// The annotation's id.
+        id: u64,
+        /// Its new label.
+        #[arg(long)]
+        label: Option<String>,
+        /// Its new start.
+        #[arg(long, value_parser = time)]
+        start: Option<Timestamp>,
+        /// Its new end.
+        #[arg(long, value_parser = time, conflicts_with = "no_end")]
+        end: Option<Timestamp>,
+        /// Remove its end.
+        #[arg(long)]
+        no_end: bool,
+        /// Its new category, by name.
+        #[arg(long)]
+        category: Option<String>,
+        /// Move it to this chart.
+        #[arg(long, conflicts_with = "global")]
+        chart_id: Option<String>,
+        /// Make it global (on no one chart).
+        #[arg(long)]
+        global: bool,
+        /// Its new details.
+        #[arg(long)]
+        details: Option<String>,
+    },
+    /// Delete an annotation.
+    Delete {
+        /// The annotation's id.
+        id: u64,
+    },
+    /// The annotation categories.
+    Categories,
+    /// Create an annotation category.
+    AddCategory {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// A time as `ampq` takes it: ISO 8601 with an offset, or a UTC date or date and time.
+fn time(text: &str) -> Result<Timestamp, String> {
+    if let Ok(time) = text.parse() {
+        return Ok(time);
+    }
+    let utc = |naive: chrono::NaiveDateTime| Timestamp(naive.and_utc().fixed_offset());
+    for form in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, form) {
+            return Ok(utc(naive));
+        }
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|day| utc(day.and_time(chrono::NaiveTime::MIN)))
+        .map_err(|_| {
+            format!("`{text}` is not a time: write 2025-11-01T07:00:00+00:00, 2025-11-01T07:00 (UTC) or 2025-11-01")
+        })
 }
 
 /// `ampq export`.

@@ -5,6 +5,7 @@
 //! Amplitude answered with an error (including 429 and an answer that did not decode); 4 no
 //! answer (connection failed or timed out).
 
+mod annotations;
 mod answer;
 mod batch;
 mod chart;

@@ -12,7 +12,7 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
-use crate::{batch, chart, cohorts, demo, export, output, plot, query, target};
+use crate::{annotations, batch, chart, cohorts, demo, export, output, plot, query, target};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -213,6 +213,11 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
             let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
             let written = Show::of(&cli.output, Format::Table).format;
             cohorts::run(&client, &command, &show, written, cli.output.dry_run).await?;
+        }
+        Command::Annotations(command) => {
+            let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
+            let written = Show::of(&cli.output, Format::Table).format;
+            annotations::run(&client, &command, &show, written, cli.output.dry_run).await?;
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

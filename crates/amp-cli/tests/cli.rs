@@ -1715,3 +1715,112 @@ fn cohort_writes_that_cannot_apply_are_refused_saying_why() {
     assert!(stderr(&nothing).contains("no ids"), "{}", stderr(&nothing));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_annotation_created_through_ampq_is_listed_updated_and_deleted() {
+    // An emulator of its own, so that the list holds only this test's annotations.
+    static URL: OnceLock<String> = OnceLock::new();
+    let url = URL.get_or_init(|| serve(|| async { Emulator::builder().start().await.unwrap() }));
+    let ampq = || ampq_at(url);
+    let category = run(&mut ampq(), &["annotations", "add-category", "Releases"]);
+    assert!(category.status.success(), "{}", stderr(&category));
+    let created = run(
+        &mut ampq(),
+        &[
+            "annotations",
+            "create",
+            "--label",
+            "v2.3 released",
+            "--start",
+            "2025-11-01T07:00",
+            "--category",
+            "Releases",
+            "--chart-id",
+            "abc123",
+        ],
+    );
+    let said = stdout(&created);
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(
+        said.contains(
+            "\"v2.3 released\" at 2025-11-01T07:00:00+00:00, category Releases, on chart abc123"
+        ),
+        "{said}"
+    );
+    let id = said
+        .strip_prefix("created annotation ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_owned();
+
+    let listed = run(
+        &mut ampq(),
+        &["annotations", "list", "--category", "Releases", "--json"],
+    );
+    let sent: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(sent["data"][0]["id"].to_string(), id, "{sent}");
+    assert_eq!(sent["data"][0]["start"], "2025-11-01T07:00:00+00:00");
+    let table = run(&mut ampq(), &["annotations", "list", "--format", "table"]);
+    assert!(
+        stdout(&table).contains("v2.3 released"),
+        "{}",
+        stdout(&table)
+    );
+
+    let dry = run(
+        &mut ampq(),
+        &[
+            "annotations",
+            "update",
+            &id,
+            "--global",
+            "--no-end",
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).starts_with("PUT http"), "{}", stdout(&dry));
+    assert!(
+        stdout(&dry).contains(r#"{"chart_id":null,"end":null}"#),
+        "{}",
+        stdout(&dry)
+    );
+    let updated = run(
+        &mut ampq(),
+        &[
+            "annotations",
+            "update",
+            &id,
+            "--label",
+            "v2.3.1",
+            "--global",
+            "--end",
+            "2025-11-02",
+        ],
+    );
+    assert!(updated.status.success(), "{}", stderr(&updated));
+    assert_eq!(
+        stdout(&updated),
+        format!(
+            "updated annotation {id} \"v2.3.1\" at 2025-11-01T07:00:00+00:00 to 2025-11-02T00:00:00+00:00, category Releases, global\n"
+        )
+    );
+    let deleted = run(&mut ampq(), &["annotations", "delete", &id]);
+    assert_eq!(stdout(&deleted), format!("deleted annotation {id}\n"));
+    let again = run(&mut ampq(), &["annotations", "delete", &id]);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert!(stderr(&again).contains("404"), "{}", stderr(&again));
+    let bad = run(
+        &mut ampq(),
+        &[
+            "annotations",
+            "create",
+            "--label",
+            "x",
+            "--start",
+            "yesterday",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("is not a time"), "{}", stderr(&bad));
+}
