@@ -1810,8 +1810,12 @@ fn an_annotation_created_through_ampq_is_listed_updated_and_deleted() {
     let again = run(&mut ampq(), &["annotations", "delete", &id]);
     assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
     assert!(stderr(&again).contains("404"), "{}", stderr(&again));
+}
+
+#[test]
+fn an_annotation_time_that_does_not_read_is_exit_2_saying_the_forms() {
     let bad = run(
-        &mut ampq(),
+        &mut bare(),
         &[
             "annotations",
             "create",
@@ -1823,4 +1827,9 @@ fn an_annotation_created_through_ampq_is_listed_updated_and_deleted() {
     );
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("is not a time"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("2025-11-01T07:00"),
+        "{}",
+        stderr(&bad)
+    );
 }
