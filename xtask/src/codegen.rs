@@ -233,6 +233,14 @@ const APIS: &[Api] = &[
         docs_name: "Chart Annotations API docs",
     },
     Api {
+        name: "releases",
+        dir: "crates/amp-project/src/releases",
+        module: "releases",
+        title: "The Releases API endpoint",
+        docs: "https://amplitude.com/docs/apis/analytics/releases",
+        docs_name: "Releases API docs",
+    },
+    Api {
         name: "export",
         dir: "crates/amp-export/src",
         module: "export",
@@ -251,6 +259,7 @@ const MODEL_TYPES: &[(&str, &str)] = &[
     ("HourRange", "export"),
     ("Membership", "cohorts"),
     ("Timestamp", "annotations"),
+    ("ReleaseTime", "releases"),
 ];
 
 /// The amp-model module of hand-written type `word`, if it is one.

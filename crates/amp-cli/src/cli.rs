@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use amplitude_api::project::annotations::Timestamp;
+use amplitude_api::project::releases::ReleaseTime;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Amplitude's User Profile and Dashboard REST APIs from the terminal.
@@ -162,6 +163,12 @@ pub enum Command {
         after_help = "Examples:\n  ampq annotations create --label 'v2.3 released' --start 2025-11-01T07:00:00+00:00 --category Releases\n  ampq annotations list --category Releases\n  ampq annotations update 12345 --end 2025-11-02 \n  ampq annotations delete 12345"
     )]
     Annotations(Annotations),
+    /// Releases: record one, shown on charts as an annotation unless --hidden.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  ampq releases create --version 2.3.0 --title 'Big player update' --start '2025-11-01 07:00:00' --platform iOS"
+    )]
+    Releases(Releases),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
@@ -351,6 +358,44 @@ pub enum Annotations {
         /// Its name.
         name: String,
     },
+}
+
+/// `ampq releases`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Releases {
+    /// Record a release. Times are UTC (`yyyy-MM-dd HH:mm:ss`), or any form annotations take.
+    Create {
+        /// The version released.
+        #[arg(long)]
+        version: String,
+        /// Its title.
+        #[arg(long)]
+        title: String,
+        /// When it started.
+        #[arg(long, value_parser = release_time)]
+        start: ReleaseTime,
+        /// When it ended.
+        #[arg(long, value_parser = release_time)]
+        end: Option<ReleaseTime>,
+        /// Its description.
+        #[arg(long)]
+        description: Option<String>,
+        /// A platform it is for (repeatable).
+        #[arg(long = "platform", value_name = "PLATFORM")]
+        platforms: Vec<String>,
+        /// Who made it.
+        #[arg(long)]
+        created_by: Option<String>,
+        /// Do not show it on charts.
+        #[arg(long)]
+        hidden: bool,
+    },
+}
+
+/// A release time: Amplitude's `yyyy-MM-dd HH:mm:ss` (UTC), or any form [`time`] reads.
+fn release_time(text: &str) -> Result<ReleaseTime, String> {
+    text.parse()
+        .or_else(|_| time(text).map(|time| ReleaseTime(time.0.naive_utc())))
 }
 
 /// A time as `ampq` takes it: ISO 8601 with an offset, or a UTC date or date and time.

@@ -17,6 +17,7 @@ mod human;
 mod output;
 mod plot;
 mod query;
+mod releases;
 mod run;
 mod target;
 mod typeset;

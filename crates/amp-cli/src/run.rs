@@ -12,7 +12,9 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
-use crate::{annotations, batch, chart, cohorts, demo, export, output, plot, query, target};
+use crate::{
+    annotations, batch, chart, cohorts, demo, export, output, plot, query, releases, target,
+};
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -218,6 +220,11 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
             let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
             let written = Show::of(&cli.output, Format::Table).format;
             annotations::run(&client, &command, &show, written, cli.output.dry_run).await?;
+        }
+        Command::Releases(command) => {
+            let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
+            let written = Show::of(&cli.output, Format::Table).format;
+            releases::run(&client, command, written, cli.output.dry_run).await?;
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

@@ -1833,3 +1833,69 @@ fn an_annotation_time_that_does_not_read_is_exit_2_saying_the_forms() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn a_release_recorded_through_ampq_shows_on_charts() {
+    static URL: OnceLock<String> = OnceLock::new();
+    let url = URL.get_or_init(|| serve(|| async { Emulator::builder().start().await.unwrap() }));
+    let recorded = run(
+        &mut ampq_at(url),
+        &[
+            "releases",
+            "create",
+            "--version",
+            "2.3.0",
+            "--title",
+            "Big player update",
+            "--start",
+            "2025-11-01T07:00",
+            "--platform",
+            "iOS",
+        ],
+    );
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let said = stdout(&recorded);
+    assert!(said.starts_with("recorded release "), "{said}");
+    assert!(
+        said.ends_with(
+            "of version 2.3.0 \"Big player update\" at 2025-11-01 07:00:00 UTC, shown on charts\n"
+        ),
+        "{said}"
+    );
+    let listed = run(&mut ampq_at(url), &["annotations", "list", "--json"]);
+    let sent: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        sent["data"][0]["label"], "2.3.0 Big player update",
+        "{sent}"
+    );
+    let dry = run(
+        &mut ampq_at(url),
+        &[
+            "releases",
+            "create",
+            "--version",
+            "2.4",
+            "--title",
+            "t",
+            "--start",
+            "2025-12-01 00:00:00",
+            "--hidden",
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let printed = stdout(&dry);
+    let body: Value = serde_json::from_str(printed.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"version": "2.4", "title": "t", "release_start": "2025-12-01 00:00:00", "chart_visibility": false}),
+        "{printed}"
+    );
+    let listed = run(&mut ampq_at(url), &["annotations", "list", "--json"]);
+    let sent: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(
+        sent["data"].as_array().unwrap().len(),
+        1,
+        "a dry run sends nothing"
+    );
+}

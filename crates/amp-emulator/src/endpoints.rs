@@ -17,6 +17,7 @@ pub mod funnel;
 pub mod ingestion;
 pub mod profile;
 pub mod realtime;
+pub mod releases;
 pub mod retention;
 pub mod revenue_ltv;
 pub mod segmentation;

@@ -62,6 +62,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 put(annotations::assign_category)
             }
             name if name == catalogue::LIST_ANNOTATIONS_V2.name => get(annotations::list_v2),
+            name if name == catalogue::CREATE_RELEASE.name => post(endpoints::releases::create),
             _ => match endpoints::computed(spec.path) {
                 Some(read) => get(dashboard_route(read)),
                 None => continue,

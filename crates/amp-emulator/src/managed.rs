@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use amp_model::annotations::{Annotation, Category};
+use amp_model::releases::Release;
 use serde::{Deserialize, Serialize};
 
 /// The project APIs' state.
@@ -22,6 +23,8 @@ pub struct Managed {
     pub categories: BTreeMap<u64, String>,
     /// The largest id given to an annotation or a category.
     last_id: u64,
+    /// Releases, in the order recorded.
+    pub releases: Vec<Release>,
 }
 
 /// An uploaded cohort: a fixed list of users.
@@ -85,6 +88,11 @@ pub enum Change {
         /// Its id.
         id: u64,
     },
+    /// A release recorded (its annotation, if shown on charts, is a change of its own).
+    AddRelease {
+        /// The release.
+        release: Release,
+    },
 }
 
 impl Managed {
@@ -106,7 +114,7 @@ impl Managed {
                     id.clone()
                 } else {
                     self.cohorts_made += 1;
-                    upload_id(self.cohorts_made)
+                    short_id('u', self.cohorts_made)
                 };
                 self.cohorts.insert(
                     id.clone(),
@@ -168,7 +176,16 @@ impl Managed {
                 }
                 Ok(id.to_string())
             }
+            Change::AddRelease { release } => {
+                self.releases.push(release.clone());
+                Ok(release.id.clone())
+            }
         }
+    }
+
+    /// The id the next release gets.
+    pub fn next_release_id(&self) -> String {
+        short_id('r', self.releases.len() as u64 + 1)
     }
 
     /// The id the next annotation or category gets.
@@ -201,19 +218,19 @@ impl Managed {
     }
 }
 
-/// The id of the `number`th uploaded cohort: seven lowercase letters and digits, as
-/// Amplitude's cohort ids are.
-fn upload_id(number: u64) -> String {
+/// The `number`th id of a kind: `kind` then six lowercase letters and digits, as Amplitude's
+/// cohort and release ids are seven such characters.
+fn short_id(kind: char, number: u64) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    // A fixed odd multiplier spreads consecutive numbers over the id space; the leading `u`
-    // keeps uploaded ids apart from configured ones written as plain words.
+    // A fixed odd multiplier spreads consecutive numbers over the id space (36^6 is even, so
+    // distinct numbers below it stay distinct).
     let mut value = number.wrapping_mul(0x9E37_79B9) % 36u64.pow(6);
     let mut id = vec![b'0'; 6];
     for slot in id.iter_mut().rev() {
         *slot = DIGITS[(value % 36) as usize];
         value /= 36;
     }
-    format!("u{}", String::from_utf8_lossy(&id))
+    format!("{kind}{}", String::from_utf8_lossy(&id))
 }
 
 #[cfg(test)]

@@ -3564,6 +3564,92 @@ pub mod catalogue {
         params: &[],
     };
 
+    /// `/api/2/release`: Records a release; with `chart_visibility` (the default) it shows on charts as an annotation.
+    pub const CREATE_RELEASE: EndpointSpec = EndpointSpec {
+        name: "CreateRelease",
+        path: "/api/2/release",
+        family: ApiFamily::Dashboard,
+        rate_class: RateClass::Cost,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.4",
+        doc: "Records a release; with `chart_visibility` (the default) it shows on charts as an annotation.",
+        params: &[
+            ParamSpec {
+                wire: "version",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The version released.",
+            },
+            ParamSpec {
+                wire: "release_start",
+                kind: "json",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "When it started, UTC (`yyyy-MM-dd HH:mm:ss`).",
+            },
+            ParamSpec {
+                wire: "release_end",
+                kind: "json",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "When it ended, UTC (`yyyy-MM-dd HH:mm:ss`).",
+            },
+            ParamSpec {
+                wire: "title",
+                kind: "string",
+                location: Location::Json,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its title.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "platforms",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A platform it is for, one each (`iOS`, `Android`, `Web`).",
+            },
+            ParamSpec {
+                wire: "created_by",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Who made it.",
+            },
+            ParamSpec {
+                wire: "chart_visibility",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: Some("true"),
+                doc: "Whether it shows on charts as an annotation.",
+            },
+        ],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -3601,6 +3687,7 @@ pub mod catalogue {
         DELETE_ANNOTATION_CATEGORY,
         ASSIGN_ANNOTATION_CATEGORY,
         LIST_ANNOTATIONS_V2,
+        CREATE_RELEASE,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
@@ -3619,14 +3706,20 @@ pub mod param {
     pub const CG: &str = "cg";
     /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const CHART_ID: &str = "chart_id";
+    /// `chart_visibility`, taken by `CreateRelease`.
+    pub const CHART_VISIBILITY: &str = "chart_visibility";
     /// `cohort_id`, taken by `RequestCohort`, `UpdateCohortMembership`.
     pub const COHORT_ID: &str = "cohort_id";
     /// `comp_id`, taken by `GetUserProfile`.
     pub const COMP_ID: &str = "comp_id";
     /// `count_group`, taken by `UpdateCohortMembership`.
     pub const COUNT_GROUP: &str = "count_group";
+    /// `created_by`, taken by `CreateRelease`.
+    pub const CREATED_BY: &str = "created_by";
     /// `cs`, taken by `GetFunnel`.
     pub const CS: &str = "cs";
+    /// `description`, taken by `CreateRelease`.
+    pub const DESCRIPTION: &str = "description";
     /// `details`, taken by `CreateAnnotation`, `UpdateAnnotation`.
     pub const DETAILS: &str = "details";
     /// `device_id`, taken by `GetUserProfile`.
@@ -3685,6 +3778,8 @@ pub mod param {
     pub const OWNER: &str = "owner";
     /// `p`, taken by `GetUserComposition`.
     pub const P: &str = "p";
+    /// `platforms`, taken by `CreateRelease`.
+    pub const PLATFORMS: &str = "platforms";
     /// `prediction_id`, taken by `GetUserProfile`.
     pub const PREDICTION_ID: &str = "prediction_id";
     /// `propKeys`, taken by `RequestCohort`.
@@ -3703,6 +3798,10 @@ pub mod param {
     pub const REC_ID: &str = "rec_id";
     /// `rec_type`, taken by `GetUserProfile`.
     pub const REC_TYPE: &str = "rec_type";
+    /// `release_end`, taken by `CreateRelease`.
+    pub const RELEASE_END: &str = "release_end";
+    /// `release_start`, taken by `CreateRelease`.
+    pub const RELEASE_START: &str = "release_start";
     /// `request_id`, taken by `GetCohortRequestStatus`, `GetCohortFile`.
     pub const REQUEST_ID: &str = "request_id";
     /// `rm`, taken by `GetRetention`.
@@ -3729,10 +3828,14 @@ pub mod param {
     pub const TIME_HISTOGRAM_CONFIG_BIN_SIZE: &str = "timeHistogramConfigBinSize";
     /// `timeHistogramConfigBinTimeUnit`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_TIME_UNIT: &str = "timeHistogramConfigBinTimeUnit";
+    /// `title`, taken by `CreateRelease`.
+    pub const TITLE: &str = "title";
     /// `user`, taken by `GetUserActivity`, `SearchUsers`.
     pub const USER: &str = "user";
     /// `user_id`, taken by `GetUserProfile`.
     pub const USER_ID: &str = "user_id";
+    /// `version`, taken by `CreateRelease`.
+    pub const VERSION: &str = "version";
 }
 
 mod get_user_profile;
@@ -3805,3 +3908,5 @@ mod assign_annotation_category;
 pub use assign_annotation_category::AssignAnnotationCategoryQuery;
 mod list_annotations_v2;
 pub use list_annotations_v2::ListAnnotationsV2Query;
+mod create_release;
+pub use create_release::CreateReleaseQuery;

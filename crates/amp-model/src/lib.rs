@@ -13,6 +13,7 @@ mod generated;
 pub mod limits;
 pub mod profile;
 mod query;
+pub mod releases;
 pub mod wire;
 mod wire_enum;
 
