@@ -241,6 +241,14 @@ const APIS: &[Api] = &[
         docs_name: "Releases API docs",
     },
     Api {
+        name: "privacy",
+        dir: "crates/amp-project/src/privacy",
+        module: "privacy",
+        title: "The User Privacy API endpoints",
+        docs: "https://amplitude.com/docs/apis/analytics/user-privacy",
+        docs_name: "User Privacy API docs",
+    },
+    Api {
         name: "export",
         dir: "crates/amp-export/src",
         module: "export",
@@ -260,6 +268,7 @@ const MODEL_TYPES: &[(&str, &str)] = &[
     ("Membership", "cohorts"),
     ("Timestamp", "annotations"),
     ("ReleaseTime", "releases"),
+    ("Day", "privacy"),
 ];
 
 /// The amp-model module of hand-written type `word`, if it is one.

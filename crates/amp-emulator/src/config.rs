@@ -42,6 +42,8 @@ pub struct Config {
     pub export: ExportConfig,
     /// How cohort downloads answer.
     pub cohort_download: CohortDownloadConfig,
+    /// How deletion jobs run.
+    pub deletions: DeletionsConfig,
     /// Behavioural cohorts.
     pub cohorts: Vec<CohortConfig>,
     /// Computed user properties.
@@ -67,6 +69,7 @@ impl Default for Config {
             app_id: 1,
             export: ExportConfig::default(),
             cohort_download: CohortDownloadConfig::default(),
+            deletions: DeletionsConfig::default(),
             cohorts: Vec::new(),
             computations: Vec::new(),
             recommendations: Vec::new(),
@@ -255,6 +258,16 @@ pub struct CohortDownloadConfig {
     pub in_progress_secs: u64,
     /// Answer the file with a 302 to a stand-in for the pre-signed URL, on another host name.
     pub redirect: bool,
+}
+
+/// How deletion jobs (`/api/2/deletions/users`) run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DeletionsConfig {
+    /// Seconds a job stays `Staging` (users can be taken out) before it runs and its users'
+    /// data is deleted; 0 by default: at once.
+    pub delay_secs: u64,
 }
 
 /// How `/api/2/export` answers.

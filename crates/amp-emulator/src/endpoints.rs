@@ -15,6 +15,7 @@ pub mod events_list;
 pub mod export;
 pub mod funnel;
 pub mod ingestion;
+pub mod privacy;
 pub mod profile;
 pub mod realtime;
 pub mod releases;

@@ -63,6 +63,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             }
             name if name == catalogue::LIST_ANNOTATIONS_V2.name => get(annotations::list_v2),
             name if name == catalogue::CREATE_RELEASE.name => post(endpoints::releases::create),
+            name if name == catalogue::CREATE_DELETION.name => post(endpoints::privacy::create),
+            name if name == catalogue::LIST_DELETIONS.name => get(endpoints::privacy::list),
+            name if name == catalogue::REMOVE_FROM_DELETION.name => {
+                delete(endpoints::privacy::remove)
+            }
             _ => match endpoints::computed(spec.path) {
                 Some(read) => get(dashboard_route(read)),
                 None => continue,

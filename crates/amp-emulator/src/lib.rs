@@ -135,6 +135,7 @@ impl EmulatorBuilder {
             .map_err(listen)?;
         let local = listener.local_addr().map_err(listen)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(endpoints::privacy::sweep(Arc::downgrade(&state)));
         let app = http::router(Arc::clone(&state));
         let server = tokio::spawn(async move {
             let shutdown = async {
@@ -166,7 +167,7 @@ fn replay(project: &mut Project, record: &Record) -> Result<(), Error> {
         .ingest(&events, record.now_ms)
         .map_err(Error::Replay)?;
     for change in &record.changes {
-        project.managed.apply(change).map_err(Error::Replay)?;
+        project.apply(change).map_err(Error::Replay)?;
     }
     Ok(())
 }

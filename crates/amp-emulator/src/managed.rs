@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use amp_model::annotations::{Annotation, Category};
+use amp_model::privacy::{Day, DeletionJob, DeletionStatus, DeletionUser};
 use amp_model::releases::Release;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,8 @@ pub struct Managed {
     last_id: u64,
     /// Releases, in the order recorded.
     pub releases: Vec<Release>,
+    /// Deletion jobs, in the order created, with when each is due to run.
+    pub deletions: Vec<(DeletionJob, i64)>,
 }
 
 /// An uploaded cohort: a fixed list of users.
@@ -93,6 +96,56 @@ pub enum Change {
         /// The release.
         release: Release,
     },
+    /// Users asked to be deleted: they join the day's job that has not run, or a new one.
+    RequestDeletion {
+        /// The day asked on.
+        day: Day,
+        /// The users.
+        users: Vec<DeletionUser>,
+        /// When a new job runs, in wall-clock Unix milliseconds.
+        due_ms: i64,
+    },
+    /// A user taken out of the day's job that has not run.
+    RemoveFromDeletion {
+        /// The job's day.
+        day: Day,
+        /// The user.
+        amplitude_id: u64,
+    },
+    /// The day's job run: its users' data deleted from the store.
+    CompleteDeletion {
+        /// The job's day.
+        day: Day,
+        /// The day it ran.
+        done: Day,
+    },
+}
+
+impl crate::project::Project {
+    /// Applies `change`: to the store for a deletion job that runs, to [`Managed`] in every
+    /// case. Returns the id of what it created or changed.
+    ///
+    /// # Errors
+    ///
+    /// A change that names something that does not exist.
+    pub fn apply(&mut self, change: &Change) -> Result<String, String> {
+        if let Change::CompleteDeletion { day, .. } = change {
+            let users: Vec<u64> = self
+                .managed
+                .pending(*day)
+                .map(|job| {
+                    job.amplitude_ids
+                        .iter()
+                        .map(|user| user.amplitude_id)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let id = self.managed.apply(change)?;
+            self.store.scrub(&users);
+            return Ok(id);
+        }
+        self.managed.apply(change)
+    }
 }
 
 impl Managed {
@@ -110,22 +163,13 @@ impl Managed {
                 published,
                 members,
             } => {
-                let id = if let Some(id) = replacing {
-                    id.clone()
-                } else {
-                    self.cohorts_made += 1;
-                    short_id('u', self.cohorts_made)
+                let cohort = Uploaded {
+                    name: name.clone(),
+                    owner: owner.clone(),
+                    published: *published,
+                    members: members.iter().copied().collect(),
                 };
-                self.cohorts.insert(
-                    id.clone(),
-                    Uploaded {
-                        name: name.clone(),
-                        owner: owner.clone(),
-                        published: *published,
-                        members: members.iter().copied().collect(),
-                    },
-                );
-                Ok(id)
+                Ok(self.upload(replacing.as_deref(), cohort))
             }
             Change::Membership {
                 cohort_id,
@@ -180,7 +224,90 @@ impl Managed {
                 self.releases.push(release.clone());
                 Ok(release.id.clone())
             }
+            Change::RequestDeletion { day, users, due_ms } => {
+                self.request_deletion(*day, users, *due_ms);
+                Ok(day.to_string())
+            }
+            Change::RemoveFromDeletion { day, amplitude_id } => {
+                let job = self
+                    .pending_mut(*day)
+                    .ok_or_else(|| format!("no deletion job of {day} that has not run"))?;
+                let before = job.amplitude_ids.len();
+                job.amplitude_ids
+                    .retain(|user| user.amplitude_id != *amplitude_id);
+                if job.amplitude_ids.len() == before {
+                    return Err(format!("user {amplitude_id} is not in the job of {day}"));
+                }
+                Ok(amplitude_id.to_string())
+            }
+            Change::CompleteDeletion { day, done } => {
+                let job = self
+                    .pending_mut(*day)
+                    .ok_or_else(|| format!("no deletion job of {day} that has not run"))?;
+                job.status = DeletionStatus::Done;
+                job.active_scrub_done_date = Some(done.to_string());
+                Ok(day.to_string())
+            }
         }
+    }
+
+    /// Keeps `cohort` as a new uploaded cohort, or as `replacing`; returns its id.
+    fn upload(&mut self, replacing: Option<&str>, cohort: Uploaded) -> String {
+        let id = if let Some(id) = replacing {
+            id.to_owned()
+        } else {
+            self.cohorts_made += 1;
+            short_id('u', self.cohorts_made)
+        };
+        self.cohorts.insert(id.clone(), cohort);
+        id
+    }
+
+    /// Puts `users` in the job of `day` that has not run, or in a new one due at `due_ms`.
+    fn request_deletion(&mut self, day: Day, users: &[DeletionUser], due_ms: i64) {
+        let at = self
+            .deletions
+            .iter()
+            .position(|(job, _)| job.day == day && job.status == DeletionStatus::Staging);
+        let at = at.unwrap_or_else(|| {
+            let job = DeletionJob::new(day, DeletionStatus::Staging, None);
+            self.deletions.push((job, due_ms));
+            self.deletions.len() - 1
+        });
+        let job = &mut self.deletions[at].0;
+        for user in users {
+            if !job
+                .amplitude_ids
+                .iter()
+                .any(|known| known.amplitude_id == user.amplitude_id)
+            {
+                job.amplitude_ids.push(user.clone());
+            }
+        }
+    }
+
+    /// The job of `day` that has not run.
+    pub fn pending(&self, day: Day) -> Option<&DeletionJob> {
+        self.deletions
+            .iter()
+            .map(|(job, _)| job)
+            .find(|job| job.day == day && job.status == DeletionStatus::Staging)
+    }
+
+    fn pending_mut(&mut self, day: Day) -> Option<&mut DeletionJob> {
+        self.deletions
+            .iter_mut()
+            .map(|(job, _)| job)
+            .find(|job| job.day == day && job.status == DeletionStatus::Staging)
+    }
+
+    /// The days of the jobs due to run by `now_ms` (wall clock) that have not.
+    pub fn due(&self, now_ms: i64) -> Vec<Day> {
+        self.deletions
+            .iter()
+            .filter(|(job, due)| job.status == DeletionStatus::Staging && *due <= now_ms)
+            .map(|(job, _)| job.day)
+            .collect()
     }
 
     /// The id the next release gets.

@@ -208,7 +208,7 @@ pub fn commit(
     changes
         .iter()
         .map(|change| {
-            project.managed.apply(change).map_err(|error| {
+            project.apply(change).map_err(|error| {
                 Box::new(nested_error(
                     StatusCode::NOT_FOUND,
                     "not_found",

@@ -3,7 +3,7 @@
 //! interned, so a million events fit in a few hundred megabytes. Maps hash with `FxHash`: the
 //! keys are the project's own strings and numbers, and loading hashes several per event.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use serde_json::Value;
 
@@ -113,6 +113,8 @@ pub struct User {
     identifies: Vec<(i64, u64, ChangeId)>,
     /// The change last applied to `state`.
     last_applied: ChangeId,
+    /// Deleted by a deletion job: no events, ids or properties left.
+    pub deleted: bool,
 }
 
 /// Index of a user-property state in the store.
@@ -237,6 +239,64 @@ impl Store {
             }
         }
         index
+    }
+
+    /// Deletes users' data, as a deletion job that is done does: their events go (so no
+    /// endpoint, export included, sees them), their ids are forgotten and their properties
+    /// cleared. Their records stay, empty and marked, so that user indices stay valid; the
+    /// other users' event indices are renumbered.
+    pub fn scrub(&mut self, amplitude_ids: &[u64]) {
+        let gone: HashSet<u32> = amplitude_ids
+            .iter()
+            .filter_map(|id| self.by_amplitude_id.get(id).copied())
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        // `kept_before[i]`: how many of the first `i` events stay, the new index of event `i`.
+        let mut kept_before = Vec::with_capacity(self.events.len() + 1);
+        let mut kept = 0_u32;
+        kept_before.push(0);
+        for event in &self.events {
+            kept += u32::from(!gone.contains(&event.user));
+            kept_before.push(kept);
+        }
+        self.events.retain(|event| !gone.contains(&event.user));
+        let renumbered = |old: u32| kept_before[old as usize];
+        for (index, user) in (0_u32..).zip(self.users.iter_mut()) {
+            if gone.contains(&index) {
+                continue;
+            }
+            for event in &mut user.events {
+                *event = renumbered(*event);
+            }
+            for (event, _) in &mut user.carried {
+                *event = renumbered(*event);
+            }
+            // An identify call sits at twice the number of events stored when it arrived.
+            for (_, order, _) in &mut user.identifies {
+                let count = usize::try_from(*order / 2).unwrap_or(usize::MAX);
+                *order = u64::from(kept_before.get(count).copied().unwrap_or(kept)) * 2;
+            }
+        }
+        for &index in &gone {
+            let user = &mut self.users[index as usize];
+            if let Some(id) = user.user_id.take() {
+                self.by_user_id.remove(&id);
+            }
+            for device in user.device_ids.drain(..) {
+                if self.by_device.get(&device) == Some(&index) {
+                    self.by_device.remove(&device);
+                }
+            }
+            self.by_amplitude_id.remove(&user.amplitude_id);
+            user.events.clear();
+            user.carried.clear();
+            user.identifies.clear();
+            user.state = 0;
+            user.last_applied = 0;
+            user.deleted = true;
+        }
     }
 
     /// The user with this user ID.

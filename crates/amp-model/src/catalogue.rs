@@ -110,8 +110,11 @@ pub struct EndpointSpec {
     pub name: &'static str,
     /// Path on the API host; `{chart_id}` marks a path parameter.
     pub path: &'static str,
-    /// The API the endpoint belongs to.
+    /// The API the endpoint belongs to: its host and authentication.
     pub family: ApiFamily,
+    /// The API family it is documented in, and the endpoint crate (or module) that has it:
+    /// `dashboard`, `profile`, `export`, `cohorts`, `annotations`, `releases`, `privacy`.
+    pub api: &'static str,
     /// The budget it draws on.
     pub rate_class: RateClass,
     /// The method.

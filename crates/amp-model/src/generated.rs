@@ -1955,6 +1955,7 @@ pub mod catalogue {
         name: "GetUserProfile",
         path: "/v1/userprofile",
         family: ApiFamily::Profile,
+        api: "profile",
         rate_class: RateClass::Profile,
         method: Method::Get,
         repeatable: true,
@@ -2077,6 +2078,7 @@ pub mod catalogue {
         name: "GetChartResults",
         path: "/api/3/chart/{chart_id}/query",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2098,6 +2100,7 @@ pub mod catalogue {
         name: "GetChartCsv",
         path: "/api/3/chart/{chart_id}/csv",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2119,6 +2122,7 @@ pub mod catalogue {
         name: "GetUsers",
         path: "/api/2/users",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2196,6 +2200,7 @@ pub mod catalogue {
         name: "GetSessionLength",
         path: "/api/2/sessions/length",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2264,6 +2269,7 @@ pub mod catalogue {
         name: "GetAverageSessionLength",
         path: "/api/2/sessions/average",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2296,6 +2302,7 @@ pub mod catalogue {
         name: "GetSessionsPerUser",
         path: "/api/2/sessions/peruser",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2328,6 +2335,7 @@ pub mod catalogue {
         name: "GetUserComposition",
         path: "/api/2/composition",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2369,6 +2377,7 @@ pub mod catalogue {
         name: "ListEvents",
         path: "/api/2/events/list",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2382,6 +2391,7 @@ pub mod catalogue {
         name: "GetEventSegmentation",
         path: "/api/2/events/segmentation",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2522,6 +2532,7 @@ pub mod catalogue {
         name: "GetFunnel",
         path: "/api/2/funnels",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2626,6 +2637,7 @@ pub mod catalogue {
         name: "GetRetention",
         path: "/api/2/retention",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2721,6 +2733,7 @@ pub mod catalogue {
         name: "GetUserActivity",
         path: "/api/2/useractivity",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::UserLookup,
         method: Method::Get,
         repeatable: true,
@@ -2771,6 +2784,7 @@ pub mod catalogue {
         name: "SearchUsers",
         path: "/api/2/usersearch",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::UserLookup,
         method: Method::Get,
         repeatable: true,
@@ -2792,6 +2806,7 @@ pub mod catalogue {
         name: "GetRealtimeActiveUsers",
         path: "/api/2/realtime",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2813,6 +2828,7 @@ pub mod catalogue {
         name: "GetRevenueLtv",
         path: "/api/2/revenue/ltv",
         family: ApiFamily::Dashboard,
+        api: "dashboard",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2881,6 +2897,7 @@ pub mod catalogue {
         name: "ExportEvents",
         path: "/api/2/export",
         family: ApiFamily::Dashboard,
+        api: "export",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2913,6 +2930,7 @@ pub mod catalogue {
         name: "ListCohorts",
         path: "/api/3/cohorts",
         family: ApiFamily::Dashboard,
+        api: "cohorts",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2934,6 +2952,7 @@ pub mod catalogue {
         name: "RequestCohort",
         path: "/api/5/cohorts/request/{cohort_id}",
         family: ApiFamily::Dashboard,
+        api: "cohorts",
         rate_class: RateClass::CohortRequest,
         method: Method::Get,
         repeatable: true,
@@ -2975,6 +2994,7 @@ pub mod catalogue {
         name: "GetCohortRequestStatus",
         path: "/api/5/cohorts/request-status/{request_id}",
         family: ApiFamily::Dashboard,
+        api: "cohorts",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -2996,6 +3016,7 @@ pub mod catalogue {
         name: "GetCohortFile",
         path: "/api/5/cohorts/request/{request_id}/file",
         family: ApiFamily::Dashboard,
+        api: "cohorts",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -3017,6 +3038,7 @@ pub mod catalogue {
         name: "UploadCohort",
         path: "/api/3/cohorts/upload",
         family: ApiFamily::Dashboard,
+        api: "cohorts",
         rate_class: RateClass::Cost,
         method: Method::Post,
         repeatable: false,
@@ -3121,6 +3143,7 @@ pub mod catalogue {
         name: "UpdateCohortMembership",
         path: "/api/3/cohorts/membership",
         family: ApiFamily::Dashboard,
+        api: "cohorts",
         rate_class: RateClass::Cost,
         method: Method::Post,
         repeatable: false,
@@ -3171,6 +3194,7 @@ pub mod catalogue {
         name: "ListAnnotations",
         path: "/api/3/annotations",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -3221,6 +3245,7 @@ pub mod catalogue {
         name: "GetAnnotation",
         path: "/api/3/annotations/{annotation_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -3242,6 +3267,7 @@ pub mod catalogue {
         name: "CreateAnnotation",
         path: "/api/3/annotations",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Post,
         repeatable: false,
@@ -3310,6 +3336,7 @@ pub mod catalogue {
         name: "UpdateAnnotation",
         path: "/api/3/annotations/{annotation_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Put,
         repeatable: true,
@@ -3387,6 +3414,7 @@ pub mod catalogue {
         name: "DeleteAnnotation",
         path: "/api/3/annotations/{annotation_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Delete,
         repeatable: false,
@@ -3408,6 +3436,7 @@ pub mod catalogue {
         name: "CreateAnnotationCategory",
         path: "/api/3/annotation-categories",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Post,
         repeatable: false,
@@ -3429,6 +3458,7 @@ pub mod catalogue {
         name: "ListAnnotationCategories",
         path: "/api/3/annotation-categories",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -3450,6 +3480,7 @@ pub mod catalogue {
         name: "GetAnnotationCategory",
         path: "/api/3/annotation-categories/{category_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -3471,6 +3502,7 @@ pub mod catalogue {
         name: "RenameAnnotationCategory",
         path: "/api/3/annotation-categories/{category_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Put,
         repeatable: true,
@@ -3503,6 +3535,7 @@ pub mod catalogue {
         name: "DeleteAnnotationCategory",
         path: "/api/3/annotation-categories/{category_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Delete,
         repeatable: false,
@@ -3524,6 +3557,7 @@ pub mod catalogue {
         name: "AssignAnnotationCategory",
         path: "/api/3/annotation-categories/bulk/{category_id}",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Put,
         repeatable: true,
@@ -3556,6 +3590,7 @@ pub mod catalogue {
         name: "ListAnnotationsV2",
         path: "/api/2/annotations",
         family: ApiFamily::Dashboard,
+        api: "annotations",
         rate_class: RateClass::Cost,
         method: Method::Get,
         repeatable: true,
@@ -3569,6 +3604,7 @@ pub mod catalogue {
         name: "CreateRelease",
         path: "/api/2/release",
         family: ApiFamily::Dashboard,
+        api: "releases",
         rate_class: RateClass::Cost,
         method: Method::Post,
         repeatable: false,
@@ -3650,6 +3686,141 @@ pub mod catalogue {
         ],
     };
 
+    /// `/api/2/deletions/users`: Asks for users' data to be deleted: at most 100 Amplitude IDs and user IDs together, in today's deletion job.
+    pub const CREATE_DELETION: EndpointSpec = EndpointSpec {
+        name: "CreateDeletion",
+        path: "/api/2/deletions/users",
+        family: ApiFamily::Dashboard,
+        api: "privacy",
+        rate_class: RateClass::Cost,
+        method: Method::Post,
+        repeatable: false,
+        section: "6.8",
+        doc: "Asks for users' data to be deleted: at most 100 Amplitude IDs and user IDs together, in today's deletion job.",
+        params: &[
+            ParamSpec {
+                wire: "amplitude_ids",
+                kind: "int",
+                location: Location::Json,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A user to delete, by Amplitude ID, one each.",
+            },
+            ParamSpec {
+                wire: "user_ids",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A user to delete, by user ID, one each.",
+            },
+            ParamSpec {
+                wire: "requester",
+                kind: "string",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Who asked, for the record.",
+            },
+            ParamSpec {
+                wire: "ignore_invalid_id",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "`true` deletes the valid ids when some are invalid, rather than refusing (the docs also spell it `ignore_invalid_ids`).",
+            },
+            ParamSpec {
+                wire: "delete_from_org",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Delete the users from every project of the organisation.",
+            },
+            ParamSpec {
+                wire: "include_mapped_user_ids",
+                kind: "bool",
+                location: Location::Json,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Also delete the user IDs mapped to these users.",
+            },
+        ],
+    };
+
+    /// `/api/2/deletions/users`: The deletion jobs of a range of days (at most 6 months), with their users and status.
+    pub const LIST_DELETIONS: EndpointSpec = EndpointSpec {
+        name: "ListDeletions",
+        path: "/api/2/deletions/users",
+        family: ApiFamily::Dashboard,
+        api: "privacy",
+        rate_class: RateClass::Cost,
+        method: Method::Get,
+        repeatable: true,
+        section: "6.8",
+        doc: "The deletion jobs of a range of days (at most 6 months), with their users and status.",
+        params: &[
+            ParamSpec {
+                wire: "start_day",
+                kind: "day",
+                location: Location::Query,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The first day, `YYYY-MM-DD`.",
+            },
+            ParamSpec {
+                wire: "end_day",
+                kind: "day",
+                location: Location::Query,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The last day, `YYYY-MM-DD`; at most 6 months after `start_day`.",
+            },
+        ],
+    };
+
+    /// `/api/2/deletions/users/{amplitude_id}/{day}`: Takes one user out of a deletion job that has not run yet.
+    pub const REMOVE_FROM_DELETION: EndpointSpec = EndpointSpec {
+        name: "RemoveFromDeletion",
+        path: "/api/2/deletions/users/{amplitude_id}/{day}",
+        family: ApiFamily::Dashboard,
+        api: "privacy",
+        rate_class: RateClass::Cost,
+        method: Method::Delete,
+        repeatable: false,
+        section: "6.8",
+        doc: "Takes one user out of a deletion job that has not run yet.",
+        params: &[
+            ParamSpec {
+                wire: "amplitude_id",
+                kind: "int",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The user's Amplitude ID.",
+            },
+            ParamSpec {
+                wire: "day",
+                kind: "day",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The job's day, `YYYY-MM-DD`.",
+            },
+        ],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -3688,10 +3859,17 @@ pub mod catalogue {
         ASSIGN_ANNOTATION_CATEGORY,
         LIST_ANNOTATIONS_V2,
         CREATE_RELEASE,
+        CREATE_DELETION,
+        LIST_DELETIONS,
+        REMOVE_FROM_DELETION,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
 pub mod param {
+    /// `amplitude_id`, taken by `RemoveFromDeletion`.
+    pub const AMPLITUDE_ID: &str = "amplitude_id";
+    /// `amplitude_ids`, taken by `CreateDeletion`.
+    pub const AMPLITUDE_IDS: &str = "amplitude_ids";
     /// `annotation_id`, taken by `GetAnnotation`, `UpdateAnnotation`, `DeleteAnnotation`.
     pub const ANNOTATION_ID: &str = "annotation_id";
     /// `annotation_ids`, taken by `AssignAnnotationCategory`.
@@ -3718,6 +3896,10 @@ pub mod param {
     pub const CREATED_BY: &str = "created_by";
     /// `cs`, taken by `GetFunnel`.
     pub const CS: &str = "cs";
+    /// `day`, taken by `RemoveFromDeletion`.
+    pub const DAY: &str = "day";
+    /// `delete_from_org`, taken by `CreateDeletion`.
+    pub const DELETE_FROM_ORG: &str = "delete_from_org";
     /// `description`, taken by `CreateRelease`.
     pub const DESCRIPTION: &str = "description";
     /// `details`, taken by `CreateAnnotation`, `UpdateAnnotation`.
@@ -3732,6 +3914,8 @@ pub mod param {
     pub const E2: &str = "e2";
     /// `end`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const END: &str = "end";
+    /// `end_day`, taken by `ListDeletions`.
+    pub const END_DAY: &str = "end_day";
     /// `existing_cohort_id`, taken by `UploadCohort`.
     pub const EXISTING_COHORT_ID: &str = "existing_cohort_id";
     /// `formula`, taken by `GetEventSegmentation`.
@@ -3756,8 +3940,12 @@ pub mod param {
     pub const ID_TYPE: &str = "id_type";
     /// `ids`, taken by `UploadCohort`.
     pub const IDS: &str = "ids";
+    /// `ignore_invalid_id`, taken by `CreateDeletion`.
+    pub const IGNORE_INVALID_ID: &str = "ignore_invalid_id";
     /// `includeSyncInfo`, taken by `ListCohorts`.
     pub const INCLUDE_SYNC_INFO: &str = "includeSyncInfo";
+    /// `include_mapped_user_ids`, taken by `CreateDeletion`.
+    pub const INCLUDE_MAPPED_USER_IDS: &str = "include_mapped_user_ids";
     /// `label`, taken by `CreateAnnotation`, `UpdateAnnotation`.
     pub const LABEL: &str = "label";
     /// `limit`, taken by `GetEventSegmentation`, `GetFunnel`, `GetUserActivity`.
@@ -3804,6 +3992,8 @@ pub mod param {
     pub const RELEASE_START: &str = "release_start";
     /// `request_id`, taken by `GetCohortRequestStatus`, `GetCohortFile`.
     pub const REQUEST_ID: &str = "request_id";
+    /// `requester`, taken by `CreateDeletion`.
+    pub const REQUESTER: &str = "requester";
     /// `rm`, taken by `GetRetention`.
     pub const RM: &str = "rm";
     /// `rollingAverage`, taken by `GetEventSegmentation`.
@@ -3820,6 +4010,8 @@ pub mod param {
     pub const SKIP_SAVE: &str = "skip_save";
     /// `start`, taken by `GetUsers`, `GetSessionLength`, `GetAverageSessionLength`, `GetSessionsPerUser`, `GetUserComposition`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRevenueLtv`, `ExportEvents`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const START: &str = "start";
+    /// `start_day`, taken by `ListDeletions`.
+    pub const START_DAY: &str = "start_day";
     /// `timeHistogramConfigBinMax`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_MAX: &str = "timeHistogramConfigBinMax";
     /// `timeHistogramConfigBinMin`, taken by `GetSessionLength`.
@@ -3834,6 +4026,8 @@ pub mod param {
     pub const USER: &str = "user";
     /// `user_id`, taken by `GetUserProfile`.
     pub const USER_ID: &str = "user_id";
+    /// `user_ids`, taken by `CreateDeletion`.
+    pub const USER_IDS: &str = "user_ids";
     /// `version`, taken by `CreateRelease`.
     pub const VERSION: &str = "version";
 }
@@ -3910,3 +4104,9 @@ mod list_annotations_v2;
 pub use list_annotations_v2::ListAnnotationsV2Query;
 mod create_release;
 pub use create_release::CreateReleaseQuery;
+mod create_deletion;
+pub use create_deletion::CreateDeletionQuery;
+mod list_deletions;
+pub use list_deletions::ListDeletionsQuery;
+mod remove_from_deletion;
+pub use remove_from_deletion::RemoveFromDeletionQuery;

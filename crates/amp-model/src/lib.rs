@@ -11,6 +11,7 @@ pub mod error_body;
 pub mod export;
 mod generated;
 pub mod limits;
+pub mod privacy;
 pub mod profile;
 mod query;
 pub mod releases;

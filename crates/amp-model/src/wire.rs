@@ -499,10 +499,12 @@ pub mod decode {
         name: &'static str,
     ) -> Result<T, ParamError> {
         let marker = format!("{{{name}}}");
-        let text = template
-            .split_once(&marker)
-            .and_then(|(before, after)| path.strip_prefix(before)?.strip_suffix(after))
-            .filter(|text| !text.is_empty() && !text.contains('/'))
+        let segments: Vec<&str> = path.split('/').collect();
+        let at = template.split('/').position(|segment| segment == marker);
+        let text = at
+            .filter(|_| template.split('/').count() == segments.len())
+            .and_then(|at| segments.get(at).copied())
+            .filter(|text| !text.is_empty())
             .ok_or(ParamError::Missing { param: name })?;
         let text = percent_encoding::percent_decode_str(text)
             .decode_utf8()

@@ -551,7 +551,132 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     dashboard_and_others
         .into_iter()
         .chain(cohort_queries())
+        .chain(project_queries())
         .collect()
+}
+
+/// The project APIs' queries and writes (and the cohort writes), every parameter set.
+fn project_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
+    annotation_queries()
+        .into_iter()
+        .chain(other_project_queries())
+        .collect()
+}
+
+/// The Chart Annotations API's queries and writes.
+fn annotation_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
+    use amp_model::annotations::*;
+    let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+    let mut list = ListAnnotationsQuery::new();
+    list.chart_id = Some("abc".into());
+    list.start = Some(at("2025-11-01T00:00:00+00:00"));
+    list.end = Some(at("2025-11-30T00:00:00-05:00"));
+    let mut create = CreateAnnotationQuery::new("v2.3", at("2025-11-01T07:00:00+00:00"));
+    create.category = Some("Releases".into());
+    create.chart_id = Some("abc".into());
+    create.details = Some("New player".into());
+    create.end = Some(at("2025-11-02T07:00:00+00:00"));
+    let mut update = UpdateAnnotationQuery::new(12345);
+    update.label = Some("v2.3.1".into());
+    update.start = Some(at("2025-11-01T08:00:00+00:00"));
+    update.category = Some("Releases".into());
+    update.chart_id = Some(None);
+    update.details = Some("Fixed".into());
+    update.end = Some(None);
+    let mut categories = ListAnnotationCategoriesQuery::new();
+    categories.category = Some("Releases".into());
+    vec![
+        ("annotations", Box::new(list)),
+        ("annotation", Box::new(AnnotationQuery::new(12345))),
+        ("annotation create", Box::new(create)),
+        ("annotation update", Box::new(update)),
+        (
+            "annotation delete",
+            Box::new(DeleteAnnotationQuery::new(12345)),
+        ),
+        (
+            "category create",
+            Box::new(CreateAnnotationCategoryQuery::new("Releases")),
+        ),
+        ("categories", Box::new(categories)),
+        ("category", Box::new(AnnotationCategoryQuery::new(6789))),
+        (
+            "category rename",
+            Box::new(RenameAnnotationCategoryQuery::new(569, "Launches")),
+        ),
+        (
+            "category delete",
+            Box::new(DeleteAnnotationCategoryQuery::new(569)),
+        ),
+        (
+            "category assign",
+            Box::new(AssignAnnotationCategoryQuery::new(6789, vec![1, 2])),
+        ),
+        ("annotations v2", Box::new(ListAnnotationsV2Query::new())),
+    ]
+}
+
+/// The cohort writes, releases and deletions.
+fn other_project_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
+    use amp_model::cohorts::*;
+    use amp_model::privacy::*;
+    use amp_model::releases::*;
+    let day = |text: &str| -> Day { text.parse().unwrap() };
+    let mut upload = CohortUploadQuery::new(
+        "Beta",
+        123,
+        amp_model::CohortIdType::UserId,
+        vec!["alice".into()],
+        "me@example.com",
+        true,
+    );
+    upload.count_group = Some("User".into());
+    upload.skip_save = Some(false);
+    upload.skip_invalid_ids = Some(true);
+    upload.existing_cohort_id = Some("abc1234".into());
+    let mut membership = CohortMembershipQuery::new(
+        "abc1234",
+        vec![Membership::remove(
+            amp_model::MembershipIdType::Id,
+            vec!["100001".into()],
+        )],
+    );
+    membership.count_group = Some("User".into());
+    membership.skip_invalid_ids = Some(false);
+    let mut release = CreateReleaseQuery::new(
+        "2.3.0",
+        "2025-11-01 07:00:00".parse().unwrap(),
+        "Big player update",
+    );
+    release.release_end = Some("2025-11-01 08:00:00".parse().unwrap());
+    release.description = Some("A new player".into());
+    release.platforms = vec!["iOS".into()];
+    release.created_by = Some("me@example.com".into());
+    release.chart_visibility = Some(true);
+    let mut deletion = CreateDeletionQuery::new();
+    deletion.amplitude_ids = vec![100_001];
+    deletion.user_ids = vec!["alice".into()];
+    deletion.requester = Some("privacy@example.com".into());
+    deletion.ignore_invalid_id = Some(true);
+    deletion.delete_from_org = Some(false);
+    deletion.include_mapped_user_ids = Some(true);
+    vec![
+        ("cohort upload", Box::new(upload)),
+        ("cohort membership", Box::new(membership)),
+        ("release", Box::new(release)),
+        ("deletion", Box::new(deletion)),
+        (
+            "deletions",
+            Box::new(ListDeletionsQuery::new(
+                day("2024-01-01"),
+                day("2024-03-31"),
+            )),
+        ),
+        (
+            "deletion remove",
+            Box::new(RemoveFromDeletionQuery::new(100_001, day("2024-03-06"))),
+        ),
+    ]
 }
 
 /// The Behavioral Cohorts API's queries.
@@ -578,6 +703,7 @@ trait ErasedQuery {
     fn rendered_path(&self) -> String;
     fn check(&self) -> Result<(), amp_model::ValidationError>;
     fn pairs(&self) -> amp_model::QueryPairs;
+    fn body(&self) -> Option<Value>;
     fn price(&self) -> amp_model::Cost;
 }
 
@@ -593,6 +719,17 @@ impl<Q: Query> ErasedQuery for Q {
     }
     fn pairs(&self) -> amp_model::QueryPairs {
         self.query_pairs()
+    }
+    fn body(&self) -> Option<Value> {
+        match Wire::body(self)? {
+            amp_model::wire::WireBody::Json(value) => Some(value),
+            amp_model::wire::WireBody::Form(pairs) => Some(json!(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+            )),
+        }
     }
     fn price(&self) -> amp_model::Cost {
         self.cost()
@@ -641,10 +778,47 @@ fn queries_write_only_their_catalogue_parameters_in_catalogue_order() {
                 param.wire
             );
         }
+        // A body writes only its declared keys, every required one, and is there exactly for
+        // a write with body parameters.
+        let keys: Vec<&str> = spec
+            .params
+            .iter()
+            .filter(|param| param.location == Location::Json)
+            .map(|param| param.wire)
+            .collect();
+        match query.body() {
+            Some(Value::Object(body)) => {
+                for key in body.keys() {
+                    assert!(
+                        keys.contains(&key.as_str()),
+                        "{name} sends undeclared `{key}`"
+                    );
+                }
+                for param in spec
+                    .params
+                    .iter()
+                    .filter(|p| p.required && p.location == Location::Json)
+                {
+                    assert!(
+                        body.contains_key(param.wire),
+                        "{name} lacks `{}`",
+                        param.wire
+                    );
+                }
+            }
+            Some(other) => panic!("{name}: a body that is not an object: {other}"),
+            None => assert!(keys.is_empty(), "{name} sends no body"),
+        }
     }
     let rendered: Vec<Value> = queries
         .iter()
-        .map(|(name, query)| json!({"query": name, "path": query.rendered_path(), "pairs": query.pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), "cost": query.price().to_string()}))
+        .map(|(name, query)| {
+            let mut rendered = json!({"query": name, "method": query.endpoint().method.as_str(), "path": query.rendered_path(), "pairs": query.pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), "cost": query.price().to_string()});
+            if let Some(body) = query.body() {
+                rendered["body"] = body;
+            }
+            rendered
+        })
         .collect();
     insta::assert_json_snapshot!("every_query_with_every_parameter", rendered);
 }

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
 
 pub mod annotations;
+pub mod privacy;
 pub mod releases;

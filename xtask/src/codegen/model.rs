@@ -11,7 +11,7 @@ use super::{
 /// Parameter kinds that are not enums; see the comment in the spec.
 const PLAIN_KINDS: &[&str] = &[
     "date", "hour", "int", "number", "string", "bool", "property", "event", "segment", "brackets",
-    "json", "datetime",
+    "json", "datetime", "day",
 ];
 
 /// `Display`, `FromStr` and serde for an enum sent as a string; `NAME` is the enum.
@@ -322,9 +322,10 @@ fn catalogue_code(endpoints: &[EndpointSpec], enums: &BTreeSet<&str>) -> Result<
         let _ = writeln!(out, "/// `{}`: {}", endpoint.path, endpoint.doc);
         let _ = writeln!(
             out,
-            "pub const {constant}: EndpointSpec = EndpointSpec {{ name: {:?}, path: {:?}, family: ApiFamily::{family}, rate_class: RateClass::{rate_class}, method: Method::{}, repeatable: {}, section: {:?}, doc: {:?}, params: &[{params}] }};\n",
+            "pub const {constant}: EndpointSpec = EndpointSpec {{ name: {:?}, path: {:?}, family: ApiFamily::{family}, api: {:?}, rate_class: RateClass::{rate_class}, method: Method::{}, repeatable: {}, section: {:?}, doc: {:?}, params: &[{params}] }};\n",
             endpoint.name,
             endpoint.path,
+            endpoint.api.as_deref().unwrap_or(&endpoint.family),
             endpoint.method_variant()?,
             endpoint.is_repeatable(),
             endpoint.section,

@@ -63,13 +63,19 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     let path_arg = if uses_path { "path" } else { "_path" };
     let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
     let body_arg = if uses_body { "body" } else { "_body" };
-    let path_code = match fields.iter().find(|field| field.first().in_path()) {
-        Some(field) => format!(
-            "Cow::Owned(Self::SPEC.path.replace(\"{{{}}}\", &crate::wire::path_segment(&self.{})))",
+    let mut replaced = String::new();
+    for field in fields.iter().filter(|field| field.first().in_path()) {
+        let _ = write!(
+            replaced,
+            ".replace(\"{{{}}}\", &crate::wire::path_segment(&self.{}))",
             field.first().wire,
             field.name
-        ),
-        None => "Cow::Borrowed(Self::SPEC.path)".to_owned(),
+        );
+    }
+    let path_code = if replaced.is_empty() {
+        "Cow::Borrowed(Self::SPEC.path)".to_owned()
+    } else {
+        format!("Cow::Owned(Self::SPEC.path{replaced})")
     };
     let constant = param_constant(name);
     let _ = writeln!(

@@ -50,11 +50,12 @@ pub struct Jobs {
     next: u64,
 }
 
-/// The users who meet `cohort`'s segment now, in store order.
+/// The users who meet `cohort`'s segment now, in store order (deleted users are no one's).
 fn members(project: &Project, cohort: &CohortConfig) -> Vec<u32> {
     let now = project.now_ms();
     (0..)
         .zip(&project.store.users)
+        .filter(|(_, record)| !record.deleted)
         .map(|(user, _)| user)
         .filter(|user| segment_matches(project, *user, &cohort.segment, now))
         .collect()

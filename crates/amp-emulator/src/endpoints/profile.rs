@@ -101,6 +101,14 @@ pub fn compute(project: &Project, query: &UserProfileQuery) -> Result<UserProfil
             .iter()
             .filter(|cohort| segment_matches(project, user, &cohort.segment, now))
             .map(|cohort| cohort.id.clone())
+            .chain(
+                project
+                    .managed
+                    .cohorts
+                    .iter()
+                    .filter(|(_, uploaded)| uploaded.members.contains(&record.amplitude_id))
+                    .map(|(id, _)| id.clone()),
+            )
             .collect()
     });
     data.recommendations = if query.get_recs {
@@ -340,8 +348,14 @@ fn propensity(
     if *kind != PropensityType::Pct {
         return Some(own);
     }
-    let users = project.store.users.len();
-    let lower = (0..users)
+    let users = project
+        .store
+        .users
+        .iter()
+        .filter(|user| !user.deleted)
+        .count();
+    let lower = (0..project.store.users.len())
+        .filter(|&other| !project.store.users[other].deleted)
         .filter(|&other| {
             score(
                 project,

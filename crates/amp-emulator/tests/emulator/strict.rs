@@ -10,6 +10,7 @@
 //! emulator must both refuse them.
 
 use amp_dashboard::*;
+use amp_model::annotations;
 use amp_model::catalogue::{self, EndpointSpec, Location, Method};
 use amp_model::profile::UserProfileQuery;
 use amp_model::{PropensityType, Query, RecType, ValidationError, param};
@@ -352,7 +353,10 @@ fn valid(spec: &'static EndpointSpec, pairs: &[(&'static str, &str)], read: Stri
             .path
             .replace("{chart_id}", "plays-daily")
             .replace("{cohort_id}", "us")
-            .replace("{request_id}", "cohort-request-1"),
+            .replace("{request_id}", "cohort-request-1")
+            // What `seed_writes` creates: a category, then an annotation.
+            .replace("{category_id}", "1")
+            .replace("{annotation_id}", "2"),
         pairs: pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
         read,
     }
@@ -452,6 +456,74 @@ pub(crate) fn valid_requests() -> Vec<Valid> {
             strict::<amp_model::cohorts::CohortFileQuery>,
         ),
     ]
+    .into_iter()
+    .chain(project_valid_requests())
+    .collect()
+}
+
+/// A valid request to every read of the project APIs.
+fn project_valid_requests() -> Vec<Valid> {
+    use catalogue::*;
+    vec![
+        valid(
+            &LIST_ANNOTATIONS,
+            &[
+                (param::CATEGORY, "Releases"),
+                (param::START, "2024-03-01T00:00:00+00:00"),
+            ],
+            strict::<annotations::ListAnnotationsQuery>,
+        ),
+        valid(&GET_ANNOTATION, &[], strict::<annotations::AnnotationQuery>),
+        valid(
+            &LIST_ANNOTATION_CATEGORIES,
+            &[(param::CATEGORY, "Releases")],
+            strict::<annotations::ListAnnotationCategoriesQuery>,
+        ),
+        valid(
+            &GET_ANNOTATION_CATEGORY,
+            &[],
+            strict::<annotations::AnnotationCategoryQuery>,
+        ),
+        valid(
+            &LIST_ANNOTATIONS_V2,
+            &[],
+            strict::<annotations::ListAnnotationsV2Query>,
+        ),
+        valid(
+            &LIST_DELETIONS,
+            &[
+                (param::START_DAY, "2024-03-01"),
+                (param::END_DAY, "2024-03-31"),
+            ],
+            strict::<amp_model::privacy::ListDeletionsQuery>,
+        ),
+    ]
+}
+
+/// Creates what the valid requests of single annotations and categories name: category 1,
+/// then annotation 2 in it.
+pub(crate) async fn seed_writes(emulator: &amp_emulator::Emulator) {
+    let http = reqwest::Client::new();
+    for (path, body) in [
+        (
+            "/api/3/annotation-categories",
+            r#"{"category": "Releases"}"#,
+        ),
+        (
+            "/api/3/annotations",
+            r#"{"label": "v1", "start": "2024-03-02T00:00:00+00:00", "category": "Releases"}"#,
+        ),
+    ] {
+        let response = http
+            .post(format!("{}{path}", emulator.base_url()))
+            .basic_auth("emulator-api-key", Some("emulator-secret-key"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
 }
 
 /// The ways a parameter of `kind` can be malformed on the wire, beyond what the SDK can build.
@@ -463,6 +535,8 @@ fn malformed_values(kind: &str) -> &'static [&'static str] {
         "bool" => &["maybe"],
         "date" => &["2024-03-01", "20241399"],
         "hour" => &["20240301", "20240301T24", "2024-03-01 05"],
+        "datetime" => &["2024-03-01", "2024-03-01T00:00:00", "yesterday"],
+        "day" => &["20240301", "2024-13-01"],
         kind if kind.starts_with(char::is_uppercase) => &["garbage", "12345"],
         _ => &[],
     }
@@ -471,6 +545,7 @@ fn malformed_values(kind: &str) -> &'static [&'static str] {
 #[tokio::test]
 async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_them() {
     let emulator = start(config()).await;
+    seed_writes(&emulator).await;
     let requests = valid_requests();
     // Writes are read from their bodies: their refusals are tested with each API.
     for endpoint in catalogue::ENDPOINTS
@@ -565,6 +640,7 @@ async fn malformed_missing_and_repeated_parameters_are_refused_by_both_naming_th
 #[tokio::test]
 async fn every_answer_is_the_sdks_response_type_written_out() {
     let emulator = start(config()).await;
+    seed_writes(&emulator).await;
     // An export is a zip, not JSON: its lines are checked against the SDK's event type in
     // `export::every_line_carries_every_key_and_reads_as_the_sdks_event`; a cohort file is CSV,
     // read by amp-cohorts' tests.
@@ -614,6 +690,12 @@ fn decodes(name: &str, body: &str) -> serde_json::Result<Value> {
         "SearchUsers" => as_::<UserSearchResponse>(body),
         "GetRevenueLtv" => as_::<RevenueLtvResponse>(body),
         "ListCohorts" => as_::<amp_model::cohorts::CohortList>(body),
+        "ListAnnotations" => as_::<annotations::AnnotationList>(body),
+        "GetAnnotation" => as_::<annotations::AnnotationAnswer>(body),
+        "ListAnnotationCategories" => as_::<annotations::CategoryList>(body),
+        "GetAnnotationCategory" => as_::<annotations::CategoryAnswer>(body),
+        "ListAnnotationsV2" => as_::<annotations::AnnotationListV2>(body),
+        "ListDeletions" => as_::<Vec<amp_model::privacy::DeletionJob>>(body),
         "RequestCohort" | "GetCohortRequestStatus" => as_::<amp_model::cohorts::CohortJob>(body),
         "GetUsers"
         | "GetSessionLength"
