@@ -108,7 +108,7 @@ pub async fn run(
 }
 
 /// Answers `query`, or with `dry_run` prints its request line.
-async fn read(
+pub async fn read(
     client: &Client,
     query: &dyn Built,
     show: &Show,

@@ -438,3 +438,32 @@ impl Tidy for amplitude_api::project::annotations::CategoryList {
         Answer::plain(sent, rows(&self.data))
     }
 }
+
+impl Tidy for Vec<amplitude_api::project::privacy::DeletionJob> {
+    fn answer(&self, sent: Value) -> Answer {
+        /// One user of a job as a row.
+        #[derive(Serialize)]
+        struct Deletion<'a> {
+            day: String,
+            status: String,
+            amplitude_id: u64,
+            user_id: Option<&'a str>,
+            requester: Option<&'a str>,
+            done: Option<&'a str>,
+        }
+        let users = self.iter().flat_map(|job| {
+            job.amplitude_ids.iter().map(move |user| Deletion {
+                day: job.day.to_string(),
+                status: serde_json::to_value(&job.status)
+                    .ok()
+                    .and_then(|status| status.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                amplitude_id: user.amplitude_id,
+                user_id: user.user_id.as_deref(),
+                requester: user.requester.as_deref(),
+                done: job.active_scrub_done_date.as_deref(),
+            })
+        });
+        Answer::plain(sent, rows(users))
+    }
+}

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use amplitude_api::project::annotations::Timestamp;
+use amplitude_api::project::privacy::Day;
 use amplitude_api::project::releases::ReleaseTime;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -169,6 +170,12 @@ pub enum Command {
         after_help = "Example:\n  ampq releases create --version 2.3.0 --title 'Big player update' --start '2025-11-01 07:00:00' --platform iOS"
     )]
     Releases(Releases),
+    /// User privacy: ask for users' data to be deleted, list the deletion jobs of a range of days.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ampq deletions create --user-id alice --requester privacy@example.com\n  ampq deletions list --start 2024-03-01 --end 2024-03-31"
+    )]
+    Deletions(Deletions),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
@@ -390,6 +397,53 @@ pub enum Releases {
         #[arg(long)]
         hidden: bool,
     },
+}
+
+/// `ampq deletions`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Deletions {
+    /// Ask for users' data to be deleted (at most 100 ids in all): they join today's job.
+    Create {
+        /// A user to delete, by user ID (repeatable, or comma-separated).
+        #[arg(long = "user-id", value_delimiter = ',', value_name = "USER_ID")]
+        user_ids: Vec<String>,
+        /// A user to delete, by Amplitude ID (repeatable, or comma-separated).
+        #[arg(
+            long = "amplitude-id",
+            value_delimiter = ',',
+            value_name = "AMPLITUDE_ID"
+        )]
+        amplitude_ids: Vec<u64>,
+        /// Who asks, for the record.
+        #[arg(long)]
+        requester: Option<String>,
+        /// Delete the valid ids when some name no user, instead of refusing.
+        #[arg(long)]
+        ignore_invalid: bool,
+    },
+    /// The deletion jobs of a range of days (at most 6 months), with their users and status.
+    List {
+        /// The first day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        start: Day,
+        /// The last day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        end: Day,
+    },
+    /// Take one user out of a deletion job that has not run.
+    Remove {
+        /// The user's Amplitude ID.
+        amplitude_id: u64,
+        /// The job's day, YYYY-MM-DD.
+        #[arg(long, value_parser = day)]
+        day: Day,
+    },
+}
+
+/// A day, `YYYY-MM-DD`.
+fn day(text: &str) -> Result<Day, String> {
+    text.parse()
+        .map_err(|problem| format!("`{text}`: {problem}"))
 }
 
 /// A release time: Amplitude's `yyyy-MM-dd HH:mm:ss` (UTC), or any form [`time`] reads.

@@ -11,6 +11,7 @@ mod batch;
 mod chart;
 mod cli;
 mod cohorts;
+mod deletions;
 mod demo;
 mod export;
 mod human;

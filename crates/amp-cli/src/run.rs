@@ -13,7 +13,8 @@ use clap::CommandFactory as _;
 use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
 use crate::{
-    annotations, batch, chart, cohorts, demo, export, output, plot, query, releases, target,
+    annotations, batch, chart, cohorts, deletions, demo, export, output, plot, query, releases,
+    target,
 };
 
 /// Why a command failed.
@@ -225,6 +226,11 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
             let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
             let written = Show::of(&cli.output, Format::Table).format;
             releases::run(&client, command, written, cli.output.dry_run).await?;
+        }
+        Command::Deletions(command) => {
+            let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
+            let written = Show::of(&cli.output, Format::Table).format;
+            deletions::run(&client, command, &show, written, cli.output.dry_run).await?;
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

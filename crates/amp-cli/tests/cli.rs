@@ -1899,3 +1899,106 @@ fn a_release_recorded_through_ampq_shows_on_charts() {
         "a dry run sends nothing"
     );
 }
+
+#[test]
+fn a_deletion_requested_through_ampq_removes_the_user() {
+    // The fixture project, in an emulator of its own: the others read alice.
+    static URL: OnceLock<String> = OnceLock::new();
+    let url = URL.get_or_init(|| {
+        serve(|| async {
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/emulator");
+            let project = std::fs::read_to_string(fixtures.join("project.toml")).unwrap();
+            Emulator::builder()
+                .config(Config::from_toml(&project).unwrap())
+                .data_file(fixtures.join("events.jsonl"))
+                .start()
+                .await
+                .unwrap()
+        })
+    });
+    let ampq = || ampq_at(url);
+    let dry = run(
+        &mut ampq(),
+        &["deletions", "create", "--user-id", "alice", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("/api/2/deletions/users\n{\"user_ids\":[\"alice\"]}"),
+        "{}",
+        stdout(&dry)
+    );
+    let found = run(&mut ampq(), &["search", "alice", "--json"]);
+    let sent: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(
+        sent["matches"].as_array().unwrap().len(),
+        1,
+        "a dry run deletes no one: {sent}"
+    );
+
+    let refused = run(
+        &mut ampq(),
+        &["deletions", "create", "--user-id", "alice,nobody-at-all"],
+    );
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("ignore_invalid_id"),
+        "{}",
+        stderr(&refused)
+    );
+    let created = run(
+        &mut ampq(),
+        &[
+            "deletions",
+            "create",
+            "--user-id",
+            "alice,nobody-at-all",
+            "--ignore-invalid",
+            "--requester",
+            "privacy@example.com",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert_eq!(
+        stdout(&created),
+        "deletion job of 2024-03-06: 1 users, Done (their data is deleted); ids of no user: \"nobody-at-all\"\n"
+    );
+    let found = run(&mut ampq(), &["search", "alice", "--json"]);
+    let sent: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert!(
+        sent["matches"].as_array().unwrap().is_empty(),
+        "alice is gone: {sent}"
+    );
+    let listed = run(
+        &mut ampq(),
+        &[
+            "deletions",
+            "list",
+            "--start",
+            "2024-03-01",
+            "--end",
+            "2024-03-31",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let csv = stdout(&listed);
+    assert!(csv.contains("2024-03-06,Done,"), "{csv}");
+    assert!(
+        csv.contains(",alice,privacy@example.com,2024-03-06"),
+        "{csv}"
+    );
+    let bad = run(
+        &mut ampq(),
+        &[
+            "deletions",
+            "list",
+            "--start",
+            "20240301",
+            "--end",
+            "2024-03-31",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
+}
