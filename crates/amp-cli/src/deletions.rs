@@ -60,7 +60,7 @@ fn described(job: &DeletionJob) -> String {
         DeletionStatus::Other(other) => other.clone(),
         _ => format!("{:?}", job.status),
     };
-    let invalid: Vec<String> = job.invalid_ids.iter().map(|id| id.to_string()).collect();
+    let invalid: Vec<String> = job.invalid_ids.iter().map(ToString::to_string).collect();
     format!(
         "deletion job of {}: {} users, {status}; ids of no user: {}",
         job.day,
