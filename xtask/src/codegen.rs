@@ -397,6 +397,7 @@ impl EndpointSpec {
             "cost" => Ok("Cost"),
             "user_lookup" => Ok("UserLookup"),
             "cohort_request" => Ok("CohortRequest"),
+            "privacy" => Ok("Privacy"),
             "profile" => Ok("Profile"),
             other => Err(format!("{}: unknown rate_class `{other}`", self.name)),
         }

@@ -142,6 +142,10 @@ pub struct LimitsConfig {
     pub cohort_requests_concurrent: u64,
     /// Cohort download requests per 10 minutes: 60.
     pub cohort_requests_per_10_minutes: u64,
+    /// User Privacy API requests in flight: 8.
+    pub privacy_concurrent: u64,
+    /// User Privacy API requests per second: 1.
+    pub privacy_per_second: u64,
     /// Emulated seconds per real second for the windows: 100 makes an hour last 36 s.
     pub time_scale: f64,
 }
@@ -160,6 +164,8 @@ impl Default for LimitsConfig {
             profile_per_minute: limits.profile_per_minute.value,
             cohort_requests_concurrent: limits.cohort_requests_concurrent.value,
             cohort_requests_per_10_minutes: limits.cohort_requests_per_10_minutes.value,
+            privacy_concurrent: limits.privacy_concurrent.value,
+            privacy_per_second: limits.privacy_per_second.value,
             time_scale: 1.0,
         }
     }
@@ -193,6 +199,8 @@ impl LimitsConfig {
             &mut limits.cohort_requests_per_10_minutes,
             self.cohort_requests_per_10_minutes,
         );
+        set(&mut limits.privacy_concurrent, self.privacy_concurrent);
+        set(&mut limits.privacy_per_second, self.privacy_per_second);
         limits
     }
 }

@@ -88,6 +88,11 @@ fn window_refusal(class: RateClass, cost: u64, window: &Window) -> Refusal {
             window.ceiling,
             period(window.span)
         ),
+        RateClass::Privacy => format!(
+            "Too Many Requests: Exceeded rate limit of {} deletion requests {}",
+            window.ceiling,
+            period(window.span)
+        ),
         _ => format!(
             "Too Many Requests: Exceeded rate limit with query of cost {cost} ({} cost {})",
             window.ceiling,

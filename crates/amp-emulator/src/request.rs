@@ -2,7 +2,6 @@
 //! before sending, so no parameter name is read anywhere else; and, for the project APIs, the
 //! credentials and limits checked first.
 
-use amp_model::catalogue::RateClass;
 use amp_model::{ParamError, Query, ValidationError};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
@@ -42,14 +41,15 @@ pub fn read_with_body<Q: Query>(
 }
 
 /// A request's query (read from its path, query string and `body`), once its credentials
-/// pass, it reads strictly and `class` admits it; or the answer that refuses it.
+/// pass, it reads strictly and its endpoint's rate class admits it; or the answer that
+/// refuses it.
 pub fn accept<Q: amp_model::Query>(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
     body: &[u8],
-    class: RateClass,
 ) -> Result<(Q, crate::limits::Permit), Box<Response>> {
+    let class = Q::SPEC.rate_class;
     if let Some(refused) = refused_credentials(headers, &state.read()) {
         return Err(Box::new(refused));
     }
@@ -71,7 +71,7 @@ pub fn with_project<Q: amp_model::Query>(
     body: &[u8],
     answer: impl FnOnce(Q, &mut crate::project::Project) -> Response,
 ) -> Response {
-    let (query, _permit) = match accept::<Q>(state, headers, uri, body, RateClass::Cost) {
+    let (query, _permit) = match accept::<Q>(state, headers, uri, body) {
         Ok(accepted) => accepted,
         Err(refused) => return *refused,
     };

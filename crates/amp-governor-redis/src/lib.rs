@@ -75,6 +75,7 @@ fn class_name(class: RateClass) -> &'static str {
         RateClass::UserLookup => "user-lookup",
         RateClass::Profile => "profile",
         RateClass::CohortRequest => "cohort-request",
+        RateClass::Privacy => "privacy",
         _ => "cost",
     }
 }

@@ -80,15 +80,18 @@ pub enum RateClass {
     Profile,
     /// Requests for one cohort's members: 60 per 10 minutes and 4 at once per project.
     CohortRequest,
+    /// The User Privacy API: 1 request per second and 8 at once per project.
+    Privacy,
 }
 
 impl RateClass {
     /// Every class, in the order of [`RateClass::index`].
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Cost,
         Self::UserLookup,
         Self::Profile,
         Self::CohortRequest,
+        Self::Privacy,
     ];
 
     /// The class's place in [`RateClass::ALL`], for books kept per class.
@@ -98,6 +101,7 @@ impl RateClass {
             Self::UserLookup => 1,
             Self::Profile => 2,
             Self::CohortRequest => 3,
+            Self::Privacy => 4,
         }
     }
 }

@@ -47,7 +47,9 @@ impl Limit {
 
 const AS_OF: &str = "2026-03-13";
 const DASHBOARD_DOCS: &str = "Amplitude docs, Dashboard REST API, \"Rate limits\"";
+const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
+const PRIVACY_DOCS: &str = "Amplitude docs, User Privacy API, \"Rate limits\"";
 const FIVE_MINUTES: Duration = Duration::from_secs(300);
 const TEN_MINUTES: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -95,6 +97,10 @@ pub struct Limits {
     pub cohort_requests_concurrent: Limit,
     /// Requests for one cohort's members per 10 minutes: 60.
     pub cohort_requests_per_10_minutes: Limit,
+    /// User Privacy API requests in flight: 8.
+    pub privacy_concurrent: Limit,
+    /// User Privacy API requests per second: 1.
+    pub privacy_per_second: Limit,
 }
 
 impl Default for Limits {
@@ -121,6 +127,8 @@ impl Default for Limits {
             ),
             cohort_requests_concurrent: Limit::documented(4, None, COHORT_DOCS),
             cohort_requests_per_10_minutes: Limit::documented(60, Some(TEN_MINUTES), COHORT_DOCS),
+            privacy_concurrent: Limit::documented(8, None, PRIVACY_DOCS),
+            privacy_per_second: Limit::documented(1, Some(SECOND), PRIVACY_DOCS),
         }
     }
 }
@@ -209,6 +217,12 @@ impl Limits {
                     TEN_MINUTES,
                 ));
             }
+            RateClass::Privacy => {
+                rules.max_in_flight = Some(self.privacy_concurrent.value);
+                rules
+                    .windows
+                    .push(Window::of(&self.privacy_per_second, SECOND));
+            }
             _ => {
                 rules.weight = cost;
                 rules.max_in_flight = Some(self.concurrent_requests.value);
@@ -234,6 +248,7 @@ impl Limits {
             RateClass::Profile => &self.profile_per_minute,
             RateClass::UserLookup => &self.user_lookup_per_hour,
             RateClass::CohortRequest => &self.cohort_requests_per_10_minutes,
+            RateClass::Privacy => &self.privacy_per_second,
             _ => &self.concurrent_cost,
         };
         limit.window.unwrap_or(HOUR)

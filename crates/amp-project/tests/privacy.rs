@@ -9,11 +9,12 @@ use std::time::Duration;
 use amp_dashboard::{DateRange, Event, GetEventSegmentation, SearchUsers};
 use amp_emulator::{Config, Emulator};
 use amp_export::{ExportRange, Exported, HourRange};
+use amp_model::Limits;
 use amp_profile::{GetUserProfile, UserProfileQuery};
 use amp_project::privacy::{
     CreateDeletion, Day, DeletionStatus, ListDeletions, RemoveFromDeletion,
 };
-use amp_transport::{Client, Endpoint as _, Method, NoRetry};
+use amp_transport::{Client, Endpoint as _, Method, NoRetry, RateClass};
 use futures_util::StreamExt as _;
 use serde_json::json;
 
@@ -55,6 +56,10 @@ fn client(emulator: &Emulator) -> Client {
         .unwrap()
 }
 
+fn request_class(endpoint: &impl amp_transport::Endpoint) -> RateClass {
+    endpoint.to_request().rate_class
+}
+
 #[test]
 fn requests_are_written_as_amplitude_documents_them() {
     let create = CreateDeletion::new()
@@ -76,7 +81,16 @@ fn requests_are_written_as_amplitude_documents_them() {
             .path_and_query(),
         "/api/2/deletions/users?start_day=2024-01-01&end_day=2024-03-31"
     );
+    // 1 request per second and 8 at once, from the limits table, for all three.
+    assert_eq!(request_class(&create), RateClass::Privacy);
+    let rules = Limits::default().rules(RateClass::Privacy, 1);
+    assert_eq!(rules.max_in_flight, Some(8));
+    assert_eq!(
+        (rules.windows[0].ceiling, rules.windows[0].span),
+        (1, Duration::from_secs(1))
+    );
     let remove = RemoveFromDeletion::new(100_001, day("2024-03-06")).to_request();
+    assert_eq!(remove.rate_class, RateClass::Privacy);
     assert_eq!(remove.method, Method::Delete);
     assert_eq!(
         remove.path_and_query(),

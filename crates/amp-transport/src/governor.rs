@@ -482,7 +482,7 @@ impl Governor {
         let first = rules.windows.first().map_or(0, remaining);
         let last = rules.windows.last().map_or(0, remaining);
         let (short, hour) = match class {
-            RateClass::Profile | RateClass::CohortRequest => (first, 0),
+            RateClass::Profile | RateClass::CohortRequest | RateClass::Privacy => (first, 0),
             RateClass::UserLookup => (0, last),
             _ => (
                 rules

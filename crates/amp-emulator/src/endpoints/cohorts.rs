@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use amp_model::catalogue::RateClass;
 use amp_model::cohorts::{
     AMPLITUDE_ID, CohortFileQuery, CohortJob, CohortMembershipQuery, CohortRequestQuery,
     CohortStatusQuery, CohortUploadQuery, CohortUploaded, JobStatus, ListCohortsQuery,
@@ -85,11 +84,10 @@ fn exists(project: &Project, id: &str) -> bool {
 
 /// `GET /api/3/cohorts`. The emulator keeps no syncs, so `includeSyncInfo` changes nothing.
 pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let _accepted =
-        match request::accept::<ListCohortsQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
+    let _accepted = match request::accept::<ListCohortsQuery>(&state, &headers, &uri, &[]) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     answer(&state, || {
         let project = state.read();
         let computed = project.now_ms() / 1000;
@@ -143,13 +141,8 @@ pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderM
 
 /// `GET /api/5/cohorts/request/{cohort_id}`.
 pub async fn request(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let (query, _permit) = match request::accept::<CohortRequestQuery>(
-        &state,
-        &headers,
-        &uri,
-        &[],
-        RateClass::CohortRequest,
-    ) {
+    let (query, _permit) = match request::accept::<CohortRequestQuery>(&state, &headers, &uri, &[])
+    {
         Ok(accepted) => accepted,
         Err(refused) => return *refused,
     };
@@ -192,11 +185,10 @@ fn job(state: &AppState, request_id: &str) -> Option<(Job, bool)> {
 
 /// `GET /api/5/cohorts/request-status/{request_id}`.
 pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let (query, _permit) =
-        match request::accept::<CohortStatusQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
+    let (query, _permit) = match request::accept::<CohortStatusQuery>(&state, &headers, &uri, &[]) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
         return not_found("cohort request", &query.request_id);
     };
@@ -211,11 +203,10 @@ pub async fn status(State(state): State<Arc<AppState>>, uri: Uri, headers: Heade
 
 /// `GET /api/5/cohorts/request/{request_id}/file`.
 pub async fn file(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
-    let (query, _permit) =
-        match request::accept::<CohortFileQuery>(&state, &headers, &uri, &[], RateClass::Cost) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
+    let (query, _permit) = match request::accept::<CohortFileQuery>(&state, &headers, &uri, &[]) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
+    };
     let Some((job, done)) = self::job(&state, &query.request_id) else {
         return not_found("cohort request", &query.request_id);
     };
@@ -387,13 +378,8 @@ pub async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (query, _permit) = match request::accept::<CohortUploadQuery>(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        RateClass::Cost,
-    ) {
+    let (query, _permit) = match request::accept::<CohortUploadQuery>(&state, &headers, &uri, &body)
+    {
         Ok(accepted) => accepted,
         Err(refused) => return *refused,
     };
@@ -455,16 +441,11 @@ pub async fn membership(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (query, _permit) = match request::accept::<CohortMembershipQuery>(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        RateClass::Cost,
-    ) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
+    let (query, _permit) =
+        match request::accept::<CohortMembershipQuery>(&state, &headers, &uri, &body) {
+            Ok(accepted) => accepted,
+            Err(refused) => return *refused,
+        };
     let mut project = state.write();
     let checked =
         of_users(query.count_group.as_deref()).and_then(|()| writable(&project, &query.cohort_id));

@@ -10,7 +10,7 @@ use amp_transport::{ApiFamily, Body, Endpoint, Method, RateClass};
 /// `POST /api/2/deletions/users`: Asks for users' data to be deleted: at most 100 Amplitude IDs and user IDs together, in today's deletion job.
 ///
 /// Amplitude's [User Privacy API docs](https://amplitude.com/docs/apis/analytics/user-privacy); the project reference, section 6.8.
-/// Cost: [`Query::cost`] of the query, against the limits of rate class `Cost`.
+/// Cost: [`Query::cost`] of the query, against the limits of rate class `Privacy`.
 ///
 /// # Errors
 ///
@@ -100,7 +100,7 @@ impl Endpoint for CreateDeletion {
     }
 
     fn rate_class(&self) -> RateClass {
-        RateClass::Cost
+        RateClass::Privacy
     }
 
     fn path(&self) -> Cow<'_, str> {

@@ -10,7 +10,7 @@ use amp_transport::{ApiFamily, Endpoint, RateClass};
 /// `GET /api/2/deletions/users`: The deletion jobs of a range of days (at most 6 months), with their users and status.
 ///
 /// Amplitude's [User Privacy API docs](https://amplitude.com/docs/apis/analytics/user-privacy); the project reference, section 6.8.
-/// Cost: [`Query::cost`] of the query, against the limits of rate class `Cost`.
+/// Cost: [`Query::cost`] of the query, against the limits of rate class `Privacy`.
 ///
 /// # Errors
 ///
@@ -58,7 +58,7 @@ impl Endpoint for ListDeletions {
     }
 
     fn rate_class(&self) -> RateClass {
-        RateClass::Cost
+        RateClass::Privacy
     }
 
     fn path(&self) -> Cow<'_, str> {

@@ -10,7 +10,7 @@ use amp_transport::{ApiFamily, Body, Endpoint, Method, RateClass};
 /// `DELETE /api/2/deletions/users/{amplitude_id}/{day}`: Takes one user out of a deletion job that has not run yet.
 ///
 /// Amplitude's [User Privacy API docs](https://amplitude.com/docs/apis/analytics/user-privacy); the project reference, section 6.8.
-/// Cost: [`Query::cost`] of the query, against the limits of rate class `Cost`.
+/// Cost: [`Query::cost`] of the query, against the limits of rate class `Privacy`.
 ///
 /// # Errors
 ///
@@ -58,7 +58,7 @@ impl Endpoint for RemoveFromDeletion {
     }
 
     fn rate_class(&self) -> RateClass {
-        RateClass::Cost
+        RateClass::Privacy
     }
 
     fn path(&self) -> Cow<'_, str> {
