@@ -13,6 +13,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::endpoints;
 use crate::endpoints::{Read, annotations};
+use crate::request::{Pending, handler};
 use crate::respond::{answer, invalid, nested_error, rate_limited, refused_credentials};
 use crate::state::AppState;
 
@@ -23,55 +24,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     // Endpoints sharing a path (a list and a create) share its route, one method each.
     let mut by_path: BTreeMap<&str, MethodRouter<Arc<AppState>>> = BTreeMap::new();
     for spec in catalogue::ENDPOINTS {
-        let route = match spec.name {
-            name if name == catalogue::GET_USER_PROFILE.name => get(endpoints::profile::handle),
-            name if name == catalogue::GET_CHART_RESULTS.name => get(endpoints::chart::query),
-            name if name == catalogue::GET_CHART_CSV.name => get(endpoints::chart::csv),
-            name if name == catalogue::EXPORT_EVENTS.name => get(endpoints::export::handle),
-            name if name == catalogue::LIST_COHORTS.name => get(endpoints::cohorts::list),
-            name if name == catalogue::REQUEST_COHORT.name => get(endpoints::cohorts::request),
-            name if name == catalogue::GET_COHORT_REQUEST_STATUS.name => {
-                get(endpoints::cohorts::status)
-            }
-            name if name == catalogue::GET_COHORT_FILE.name => get(endpoints::cohorts::file),
-            name if name == catalogue::UPLOAD_COHORT.name => post(endpoints::cohorts::upload),
-            name if name == catalogue::UPDATE_COHORT_MEMBERSHIP.name => {
-                post(endpoints::cohorts::membership)
-            }
-            name if name == catalogue::LIST_ANNOTATIONS.name => get(annotations::list),
-            name if name == catalogue::GET_ANNOTATION.name => get(annotations::get),
-            name if name == catalogue::CREATE_ANNOTATION.name => post(annotations::create),
-            name if name == catalogue::UPDATE_ANNOTATION.name => put(annotations::update),
-            name if name == catalogue::DELETE_ANNOTATION.name => delete(annotations::delete),
-            name if name == catalogue::CREATE_ANNOTATION_CATEGORY.name => {
-                post(annotations::create_category)
-            }
-            name if name == catalogue::LIST_ANNOTATION_CATEGORIES.name => {
-                get(annotations::list_categories)
-            }
-            name if name == catalogue::GET_ANNOTATION_CATEGORY.name => {
-                get(annotations::get_category)
-            }
-            name if name == catalogue::RENAME_ANNOTATION_CATEGORY.name => {
-                put(annotations::rename_category)
-            }
-            name if name == catalogue::DELETE_ANNOTATION_CATEGORY.name => {
-                delete(annotations::delete_category)
-            }
-            name if name == catalogue::ASSIGN_ANNOTATION_CATEGORY.name => {
-                put(annotations::assign_category)
-            }
-            name if name == catalogue::LIST_ANNOTATIONS_V2.name => get(annotations::list_v2),
-            name if name == catalogue::CREATE_RELEASE.name => post(endpoints::releases::create),
-            name if name == catalogue::CREATE_DELETION.name => post(endpoints::privacy::create),
-            name if name == catalogue::LIST_DELETIONS.name => get(endpoints::privacy::list),
-            name if name == catalogue::REMOVE_FROM_DELETION.name => {
-                delete(endpoints::privacy::remove)
-            }
-            _ => match endpoints::computed(spec.path) {
-                Some(read) => get(dashboard_route(read)),
-                None => continue,
-            },
+        let Some(route) = route_of(spec) else {
+            continue;
         };
         let merged = match by_path.remove(spec.path) {
             Some(existing) => existing.merge(route),
@@ -112,6 +66,61 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The route of endpoint `spec`, if the emulator serves it.
+fn route_of(spec: &catalogue::EndpointSpec) -> Option<MethodRouter<Arc<AppState>>> {
+    Some(match spec.name {
+        name if name == catalogue::GET_USER_PROFILE.name => get(endpoints::profile::handle),
+        name if name == catalogue::GET_CHART_RESULTS.name => get(endpoints::chart::query),
+        name if name == catalogue::GET_CHART_CSV.name => get(endpoints::chart::csv),
+        name if name == catalogue::EXPORT_EVENTS.name => get(endpoints::export::handle),
+        name if name == catalogue::LIST_COHORTS.name => get(endpoints::cohorts::list),
+        name if name == catalogue::REQUEST_COHORT.name => get(endpoints::cohorts::request),
+        name if name == catalogue::GET_COHORT_REQUEST_STATUS.name => {
+            get(endpoints::cohorts::status)
+        }
+        name if name == catalogue::GET_COHORT_FILE.name => get(endpoints::cohorts::file),
+        name if name == catalogue::UPLOAD_COHORT.name => post(handler(endpoints::cohorts::upload)),
+        name if name == catalogue::UPDATE_COHORT_MEMBERSHIP.name => {
+            post(handler(endpoints::cohorts::membership))
+        }
+        name if name == catalogue::LIST_ANNOTATIONS.name => get(handler(annotations::list)),
+        name if name == catalogue::GET_ANNOTATION.name => get(handler(annotations::get)),
+        name if name == catalogue::CREATE_ANNOTATION.name => post(handler(annotations::create)),
+        name if name == catalogue::UPDATE_ANNOTATION.name => put(handler(annotations::update)),
+        name if name == catalogue::DELETE_ANNOTATION.name => delete(handler(annotations::delete)),
+        name if name == catalogue::CREATE_ANNOTATION_CATEGORY.name => {
+            post(handler(annotations::create_category))
+        }
+        name if name == catalogue::LIST_ANNOTATION_CATEGORIES.name => {
+            get(handler(annotations::list_categories))
+        }
+        name if name == catalogue::GET_ANNOTATION_CATEGORY.name => {
+            get(handler(annotations::get_category))
+        }
+        name if name == catalogue::RENAME_ANNOTATION_CATEGORY.name => {
+            put(handler(annotations::rename_category))
+        }
+        name if name == catalogue::DELETE_ANNOTATION_CATEGORY.name => {
+            delete(handler(annotations::delete_category))
+        }
+        name if name == catalogue::ASSIGN_ANNOTATION_CATEGORY.name => {
+            put(handler(annotations::assign_category))
+        }
+        name if name == catalogue::LIST_ANNOTATIONS_V2.name => get(handler(annotations::list_v2)),
+        name if name == catalogue::CREATE_RELEASE.name => {
+            post(handler(endpoints::releases::create))
+        }
+        name if name == catalogue::CREATE_DELETION.name => {
+            post(handler(endpoints::privacy::create))
+        }
+        name if name == catalogue::LIST_DELETIONS.name => get(handler(endpoints::privacy::list)),
+        name if name == catalogue::REMOVE_FROM_DELETION.name => {
+            delete(handler(endpoints::privacy::remove))
+        }
+        _ => get(dashboard_route(endpoints::computed(spec.path)?)),
+    })
+}
+
 /// The most header bytes a request may carry before it is answered 431 in Amplitude's error
 /// shape. (A head beyond the HTTP server's own buffer, about 400 KB, gets the server's bare 431
 /// before any of this runs.)
@@ -134,9 +143,6 @@ async fn limit_headers(request: Request, next: Next) -> Response {
     }
     next.run(request).await
 }
-
-/// A handler's answer, still being computed.
-type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
 
 /// A Dashboard route: Basic auth, then the query read and validated as the SDK would, its
 /// cost admitted by the limiter, faults, and the answer computed from the events.

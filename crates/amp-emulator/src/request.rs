@@ -3,6 +3,10 @@
 //! credentials and limits checked first.
 
 use amp_model::{ParamError, Query, ValidationError};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
@@ -62,18 +66,25 @@ pub fn accept<Q: amp_model::Query>(
     Ok((query, permit))
 }
 
-/// Accepts a request of type `Q` as [`accept`] does, then answers it with `answer` under the
-/// project's write lock, so that what a write checks still holds when it is applied.
-pub fn with_project<Q: amp_model::Query>(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    body: &[u8],
-    answer: impl FnOnce(Q, &mut crate::project::Project) -> Response,
-) -> Response {
-    let (query, _permit) = match accept::<Q>(state, headers, uri, body) {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
-    answer(query, &mut state.write())
+/// A handler's answer, still being computed.
+pub type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+/// The handler of a project API endpoint: the request accepted as [`accept`] does, then
+/// answered by `answer` under the project's write lock, so that what a write checks still
+/// holds when it is applied. `answer` takes the query by value, whether or not it keeps it:
+/// one signature for every endpoint.
+pub fn handler<Q: amp_model::Query + Send + 'static>(
+    answer: fn(Q, &AppState, &mut crate::project::Project) -> Response,
+) -> impl Fn(State<Arc<AppState>>, HeaderMap, Uri, Bytes) -> Pending + Clone + Send + Sync + 'static
+{
+    move |State(state): State<Arc<AppState>>, headers: HeaderMap, uri: Uri, body: Bytes| {
+        Box::pin(async move {
+            let (query, _permit) = match accept::<Q>(&state, &headers, &uri, &body) {
+                Ok(accepted) => accepted,
+                Err(refused) => return *refused,
+            };
+            let mut project = state.write();
+            answer(query, &state, &mut project)
+        })
+    }
 }

@@ -6,7 +6,10 @@
 //! same annotations with their start day as `date`. Releases with `chart_visibility` appear
 //! here as annotations too (see `releases`).
 
-use std::sync::Arc;
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "a handler takes its query by value whether or not it keeps it: one signature for all (`request::handler`)"
+)]
 
 use amp_model::annotations::{
     Annotation, AnnotationCategoryQuery, AnnotationQuery, AnnotationV2,
@@ -15,15 +18,12 @@ use amp_model::annotations::{
     ListAnnotationsQuery, ListAnnotationsV2Query, RenameAnnotationCategoryQuery, RenamedCategory,
     UpdateAnnotationQuery,
 };
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::managed::Change;
 use crate::project::Project;
-use crate::request::with_project;
 use crate::respond::{commit, json_response, nested_error, not_found};
 use crate::state::AppState;
 
@@ -55,97 +55,56 @@ fn conflict(name: &str) -> Response {
 }
 
 /// `GET /api/3/annotations`.
-pub async fn list(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: ListAnnotationsQuery, project| {
-            let managed = &project.managed;
-            let data: Vec<Annotation> = managed
-                .annotations
-                .keys()
-                .filter_map(|id| managed.annotation(*id))
-                .filter(|annotation| {
-                    let category = annotation.category.as_ref().map(|category| &category.name);
-                    query
-                        .category
-                        .as_ref()
-                        .is_none_or(|name| category == Some(name))
-                        && query
-                            .chart_id
-                            .as_ref()
-                            .is_none_or(|chart| annotation.chart_id.as_ref() == Some(chart))
-                        && query.start.is_none_or(|start| annotation.start >= start)
-                        && query
-                            .end
-                            .is_none_or(|end| annotation.end.unwrap_or(annotation.start) <= end)
-                })
-                .collect();
-            ok(&Data { data })
-        },
-    )
+pub fn list(query: ListAnnotationsQuery, _: &AppState, project: &mut Project) -> Response {
+    let managed = &project.managed;
+    let data: Vec<Annotation> = managed
+        .annotations
+        .keys()
+        .filter_map(|id| managed.annotation(*id))
+        .filter(|annotation| {
+            let category = annotation.category.as_ref().map(|category| &category.name);
+            query
+                .category
+                .as_ref()
+                .is_none_or(|name| category == Some(name))
+                && query
+                    .chart_id
+                    .as_ref()
+                    .is_none_or(|chart| annotation.chart_id.as_ref() == Some(chart))
+                && query.start.is_none_or(|start| annotation.start >= start)
+                && query
+                    .end
+                    .is_none_or(|end| annotation.end.unwrap_or(annotation.start) <= end)
+        })
+        .collect();
+    ok(&Data { data })
 }
 
 /// `GET /api/3/annotations/{annotation_id}`.
-pub async fn get(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: AnnotationQuery, project| match project.managed.annotation(query.annotation_id) {
-            Some(data) => ok(&Data { data }),
-            None => not_found("annotation", &query.annotation_id.to_string()),
-        },
-    )
+pub fn get(query: AnnotationQuery, _: &AppState, project: &mut Project) -> Response {
+    answer_annotation(project, query.annotation_id)
 }
 
 /// `POST /api/3/annotations`.
-pub async fn create(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: CreateAnnotationQuery, project| {
-            let category = match &query.category {
-                Some(name) => match project.managed.category_named(name) {
-                    Some(category) => Some(category),
-                    None => return not_found("annotation category", name),
-                },
-                None => None,
-            };
-            let mut annotation =
-                Annotation::new(project.managed.next_id(), query.label, query.start);
-            annotation.end = query.end;
-            annotation.details = query.details;
-            annotation.category = category;
-            annotation.chart_id = query.chart_id;
-            let id = annotation.id;
-            applied(
-                &state,
-                project,
-                &[Change::PutAnnotation { annotation }],
-                |project| answer_annotation(project, id),
-            )
+pub fn create(query: CreateAnnotationQuery, state: &AppState, project: &mut Project) -> Response {
+    let category = match &query.category {
+        Some(name) => match project.managed.category_named(name) {
+            Some(category) => Some(category),
+            None => return not_found("annotation category", name),
         },
+        None => None,
+    };
+    let mut annotation = Annotation::new(project.managed.next_id(), query.label, query.start);
+    annotation.end = query.end;
+    annotation.details = query.details;
+    annotation.category = category;
+    annotation.chart_id = query.chart_id;
+    let id = annotation.id;
+    applied(
+        state,
+        project,
+        &[Change::PutAnnotation { annotation }],
+        |project| answer_annotation(project, id),
     )
 }
 
@@ -157,111 +116,76 @@ fn answer_annotation(project: &Project, id: u64) -> Response {
 }
 
 /// `PUT /api/3/annotations/{annotation_id}`: the fields given change, the others stay.
-pub async fn update(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: UpdateAnnotationQuery, project| {
-            let id = query.annotation_id;
-            let Some(mut annotation) = project.managed.annotation(id) else {
-                return not_found("annotation", &id.to_string());
-            };
-            if let Some(name) = &query.category {
-                match project.managed.category_named(name) {
-                    Some(category) => annotation.category = Some(category),
-                    None => return not_found("annotation category", name),
-                }
-            }
-            if let Some(label) = query.label {
-                annotation.label = label;
-            }
-            if let Some(start) = query.start {
-                annotation.start = start;
-            }
-            if let Some(chart_id) = query.chart_id {
-                annotation.chart_id = chart_id;
-            }
-            if let Some(details) = query.details {
-                annotation.details = Some(details);
-            }
-            if let Some(end) = query.end {
-                annotation.end = end;
-            }
-            if annotation.end.is_some_and(|end| end < annotation.start) {
-                return nested_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid",
-                    "Invalid request",
-                    "`end` would be before `start`",
-                );
-            }
-            applied(
-                &state,
-                project,
-                &[Change::PutAnnotation { annotation }],
-                |project| answer_annotation(project, id),
-            )
-        },
+pub fn update(query: UpdateAnnotationQuery, state: &AppState, project: &mut Project) -> Response {
+    let id = query.annotation_id;
+    let Some(mut annotation) = project.managed.annotation(id) else {
+        return not_found("annotation", &id.to_string());
+    };
+    if let Some(name) = &query.category {
+        match project.managed.category_named(name) {
+            Some(category) => annotation.category = Some(category),
+            None => return not_found("annotation category", name),
+        }
+    }
+    if let Some(label) = query.label {
+        annotation.label = label;
+    }
+    if let Some(start) = query.start {
+        annotation.start = start;
+    }
+    if let Some(chart_id) = query.chart_id {
+        annotation.chart_id = chart_id;
+    }
+    if let Some(details) = query.details {
+        annotation.details = Some(details);
+    }
+    if let Some(end) = query.end {
+        annotation.end = end;
+    }
+    if annotation.end.is_some_and(|end| end < annotation.start) {
+        return nested_error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Invalid request",
+            "`end` would be before `start`",
+        );
+    }
+    applied(
+        state,
+        project,
+        &[Change::PutAnnotation { annotation }],
+        |project| answer_annotation(project, id),
     )
 }
 
 /// `DELETE /api/3/annotations/{annotation_id}`.
-pub async fn delete(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: DeleteAnnotationQuery, project| {
-            let id = query.annotation_id;
-            if !project.managed.annotations.contains_key(&id) {
-                return not_found("annotation", &id.to_string());
-            }
-            applied(&state, project, &[Change::DeleteAnnotation { id }], |_| {
-                ok(&Deleted::DONE)
-            })
-        },
-    )
+pub fn delete(query: DeleteAnnotationQuery, state: &AppState, project: &mut Project) -> Response {
+    let id = query.annotation_id;
+    if !project.managed.annotations.contains_key(&id) {
+        return not_found("annotation", &id.to_string());
+    }
+    applied(state, project, &[Change::DeleteAnnotation { id }], |_| {
+        ok(&Deleted::DONE)
+    })
 }
 
 /// `POST /api/3/annotation-categories`.
-pub async fn create_category(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn create_category(
+    query: CreateAnnotationCategoryQuery,
+    state: &AppState,
+    project: &mut Project,
 ) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: CreateAnnotationCategoryQuery, project| {
-            if project.managed.category_named(&query.category).is_some() {
-                return conflict(&query.category);
-            }
-            let id = project.managed.next_id();
-            let change = Change::PutCategory {
-                id,
-                name: query.category,
-            };
-            applied(&state, project, &[change], |project| {
-                answer_category(project, id)
-            })
-        },
-    )
+    if project.managed.category_named(&query.category).is_some() {
+        return conflict(&query.category);
+    }
+    let id = project.managed.next_id();
+    let change = Change::PutCategory {
+        id,
+        name: query.category,
+    };
+    applied(state, project, &[change], |project| {
+        answer_category(project, id)
+    })
 }
 
 fn answer_category(project: &Project, id: u64) -> Response {
@@ -272,186 +196,129 @@ fn answer_category(project: &Project, id: u64) -> Response {
 }
 
 /// `GET /api/3/annotation-categories`.
-pub async fn list_categories(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn list_categories(
+    query: ListAnnotationCategoriesQuery,
+    _: &AppState,
+    project: &mut Project,
 ) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: ListAnnotationCategoriesQuery, project| {
-            let managed = &project.managed;
-            let data: Vec<_> = managed
-                .categories
-                .keys()
-                .filter_map(|id| managed.category(*id))
-                .filter(|category| {
-                    query
-                        .category
-                        .as_ref()
-                        .is_none_or(|name| &category.name == name)
-                })
-                .collect();
-            ok(&Data { data })
-        },
-    )
+    let managed = &project.managed;
+    let data: Vec<_> = managed
+        .categories
+        .keys()
+        .filter_map(|id| managed.category(*id))
+        .filter(|category| {
+            query
+                .category
+                .as_ref()
+                .is_none_or(|name| &category.name == name)
+        })
+        .collect();
+    ok(&Data { data })
 }
 
 /// `GET /api/3/annotation-categories/{category_id}`.
-pub async fn get_category(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn get_category(
+    query: AnnotationCategoryQuery,
+    _: &AppState,
+    project: &mut Project,
 ) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: AnnotationCategoryQuery, project| answer_category(project, query.category_id),
-    )
+    answer_category(project, query.category_id)
 }
 
 /// `PUT /api/3/annotation-categories/{category_id}`: answered `{id, category}`, as Amplitude
 /// documents it.
-pub async fn rename_category(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn rename_category(
+    query: RenameAnnotationCategoryQuery,
+    state: &AppState,
+    project: &mut Project,
 ) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: RenameAnnotationCategoryQuery, project| {
-            let id = query.category_id;
-            if project.managed.category(id).is_none() {
-                return not_found("annotation category", &id.to_string());
-            }
-            if project
-                .managed
-                .category_named(&query.category)
-                .is_some_and(|other| other.id != id)
-            {
-                return conflict(&query.category);
-            }
-            let name = query.category;
-            let change = Change::PutCategory {
-                id,
-                name: name.clone(),
-            };
-            applied(&state, project, &[change], |_| {
-                ok(&Data {
-                    data: RenamedCategory::new(id, name),
-                })
-            })
-        },
-    )
+    let id = query.category_id;
+    if project.managed.category(id).is_none() {
+        return not_found("annotation category", &id.to_string());
+    }
+    if project
+        .managed
+        .category_named(&query.category)
+        .is_some_and(|other| other.id != id)
+    {
+        return conflict(&query.category);
+    }
+    let name = query.category;
+    let change = Change::PutCategory {
+        id,
+        name: name.clone(),
+    };
+    applied(state, project, &[change], |_| {
+        ok(&Data {
+            data: RenamedCategory::new(id, name),
+        })
+    })
 }
 
 /// `DELETE /api/3/annotation-categories/{category_id}`.
-pub async fn delete_category(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn delete_category(
+    query: DeleteAnnotationCategoryQuery,
+    state: &AppState,
+    project: &mut Project,
 ) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: DeleteAnnotationCategoryQuery, project| {
-            let id = query.category_id;
-            if project.managed.category(id).is_none() {
-                return not_found("annotation category", &id.to_string());
-            }
-            applied(&state, project, &[Change::DeleteCategory { id }], |_| {
-                ok(&Deleted::DONE)
-            })
-        },
-    )
+    let id = query.category_id;
+    if project.managed.category(id).is_none() {
+        return not_found("annotation category", &id.to_string());
+    }
+    applied(state, project, &[Change::DeleteCategory { id }], |_| {
+        ok(&Deleted::DONE)
+    })
 }
 
 /// `PUT /api/3/annotation-categories/bulk/{category_id}`: every annotation named, or none
 /// when one is unknown. The answer shows each category as `{id, category}`, as documented.
-pub async fn assign_category(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn assign_category(
+    query: AssignAnnotationCategoryQuery,
+    state: &AppState,
+    project: &mut Project,
 ) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: AssignAnnotationCategoryQuery, project| {
-            let Some(category) = project.managed.category(query.category_id) else {
-                return not_found("annotation category", &query.category_id.to_string());
-            };
-            let mut changes = Vec::new();
-            for id in &query.annotation_ids {
-                let Some(mut annotation) = project.managed.annotation(*id) else {
-                    return not_found("annotation", &id.to_string());
-                };
-                annotation.category = Some(category.clone());
-                changes.push(Change::PutAnnotation { annotation });
-            }
-            let ids = query.annotation_ids;
-            applied(&state, project, &changes, |project| {
-                let data: Vec<Value> = ids
-                    .iter()
-                    .filter_map(|id| project.managed.annotation(*id))
-                    .map(|annotation| {
-                        let mut value = json!(annotation);
-                        if let Some(category) = &annotation.category {
-                            value["category"] =
-                                json!({"id": category.id, "category": category.name});
-                        }
-                        value
-                    })
-                    .collect();
-                ok(&json!({ "data": data }))
+    let Some(category) = project.managed.category(query.category_id) else {
+        return not_found("annotation category", &query.category_id.to_string());
+    };
+    let mut changes = Vec::new();
+    for id in &query.annotation_ids {
+        let Some(mut annotation) = project.managed.annotation(*id) else {
+            return not_found("annotation", &id.to_string());
+        };
+        annotation.category = Some(category.clone());
+        changes.push(Change::PutAnnotation { annotation });
+    }
+    let ids = query.annotation_ids;
+    applied(state, project, &changes, |project| {
+        let data: Vec<Value> = ids
+            .iter()
+            .filter_map(|id| project.managed.annotation(*id))
+            .map(|annotation| {
+                let mut value = json!(annotation);
+                if let Some(category) = &annotation.category {
+                    value["category"] = json!({"id": category.id, "category": category.name});
+                }
+                value
             })
-        },
-    )
+            .collect();
+        ok(&json!({ "data": data }))
+    })
 }
 
 /// `GET /api/2/annotations`: the legacy list.
-pub async fn list_v2(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |_: ListAnnotationsV2Query, project| {
-            let managed = &project.managed;
-            let data: Vec<AnnotationV2> = managed
-                .annotations
-                .values()
-                .map(|annotation| {
-                    AnnotationV2::new(
-                        annotation.id,
-                        annotation.start.date().format("%Y-%m-%d").to_string(),
-                        annotation.label.clone(),
-                        annotation.details.clone(),
-                    )
-                })
-                .collect();
-            ok(&Data { data })
-        },
-    )
+pub fn list_v2(_: ListAnnotationsV2Query, _: &AppState, project: &mut Project) -> Response {
+    let managed = &project.managed;
+    let data: Vec<AnnotationV2> = managed
+        .annotations
+        .values()
+        .map(|annotation| {
+            AnnotationV2::new(
+                annotation.id,
+                annotation.start.date().format("%Y-%m-%d").to_string(),
+                annotation.label.clone(),
+                annotation.details.clone(),
+            )
+        })
+        .collect();
+    ok(&Data { data })
 }

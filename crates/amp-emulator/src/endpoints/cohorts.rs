@@ -9,6 +9,11 @@
 //! standing for the pre-signed storage URL on another host; like a pre-signed URL, it refuses a
 //! request that carries an `Authorization` header.
 
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "a handler takes its query by value whether or not it keeps it: one signature for all (`request::handler`)"
+)]
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +24,6 @@ use amp_model::cohorts::{
     MembershipResult, MembershipsUpdated, USER_ID, UploadMetadata,
 };
 use amp_model::{CohortIdType, MembershipIdType, MembershipOperation};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse as _, Response};
@@ -372,18 +376,7 @@ fn writable(project: &Project, id: &str) -> Result<(), Box<Response>> {
 /// members replaced (`existing_cohort_id`). Ids that name no user are left out and sampled
 /// in the answer, or refuse the whole upload with `skip_invalid_ids=false`; `skip_save=true`
 /// answers the same without saving.
-pub async fn upload(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (query, _permit) = match request::accept::<CohortUploadQuery>(&state, &headers, &uri, &body)
-    {
-        Ok(accepted) => accepted,
-        Err(refused) => return *refused,
-    };
-    let mut project = state.write();
+pub fn upload(query: CohortUploadQuery, state: &AppState, project: &mut Project) -> Response {
     let app_id = project.config.app_id;
     if i64::try_from(query.app_id).ok() != Some(app_id) {
         return nested_error(
@@ -400,13 +393,13 @@ pub async fn upload(
         query
             .existing_cohort_id
             .as_deref()
-            .map_or(Ok(()), |existing| writable(&project, existing))
+            .map_or(Ok(()), |existing| writable(project, existing))
     });
     if let Err(refused) = checked {
         return *refused;
     }
     let by_user_id = query.id_type == CohortIdType::UserId;
-    let (members, invalid) = resolve(&project, by_user_id, &query.ids);
+    let (members, invalid) = resolve(project, by_user_id, &query.ids);
     let sample: Vec<String> = invalid.iter().take(INVALID_SAMPLE).cloned().collect();
     if !invalid.is_empty() && query.skip_invalid_ids == Some(false) {
         let body = json!({"error": {"http_code": 400, "type": "invalid_ids", "message": format!("{} of the {} ids match no user; remove them or send skip_invalid_ids=true", invalid.len(), query.ids.len()), "metadata": {"invalid_ids_sample": sample}}});
@@ -423,7 +416,7 @@ pub async fn upload(
         published: query.published,
         members,
     };
-    match commit(&state, &mut project, &[change]) {
+    match commit(state, project, &[change]) {
         Ok(ids) => json_response(
             StatusCode::OK,
             &json!(CohortUploaded::new(ids.into_iter().next(), metadata)),
@@ -435,20 +428,13 @@ pub async fn upload(
 /// `POST /api/3/cohorts/membership`: ADD and REMOVE changes to an uploaded cohort, applied in
 /// order. Ids that name no user are skipped and listed per change, or refuse the whole request
 /// with `skip_invalid_ids=false`.
-pub async fn membership(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+pub fn membership(
+    query: CohortMembershipQuery,
+    state: &AppState,
+    project: &mut Project,
 ) -> Response {
-    let (query, _permit) =
-        match request::accept::<CohortMembershipQuery>(&state, &headers, &uri, &body) {
-            Ok(accepted) => accepted,
-            Err(refused) => return *refused,
-        };
-    let mut project = state.write();
     let checked =
-        of_users(query.count_group.as_deref()).and_then(|()| writable(&project, &query.cohort_id));
+        of_users(query.count_group.as_deref()).and_then(|()| writable(project, &query.cohort_id));
     if let Err(refused) = checked {
         return *refused;
     }
@@ -456,7 +442,7 @@ pub async fn membership(
     let mut results = Vec::new();
     for membership in &query.memberships {
         let by_user_id = membership.id_type == MembershipIdType::Name;
-        let (members, skipped) = resolve(&project, by_user_id, &membership.ids);
+        let (members, skipped) = resolve(project, by_user_id, &membership.ids);
         changes.push(Change::Membership {
             cohort_id: query.cohort_id.clone(),
             add: membership.operation != MembershipOperation::Remove,
@@ -474,7 +460,7 @@ pub async fn membership(
         let body = json!({"error": {"code": 400, "message": format!("{skipped} ids match no user; remove them or send skip_invalid_ids=true"), "metadata": answer}});
         return json_response(StatusCode::BAD_REQUEST, &body);
     }
-    match commit(&state, &mut project, &changes) {
+    match commit(state, project, &changes) {
         Ok(_) => json_response(StatusCode::OK, &json!(answer)),
         Err(refused) => *refused,
     }

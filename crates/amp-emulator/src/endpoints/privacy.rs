@@ -5,22 +5,24 @@
 //! Ids that name no user refuse the request unless `ignore_invalid_id` is true; then they are
 //! listed in `invalid_ids`. A user can be taken out of a job until it runs.
 
-use std::sync::{Arc, Weak};
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "a handler takes its query by value whether or not it keeps it: one signature for all (`request::handler`)"
+)]
+
+use std::sync::Weak;
 use std::time::Duration;
 
 use amp_model::privacy::{
     CreateDeletionQuery, Day, DeletionJob, DeletionStatus, DeletionUser, ListDeletionsQuery,
     RemoveFromDeletionQuery,
 };
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::managed::Change;
 use crate::project::Project;
-use crate::request::with_project;
 use crate::respond::{commit, json_response, nested_error, not_found};
 use crate::state::AppState;
 
@@ -43,159 +45,119 @@ fn answered(project: &Project, job: &DeletionJob) -> DeletionJob {
 }
 
 /// `POST /api/2/deletions/users`.
-pub async fn create(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: CreateDeletionQuery, project| {
-            let day = today(project);
-            let store = &project.store;
-            let mut users = Vec::new();
-            let mut invalid: Vec<Value> = Vec::new();
-            for &id in &query.amplitude_ids {
-                match store.by_amplitude_id(id) {
-                    Some(_) => users.push(DeletionUser::new(id, query.requester.clone(), day)),
-                    None => invalid.push(json!(id)),
-                }
+pub fn create(query: CreateDeletionQuery, state: &AppState, project: &mut Project) -> Response {
+    let day = today(project);
+    let store = &project.store;
+    let mut users = Vec::new();
+    let mut invalid: Vec<Value> = Vec::new();
+    for &id in &query.amplitude_ids {
+        match store.by_amplitude_id(id) {
+            Some(_) => users.push(DeletionUser::new(id, query.requester.clone(), day)),
+            None => invalid.push(json!(id)),
+        }
+    }
+    for id in &query.user_ids {
+        match store.by_user_id(id) {
+            Some(user) => {
+                let amplitude_id = store.users[user as usize].amplitude_id;
+                let mut user = DeletionUser::new(amplitude_id, query.requester.clone(), day);
+                user.user_id = Some(id.clone());
+                users.push(user);
             }
-            for id in &query.user_ids {
-                match store.by_user_id(id) {
-                    Some(user) => {
-                        let amplitude_id = store.users[user as usize].amplitude_id;
-                        let mut user =
-                            DeletionUser::new(amplitude_id, query.requester.clone(), day);
-                        user.user_id = Some(id.clone());
-                        users.push(user);
-                    }
-                    None => invalid.push(json!(id)),
-                }
-            }
-            if !invalid.is_empty() && query.ignore_invalid_id != Some(true) {
-                return nested_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid",
-                    "Invalid ids",
-                    &format!(
-                        "{} of the ids name no user ({}); remove them, or send ignore_invalid_id=true to delete the others",
-                        invalid.len(),
-                        invalid
-                            .iter()
-                            .map(Value::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-            }
-            let delay = i64::try_from(project.config.deletions.delay_secs).unwrap_or(i64::MAX);
-            let mut changes = vec![Change::RequestDeletion {
-                day,
-                users,
-                due_ms: wall_ms().saturating_add(delay.saturating_mul(1000)),
-            }];
-            if delay == 0 {
-                changes.push(Change::CompleteDeletion { day, done: day });
-            }
-            if let Err(refused) = commit(&state, project, &changes) {
-                return *refused;
-            }
-            let job = project
-                .managed
-                .deletions
-                .iter()
-                .rev()
-                .map(|(job, _)| job)
-                .find(|job| job.day == day);
-            match job {
-                Some(job) => {
-                    let mut job = answered(project, job);
-                    job.invalid_ids = invalid;
-                    json_response(StatusCode::OK, &json!(job))
-                }
-                None => not_found("deletion job", &day.to_string()),
-            }
-        },
-    )
+            None => invalid.push(json!(id)),
+        }
+    }
+    if !invalid.is_empty() && query.ignore_invalid_id != Some(true) {
+        return nested_error(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Invalid ids",
+            &format!(
+                "{} of the ids name no user ({}); remove them, or send ignore_invalid_id=true to delete the others",
+                invalid.len(),
+                invalid
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    let delay = i64::try_from(project.config.deletions.delay_secs).unwrap_or(i64::MAX);
+    let mut changes = vec![Change::RequestDeletion {
+        day,
+        users,
+        due_ms: wall_ms().saturating_add(delay.saturating_mul(1000)),
+    }];
+    if delay == 0 {
+        changes.push(Change::CompleteDeletion { day, done: day });
+    }
+    if let Err(refused) = commit(state, project, &changes) {
+        return *refused;
+    }
+    let job = project
+        .managed
+        .deletions
+        .iter()
+        .rev()
+        .map(|(job, _)| job)
+        .find(|job| job.day == day);
+    match job {
+        Some(job) => {
+            let mut job = answered(project, job);
+            job.invalid_ids = invalid;
+            json_response(StatusCode::OK, &json!(job))
+        }
+        None => not_found("deletion job", &day.to_string()),
+    }
 }
 
 /// `GET /api/2/deletions/users`: the jobs of the days asked for, oldest first.
-pub async fn list(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: ListDeletionsQuery, project| {
-            let jobs: Vec<DeletionJob> = project
-                .managed
-                .deletions
-                .iter()
-                .map(|(job, _)| job)
-                .filter(|job| (query.start_day..=query.end_day).contains(&job.day))
-                .map(|job| answered(project, job))
-                .collect();
-            json_response(StatusCode::OK, &json!(jobs))
-        },
-    )
+pub fn list(query: ListDeletionsQuery, _: &AppState, project: &mut Project) -> Response {
+    let jobs: Vec<DeletionJob> = project
+        .managed
+        .deletions
+        .iter()
+        .map(|(job, _)| job)
+        .filter(|job| (query.start_day..=query.end_day).contains(&job.day))
+        .map(|job| answered(project, job))
+        .collect();
+    json_response(StatusCode::OK, &json!(jobs))
 }
 
 /// `DELETE /api/2/deletions/users/{amplitude_id}/{day}`: answers the user taken out.
-pub async fn remove(
-    State(state): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    with_project(
-        &state,
-        &headers,
-        &uri,
-        &body,
-        |query: RemoveFromDeletionQuery, project| {
-            let (id, day) = (query.amplitude_id, query.day);
-            let user = project.managed.pending(day).and_then(|job| {
-                job.amplitude_ids
-                    .iter()
-                    .find(|user| user.amplitude_id == id)
-                    .cloned()
-            });
-            let Some(user) = user else {
-                let ran = project.managed.deletions.iter().any(|(job, _)| {
-                    job.day == day
-                        && job.status == DeletionStatus::Done
-                        && job.amplitude_ids.iter().any(|user| user.amplitude_id == id)
-                });
-                if ran {
-                    return nested_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid",
-                        "Job already done",
-                        &format!("the deletion job of {day} has run; user {id} is deleted"),
-                    );
-                }
-                return not_found("user in a pending deletion job", &format!("{id} of {day}"));
-            };
-            let change = Change::RemoveFromDeletion {
-                day,
-                amplitude_id: id,
-            };
-            match commit(&state, project, &[change]) {
-                Ok(_) => json_response(StatusCode::OK, &json!(user)),
-                Err(refused) => *refused,
-            }
-        },
-    )
+pub fn remove(query: RemoveFromDeletionQuery, state: &AppState, project: &mut Project) -> Response {
+    let (id, day) = (query.amplitude_id, query.day);
+    let user = project.managed.pending(day).and_then(|job| {
+        job.amplitude_ids
+            .iter()
+            .find(|user| user.amplitude_id == id)
+            .cloned()
+    });
+    let Some(user) = user else {
+        let ran = project.managed.deletions.iter().any(|(job, _)| {
+            job.day == day
+                && job.status == DeletionStatus::Done
+                && job.amplitude_ids.iter().any(|user| user.amplitude_id == id)
+        });
+        if ran {
+            return nested_error(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "Job already done",
+                &format!("the deletion job of {day} has run; user {id} is deleted"),
+            );
+        }
+        return not_found("user in a pending deletion job", &format!("{id} of {day}"));
+    };
+    let change = Change::RemoveFromDeletion {
+        day,
+        amplitude_id: id,
+    };
+    match commit(state, project, &[change]) {
+        Ok(_) => json_response(StatusCode::OK, &json!(user)),
+        Err(refused) => *refused,
+    }
 }
 
 /// Runs the jobs that come due, until the emulator is gone.
