@@ -94,8 +94,7 @@ struct ParamSpec {
     /// Several values, one parameter each.
     #[serde(default)]
     repeat: bool,
-    /// Where it travels: the query string by default, `path`, `form` (a form-encoded body) or
-    /// `json` (a key of a JSON body).
+    /// Where it travels: the query string by default, `path`, or `json` (a key of a JSON body).
     #[serde(rename = "in")]
     location: Option<String>,
     default: Option<String>,
@@ -127,10 +126,6 @@ impl ParamSpec {
         self.location.is_none()
     }
 
-    fn in_form(&self) -> bool {
-        self.location.as_deref() == Some("form")
-    }
-
     fn in_json(&self) -> bool {
         self.location.as_deref() == Some("json")
     }
@@ -140,7 +135,6 @@ impl ParamSpec {
         match self.location.as_deref() {
             None => Ok("Query"),
             Some("path") => Ok("Path"),
-            Some("form") => Ok("Form"),
             Some("json") => Ok("Json"),
             Some(other) => Err(format!("{}: unknown `in = {other:?}`", self.wire)),
         }

@@ -62,8 +62,6 @@ pub enum Location {
     Query,
     /// The path (`{chart_id}`).
     Path,
-    /// A form-encoded body (`application/x-www-form-urlencoded`).
-    Form,
     /// A key of a JSON object body.
     Json,
 }

@@ -33,7 +33,7 @@ pub trait Wire: Sized {
     /// transport's job.
     fn query_pairs(&self) -> QueryPairs;
 
-    /// The body of a write: its form pairs, or its JSON object. `None` for a query.
+    /// The body of a write: its JSON object. `None` for a query.
     fn body(&self) -> Option<WireBody> {
         None
     }
@@ -56,11 +56,10 @@ pub trait Wire: Sized {
     fn from_wire(path: &str, pairs: &[(String, String)], body: &[u8]) -> Result<Self, ParamError>;
 }
 
-/// A write's body, before encoding.
+/// A write's body, before encoding. (Form-encoded bodies, which the Taxonomy API takes, are
+/// to join it.)
 #[derive(Debug, Clone, PartialEq)]
 pub enum WireBody {
-    /// `application/x-www-form-urlencoded` pairs, in the catalogue's order.
-    Form(QueryPairs),
     /// An `application/json` object.
     Json(serde_json::Value),
 }
@@ -518,23 +517,6 @@ pub mod decode {
                 )
             })?;
         value(name, &text)
-    }
-
-    /// A form-encoded body's pairs, in order.
-    pub fn form(body: &[u8]) -> Vec<(String, String)> {
-        let text = String::from_utf8_lossy(body).replace('+', " ");
-        text.split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                let decode = |part: &str| {
-                    percent_encoding::percent_decode_str(part)
-                        .decode_utf8_lossy()
-                        .into_owned()
-                };
-                (decode(name), decode(value))
-            })
-            .collect()
     }
 
     /// A JSON body's object; an empty body is an empty object, so that a missing key is

@@ -721,15 +721,8 @@ impl<Q: Query> ErasedQuery for Q {
         self.query_pairs()
     }
     fn body(&self) -> Option<Value> {
-        match Wire::body(self)? {
-            amp_model::wire::WireBody::Json(value) => Some(value),
-            amp_model::wire::WireBody::Form(pairs) => Some(json!(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-            )),
-        }
+        let amp_model::wire::WireBody::Json(value) = Wire::body(self)?;
+        Some(value)
     }
     fn price(&self) -> amp_model::Cost {
         self.cost()

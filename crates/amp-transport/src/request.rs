@@ -33,24 +33,14 @@ impl Body {
             bytes: serde_json::to_vec(value)?.into(),
         })
     }
-
-    /// A form-encoded body of `pairs`, encoded as a query string is.
-    pub fn form(pairs: &QueryPairs) -> Self {
-        Self {
-            content_type: Cow::Borrowed("application/x-www-form-urlencoded"),
-            bytes: encode_pairs(pairs).into_bytes().into(),
-        }
-    }
 }
 
 impl From<WireBody> for Body {
     fn from(body: WireBody) -> Self {
-        match body {
-            WireBody::Form(pairs) => Self::form(&pairs),
-            WireBody::Json(value) => Self {
-                content_type: Cow::Borrowed("application/json"),
-                bytes: value.to_string().into_bytes().into(),
-            },
+        let WireBody::Json(value) = body;
+        Self {
+            content_type: Cow::Borrowed("application/json"),
+            bytes: value.to_string().into_bytes().into(),
         }
     }
 }

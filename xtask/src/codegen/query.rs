@@ -56,10 +56,7 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     let checks = check_code(&fields, &enums);
     let uses_path = fields.iter().any(|field| field.first().in_path());
     let uses_pairs = endpoint.params.iter().any(ParamSpec::in_query);
-    let uses_body = endpoint
-        .params
-        .iter()
-        .any(|param| param.in_form() || param.in_json());
+    let uses_body = endpoint.params.iter().any(ParamSpec::in_json);
     let path_arg = if uses_path { "path" } else { "_path" };
     let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
     let body_arg = if uses_body { "body" } else { "_body" };
@@ -214,14 +211,8 @@ fn encode_code(fields: &[Field], travels: fn(&ParamSpec) -> bool) -> String {
     }
 }
 
-/// `fn body`, for a write whose parameters travel in a form or JSON body; empty otherwise.
+/// `fn body`, for a write whose parameters travel in a JSON body; empty otherwise.
 fn body_code(fields: &[Field]) -> String {
-    if fields.iter().any(|field| field.first().in_form()) {
-        let form = encode_code(fields, ParamSpec::in_form);
-        return format!(
-            "fn body(&self) -> Option<crate::wire::WireBody> {{\nSome(crate::wire::WireBody::Form({{\n{form}\n}}))\n}}\n\n"
-        );
-    }
     let mut inserts = String::new();
     for field in fields.iter().filter(|field| field.first().in_json()) {
         let constant = format!("crate::param::{}", param_constant(&field.first().wire));
@@ -306,9 +297,6 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
             param_constant(&param.wire)
         );
     }
-    if fields.iter().any(|field| field.first().in_form()) {
-        decode.push_str("let form = crate::wire::decode::form(body);\n");
-    }
     if fields.iter().any(|field| field.first().in_json()) {
         decode.push_str("let object = crate::wire::decode::json_object(body)?;\n");
     }
@@ -316,7 +304,6 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
     for field in fields {
         let first = field.first();
         let constant = format!("crate::param::{}", param_constant(&first.wire));
-        let pairs = if first.in_form() { "&form" } else { "pairs" };
         let value = if first.in_json() {
             if first.required {
                 format!("crate::wire::decode::json_required(&object, {constant})?")
@@ -349,15 +336,15 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
             format!("crate::wire::decode::path_param(Self::SPEC.path, path, {constant})?")
         } else if first.repeat {
             format!(
-                "crate::wire::decode::repeated({pairs}, {constant}, {})?",
+                "crate::wire::decode::repeated(pairs, {constant}, {})?",
                 first.required
             )
         } else if first.required {
-            format!("crate::wire::decode::required({pairs}, {constant})?")
+            format!("crate::wire::decode::required(pairs, {constant})?")
         } else if field.rust.starts_with("Option<") {
-            format!("crate::wire::decode::optional({pairs}, {constant})?")
+            format!("crate::wire::decode::optional(pairs, {constant})?")
         } else {
-            format!("crate::wire::decode::optional({pairs}, {constant})?.unwrap_or_default()")
+            format!("crate::wire::decode::optional(pairs, {constant})?.unwrap_or_default()")
         };
         inits.push(format!("{}: {value}", field.name));
     }
