@@ -165,11 +165,12 @@ pub async fn sweep(state: Weak<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let Some(state) = state.upgrade() else { return };
-        let due = state.read().managed.due(wall_ms());
-        if due.is_empty() {
+        if state.read().managed.due(wall_ms()).is_empty() {
             continue;
         }
+        // Read again under the write lock: what is journalled must apply.
         let mut project = state.write();
+        let due = project.managed.due(wall_ms());
         let done = today(&project);
         let changes: Vec<Change> = due
             .into_iter()
