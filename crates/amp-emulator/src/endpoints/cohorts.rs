@@ -8,6 +8,11 @@
 //! a 302 to `/presigned/...` on the other loopback name (`localhost` for `127.0.0.1` and back),
 //! standing for the pre-signed storage URL on another host; like a pre-signed URL, it refuses a
 //! request that carries an `Authorization` header.
+//!
+//! `/api/3/cohorts/upload` keeps a cohort of the listed users (ids of no user are skipped and
+//! sampled, or refuse the upload with `skip_invalid_ids=false`; `skip_save` only checks), and
+//! `/api/3/cohorts/membership` adds and removes members, change by change. Uploaded cohorts
+//! are listed and downloaded like configured ones; configured ones take no writes (400).
 
 #![allow(
     clippy::needless_pass_by_value,
