@@ -285,7 +285,7 @@ pub struct MembershipChange {
 }
 
 /// `ampq annotations`. Times are ISO 8601 with an offset (2025-11-01T07:00:00+00:00), or
-/// YYYY-MM-DD[THH:MM[:SS]] in UTC.
+/// `YYYY-MM-DD[THH:MM[:SS]]` in UTC.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Annotations {
     /// The annotations, optionally of one category or chart, within a time range.
