@@ -52,21 +52,27 @@ fn emulator() -> &'static str {
     })
 }
 
-/// The URL of an emulator of the fixture project, whose clock stands at 2024-03-06 12:00 UTC.
+/// An emulator of the fixture project, whose clock stands at 2024-03-06 12:00 UTC.
+async fn fixture_project() -> Emulator {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/emulator");
+    let project = std::fs::read_to_string(fixtures.join("project.toml")).unwrap();
+    Emulator::builder()
+        .config(Config::from_toml(&project).unwrap())
+        .data_file(fixtures.join("events.jsonl"))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// The URL of the fixture project's emulator shared by the tests that only read.
 fn fixture_emulator() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        serve(|| async {
-            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/emulator");
-            let project = std::fs::read_to_string(fixtures.join("project.toml")).unwrap();
-            Emulator::builder()
-                .config(Config::from_toml(&project).unwrap())
-                .data_file(fixtures.join("events.jsonl"))
-                .start()
-                .await
-                .unwrap()
-        })
-    })
+    URL.get_or_init(|| serve(fixture_project))
+}
+
+/// The URL of a new emulator with no data, for a test that writes and reads back.
+fn empty_emulator() -> String {
+    serve(|| async { Emulator::builder().start().await.unwrap() })
 }
 
 /// `ampq` with no credentials, config or target from this machine's environment.
@@ -1719,8 +1725,7 @@ fn cohort_writes_that_cannot_apply_are_refused_saying_why() {
 #[test]
 fn an_annotation_created_through_ampq_is_listed_updated_and_deleted() {
     // An emulator of its own, so that the list holds only this test's annotations.
-    static URL: OnceLock<String> = OnceLock::new();
-    let url = URL.get_or_init(|| serve(|| async { Emulator::builder().start().await.unwrap() }));
+    let url = &empty_emulator();
     let ampq = || ampq_at(url);
     let category = run(&mut ampq(), &["annotations", "add-category", "Releases"]);
     assert!(category.status.success(), "{}", stderr(&category));
@@ -1836,8 +1841,7 @@ fn an_annotation_time_that_does_not_read_is_exit_2_saying_the_forms() {
 
 #[test]
 fn a_release_recorded_through_ampq_shows_on_charts() {
-    static URL: OnceLock<String> = OnceLock::new();
-    let url = URL.get_or_init(|| serve(|| async { Emulator::builder().start().await.unwrap() }));
+    let url = &empty_emulator();
     let recorded = run(
         &mut ampq_at(url),
         &[
@@ -1903,19 +1907,7 @@ fn a_release_recorded_through_ampq_shows_on_charts() {
 #[test]
 fn a_deletion_requested_through_ampq_removes_the_user() {
     // The fixture project, in an emulator of its own: the others read alice.
-    static URL: OnceLock<String> = OnceLock::new();
-    let url = URL.get_or_init(|| {
-        serve(|| async {
-            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/emulator");
-            let project = std::fs::read_to_string(fixtures.join("project.toml")).unwrap();
-            Emulator::builder()
-                .config(Config::from_toml(&project).unwrap())
-                .data_file(fixtures.join("events.jsonl"))
-                .start()
-                .await
-                .unwrap()
-        })
-    });
+    let url = &serve(fixture_project);
     let ampq = || ampq_at(url);
     let dry = run(
         &mut ampq(),
