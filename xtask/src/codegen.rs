@@ -94,7 +94,8 @@ struct ParamSpec {
     /// Several values, one parameter each.
     #[serde(default)]
     repeat: bool,
-    /// Where it travels: the query string by default, `path`, or `json` (a key of a JSON body).
+    /// Where it travels: the query string by default, `path`, `json` (a key of a JSON body) or
+    /// `form` (a field of a form-encoded body).
     #[serde(rename = "in")]
     location: Option<String>,
     default: Option<String>,
@@ -130,12 +131,17 @@ impl ParamSpec {
         self.location.as_deref() == Some("json")
     }
 
+    fn in_form(&self) -> bool {
+        self.location.as_deref() == Some("form")
+    }
+
     /// The `Location` variant it travels in.
     fn location_variant(&self) -> Result<&'static str, String> {
         match self.location.as_deref() {
             None => Ok("Query"),
             Some("path") => Ok("Path"),
             Some("json") => Ok("Json"),
+            Some("form") => Ok("Form"),
             Some(other) => Err(format!("{}: unknown `in = {other:?}`", self.wire)),
         }
     }
@@ -249,6 +255,14 @@ const APIS: &[Api] = &[
         title: "The Export API endpoint",
         docs: "https://amplitude.com/docs/apis/analytics/export",
         docs_name: "Export API docs",
+    },
+    Api {
+        name: "taxonomy",
+        dir: "crates/amp-project/src/taxonomy",
+        module: "taxonomy",
+        title: "The Taxonomy API endpoints",
+        docs: "https://amplitude.com/docs/apis/analytics/taxonomy",
+        docs_name: "Taxonomy API docs",
     },
 ];
 
@@ -392,6 +406,7 @@ impl EndpointSpec {
             "user_lookup" => Ok("UserLookup"),
             "cohort_request" => Ok("CohortRequest"),
             "privacy" => Ok("Privacy"),
+            "taxonomy" => Ok("Taxonomy"),
             "profile" => Ok("Profile"),
             other => Err(format!("{}: unknown rate_class `{other}`", self.name)),
         }

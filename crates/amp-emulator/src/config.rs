@@ -146,6 +146,10 @@ pub struct LimitsConfig {
     pub privacy_concurrent: u64,
     /// User Privacy API requests per second: 1.
     pub privacy_per_second: u64,
+    /// Taxonomy API cost in flight: 4.
+    pub taxonomy_concurrent_cost: u64,
+    /// Taxonomy API cost per hour: 7,200.
+    pub taxonomy_cost_per_hour: u64,
     /// Emulated seconds per real second for the windows: 100 makes an hour last 36 s.
     pub time_scale: f64,
 }
@@ -166,6 +170,8 @@ impl Default for LimitsConfig {
             cohort_requests_per_10_minutes: limits.cohort_requests_per_10_minutes.value,
             privacy_concurrent: limits.privacy_concurrent.value,
             privacy_per_second: limits.privacy_per_second.value,
+            taxonomy_concurrent_cost: limits.taxonomy_concurrent_cost.value,
+            taxonomy_cost_per_hour: limits.taxonomy_cost_per_hour.value,
             time_scale: 1.0,
         }
     }
@@ -201,6 +207,14 @@ impl LimitsConfig {
         );
         set(&mut limits.privacy_concurrent, self.privacy_concurrent);
         set(&mut limits.privacy_per_second, self.privacy_per_second);
+        set(
+            &mut limits.taxonomy_concurrent_cost,
+            self.taxonomy_concurrent_cost,
+        );
+        set(
+            &mut limits.taxonomy_cost_per_hour,
+            self.taxonomy_cost_per_hour,
+        );
         limits
     }
 }

@@ -25,6 +25,7 @@ pub mod segmentation;
 pub mod session_average;
 pub mod session_length;
 pub mod sessions_per_user;
+pub mod taxonomy;
 pub mod user_activity;
 pub mod user_search;
 pub mod users;

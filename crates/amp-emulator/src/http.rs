@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
 use crate::endpoints;
-use crate::endpoints::{Read, annotations};
+use crate::endpoints::{Read, annotations, taxonomy};
 use crate::request::{Pending, handler};
 use crate::respond::{answer, invalid, nested_error, rate_limited, refused_credentials};
 use crate::state::AppState;
@@ -21,21 +21,24 @@ use crate::state::AppState;
 /// is a 404, and a method a route does not take a 405, both in Amplitude's error shape.
 pub fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.read().config.ingestion.max_batch_bytes;
-    // Endpoints sharing a path (a list and a create) share its route, one method each.
-    let mut by_path: BTreeMap<&str, MethodRouter<Arc<AppState>>> = BTreeMap::new();
+    // Endpoints sharing a path (a list and a create; a get by name and a rename by id) share
+    // its route, one method each. Handlers read path parameters by position, so the route
+    // names them by position too.
+    let mut by_path: BTreeMap<String, MethodRouter<Arc<AppState>>> = BTreeMap::new();
     for spec in catalogue::ENDPOINTS {
         let Some(route) = route_of(spec) else {
             continue;
         };
-        let merged = match by_path.remove(spec.path) {
+        let path = route_path(spec.path);
+        let merged = match by_path.remove(&path) {
             Some(existing) => existing.merge(route),
             None => route,
         };
-        by_path.insert(spec.path, merged);
+        by_path.insert(path, merged);
     }
     let mut router = Router::new();
     for (path, route) in by_path {
-        router = router.route(path, route);
+        router = router.route(&path, route);
     }
     router
         .route(
@@ -64,6 +67,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             )
         })
         .with_state(state)
+}
+
+/// `template` with its path parameters named by position (`/category/{1}`).
+fn route_path(template: &str) -> String {
+    let mut parameters = 0;
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                parameters += 1;
+                format!("{{{parameters}}}")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The route of endpoint `spec`, if the emulator serves it.
@@ -117,7 +137,92 @@ fn route_of(spec: &catalogue::EndpointSpec) -> Option<MethodRouter<Arc<AppState>
         name if name == catalogue::REMOVE_FROM_DELETION.name => {
             delete(handler(endpoints::privacy::remove))
         }
+        _ if spec.api == "taxonomy" => taxonomy_route(spec)?,
         _ => get(dashboard_route(endpoints::computed(spec.path)?)),
+    })
+}
+
+/// The route of Taxonomy API endpoint `spec`.
+fn taxonomy_route(spec: &catalogue::EndpointSpec) -> Option<MethodRouter<Arc<AppState>>> {
+    Some(match spec.name {
+        name if name == catalogue::CREATE_EVENT_CATEGORY.name => {
+            post(handler(taxonomy::create_category))
+        }
+        name if name == catalogue::LIST_EVENT_CATEGORIES.name => {
+            get(handler(taxonomy::list_categories))
+        }
+        name if name == catalogue::GET_EVENT_CATEGORY.name => get(handler(taxonomy::get_category)),
+        name if name == catalogue::RENAME_EVENT_CATEGORY.name => {
+            put(handler(taxonomy::rename_category))
+        }
+        name if name == catalogue::DELETE_EVENT_CATEGORY.name => {
+            delete(handler(taxonomy::delete_category))
+        }
+        name if name == catalogue::CREATE_EVENT_TYPE.name => {
+            post(handler(taxonomy::create_event_type))
+        }
+        name if name == catalogue::LIST_EVENT_TYPES.name => {
+            get(handler(taxonomy::list_event_types))
+        }
+        name if name == catalogue::GET_EVENT_TYPE.name => get(handler(taxonomy::get_event_type)),
+        name if name == catalogue::UPDATE_EVENT_TYPE.name => {
+            put(handler(taxonomy::update_event_type))
+        }
+        name if name == catalogue::DELETE_EVENT_TYPE.name => {
+            delete(handler(taxonomy::delete_event_type))
+        }
+        name if name == catalogue::RESTORE_EVENT_TYPE.name => {
+            post(handler(taxonomy::restore_event_type))
+        }
+        name if name == catalogue::CREATE_EVENT_PROPERTY.name => {
+            post(handler(taxonomy::create_event_property))
+        }
+        name if name == catalogue::LIST_EVENT_PROPERTIES.name => {
+            get(handler(taxonomy::list_event_properties))
+        }
+        name if name == catalogue::GET_EVENT_PROPERTY.name => {
+            get(handler(taxonomy::get_event_property))
+        }
+        name if name == catalogue::UPDATE_EVENT_PROPERTY.name => {
+            put(handler(taxonomy::update_event_property))
+        }
+        name if name == catalogue::DELETE_EVENT_PROPERTY.name => {
+            delete(handler(taxonomy::delete_event_property))
+        }
+        name if name == catalogue::RESTORE_EVENT_PROPERTY.name => {
+            post(handler(taxonomy::restore_event_property))
+        }
+        name if name == catalogue::CREATE_USER_PROPERTY.name => {
+            post(handler(taxonomy::create_user_property))
+        }
+        name if name == catalogue::LIST_USER_PROPERTIES.name => {
+            get(handler(taxonomy::list_user_properties))
+        }
+        name if name == catalogue::GET_USER_PROPERTY.name => {
+            get(handler(taxonomy::get_user_property))
+        }
+        name if name == catalogue::UPDATE_USER_PROPERTY.name => {
+            put(handler(taxonomy::update_user_property))
+        }
+        name if name == catalogue::DELETE_USER_PROPERTY.name => {
+            delete(handler(taxonomy::delete_user_property))
+        }
+        name if name == catalogue::RESTORE_USER_PROPERTY.name => {
+            post(handler(taxonomy::restore_user_property))
+        }
+        name if name == catalogue::CREATE_GROUP_PROPERTY.name => {
+            post(handler(taxonomy::create_group_property))
+        }
+        name if name == catalogue::LIST_GROUP_PROPERTIES.name => {
+            get(handler(taxonomy::list_group_properties))
+        }
+        name if name == catalogue::GET_GROUP_PROPERTY.name => {
+            get(handler(taxonomy::get_group_property))
+        }
+        name if name == catalogue::UPDATE_GROUP_PROPERTY.name => {
+            put(handler(taxonomy::update_group_property))
+        }
+        _ => return None,
     })
 }
 

@@ -16,6 +16,7 @@ mod limits;
 mod load;
 mod managed;
 mod matcher;
+mod plan;
 
 mod predicate;
 mod project;

@@ -1,5 +1,5 @@
 //! What the project APIs write: uploaded cohorts (and their membership changes), chart
-//! annotations and their categories, releases, and deletion jobs. Every write is a [`Change`]:
+//! annotations and their categories, releases, deletion jobs and the tracking plan. Every write is a [`Change`]:
 //! checked against the project first, then journalled with `--state` before it is applied
 //! and answered, and applied again, in order, at start. Applying is deterministic (ids come
 //! from counters), so a replay rebuilds the same ids.
@@ -10,6 +10,8 @@ use amp_model::annotations::{Annotation, Category};
 use amp_model::privacy::{Day, DeletionJob, DeletionStatus, DeletionUser};
 use amp_model::releases::Release;
 use serde::{Deserialize, Serialize};
+
+use crate::plan::{Plan, PlanEdit};
 
 /// The project APIs' state.
 #[derive(Debug, Default)]
@@ -28,6 +30,8 @@ pub struct Managed {
     pub releases: Vec<Release>,
     /// Deletion jobs, in the order created, with when each is due to run.
     pub deletions: Vec<(DeletionJob, i64)>,
+    /// The tracking plan the Taxonomy API edits.
+    pub plan: Plan,
 }
 
 /// An uploaded cohort: a fixed list of users.
@@ -118,6 +122,11 @@ pub enum Change {
         day: Day,
         /// The day it ran.
         done: Day,
+    },
+    /// The tracking plan edited.
+    Plan {
+        /// How.
+        edit: PlanEdit,
     },
 }
 
@@ -248,6 +257,7 @@ impl Managed {
                 job.active_scrub_done_date = Some(done.to_string());
                 Ok(day.to_string())
             }
+            Change::Plan { edit } => Ok(self.plan.apply(edit)),
         }
     }
 

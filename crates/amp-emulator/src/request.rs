@@ -61,7 +61,7 @@ pub fn accept<Q: amp_model::Query>(
         .map_err(|refusal| Box::new(invalid(&refusal)))?;
     let permit = state
         .limiter
-        .admit(class, 1)
+        .admit(class, query.cost().total())
         .map_err(|refusal| Box::new(rate_limited(class, &refusal.0)))?;
     Ok((query, permit))
 }

@@ -76,6 +76,7 @@ fn class_name(class: RateClass) -> &'static str {
         RateClass::Profile => "profile",
         RateClass::CohortRequest => "cohort-request",
         RateClass::Privacy => "privacy",
+        RateClass::Taxonomy => "taxonomy",
         _ => "cost",
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::wire::{Param, Problem};
 
 use crate::query::one_unit;
-use crate::{Cost, Query, ValidationError};
+use crate::{Cost, Query, Success, ValidationError};
 
 pub use crate::generated::{
     AnnotationCategoryQuery, AnnotationQuery, AssignAnnotationCategoryQuery,
@@ -75,12 +75,12 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 one_unit! {
     AnnotationQuery => AnnotationAnswer,
-    DeleteAnnotationQuery => Deleted,
+    DeleteAnnotationQuery => Success,
     CreateAnnotationCategoryQuery => CategoryAnswer,
     ListAnnotationCategoriesQuery => CategoryList,
     AnnotationCategoryQuery => CategoryAnswer,
     RenameAnnotationCategoryQuery => RenamedCategoryAnswer,
-    DeleteAnnotationCategoryQuery => Deleted,
+    DeleteAnnotationCategoryQuery => Success,
     AssignAnnotationCategoryQuery => AnnotationList,
     ListAnnotationsV2Query => AnnotationListV2,
 }
@@ -235,19 +235,6 @@ impl RenamedCategory {
             category: category.into(),
         }
     }
-}
-
-/// A delete's answer, `{"success": true}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Deleted {
-    /// Whether it was deleted.
-    pub success: bool,
-}
-
-impl Deleted {
-    /// The answer of a delete done.
-    pub const DONE: Self = Self { success: true };
 }
 
 /// An annotation of the legacy v2 list.

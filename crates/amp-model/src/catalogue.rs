@@ -64,6 +64,8 @@ pub enum Location {
     Path,
     /// A key of a JSON object body.
     Json,
+    /// A field of a form-encoded body.
+    Form,
 }
 
 /// Which budget in the limits table an endpoint draws on.
@@ -80,16 +82,19 @@ pub enum RateClass {
     CohortRequest,
     /// The User Privacy API: 1 request per second and 8 at once per project.
     Privacy,
+    /// The Taxonomy API: cost 4 in flight and 7,200 per hour (a read costs 1, a write 2).
+    Taxonomy,
 }
 
 impl RateClass {
     /// Every class, in the order of [`RateClass::index`].
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Cost,
         Self::UserLookup,
         Self::Profile,
         Self::CohortRequest,
         Self::Privacy,
+        Self::Taxonomy,
     ];
 
     /// The class's place in [`RateClass::ALL`], for books kept per class.
@@ -100,6 +105,7 @@ impl RateClass {
             Self::Profile => 2,
             Self::CohortRequest => 3,
             Self::Privacy => 4,
+            Self::Taxonomy => 5,
         }
     }
 }
@@ -115,7 +121,8 @@ pub struct EndpointSpec {
     /// The API the endpoint belongs to: its host and authentication.
     pub family: ApiFamily,
     /// The API family it is documented in, and the endpoint crate (or module) that has it:
-    /// `dashboard`, `profile`, `export`, `cohorts`, `annotations`, `releases`, `privacy`.
+    /// `dashboard`, `profile`, `export`, `cohorts`, `annotations`, `releases`, `privacy`,
+    /// `taxonomy`.
     pub api: &'static str,
     /// The budget it draws on.
     pub rate_class: RateClass,

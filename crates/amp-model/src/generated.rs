@@ -1946,6 +1946,201 @@ impl crate::wire::ServerValue for MembershipOperation {
         Self::name(self)
     }
 }
+/// A planned property's data type in the Taxonomy API (`type`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataType {
+    /// Text; `regex` may constrain it.
+    String,
+    /// A number.
+    Number,
+    /// True or false.
+    Boolean,
+    /// One of `enum_values`.
+    Enum,
+    /// Any value.
+    Any,
+    /// A value this SDK does not know yet, kept as sent.
+    Unknown(String),
+}
+
+impl DataType {
+    /// Every value this SDK knows, in the spec's order.
+    pub const KNOWN: &[Self] = &[
+        Self::String,
+        Self::Number,
+        Self::Boolean,
+        Self::Enum,
+        Self::Any,
+    ];
+
+    /// The value as Amplitude writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::String => "string",
+            Self::Number => "number",
+            Self::Boolean => "boolean",
+            Self::Enum => "enum",
+            Self::Any => "any",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::String => Some("string"),
+            Self::Number => Some("number"),
+            Self::Boolean => Some("boolean"),
+            Self::Enum => Some("enum"),
+            Self::Any => Some("any"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<&str> for DataType {
+    fn from(value: &str) -> Self {
+        match value {
+            "string" => Self::String,
+            "number" => Self::Number,
+            "boolean" => Self::Boolean,
+            "enum" => Self::Enum,
+            "any" => Self::Any,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for DataType {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DataType {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(text))
+    }
+}
+
+impl Serialize for DataType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for DataType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize_str(deserializer)
+    }
+}
+
+impl crate::wire::Param for DataType {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for DataType {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
+/// Whether a property update with an event or group type changes that type's override or the shared property (`overrideScope`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OverrideScope {
+    /// The type's override, created if there is none.
+    Override,
+    /// The shared property; the type's override is removed.
+    Shared,
+    /// A value this SDK does not know yet, kept as sent.
+    Unknown(String),
+}
+
+impl OverrideScope {
+    /// Every value this SDK knows, in the spec's order.
+    pub const KNOWN: &[Self] = &[Self::Override, Self::Shared];
+
+    /// The value as Amplitude writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Override => "override",
+            Self::Shared => "shared",
+            Self::Unknown(value) => value,
+        }
+    }
+
+    /// The word people type for the value (`weekly` for 7); `None` for an unknown value.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Override => Some("override"),
+            Self::Shared => Some("shared"),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<&str> for OverrideScope {
+    fn from(value: &str) -> Self {
+        match value {
+            "override" => Self::Override,
+            "shared" => Self::Shared,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for OverrideScope {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OverrideScope {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(text))
+    }
+}
+
+impl Serialize for OverrideScope {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OverrideScope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize_str(deserializer)
+    }
+}
+
+impl crate::wire::Param for OverrideScope {
+    fn to_wire(&self) -> Option<String> {
+        Some(self.to_string())
+    }
+
+    fn from_wire(text: &str) -> Result<Self, crate::wire::Problem> {
+        crate::wire::decode::known(Self::from(text), Self::KNOWN)
+    }
+}
+
+impl crate::wire::ServerValue for OverrideScope {
+    const KNOWN: &'static [Self] = Self::KNOWN;
+
+    fn name(&self) -> Option<&'static str> {
+        Self::name(self)
+    }
+}
 /// The endpoint catalogue, one constant per endpoint.
 pub mod catalogue {
     use crate::catalogue::{ApiFamily, EndpointSpec, Location, Method, ParamSpec, RateClass};
@@ -3821,6 +4016,1192 @@ pub mod catalogue {
         ],
     };
 
+    /// `/api/2/taxonomy/category`: Creates an event category; 409 when one of that name exists.
+    pub const CREATE_EVENT_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "CreateEventCategory",
+        path: "/api/2/taxonomy/category",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Creates an event category; 409 when one of that name exists.",
+        params: &[ParamSpec {
+            wire: "category_name",
+            kind: "string",
+            location: Location::Form,
+            required: true,
+            list: false,
+            default: None,
+            doc: "Its name.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/category`: The project's event categories.
+    pub const LIST_EVENT_CATEGORIES: EndpointSpec = EndpointSpec {
+        name: "ListEventCategories",
+        path: "/api/2/taxonomy/category",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "The project's event categories.",
+        params: &[],
+    };
+
+    /// `/api/2/taxonomy/category/{category_name}`: One event category, by name.
+    pub const GET_EVENT_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "GetEventCategory",
+        path: "/api/2/taxonomy/category/{category_name}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "One event category, by name.",
+        params: &[ParamSpec {
+            wire: "category_name",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The category's name.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/category/{category_id}`: Renames an event category. Safe to repeat.
+    pub const RENAME_EVENT_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "RenameEventCategory",
+        path: "/api/2/taxonomy/category/{category_id}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Put,
+        repeatable: true,
+        section: "3.5",
+        doc: "Renames an event category. Safe to repeat.",
+        params: &[
+            ParamSpec {
+                wire: "category_id",
+                kind: "int",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The category's id.",
+            },
+            ParamSpec {
+                wire: "category_name",
+                kind: "string",
+                location: Location::Form,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its new name.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/category/{category_id}`: Deletes an event category; its event types lose their category.
+    pub const DELETE_EVENT_CATEGORY: EndpointSpec = EndpointSpec {
+        name: "DeleteEventCategory",
+        path: "/api/2/taxonomy/category/{category_id}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Delete,
+        repeatable: false,
+        section: "3.5",
+        doc: "Deletes an event category; its event types lose their category.",
+        params: &[ParamSpec {
+            wire: "category_id",
+            kind: "int",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The category's id.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/event`: Plans an event type; 409 when it is planned already.
+    pub const CREATE_EVENT_TYPE: EndpointSpec = EndpointSpec {
+        name: "CreateEventType",
+        path: "/api/2/taxonomy/event",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Plans an event type; 409 when it is planned already.",
+        params: &[
+            ParamSpec {
+                wire: "event_type",
+                kind: "string",
+                location: Location::Form,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its name.",
+            },
+            ParamSpec {
+                wire: "category",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its category, by name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/event`: The project's visible event types; deleted ones only with `showDeleted`.
+    pub const LIST_EVENT_TYPES: EndpointSpec = EndpointSpec {
+        name: "ListEventTypes",
+        path: "/api/2/taxonomy/event",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "The project's visible event types; deleted ones only with `showDeleted`.",
+        params: &[ParamSpec {
+            wire: "showDeleted",
+            kind: "bool",
+            location: Location::Query,
+            required: false,
+            list: false,
+            default: None,
+            doc: "Include deleted event types.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/event/{event_type}`: One event type, by name.
+    pub const GET_EVENT_TYPE: EndpointSpec = EndpointSpec {
+        name: "GetEventType",
+        path: "/api/2/taxonomy/event/{event_type}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "One event type, by name.",
+        params: &[ParamSpec {
+            wire: "event_type",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The event type.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/event/{event_type}`: Changes the fields given of an event type; the others stay.
+    pub const UPDATE_EVENT_TYPE: EndpointSpec = EndpointSpec {
+        name: "UpdateEventType",
+        path: "/api/2/taxonomy/event/{event_type}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Put,
+        repeatable: false,
+        section: "3.5",
+        doc: "Changes the fields given of an event type; the others stay.",
+        params: &[
+            ParamSpec {
+                wire: "event_type",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The event type.",
+            },
+            ParamSpec {
+                wire: "new_event_type",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new name.",
+            },
+            ParamSpec {
+                wire: "category",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its category, by name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "display_name",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its display name (settable after it is ingested too).",
+            },
+            ParamSpec {
+                wire: "is_active",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether it is active.",
+            },
+            ParamSpec {
+                wire: "is_hidden_from_dropdowns",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether it is hidden from dropdowns.",
+            },
+            ParamSpec {
+                wire: "is_hidden_from_persona_results",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether it is hidden from persona results.",
+            },
+            ParamSpec {
+                wire: "is_hidden_from_pathfinder",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether it is hidden from Pathfinder.",
+            },
+            ParamSpec {
+                wire: "is_hidden_from_timeline",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether it is hidden from user timelines.",
+            },
+            ParamSpec {
+                wire: "tags",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A tag, one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "owner",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its owner.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/event/{event_type}`: Deletes an event type: a planned one leaves the plan, a live one is marked deleted.
+    pub const DELETE_EVENT_TYPE: EndpointSpec = EndpointSpec {
+        name: "DeleteEventType",
+        path: "/api/2/taxonomy/event/{event_type}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Delete,
+        repeatable: false,
+        section: "3.5",
+        doc: "Deletes an event type: a planned one leaves the plan, a live one is marked deleted.",
+        params: &[ParamSpec {
+            wire: "event_type",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The event type.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/event/{event_type}/restore`: Restores a deleted event type.
+    pub const RESTORE_EVENT_TYPE: EndpointSpec = EndpointSpec {
+        name: "RestoreEventType",
+        path: "/api/2/taxonomy/event/{event_type}/restore",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Restores a deleted event type.",
+        params: &[ParamSpec {
+            wire: "event_type",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The event type.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/event-property`: Plans an event property, shared or on one event type; 409 when it exists there.
+    pub const CREATE_EVENT_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "CreateEventProperty",
+        path: "/api/2/taxonomy/event-property",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Plans an event property, shared or on one event type; 409 when it exists there.",
+        params: &[
+            ParamSpec {
+                wire: "event_property",
+                kind: "string",
+                location: Location::Form,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its name.",
+            },
+            ParamSpec {
+                wire: "event_type",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The event type it is on; a shared property when unset, an override when it exists elsewhere.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "type",
+                kind: "DataType",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its data type.",
+            },
+            ParamSpec {
+                wire: "regex",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "A regular expression its values must match (for `string`).",
+            },
+            ParamSpec {
+                wire: "enum_values",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A value it allows (for `enum`), one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "is_array_type",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether its value is an array of `type`.",
+            },
+            ParamSpec {
+                wire: "is_required",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether events must carry it.",
+            },
+            ParamSpec {
+                wire: "classifications",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A classification, one each: `PII`, `SENSITIVE` or `REVENUE`; sent comma-separated. Shared properties only.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/event-property`: The shared event properties, or those of one event type.
+    pub const LIST_EVENT_PROPERTIES: EndpointSpec = EndpointSpec {
+        name: "ListEventProperties",
+        path: "/api/2/taxonomy/event-property",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "The shared event properties, or those of one event type.",
+        params: &[ParamSpec {
+            wire: "event_type",
+            kind: "string",
+            location: Location::Query,
+            required: false,
+            list: false,
+            default: None,
+            doc: "Only this event type's properties; sent in the query string (Amplitude's examples put it in a GET's body; for group properties it documents query or body).",
+        }],
+    };
+
+    /// `/api/2/taxonomy/event-property/{event_property}`: One event property, shared or of one event type.
+    pub const GET_EVENT_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "GetEventProperty",
+        path: "/api/2/taxonomy/event-property/{event_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "One event property, shared or of one event type.",
+        params: &[
+            ParamSpec {
+                wire: "event_property",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The property.",
+            },
+            ParamSpec {
+                wire: "event_type",
+                kind: "string",
+                location: Location::Query,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The event type it is on; sent in the query string (Amplitude's examples put it in a GET's body; for group properties it documents query or body).",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/event-property/{event_property}`: Changes the fields given of an event property; the others stay.
+    pub const UPDATE_EVENT_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "UpdateEventProperty",
+        path: "/api/2/taxonomy/event-property/{event_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Put,
+        repeatable: false,
+        section: "3.5",
+        doc: "Changes the fields given of an event property; the others stay.",
+        params: &[
+            ParamSpec {
+                wire: "event_property",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The property.",
+            },
+            ParamSpec {
+                wire: "event_type",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The event type whose property (or override) to change.",
+            },
+            ParamSpec {
+                wire: "overrideScope",
+                kind: "OverrideScope",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "With `event_type`: change the override or the shared property.",
+            },
+            ParamSpec {
+                wire: "new_event_property_value",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "type",
+                kind: "DataType",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its data type.",
+            },
+            ParamSpec {
+                wire: "regex",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "A regular expression its values must match (for `string`).",
+            },
+            ParamSpec {
+                wire: "enum_values",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A value it allows (for `enum`), one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "is_array_type",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether its value is an array of `type`.",
+            },
+            ParamSpec {
+                wire: "is_required",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether events must carry it.",
+            },
+            ParamSpec {
+                wire: "classifications",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A classification, one each: `PII`, `SENSITIVE` or `REVENUE`; sent comma-separated. Shared properties only.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/event-property/{event_property}`: Deletes an event property, or takes it off one event type.
+    pub const DELETE_EVENT_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "DeleteEventProperty",
+        path: "/api/2/taxonomy/event-property/{event_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Delete,
+        repeatable: false,
+        section: "3.5",
+        doc: "Deletes an event property, or takes it off one event type.",
+        params: &[
+            ParamSpec {
+                wire: "event_property",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The property.",
+            },
+            ParamSpec {
+                wire: "event_type",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Take it off this event type only.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/event-property/{event_property}/restore`: Restores a deleted event property.
+    pub const RESTORE_EVENT_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "RestoreEventProperty",
+        path: "/api/2/taxonomy/event-property/{event_property}/restore",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Restores a deleted event property.",
+        params: &[ParamSpec {
+            wire: "event_property",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The property.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/user-property`: Plans a user property.
+    pub const CREATE_USER_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "CreateUserProperty",
+        path: "/api/2/taxonomy/user-property",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Plans a user property.",
+        params: &[
+            ParamSpec {
+                wire: "user_property",
+                kind: "string",
+                location: Location::Form,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "type",
+                kind: "DataType",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its data type.",
+            },
+            ParamSpec {
+                wire: "regex",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "A regular expression its values must match (for `string`).",
+            },
+            ParamSpec {
+                wire: "enum_values",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A value it allows (for `enum`), one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "is_array_type",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether its value is an array of `type`.",
+            },
+            ParamSpec {
+                wire: "classifications",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A classification, one each: `PII`, `SENSITIVE` or `REVENUE`; sent comma-separated. Shared properties only.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/user-property`: The project's user properties; deleted ones only with `showDeleted`.
+    pub const LIST_USER_PROPERTIES: EndpointSpec = EndpointSpec {
+        name: "ListUserProperties",
+        path: "/api/2/taxonomy/user-property",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "The project's user properties; deleted ones only with `showDeleted`.",
+        params: &[ParamSpec {
+            wire: "showDeleted",
+            kind: "bool",
+            location: Location::Query,
+            required: false,
+            list: false,
+            default: None,
+            doc: "Include deleted user properties.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/user-property/{user_property}`: One user property, by name.
+    pub const GET_USER_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "GetUserProperty",
+        path: "/api/2/taxonomy/user-property/{user_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "One user property, by name.",
+        params: &[ParamSpec {
+            wire: "user_property",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The user property; custom ones carry the `gp:` prefix.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/user-property/{user_property}`: Changes the fields given of a user property; the others stay.
+    pub const UPDATE_USER_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "UpdateUserProperty",
+        path: "/api/2/taxonomy/user-property/{user_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Put,
+        repeatable: false,
+        section: "3.5",
+        doc: "Changes the fields given of a user property; the others stay.",
+        params: &[
+            ParamSpec {
+                wire: "user_property",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The user property; custom ones carry the `gp:` prefix.",
+            },
+            ParamSpec {
+                wire: "new_user_property_value",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "type",
+                kind: "DataType",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its data type.",
+            },
+            ParamSpec {
+                wire: "regex",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "A regular expression its values must match (for `string`).",
+            },
+            ParamSpec {
+                wire: "enum_values",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A value it allows (for `enum`), one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "is_array_type",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether its value is an array of `type`.",
+            },
+            ParamSpec {
+                wire: "classifications",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A classification, one each: `PII`, `SENSITIVE` or `REVENUE`; sent comma-separated. Shared properties only.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/user-property/{user_property}`: Deletes a user property: a planned one leaves the plan, a live one is marked deleted.
+    pub const DELETE_USER_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "DeleteUserProperty",
+        path: "/api/2/taxonomy/user-property/{user_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Delete,
+        repeatable: false,
+        section: "3.5",
+        doc: "Deletes a user property: a planned one leaves the plan, a live one is marked deleted.",
+        params: &[ParamSpec {
+            wire: "user_property",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The user property; custom ones carry the `gp:` prefix.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/user-property/{user_property}/restore`: Restores a deleted user property.
+    pub const RESTORE_USER_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "RestoreUserProperty",
+        path: "/api/2/taxonomy/user-property/{user_property}/restore",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Restores a deleted user property.",
+        params: &[ParamSpec {
+            wire: "user_property",
+            kind: "string",
+            location: Location::Path,
+            required: true,
+            list: false,
+            default: None,
+            doc: "The user property; custom ones carry the `gp:` prefix.",
+        }],
+    };
+
+    /// `/api/2/taxonomy/group-property`: Plans a group property, shared or on one group type; 409 when it exists there.
+    pub const CREATE_GROUP_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "CreateGroupProperty",
+        path: "/api/2/taxonomy/group-property",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Post,
+        repeatable: false,
+        section: "3.5",
+        doc: "Plans a group property, shared or on one group type; 409 when it exists there.",
+        params: &[
+            ParamSpec {
+                wire: "group_property",
+                kind: "string",
+                location: Location::Form,
+                required: true,
+                list: false,
+                default: None,
+                doc: "Its name; custom ones carry the `grp:` prefix.",
+            },
+            ParamSpec {
+                wire: "group_type",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The group type it is on; 404 when there is none of that name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "type",
+                kind: "DataType",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its data type.",
+            },
+            ParamSpec {
+                wire: "regex",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "A regular expression its values must match (for `string`).",
+            },
+            ParamSpec {
+                wire: "enum_values",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A value it allows (for `enum`), one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "is_array_type",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether its value is an array of `type`.",
+            },
+            ParamSpec {
+                wire: "classifications",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A classification, one each: `PII`, `SENSITIVE` or `REVENUE`; sent comma-separated. Shared properties only.",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/group-property`: The shared group properties, or those of one group type.
+    pub const LIST_GROUP_PROPERTIES: EndpointSpec = EndpointSpec {
+        name: "ListGroupProperties",
+        path: "/api/2/taxonomy/group-property",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "The shared group properties, or those of one group type.",
+        params: &[ParamSpec {
+            wire: "group_type",
+            kind: "string",
+            location: Location::Query,
+            required: false,
+            list: false,
+            default: None,
+            doc: "Only this group type's properties; sent in the query string (Amplitude's examples put it in a GET's body; for group properties it documents query or body).",
+        }],
+    };
+
+    /// `/api/2/taxonomy/group-property/{group_property}`: One group property, shared or of one group type.
+    pub const GET_GROUP_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "GetGroupProperty",
+        path: "/api/2/taxonomy/group-property/{group_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Get,
+        repeatable: true,
+        section: "3.5",
+        doc: "One group property, shared or of one group type.",
+        params: &[
+            ParamSpec {
+                wire: "group_property",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The group property; custom ones carry the `grp:` prefix.",
+            },
+            ParamSpec {
+                wire: "group_type",
+                kind: "string",
+                location: Location::Query,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The group type it is on; sent in the query string (Amplitude's examples put it in a GET's body; for group properties it documents query or body).",
+            },
+        ],
+    };
+
+    /// `/api/2/taxonomy/group-property/{group_property}`: Changes the fields given of a group property; the others stay.
+    pub const UPDATE_GROUP_PROPERTY: EndpointSpec = EndpointSpec {
+        name: "UpdateGroupProperty",
+        path: "/api/2/taxonomy/group-property/{group_property}",
+        family: ApiFamily::Dashboard,
+        api: "taxonomy",
+        rate_class: RateClass::Taxonomy,
+        method: Method::Put,
+        repeatable: false,
+        section: "3.5",
+        doc: "Changes the fields given of a group property; the others stay.",
+        params: &[
+            ParamSpec {
+                wire: "group_property",
+                kind: "string",
+                location: Location::Path,
+                required: true,
+                list: false,
+                default: None,
+                doc: "The group property; custom ones carry the `grp:` prefix.",
+            },
+            ParamSpec {
+                wire: "group_type",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "The group type whose property (or override) to change.",
+            },
+            ParamSpec {
+                wire: "overrideScope",
+                kind: "OverrideScope",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "With `group_type`: change the override or the shared property.",
+            },
+            ParamSpec {
+                wire: "new_group_property_value",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its new name.",
+            },
+            ParamSpec {
+                wire: "description",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its description.",
+            },
+            ParamSpec {
+                wire: "type",
+                kind: "DataType",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Its data type.",
+            },
+            ParamSpec {
+                wire: "regex",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "A regular expression its values must match (for `string`).",
+            },
+            ParamSpec {
+                wire: "enum_values",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A value it allows (for `enum`), one each; sent comma-separated.",
+            },
+            ParamSpec {
+                wire: "is_array_type",
+                kind: "bool",
+                location: Location::Form,
+                required: false,
+                list: false,
+                default: None,
+                doc: "Whether its value is an array of `type`.",
+            },
+            ParamSpec {
+                wire: "classifications",
+                kind: "string",
+                location: Location::Form,
+                required: false,
+                list: true,
+                default: None,
+                doc: "A classification, one each: `PII`, `SENSITIVE` or `REVENUE`; sent comma-separated. Shared properties only.",
+            },
+        ],
+    };
+
     /// Every endpoint, in the spec's order.
     pub const ENDPOINTS: &[EndpointSpec] = &[
         GET_USER_PROFILE,
@@ -3862,6 +5243,33 @@ pub mod catalogue {
         CREATE_DELETION,
         LIST_DELETIONS,
         REMOVE_FROM_DELETION,
+        CREATE_EVENT_CATEGORY,
+        LIST_EVENT_CATEGORIES,
+        GET_EVENT_CATEGORY,
+        RENAME_EVENT_CATEGORY,
+        DELETE_EVENT_CATEGORY,
+        CREATE_EVENT_TYPE,
+        LIST_EVENT_TYPES,
+        GET_EVENT_TYPE,
+        UPDATE_EVENT_TYPE,
+        DELETE_EVENT_TYPE,
+        RESTORE_EVENT_TYPE,
+        CREATE_EVENT_PROPERTY,
+        LIST_EVENT_PROPERTIES,
+        GET_EVENT_PROPERTY,
+        UPDATE_EVENT_PROPERTY,
+        DELETE_EVENT_PROPERTY,
+        RESTORE_EVENT_PROPERTY,
+        CREATE_USER_PROPERTY,
+        LIST_USER_PROPERTIES,
+        GET_USER_PROPERTY,
+        UPDATE_USER_PROPERTY,
+        DELETE_USER_PROPERTY,
+        RESTORE_USER_PROPERTY,
+        CREATE_GROUP_PROPERTY,
+        LIST_GROUP_PROPERTIES,
+        GET_GROUP_PROPERTY,
+        UPDATE_GROUP_PROPERTY,
     ];
 }
 /// The wire name of every request parameter, for validation messages and decoders.
@@ -3876,16 +5284,20 @@ pub mod param {
     pub const ANNOTATION_IDS: &str = "annotation_ids";
     /// `app_id`, taken by `UploadCohort`.
     pub const APP_ID: &str = "app_id";
-    /// `category`, taken by `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`, `CreateAnnotationCategory`, `ListAnnotationCategories`, `RenameAnnotationCategory`.
+    /// `category`, taken by `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`, `CreateAnnotationCategory`, `ListAnnotationCategories`, `RenameAnnotationCategory`, `CreateEventType`, `UpdateEventType`.
     pub const CATEGORY: &str = "category";
-    /// `category_id`, taken by `GetAnnotationCategory`, `RenameAnnotationCategory`, `DeleteAnnotationCategory`, `AssignAnnotationCategory`.
+    /// `category_id`, taken by `GetAnnotationCategory`, `RenameAnnotationCategory`, `DeleteAnnotationCategory`, `AssignAnnotationCategory`, `RenameEventCategory`, `DeleteEventCategory`.
     pub const CATEGORY_ID: &str = "category_id";
+    /// `category_name`, taken by `CreateEventCategory`, `GetEventCategory`, `RenameEventCategory`.
+    pub const CATEGORY_NAME: &str = "category_name";
     /// `cg`, taken by `UploadCohort`.
     pub const CG: &str = "cg";
     /// `chart_id`, taken by `GetChartResults`, `GetChartCsv`, `ListAnnotations`, `CreateAnnotation`, `UpdateAnnotation`.
     pub const CHART_ID: &str = "chart_id";
     /// `chart_visibility`, taken by `CreateRelease`.
     pub const CHART_VISIBILITY: &str = "chart_visibility";
+    /// `classifications`, taken by `CreateEventProperty`, `UpdateEventProperty`, `CreateUserProperty`, `UpdateUserProperty`, `CreateGroupProperty`, `UpdateGroupProperty`.
+    pub const CLASSIFICATIONS: &str = "classifications";
     /// `cohort_id`, taken by `RequestCohort`, `UpdateCohortMembership`.
     pub const COHORT_ID: &str = "cohort_id";
     /// `comp_id`, taken by `GetUserProfile`.
@@ -3900,7 +5312,7 @@ pub mod param {
     pub const DAY: &str = "day";
     /// `delete_from_org`, taken by `CreateDeletion`.
     pub const DELETE_FROM_ORG: &str = "delete_from_org";
-    /// `description`, taken by `CreateRelease`.
+    /// `description`, taken by `CreateRelease`, `CreateEventType`, `UpdateEventType`, `CreateEventProperty`, `UpdateEventProperty`, `CreateUserProperty`, `UpdateUserProperty`, `CreateGroupProperty`, `UpdateGroupProperty`.
     pub const DESCRIPTION: &str = "description";
     /// `details`, taken by `CreateAnnotation`, `UpdateAnnotation`.
     pub const DETAILS: &str = "details";
@@ -3908,6 +5320,8 @@ pub mod param {
     pub const DEVICE_ID: &str = "device_id";
     /// `direction`, taken by `GetUserActivity`.
     pub const DIRECTION: &str = "direction";
+    /// `display_name`, taken by `UpdateEventType`.
+    pub const DISPLAY_NAME: &str = "display_name";
     /// `e`, taken by `GetEventSegmentation`, `GetFunnel`.
     pub const E: &str = "e";
     /// `e2`, taken by `GetEventSegmentation`.
@@ -3916,6 +5330,12 @@ pub mod param {
     pub const END: &str = "end";
     /// `end_day`, taken by `ListDeletions`.
     pub const END_DAY: &str = "end_day";
+    /// `enum_values`, taken by `CreateEventProperty`, `UpdateEventProperty`, `CreateUserProperty`, `UpdateUserProperty`, `CreateGroupProperty`, `UpdateGroupProperty`.
+    pub const ENUM_VALUES: &str = "enum_values";
+    /// `event_property`, taken by `CreateEventProperty`, `GetEventProperty`, `UpdateEventProperty`, `DeleteEventProperty`, `RestoreEventProperty`.
+    pub const EVENT_PROPERTY: &str = "event_property";
+    /// `event_type`, taken by `CreateEventType`, `GetEventType`, `UpdateEventType`, `DeleteEventType`, `RestoreEventType`, `CreateEventProperty`, `ListEventProperties`, `GetEventProperty`, `UpdateEventProperty`, `DeleteEventProperty`.
+    pub const EVENT_TYPE: &str = "event_type";
     /// `existing_cohort_id`, taken by `UploadCohort`.
     pub const EXISTING_COHORT_ID: &str = "existing_cohort_id";
     /// `formula`, taken by `GetEventSegmentation`.
@@ -3934,6 +5354,10 @@ pub mod param {
     pub const GET_PROPENSITY: &str = "get_propensity";
     /// `get_recs`, taken by `GetUserProfile`.
     pub const GET_RECS: &str = "get_recs";
+    /// `group_property`, taken by `CreateGroupProperty`, `GetGroupProperty`, `UpdateGroupProperty`.
+    pub const GROUP_PROPERTY: &str = "group_property";
+    /// `group_type`, taken by `CreateGroupProperty`, `ListGroupProperties`, `GetGroupProperty`, `UpdateGroupProperty`.
+    pub const GROUP_TYPE: &str = "group_type";
     /// `i`, taken by `GetUsers`, `GetEventSegmentation`, `GetFunnel`, `GetRetention`, `GetRealtimeActiveUsers`, `GetRevenueLtv`.
     pub const I: &str = "i";
     /// `id_type`, taken by `UploadCohort`.
@@ -3946,6 +5370,20 @@ pub mod param {
     pub const INCLUDE_SYNC_INFO: &str = "includeSyncInfo";
     /// `include_mapped_user_ids`, taken by `CreateDeletion`.
     pub const INCLUDE_MAPPED_USER_IDS: &str = "include_mapped_user_ids";
+    /// `is_active`, taken by `UpdateEventType`.
+    pub const IS_ACTIVE: &str = "is_active";
+    /// `is_array_type`, taken by `CreateEventProperty`, `UpdateEventProperty`, `CreateUserProperty`, `UpdateUserProperty`, `CreateGroupProperty`, `UpdateGroupProperty`.
+    pub const IS_ARRAY_TYPE: &str = "is_array_type";
+    /// `is_hidden_from_dropdowns`, taken by `UpdateEventType`.
+    pub const IS_HIDDEN_FROM_DROPDOWNS: &str = "is_hidden_from_dropdowns";
+    /// `is_hidden_from_pathfinder`, taken by `UpdateEventType`.
+    pub const IS_HIDDEN_FROM_PATHFINDER: &str = "is_hidden_from_pathfinder";
+    /// `is_hidden_from_persona_results`, taken by `UpdateEventType`.
+    pub const IS_HIDDEN_FROM_PERSONA_RESULTS: &str = "is_hidden_from_persona_results";
+    /// `is_hidden_from_timeline`, taken by `UpdateEventType`.
+    pub const IS_HIDDEN_FROM_TIMELINE: &str = "is_hidden_from_timeline";
+    /// `is_required`, taken by `CreateEventProperty`, `UpdateEventProperty`.
+    pub const IS_REQUIRED: &str = "is_required";
     /// `label`, taken by `CreateAnnotation`, `UpdateAnnotation`.
     pub const LABEL: &str = "label";
     /// `limit`, taken by `GetEventSegmentation`, `GetFunnel`, `GetUserActivity`.
@@ -3960,9 +5398,19 @@ pub mod param {
     pub const N: &str = "n";
     /// `name`, taken by `UploadCohort`.
     pub const NAME: &str = "name";
+    /// `new_event_property_value`, taken by `UpdateEventProperty`.
+    pub const NEW_EVENT_PROPERTY_VALUE: &str = "new_event_property_value";
+    /// `new_event_type`, taken by `UpdateEventType`.
+    pub const NEW_EVENT_TYPE: &str = "new_event_type";
+    /// `new_group_property_value`, taken by `UpdateGroupProperty`.
+    pub const NEW_GROUP_PROPERTY_VALUE: &str = "new_group_property_value";
+    /// `new_user_property_value`, taken by `UpdateUserProperty`.
+    pub const NEW_USER_PROPERTY_VALUE: &str = "new_user_property_value";
     /// `offset`, taken by `GetUserActivity`.
     pub const OFFSET: &str = "offset";
-    /// `owner`, taken by `UploadCohort`.
+    /// `overrideScope`, taken by `UpdateEventProperty`, `UpdateGroupProperty`.
+    pub const OVERRIDE_SCOPE: &str = "overrideScope";
+    /// `owner`, taken by `UploadCohort`, `UpdateEventType`.
     pub const OWNER: &str = "owner";
     /// `p`, taken by `GetUserComposition`.
     pub const P: &str = "p";
@@ -3986,6 +5434,8 @@ pub mod param {
     pub const REC_ID: &str = "rec_id";
     /// `rec_type`, taken by `GetUserProfile`.
     pub const REC_TYPE: &str = "rec_type";
+    /// `regex`, taken by `CreateEventProperty`, `UpdateEventProperty`, `CreateUserProperty`, `UpdateUserProperty`, `CreateGroupProperty`, `UpdateGroupProperty`.
+    pub const REGEX: &str = "regex";
     /// `release_end`, taken by `CreateRelease`.
     pub const RELEASE_END: &str = "release_end";
     /// `release_start`, taken by `CreateRelease`.
@@ -4004,6 +5454,8 @@ pub mod param {
     pub const S: &str = "s";
     /// `se`, taken by `GetRetention`.
     pub const SE: &str = "se";
+    /// `showDeleted`, taken by `ListEventTypes`, `ListUserProperties`.
+    pub const SHOW_DELETED: &str = "showDeleted";
     /// `skip_invalid_ids`, taken by `UploadCohort`, `UpdateCohortMembership`.
     pub const SKIP_INVALID_IDS: &str = "skip_invalid_ids";
     /// `skip_save`, taken by `UploadCohort`.
@@ -4012,6 +5464,8 @@ pub mod param {
     pub const START: &str = "start";
     /// `start_day`, taken by `ListDeletions`.
     pub const START_DAY: &str = "start_day";
+    /// `tags`, taken by `UpdateEventType`.
+    pub const TAGS: &str = "tags";
     /// `timeHistogramConfigBinMax`, taken by `GetSessionLength`.
     pub const TIME_HISTOGRAM_CONFIG_BIN_MAX: &str = "timeHistogramConfigBinMax";
     /// `timeHistogramConfigBinMin`, taken by `GetSessionLength`.
@@ -4022,12 +5476,16 @@ pub mod param {
     pub const TIME_HISTOGRAM_CONFIG_BIN_TIME_UNIT: &str = "timeHistogramConfigBinTimeUnit";
     /// `title`, taken by `CreateRelease`.
     pub const TITLE: &str = "title";
+    /// `type`, taken by `CreateEventProperty`, `UpdateEventProperty`, `CreateUserProperty`, `UpdateUserProperty`, `CreateGroupProperty`, `UpdateGroupProperty`.
+    pub const TYPE: &str = "type";
     /// `user`, taken by `GetUserActivity`, `SearchUsers`.
     pub const USER: &str = "user";
     /// `user_id`, taken by `GetUserProfile`.
     pub const USER_ID: &str = "user_id";
     /// `user_ids`, taken by `CreateDeletion`.
     pub const USER_IDS: &str = "user_ids";
+    /// `user_property`, taken by `CreateUserProperty`, `GetUserProperty`, `UpdateUserProperty`, `DeleteUserProperty`, `RestoreUserProperty`.
+    pub const USER_PROPERTY: &str = "user_property";
     /// `version`, taken by `CreateRelease`.
     pub const VERSION: &str = "version";
 }
@@ -4110,3 +5568,57 @@ mod list_deletions;
 pub use list_deletions::ListDeletionsQuery;
 mod remove_from_deletion;
 pub use remove_from_deletion::RemoveFromDeletionQuery;
+mod create_event_category;
+pub use create_event_category::CreateEventCategoryQuery;
+mod list_event_categories;
+pub use list_event_categories::ListEventCategoriesQuery;
+mod get_event_category;
+pub use get_event_category::EventCategoryQuery;
+mod rename_event_category;
+pub use rename_event_category::RenameEventCategoryQuery;
+mod delete_event_category;
+pub use delete_event_category::DeleteEventCategoryQuery;
+mod create_event_type;
+pub use create_event_type::CreateEventTypeQuery;
+mod list_event_types;
+pub use list_event_types::ListEventTypesQuery;
+mod get_event_type;
+pub use get_event_type::EventTypeQuery;
+mod update_event_type;
+pub use update_event_type::UpdateEventTypeQuery;
+mod delete_event_type;
+pub use delete_event_type::DeleteEventTypeQuery;
+mod restore_event_type;
+pub use restore_event_type::RestoreEventTypeQuery;
+mod create_event_property;
+pub use create_event_property::CreateEventPropertyQuery;
+mod list_event_properties;
+pub use list_event_properties::ListEventPropertiesQuery;
+mod get_event_property;
+pub use get_event_property::EventPropertyQuery;
+mod update_event_property;
+pub use update_event_property::UpdateEventPropertyQuery;
+mod delete_event_property;
+pub use delete_event_property::DeleteEventPropertyQuery;
+mod restore_event_property;
+pub use restore_event_property::RestoreEventPropertyQuery;
+mod create_user_property;
+pub use create_user_property::CreateUserPropertyQuery;
+mod list_user_properties;
+pub use list_user_properties::ListUserPropertiesQuery;
+mod get_user_property;
+pub use get_user_property::UserPropertyQuery;
+mod update_user_property;
+pub use update_user_property::UpdateUserPropertyQuery;
+mod delete_user_property;
+pub use delete_user_property::DeleteUserPropertyQuery;
+mod restore_user_property;
+pub use restore_user_property::RestoreUserPropertyQuery;
+mod create_group_property;
+pub use create_group_property::CreateGroupPropertyQuery;
+mod list_group_properties;
+pub use list_group_properties::ListGroupPropertiesQuery;
+mod get_group_property;
+pub use get_group_property::GroupPropertyQuery;
+mod update_group_property;
+pub use update_group_property::UpdateGroupPropertyQuery;

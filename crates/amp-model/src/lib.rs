@@ -15,6 +15,8 @@ pub mod privacy;
 pub mod profile;
 mod query;
 pub mod releases;
+mod success;
+pub mod taxonomy;
 pub mod wire;
 mod wire_enum;
 
@@ -23,11 +25,12 @@ pub use error::ValidationError;
 pub use error_body::{CredentialProblem, ErrorBody, ExceededLimit};
 pub use generated::param;
 pub use generated::{
-    ActivityDirection, BinTimeUnit, CohortIdType, CountComparator, FilterOperator, FunnelMode,
-    FunnelUserType, Interval, LtvMetric, MatchType, MembershipIdType, MembershipOperation,
-    PropensityType, PropertyType, RecType, RetentionMode, SegmentationMetric, SegmentationUserType,
-    TimeType, UsersMetric,
+    ActivityDirection, BinTimeUnit, CohortIdType, CountComparator, DataType, FilterOperator,
+    FunnelMode, FunnelUserType, Interval, LtvMetric, MatchType, MembershipIdType,
+    MembershipOperation, OverrideScope, PropensityType, PropertyType, RecType, RetentionMode,
+    SegmentationMetric, SegmentationUserType, TimeType, UsersMetric,
 };
 pub use limits::{CostLimitReading, Limits};
 pub use query::{Query, QueryPairs};
+pub use success::Success;
 pub use wire::{ParamError, Wire};

@@ -50,6 +50,7 @@ const DASHBOARD_DOCS: &str = "Amplitude docs, Dashboard REST API, \"Rate limits\
 const SECOND: Duration = Duration::from_secs(1);
 const MINUTE: Duration = Duration::from_secs(60);
 const PRIVACY_DOCS: &str = "Amplitude docs, User Privacy API, \"Rate limits\"";
+const TAXONOMY_DOCS: &str = "Amplitude docs, Taxonomy API, \"Limits\"";
 const FIVE_MINUTES: Duration = Duration::from_secs(300);
 const TEN_MINUTES: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -101,6 +102,10 @@ pub struct Limits {
     pub privacy_concurrent: Limit,
     /// User Privacy API requests per second: 1.
     pub privacy_per_second: Limit,
+    /// Taxonomy API cost in flight at once: 4 (a read costs 1, a write 2).
+    pub taxonomy_concurrent_cost: Limit,
+    /// Taxonomy API cost per hour: 7,200.
+    pub taxonomy_cost_per_hour: Limit,
 }
 
 impl Default for Limits {
@@ -129,6 +134,8 @@ impl Default for Limits {
             cohort_requests_per_10_minutes: Limit::documented(60, Some(TEN_MINUTES), COHORT_DOCS),
             privacy_concurrent: Limit::documented(8, None, PRIVACY_DOCS),
             privacy_per_second: Limit::documented(1, Some(SECOND), PRIVACY_DOCS),
+            taxonomy_concurrent_cost: Limit::documented(4, None, TAXONOMY_DOCS),
+            taxonomy_cost_per_hour: Limit::documented(7_200, Some(HOUR), TAXONOMY_DOCS),
         }
     }
 }
@@ -223,6 +230,13 @@ impl Limits {
                     .windows
                     .push(Window::of(&self.privacy_per_second, SECOND));
             }
+            RateClass::Taxonomy => {
+                rules.weight = cost;
+                rules.max_cost_in_flight = Some(self.taxonomy_concurrent_cost.value);
+                rules
+                    .windows
+                    .push(Window::of(&self.taxonomy_cost_per_hour, HOUR));
+            }
             _ => {
                 rules.weight = cost;
                 rules.max_in_flight = Some(self.concurrent_requests.value);
@@ -242,13 +256,15 @@ impl Limits {
 
 impl Limits {
     /// The period of a class's tightest limit, which paces how long a refused class waits: the
-    /// profile minute, the lookup hour, the 1,000-cost limit's five minutes (in either reading).
+    /// profile minute, the lookup hour, the 1,000-cost limit's five minutes (in either reading),
+    /// the taxonomy hour.
     pub fn pause_window(&self, class: RateClass) -> Duration {
         let limit = match class {
             RateClass::Profile => &self.profile_per_minute,
             RateClass::UserLookup => &self.user_lookup_per_hour,
             RateClass::CohortRequest => &self.cohort_requests_per_10_minutes,
             RateClass::Privacy => &self.privacy_per_second,
+            RateClass::Taxonomy => &self.taxonomy_cost_per_hour,
             _ => &self.concurrent_cost,
         };
         limit.window.unwrap_or(HOUR)

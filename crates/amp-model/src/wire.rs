@@ -33,7 +33,7 @@ pub trait Wire: Sized {
     /// transport's job.
     fn query_pairs(&self) -> QueryPairs;
 
-    /// The body of a write: its JSON object. `None` for a query.
+    /// The body of a write: its JSON object or form fields. `None` for a query.
     fn body(&self) -> Option<WireBody> {
         None
     }
@@ -56,12 +56,13 @@ pub trait Wire: Sized {
     fn from_wire(path: &str, pairs: &[(String, String)], body: &[u8]) -> Result<Self, ParamError>;
 }
 
-/// A write's body, before encoding. (Form-encoded bodies, which the Taxonomy API takes, are
-/// to join it.)
+/// A write's body, before encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WireBody {
     /// An `application/json` object.
     Json(serde_json::Value),
+    /// `application/x-www-form-urlencoded` fields, in order (the Taxonomy API's bodies).
+    Form(QueryPairs),
 }
 
 /// A value set Amplitude defines (a generated enum): the values the SDK knows, and the word
@@ -517,6 +518,18 @@ pub mod decode {
                 )
             })?;
         value(name, &text)
+    }
+
+    /// A form-encoded body's fields, decoded, in order.
+    pub fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, ParamError> {
+        if std::str::from_utf8(body).is_err() {
+            return Err(ParamError::invalid(
+                "body",
+                &String::from_utf8_lossy(body),
+                Problem::Other("the form body must be UTF-8".into()),
+            ));
+        }
+        Ok(form_urlencoded::parse(body).into_owned().collect())
     }
 
     /// A JSON body's object; an empty body is an empty object, so that a missing key is

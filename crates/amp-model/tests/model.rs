@@ -6,6 +6,7 @@ use amp_model::catalogue::Location;
 use amp_model::dashboard::*;
 use amp_model::export::{ExportQuery, Hour, HourRange};
 use amp_model::profile::{UserProfileQuery, UserProfileResponse};
+use amp_model::wire::WireBody;
 use amp_model::{ErrorBody, Query, Wire};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -552,6 +553,8 @@ fn every_query() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
         .into_iter()
         .chain(cohort_queries())
         .chain(project_queries())
+        .chain(taxonomy_queries())
+        .chain(taxonomy_property_queries())
         .collect()
 }
 
@@ -679,6 +682,132 @@ fn other_project_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     ]
 }
 
+/// The Taxonomy API's category and event type queries and writes, every parameter set.
+fn taxonomy_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
+    use amp_model::taxonomy::*;
+    let mut event_type = CreateEventTypeQuery::new("Onboard Start");
+    event_type.category = Some("Onboarding".into());
+    event_type.description = Some("My new onboarding event.".into());
+    let mut update_type = UpdateEventTypeQuery::new("OnboardBegin");
+    update_type.new_event_type = Some("OnboardStart".into());
+    update_type.category = Some("Onboarding".into());
+    update_type.description = Some("User signed in".into());
+    update_type.display_name = Some("Onboarding Start".into());
+    update_type.is_active = Some(true);
+    update_type.is_hidden_from_dropdowns = Some(false);
+    update_type.is_hidden_from_persona_results = Some(false);
+    update_type.is_hidden_from_pathfinder = Some(true);
+    update_type.is_hidden_from_timeline = Some(false);
+    update_type.tags = vec!["growth".into(), "core".into()];
+    update_type.owner = Some("me@example.com".into());
+    let mut deleted = ListEventTypesQuery::new();
+    deleted.show_deleted = Some(true);
+    vec![
+        (
+            "category create",
+            Box::new(CreateEventCategoryQuery::new("Attribution")),
+        ),
+        ("categories", Box::new(ListEventCategoriesQuery::new())),
+        ("category", Box::new(EventCategoryQuery::new("Attribution"))),
+        (
+            "category rename",
+            Box::new(RenameEventCategoryQuery::new(412_941, "Converted")),
+        ),
+        (
+            "category delete",
+            Box::new(DeleteEventCategoryQuery::new(412_941)),
+        ),
+        ("event type create", Box::new(event_type)),
+        ("event types", Box::new(deleted)),
+        ("event type", Box::new(EventTypeQuery::new("Event 2"))),
+        ("event type update", Box::new(update_type)),
+        (
+            "event type delete",
+            Box::new(DeleteEventTypeQuery::new("Event1")),
+        ),
+        (
+            "event type restore",
+            Box::new(RestoreEventTypeQuery::new("Event1")),
+        ),
+    ]
+}
+
+/// The Taxonomy API's property queries and writes, every parameter set.
+fn taxonomy_property_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
+    use amp_model::taxonomy::*;
+    use amp_model::{DataType, OverrideScope};
+    let mut property = CreateEventPropertyQuery::new("Completed Task");
+    property.event_type = Some("Onboard Start".into());
+    property.description = Some("User completed any onboarding task".into());
+    property.data_type = Some(DataType::Boolean);
+    property.regex = Some("[0-9]{5}".into());
+    property.enum_values = vec!["red".into(), "blue".into()];
+    property.is_array_type = Some(false);
+    property.is_required = Some(false);
+    property.classifications = vec!["PII".into()];
+    let mut update_property = UpdateEventPropertyQuery::new("Completed Task");
+    update_property.event_type = Some("Onboard Start".into());
+    update_property.override_scope = Some(OverrideScope::Override);
+    update_property.new_event_property_value = Some("Task Completed".into());
+    update_property.data_type = Some(DataType::Any);
+    update_property.is_required = Some(true);
+    let mut event_properties = ListEventPropertiesQuery::new();
+    event_properties.event_type = Some("Onboard Start".into());
+    let mut delete_property = DeleteEventPropertyQuery::new("Completed Task");
+    delete_property.event_type = Some("Onboarding Start".into());
+    let mut user_property = CreateUserPropertyQuery::new("User Type");
+    user_property.data_type = Some(DataType::String);
+    user_property.enum_values = vec!["Free".into(), "Standard".into(), "Premium".into()];
+    let mut update_user = UpdateUserPropertyQuery::new("gp:user_type");
+    update_user.new_user_property_value = Some("subscription_type".into());
+    update_user.description = Some("The user's subscription type".into());
+    let mut group_property = CreateGroupPropertyQuery::new("Group Property 1");
+    group_property.group_type = Some("Group 1".into());
+    group_property.data_type = Some(DataType::Boolean);
+    let mut group_properties = ListGroupPropertiesQuery::new();
+    group_properties.group_type = Some("Group 1".into());
+    let mut update_group = UpdateGroupPropertyQuery::new("grp:Group Property 1");
+    update_group.group_type = Some("Group 1".into());
+    update_group.override_scope = Some(OverrideScope::Shared);
+    update_group.new_group_property_value = Some("grp:Renamed".into());
+    vec![
+        ("event property create", Box::new(property)),
+        ("event properties", Box::new(event_properties)),
+        (
+            "event property",
+            Box::new(EventPropertyQuery::new("Completed Task")),
+        ),
+        ("event property update", Box::new(update_property)),
+        ("event property delete", Box::new(delete_property)),
+        (
+            "event property restore",
+            Box::new(RestoreEventPropertyQuery::new("Completed Task")),
+        ),
+        ("user property create", Box::new(user_property)),
+        ("user properties", Box::new(ListUserPropertiesQuery::new())),
+        (
+            "user property",
+            Box::new(UserPropertyQuery::new("gp:interests")),
+        ),
+        ("user property update", Box::new(update_user)),
+        (
+            "user property delete",
+            Box::new(DeleteUserPropertyQuery::new("gp:interests")),
+        ),
+        (
+            "user property restore",
+            Box::new(RestoreUserPropertyQuery::new("gp:interests")),
+        ),
+        ("group property create", Box::new(group_property)),
+        ("group properties", Box::new(group_properties)),
+        (
+            "group property",
+            Box::new(GroupPropertyQuery::new("grp:Group Property 1")),
+        ),
+        ("group property update", Box::new(update_group)),
+    ]
+}
+
 /// The Behavioral Cohorts API's queries.
 fn cohort_queries() -> Vec<(&'static str, Box<dyn ErasedQuery>)> {
     use amp_model::cohorts::*;
@@ -703,7 +832,7 @@ trait ErasedQuery {
     fn rendered_path(&self) -> String;
     fn check(&self) -> Result<(), amp_model::ValidationError>;
     fn pairs(&self) -> amp_model::QueryPairs;
-    fn body(&self) -> Option<Value>;
+    fn body(&self) -> Option<amp_model::wire::WireBody>;
     fn price(&self) -> amp_model::Cost;
 }
 
@@ -720,12 +849,72 @@ impl<Q: Query> ErasedQuery for Q {
     fn pairs(&self) -> amp_model::QueryPairs {
         self.query_pairs()
     }
-    fn body(&self) -> Option<Value> {
-        let amp_model::wire::WireBody::Json(value) = Wire::body(self)?;
-        Some(value)
+    fn body(&self) -> Option<amp_model::wire::WireBody> {
+        Wire::body(self)
     }
     fn price(&self) -> amp_model::Cost {
         self.cost()
+    }
+}
+
+/// A body writes only its declared keys (a form's in catalogue order), every required one,
+/// and is there exactly for a write with body parameters.
+fn body_is_declared(name: &str, spec: &amp_model::catalogue::EndpointSpec, body: Option<WireBody>) {
+    let declared = |location: Location| -> Vec<&str> {
+        spec.params
+            .iter()
+            .filter(|param| param.location == location)
+            .map(|param| param.wire)
+            .collect()
+    };
+    let required = |location: Location| {
+        spec.params
+            .iter()
+            .filter(move |p| p.required && p.location == location)
+    };
+    match body {
+        Some(WireBody::Json(Value::Object(body))) => {
+            let keys = declared(Location::Json);
+            for key in body.keys() {
+                assert!(
+                    keys.contains(&key.as_str()),
+                    "{name} sends undeclared `{key}`"
+                );
+            }
+            for param in required(Location::Json) {
+                assert!(
+                    body.contains_key(param.wire),
+                    "{name} lacks `{}`",
+                    param.wire
+                );
+            }
+        }
+        Some(WireBody::Form(fields)) => {
+            let keys = declared(Location::Form);
+            let mut last = 0;
+            for (key, _) in fields.as_slice() {
+                let position = keys.iter().position(|wire| wire == key);
+                let position = position
+                    .unwrap_or_else(|| panic!("{name} sends undeclared form field `{key}`"));
+                assert!(
+                    position >= last,
+                    "{name}: `{key}` is out of catalogue order"
+                );
+                last = position;
+            }
+            for param in required(Location::Form) {
+                assert!(
+                    fields.get(param.wire).is_some(),
+                    "{name} lacks `{}`",
+                    param.wire
+                );
+            }
+        }
+        Some(other) => panic!("{name}: a body that is not an object: {other:?}"),
+        None => assert!(
+            declared(Location::Json).is_empty() && declared(Location::Form).is_empty(),
+            "{name} sends no body"
+        ),
     }
 }
 
@@ -771,44 +960,18 @@ fn queries_write_only_their_catalogue_parameters_in_catalogue_order() {
                 param.wire
             );
         }
-        // A body writes only its declared keys, every required one, and is there exactly for
-        // a write with body parameters.
-        let keys: Vec<&str> = spec
-            .params
-            .iter()
-            .filter(|param| param.location == Location::Json)
-            .map(|param| param.wire)
-            .collect();
-        match query.body() {
-            Some(Value::Object(body)) => {
-                for key in body.keys() {
-                    assert!(
-                        keys.contains(&key.as_str()),
-                        "{name} sends undeclared `{key}`"
-                    );
-                }
-                for param in spec
-                    .params
-                    .iter()
-                    .filter(|p| p.required && p.location == Location::Json)
-                {
-                    assert!(
-                        body.contains_key(param.wire),
-                        "{name} lacks `{}`",
-                        param.wire
-                    );
-                }
-            }
-            Some(other) => panic!("{name}: a body that is not an object: {other}"),
-            None => assert!(keys.is_empty(), "{name} sends no body"),
-        }
+        body_is_declared(name, spec, query.body());
     }
     let rendered: Vec<Value> = queries
         .iter()
         .map(|(name, query)| {
             let mut rendered = json!({"query": name, "method": query.endpoint().method.as_str(), "path": query.rendered_path(), "pairs": query.pairs().into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), "cost": query.price().to_string()});
-            if let Some(body) = query.body() {
-                rendered["body"] = body;
+            match query.body() {
+                Some(WireBody::Json(body)) => rendered["body"] = body,
+                Some(WireBody::Form(fields)) => {
+                    rendered["form"] = fields.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+                }
+                _ => {}
             }
             rendered
         })

@@ -6,6 +6,6 @@ mod generated;
 
 pub use amp_model::annotations::{
     Annotation, AnnotationAnswer, AnnotationList, AnnotationListV2, AnnotationV2, Category,
-    CategoryAnswer, CategoryList, Data, Deleted, RenamedCategory, RenamedCategoryAnswer, Timestamp,
+    CategoryAnswer, CategoryList, Data, RenamedCategory, RenamedCategoryAnswer, Timestamp,
 };
 pub use generated::*;

@@ -3,3 +3,6 @@
 pub mod annotations;
 pub mod privacy;
 pub mod releases;
+pub mod taxonomy;
+
+pub use amp_model::Success;

@@ -1,8 +1,9 @@
 //! The answers as the reference documents them (sections 3.1, 3.3, 3.4 and 6.8) decode into
 //! the SDK's types, and write back every key.
 
+use amp_model::Success;
 use amp_model::annotations::{
-    AnnotationAnswer, AnnotationList, CategoryAnswer, Deleted, RenamedCategoryAnswer,
+    AnnotationAnswer, AnnotationList, CategoryAnswer, RenamedCategoryAnswer,
 };
 use amp_model::cohorts::{CohortUploaded, MembershipsUpdated};
 use amp_model::privacy::{DeletionJob, DeletionStatus};
@@ -45,7 +46,7 @@ fn annotation_answers_decode_as_documented() {
     let bulk = json!({"data": [{"id": 1, "start": "2025-11-01T07:00:00+00:00", "end": null, "label": "x", "details": null, "category": {"id": 569, "category": "Launches"}, "chart_id": "abc"}]});
     let (assigned, _) = round_trip::<AnnotationList>(&bulk);
     assert_eq!(assigned.data[0].category.as_ref().unwrap().name, "Launches");
-    let (deleted, _) = round_trip::<Deleted>(&json!({"success": true}));
+    let (deleted, _) = round_trip::<Success>(&json!({"success": true}));
     assert!(deleted.success);
 }
 

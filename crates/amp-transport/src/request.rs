@@ -37,10 +37,19 @@ impl Body {
 
 impl From<WireBody> for Body {
     fn from(body: WireBody) -> Self {
-        let WireBody::Json(value) = body;
-        Self {
-            content_type: Cow::Borrowed("application/json"),
-            bytes: value.to_string().into_bytes().into(),
+        match body {
+            WireBody::Json(value) => Self {
+                content_type: Cow::Borrowed("application/json"),
+                bytes: value.to_string().into_bytes().into(),
+            },
+            WireBody::Form(pairs) => Self {
+                content_type: Cow::Borrowed("application/x-www-form-urlencoded"),
+                bytes: url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs.as_slice())
+                    .finish()
+                    .into_bytes()
+                    .into(),
+            },
         }
     }
 }

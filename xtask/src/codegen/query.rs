@@ -56,7 +56,10 @@ pub(super) fn generate(spec: &Spec, endpoint: &EndpointSpec) -> Result<String, S
     let checks = check_code(&fields, &enums);
     let uses_path = fields.iter().any(|field| field.first().in_path());
     let uses_pairs = endpoint.params.iter().any(ParamSpec::in_query);
-    let uses_body = endpoint.params.iter().any(ParamSpec::in_json);
+    let uses_body = endpoint
+        .params
+        .iter()
+        .any(|param| param.in_json() || param.in_form());
     let path_arg = if uses_path { "path" } else { "_path" };
     let pairs_arg = if uses_pairs { "pairs" } else { "_pairs" };
     let body_arg = if uses_body { "body" } else { "_body" };
@@ -189,6 +192,13 @@ fn encode_code(fields: &[Field], travels: fn(&ParamSpec) -> bool) -> String {
             continue;
         }
         let constant = format!("crate::param::{}", param_constant(&first.wire));
+        // A form's booleans are written either way: there, false is a value to set, not an
+        // absent flag.
+        let put = if first.in_form() && first.kind == "bool" {
+            "push"
+        } else {
+            "put"
+        };
         let statement = if first.repeat {
             format!(
                 "for value in &self.{} {{ pairs.put({constant}, value); }}",
@@ -196,7 +206,7 @@ fn encode_code(fields: &[Field], travels: fn(&ParamSpec) -> bool) -> String {
             )
         } else if field.rust.starts_with("Option<") {
             format!(
-                "if let Some(value) = &self.{} {{ pairs.put({constant}, value); }}",
+                "if let Some(value) = &self.{} {{ pairs.{put}({constant}, value); }}",
                 field.name
             )
         } else {
@@ -211,8 +221,15 @@ fn encode_code(fields: &[Field], travels: fn(&ParamSpec) -> bool) -> String {
     }
 }
 
-/// `fn body`, for a write whose parameters travel in a JSON body; empty otherwise.
+/// `fn body`, for a write whose parameters travel in a JSON or form body; empty otherwise.
 fn body_code(fields: &[Field]) -> String {
+    if fields.iter().any(|field| field.first().in_form()) {
+        return format!(
+            "fn body(&self) -> Option<crate::wire::WireBody> {{\n\
+             Some(crate::wire::WireBody::Form({{\n{}\n}}))\n}}\n\n",
+            encode_code(fields, ParamSpec::in_form)
+        );
+    }
     let mut inserts = String::new();
     for field in fields.iter().filter(|field| field.first().in_json()) {
         let constant = format!("crate::param::{}", param_constant(&field.first().wire));
@@ -300,10 +317,14 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
     if fields.iter().any(|field| field.first().in_json()) {
         decode.push_str("let object = crate::wire::decode::json_object(body)?;\n");
     }
+    if fields.iter().any(|field| field.first().in_form()) {
+        decode.push_str("let form = crate::wire::decode::form_pairs(body)?;\n");
+    }
     let mut inits = Vec::new();
     for field in fields {
         let first = field.first();
         let constant = format!("crate::param::{}", param_constant(&first.wire));
+        let pairs = if first.in_form() { "&form" } else { "pairs" };
         let value = if first.in_json() {
             if first.required {
                 format!("crate::wire::decode::json_required(&object, {constant})?")
@@ -336,15 +357,15 @@ fn decode_code(endpoint: &EndpointSpec, fields: &[Field]) -> Result<String, Stri
             format!("crate::wire::decode::path_param(Self::SPEC.path, path, {constant})?")
         } else if first.repeat {
             format!(
-                "crate::wire::decode::repeated(pairs, {constant}, {})?",
+                "crate::wire::decode::repeated({pairs}, {constant}, {})?",
                 first.required
             )
         } else if first.required {
-            format!("crate::wire::decode::required(pairs, {constant})?")
+            format!("crate::wire::decode::required({pairs}, {constant})?")
         } else if field.rust.starts_with("Option<") {
-            format!("crate::wire::decode::optional(pairs, {constant})?")
+            format!("crate::wire::decode::optional({pairs}, {constant})?")
         } else {
-            format!("crate::wire::decode::optional(pairs, {constant})?.unwrap_or_default()")
+            format!("crate::wire::decode::optional({pairs}, {constant})?.unwrap_or_default()")
         };
         inits.push(format!("{}: {value}", field.name));
     }
@@ -411,7 +432,7 @@ fn single_type(
         (None, "number") => "f64".to_owned(),
         (None, "string" | "property") => "String".to_owned(),
         (None, "datetime") => "Timestamp".to_owned(),
-        (None, "bool") if !param.in_json() => return Ok("bool".to_owned()),
+        (None, "bool") if param.in_query() => return Ok("bool".to_owned()),
         (None, "bool") => "bool".to_owned(),
         (None, "event") => "Event".to_owned(),
         (None, "segment") => "Segment".to_owned(),

@@ -11,10 +11,11 @@
     reason = "a handler takes its query by value whether or not it keeps it: one signature for all (`request::handler`)"
 )]
 
+use amp_model::Success;
 use amp_model::annotations::{
     Annotation, AnnotationCategoryQuery, AnnotationQuery, AnnotationV2,
     AssignAnnotationCategoryQuery, CreateAnnotationCategoryQuery, CreateAnnotationQuery, Data,
-    DeleteAnnotationCategoryQuery, DeleteAnnotationQuery, Deleted, ListAnnotationCategoriesQuery,
+    DeleteAnnotationCategoryQuery, DeleteAnnotationQuery, ListAnnotationCategoriesQuery,
     ListAnnotationsQuery, ListAnnotationsV2Query, RenameAnnotationCategoryQuery, RenamedCategory,
     UpdateAnnotationQuery,
 };
@@ -165,7 +166,7 @@ pub fn delete(query: DeleteAnnotationQuery, state: &AppState, project: &mut Proj
         return not_found("annotation", &id.to_string());
     }
     applied(state, project, &[Change::DeleteAnnotation { id }], |_| {
-        ok(&Deleted::DONE)
+        ok(&Success::DONE)
     })
 }
 
@@ -266,7 +267,7 @@ pub fn delete_category(
         return not_found("annotation category", &id.to_string());
     }
     applied(state, project, &[Change::DeleteCategory { id }], |_| {
-        ok(&Deleted::DONE)
+        ok(&Success::DONE)
     })
 }
 

@@ -356,7 +356,12 @@ fn valid(spec: &'static EndpointSpec, pairs: &[(&'static str, &str)], read: Stri
             .replace("{request_id}", "cohort-request-1")
             // What `seed_writes` creates: a category, then an annotation.
             .replace("{category_id}", "1")
-            .replace("{annotation_id}", "2"),
+            .replace("{annotation_id}", "2")
+            .replace("{category_name}", "Attribution")
+            .replace("{event_type}", "Play%20Song")
+            .replace("{event_property}", "genre")
+            .replace("{user_property}", "gp%3Aplan")
+            .replace("{group_property}", "grp%3APlan"),
         pairs: pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
         read,
     }
@@ -498,10 +503,57 @@ fn project_valid_requests() -> Vec<Valid> {
             strict::<amp_model::privacy::ListDeletionsQuery>,
         ),
     ]
+    .into_iter()
+    .chain(taxonomy_valid_requests())
+    .collect()
 }
 
-/// Creates what the valid requests of single annotations and categories name: category 1,
-/// then annotation 2 in it.
+/// A valid request to every read of the Taxonomy API.
+fn taxonomy_valid_requests() -> Vec<Valid> {
+    use amp_model::taxonomy::*;
+    use catalogue::*;
+    let play = (param::EVENT_TYPE, "Play Song");
+    vec![
+        valid(
+            &LIST_EVENT_CATEGORIES,
+            &[],
+            strict::<ListEventCategoriesQuery>,
+        ),
+        valid(&GET_EVENT_CATEGORY, &[], strict::<EventCategoryQuery>),
+        valid(
+            &LIST_EVENT_TYPES,
+            &[(param::SHOW_DELETED, "true")],
+            strict::<ListEventTypesQuery>,
+        ),
+        valid(&GET_EVENT_TYPE, &[], strict::<EventTypeQuery>),
+        valid(
+            &LIST_EVENT_PROPERTIES,
+            &[play],
+            strict::<ListEventPropertiesQuery>,
+        ),
+        valid(&GET_EVENT_PROPERTY, &[play], strict::<EventPropertyQuery>),
+        valid(
+            &LIST_USER_PROPERTIES,
+            &[(param::SHOW_DELETED, "true")],
+            strict::<ListUserPropertiesQuery>,
+        ),
+        valid(&GET_USER_PROPERTY, &[], strict::<UserPropertyQuery>),
+        valid(
+            &LIST_GROUP_PROPERTIES,
+            &[(param::GROUP_TYPE, "Company")],
+            strict::<ListGroupPropertiesQuery>,
+        ),
+        valid(
+            &GET_GROUP_PROPERTY,
+            &[(param::GROUP_TYPE, "Company")],
+            strict::<GroupPropertyQuery>,
+        ),
+    ]
+}
+
+/// Creates what the valid requests of single annotations, categories and group properties
+/// name: annotation category 1, then annotation 2 in it; event category "Attribution"; group
+/// property "grp:Plan" of group type "Company".
 pub(crate) async fn seed_writes(emulator: &amp_emulator::Emulator) {
     let http = reqwest::Client::new();
     for (path, body) in [
@@ -519,6 +571,23 @@ pub(crate) async fn seed_writes(emulator: &amp_emulator::Emulator) {
             .basic_auth("emulator-api-key", Some("emulator-secret-key"))
             .header("content-type", "application/json")
             .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    for (path, form) in [
+        ("/api/2/taxonomy/category", "category_name=Attribution"),
+        (
+            "/api/2/taxonomy/group-property",
+            "group_property=Plan&group_type=Company&type=string",
+        ),
+    ] {
+        let response = http
+            .post(format!("{}{path}", emulator.base_url()))
+            .basic_auth("emulator-api-key", Some("emulator-secret-key"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
             .send()
             .await
             .unwrap();
@@ -673,6 +742,7 @@ async fn every_answer_is_the_sdks_response_type_written_out() {
 
 /// Decodes `body` as the response of endpoint `name`, and writes that typed answer out again.
 fn decodes(name: &str, body: &str) -> serde_json::Result<Value> {
+    use amp_model::taxonomy::{self, Answer};
     fn as_<T: serde::de::DeserializeOwned + serde::Serialize>(
         body: &str,
     ) -> serde_json::Result<Value> {
@@ -696,6 +766,16 @@ fn decodes(name: &str, body: &str) -> serde_json::Result<Value> {
         "GetAnnotationCategory" => as_::<annotations::CategoryAnswer>(body),
         "ListAnnotationsV2" => as_::<annotations::AnnotationListV2>(body),
         "ListDeletions" => as_::<Vec<amp_model::privacy::DeletionJob>>(body),
+        "ListEventCategories" => as_::<Answer<Vec<taxonomy::Category>>>(body),
+        "GetEventCategory" => as_::<Answer<taxonomy::Category>>(body),
+        "ListEventTypes" => as_::<Answer<Vec<taxonomy::EventType>>>(body),
+        "GetEventType" => as_::<Answer<taxonomy::EventType>>(body),
+        "ListEventProperties" => as_::<Answer<Vec<taxonomy::EventProperty>>>(body),
+        "GetEventProperty" => as_::<Answer<taxonomy::EventProperty>>(body),
+        "ListUserProperties" => as_::<Answer<Vec<taxonomy::UserProperty>>>(body),
+        "GetUserProperty" => as_::<Answer<taxonomy::UserProperty>>(body),
+        "ListGroupProperties" => as_::<Answer<Vec<taxonomy::GroupProperty>>>(body),
+        "GetGroupProperty" => as_::<Answer<taxonomy::GroupProperty>>(body),
         "RequestCohort" | "GetCohortRequestStatus" => as_::<amp_model::cohorts::CohortJob>(body),
         "GetUsers"
         | "GetSessionLength"

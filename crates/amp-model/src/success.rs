@@ -1,0 +1,16 @@
+//! The answer of a write that returns nothing but its outcome.
+
+use serde::{Deserialize, Serialize};
+
+/// `{"success": true}`: the answer of an annotation delete and of every Taxonomy API write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Success {
+    /// Whether it was done.
+    pub success: bool,
+}
+
+impl Success {
+    /// The answer of a write done.
+    pub const DONE: Self = Self { success: true };
+}
