@@ -3,6 +3,7 @@
 //! - nested: `{"error": {"http_code": 400, "type": "invalid", "message": "...",
 //!   "metadata": {"details": "..."}}}` (Dashboard API, cohorts);
 //! - flat: `{"error": "User id and device id not seen before"}` (Profile API);
+//! - a list: `{"success": false, "errors": [{"message": "Not found"}]}` (Taxonomy API);
 //! - plain text: `Invalid Api-Key` (Profile API authentication).
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,16 @@ struct Envelope {
 }
 
 #[derive(Deserialize)]
+struct Listed {
+    errors: Vec<ListedError>,
+}
+
+#[derive(Deserialize)]
+struct ListedError {
+    message: String,
+}
+
+#[derive(Deserialize)]
 #[serde(untagged)]
 enum ErrorField {
     Flat(String),
@@ -96,8 +107,19 @@ impl ErrorBody {
         })
     }
 
-    /// Reads one of the two JSON forms; `None` for anything else.
+    /// Reads one of the JSON forms; `None` for anything else.
     pub fn from_json(body: &[u8]) -> Option<Self> {
+        if let Ok(listed) = serde_json::from_slice::<Listed>(body) {
+            let messages: Vec<String> = listed
+                .errors
+                .into_iter()
+                .map(|error| error.message)
+                .collect();
+            return Some(Self {
+                message: messages.join("; "),
+                ..Self::default()
+            });
+        }
         let envelope = serde_json::from_slice::<Envelope>(body).ok()?;
         Some(match envelope.error {
             ErrorField::Flat(message) => Self {
@@ -188,6 +210,12 @@ mod tests {
         let flat =
             ErrorBody::parse(br#"{"error":"User id and device id not seen before"}"#).unwrap();
         assert_eq!(flat.summary(), "User id and device id not seen before");
+        let listed =
+            br#"{"success":false,"errors":[{"message":"Not found"},{"message":"Try again"}]}"#;
+        assert_eq!(
+            ErrorBody::parse(listed).unwrap().summary(),
+            "Not found; Try again"
+        );
         assert_eq!(
             ErrorBody::parse(b"Invalid Api-Key\n").unwrap().summary(),
             "Invalid Api-Key"

@@ -1,4 +1,4 @@
-//! The answers as the reference documents them (sections 3.1, 3.3, 3.4 and 6.8) decode into
+//! The answers as the reference documents them (sections 3.1, 3.3, 3.4, 3.5 and 6.8) decode into
 //! the SDK's types, and write back every key.
 
 use amp_model::Success;
@@ -81,4 +81,52 @@ fn release_cohort_and_deletion_answers_decode_as_documented() {
         &json!({"day": "2024-03-06", "amplitude_ids": [], "status": "Queued"}),
     );
     assert_eq!(unknown.status, DeletionStatus::Other("Queued".into()));
+}
+
+#[test]
+fn taxonomy_answers_decode_as_documented() {
+    use amp_model::taxonomy::{
+        Answer, Category, EventProperty, EventType, GroupProperty, UserProperty,
+    };
+    let categories = json!({"success": true, "data": [{"id": 412_931, "name": "Attribution"}, {"id": 412_941, "name": "Conversion"}]});
+    let (listed, written) = round_trip::<Answer<Vec<Category>>>(&categories);
+    assert_eq!(written, categories);
+    assert_eq!(listed.data[1].id, 412_941);
+    let event_type = json!({"success": true, "data": {"event_type": "Event 2", "category": {"name": "Conversion Events"}, "description": null}});
+    let (one, written) = round_trip::<Answer<EventType>>(&event_type);
+    assert_eq!(written, event_type);
+    assert_eq!(one.data.category.unwrap().name, "Conversion Events");
+    // The reference's fuller item keeps its activity, visibility, tags and owner.
+    let full = json!({"event_type": "Play", "category": null, "description": "d", "display_name": "Play it", "is_active": true, "is_hidden_from_dropdowns": false, "is_hidden_from_persona_results": false, "is_hidden_from_pathfinder": false, "is_hidden_from_timeline": false, "tags": ["a"], "owner": "me"});
+    let (typed, written) = round_trip::<EventType>(&full);
+    assert_eq!(written, full);
+    assert_eq!(typed.other["owner"], json!("me"));
+    let property = json!({"event_property": "Completed Task", "event_type": "Onboard Start", "description": "User completed a task during onboarding.", "type": "boolean", "regex": null, "enum_values": null, "is_array_type": false, "is_required": false, "classifications": ["PII"]});
+    let (typed, written) =
+        round_trip::<Answer<Vec<EventProperty>>>(&json!({"success": true, "data": [property]}));
+    assert_eq!(written["data"][0], property);
+    assert_eq!(
+        typed.data[0].schema.data_type,
+        Some(amp_model::DataType::Boolean)
+    );
+    // Allowed values read from a list or from the comma-separated form they are sent in.
+    let (commas, _) = round_trip::<EventProperty>(
+        &json!({"event_property": "color", "type": "enum", "enum_values": "red, yellow, blue"}),
+    );
+    assert_eq!(
+        commas.schema.enum_values,
+        Some(vec!["red".to_owned(), "yellow".into(), "blue".into()])
+    );
+    let user = json!({"user_property": "device_id", "description": null, "type": null, "enum_values": null, "regex": null, "is_array_type": false, "classifications": ["PII"]});
+    let (typed, written) =
+        round_trip::<Answer<UserProperty>>(&json!({"success": true, "data": user}));
+    assert_eq!(written["data"], user);
+    assert_eq!(typed.data.schema.classifications, ["PII"]);
+    let group = json!({"group_type": "Group 1", "group_property": "grp:Group Property 1", "description": "First Group Property", "type": "string", "enum_values": null, "regex": null, "is_array_type": false, "classifications": ["PII"]});
+    let (typed, written) =
+        round_trip::<Answer<GroupProperty>>(&json!({"success": true, "data": group}));
+    assert_eq!(written["data"], group);
+    assert_eq!(typed.data.group_type.as_deref(), Some("Group 1"));
+    let (done, written) = round_trip::<Success>(&json!({"success": true}));
+    assert_eq!((done, written), (Success::DONE, json!({"success": true})));
 }
