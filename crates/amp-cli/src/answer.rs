@@ -467,3 +467,99 @@ impl Tidy for Vec<amplitude_api::project::privacy::DeletionJob> {
         Answer::plain(sent, rows(users))
     }
 }
+
+impl Tidy
+    for amplitude_api::project::taxonomy::Answer<Vec<amplitude_api::project::taxonomy::Category>>
+{
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(&self.data))
+    }
+}
+
+impl Tidy
+    for amplitude_api::project::taxonomy::Answer<Vec<amplitude_api::project::taxonomy::EventType>>
+{
+    fn answer(&self, sent: Value) -> Answer {
+        /// One event type as a row.
+        #[derive(Serialize)]
+        struct EventType<'a> {
+            event_type: &'a str,
+            category: Option<&'a str>,
+            display_name: Option<&'a str>,
+            description: Option<&'a str>,
+        }
+        let types = self.data.iter().map(|item| EventType {
+            event_type: &item.event_type,
+            category: item
+                .category
+                .as_ref()
+                .map(|category| category.name.as_str()),
+            display_name: item.display_name.as_deref(),
+            description: item.description.as_deref(),
+        });
+        Answer::plain(sent, rows(types))
+    }
+}
+
+/// One planned property as a row: its name, its event type when it has one, and its schema.
+#[derive(Serialize)]
+struct PropertyRow<'a> {
+    property: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_type: Option<&'a str>,
+    #[serde(rename = "type")]
+    data_type: Option<String>,
+    description: Option<&'a str>,
+    enum_values: Option<String>,
+    is_array_type: bool,
+    classifications: String,
+}
+
+impl<'a> PropertyRow<'a> {
+    fn of(
+        property: &'a str,
+        event_type: Option<&'a str>,
+        schema: &'a amplitude_api::project::taxonomy::PropertySchema,
+    ) -> Self {
+        Self {
+            property,
+            event_type,
+            data_type: schema.data_type.as_ref().map(ToString::to_string),
+            description: schema.description.as_deref(),
+            enum_values: schema.enum_values.as_ref().map(|values| values.join(", ")),
+            is_array_type: schema.is_array_type,
+            classifications: schema.classifications.join(", "),
+        }
+    }
+}
+
+impl Tidy
+    for amplitude_api::project::taxonomy::Answer<
+        Vec<amplitude_api::project::taxonomy::EventProperty>,
+    >
+{
+    fn answer(&self, sent: Value) -> Answer {
+        let properties = self.data.iter().map(|item| {
+            PropertyRow::of(
+                &item.event_property,
+                Some(item.event_type.as_deref().unwrap_or("")),
+                &item.schema,
+            )
+        });
+        Answer::plain(sent, rows(properties))
+    }
+}
+
+impl Tidy
+    for amplitude_api::project::taxonomy::Answer<
+        Vec<amplitude_api::project::taxonomy::UserProperty>,
+    >
+{
+    fn answer(&self, sent: Value) -> Answer {
+        let properties = self
+            .data
+            .iter()
+            .map(|item| PropertyRow::of(&item.user_property, None, &item.schema));
+        Answer::plain(sent, rows(properties))
+    }
+}

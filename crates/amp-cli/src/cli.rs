@@ -176,6 +176,13 @@ pub enum Command {
         after_help = "Examples:\n  ampq deletions create --user-id alice --requester privacy@example.com\n  ampq deletions list --start 2024-03-01 --end 2024-03-31"
     )]
     Deletions(Deletions),
+    /// The tracking plan (Taxonomy API): event categories, event types, event and user
+    /// properties; list, create, update, delete, restore.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  ampq taxonomy categories create Onboarding\n  ampq taxonomy events create 'Onboard Start' --category Onboarding --description 'First screen'\n  ampq taxonomy event-properties create 'Completed Task' --event-type 'Onboard Start' --type boolean --required true\n  ampq taxonomy user-properties list --show-deleted\n  ampq taxonomy events delete 'Onboard Start'"
+    )]
+    Taxonomy(Taxonomy),
     /// Run the emulator: a local Amplitude (same options as the amp-emulator binary).
     #[command(after_help = "Example:\n  ampq emulator --demo --port 8080")]
     Emulator(amp_emulator::cli::Options),
@@ -795,4 +802,211 @@ impl Query {
             _ => "ampq".to_owned(),
         }
     }
+}
+
+/// `ampq taxonomy`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Taxonomy {
+    /// Event categories.
+    #[command(subcommand)]
+    Categories(TaxonomyCategories),
+    /// Event types.
+    #[command(subcommand)]
+    Events(TaxonomyEvents),
+    /// Event properties, shared or on one event type.
+    #[command(subcommand)]
+    EventProperties(TaxonomyEventProperties),
+    /// User properties; custom ones are named gp:NAME.
+    #[command(subcommand)]
+    UserProperties(TaxonomyUserProperties),
+}
+
+/// `ampq taxonomy categories`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TaxonomyCategories {
+    /// The event categories, with their ids.
+    List,
+    /// Create one.
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// Rename one.
+    Rename {
+        /// Its id.
+        id: u64,
+        /// Its new name.
+        name: String,
+    },
+    /// Delete one; its event types lose their category.
+    Delete {
+        /// Its id.
+        id: u64,
+    },
+}
+
+/// `ampq taxonomy events`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TaxonomyEvents {
+    /// The event types, planned and seen.
+    List {
+        /// Include deleted ones.
+        #[arg(long)]
+        show_deleted: bool,
+    },
+    /// Plan an event type.
+    Create {
+        /// Its name.
+        name: String,
+        /// Its category, by name.
+        #[arg(long)]
+        category: Option<String>,
+        /// Its description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Change the fields given of an event type.
+    Update {
+        /// Its name.
+        name: String,
+        /// Its new name.
+        #[arg(long = "rename", value_name = "NEW_NAME")]
+        rename: Option<String>,
+        /// Its category, by name.
+        #[arg(long)]
+        category: Option<String>,
+        /// Its description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Its display name.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Delete an event type (a planned one leaves the plan; a live one is marked deleted).
+    Delete {
+        /// Its name.
+        name: String,
+    },
+    /// Restore a deleted event type.
+    Restore {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// What a property create or update sets.
+#[derive(Debug, Clone, Args)]
+pub struct PropertyFields {
+    /// Its description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Its data type: string, number, boolean, enum or any.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub data_type: Option<String>,
+    /// A regular expression its values must match (for string).
+    #[arg(long)]
+    pub regex: Option<String>,
+    /// A value it allows, for enum (repeatable, or comma-separated).
+    #[arg(long = "enum-value", value_delimiter = ',', value_name = "VALUE")]
+    pub enum_values: Vec<String>,
+    /// Whether its value is an array of TYPE.
+    #[arg(long, value_name = "true|false")]
+    pub array: Option<bool>,
+    /// A classification: PII, SENSITIVE or REVENUE (repeatable, or comma-separated).
+    #[arg(long = "classification", value_delimiter = ',', value_name = "CLASS")]
+    pub classifications: Vec<String>,
+}
+
+/// `ampq taxonomy event-properties`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TaxonomyEventProperties {
+    /// The shared event properties, or one event type's.
+    List {
+        /// Only this event type's.
+        #[arg(long)]
+        event_type: Option<String>,
+    },
+    /// Plan an event property, shared or on one event type.
+    Create {
+        /// Its name.
+        name: String,
+        /// The event type it is on.
+        #[arg(long)]
+        event_type: Option<String>,
+        /// Whether events must carry it.
+        #[arg(long, value_name = "true|false")]
+        required: Option<bool>,
+        #[command(flatten)]
+        fields: PropertyFields,
+    },
+    /// Change the fields given of an event property.
+    Update {
+        /// Its name.
+        name: String,
+        /// The event type whose property (or override) to change.
+        #[arg(long)]
+        event_type: Option<String>,
+        /// With --event-type: change the override (made if none) or the shared property.
+        #[arg(long, value_name = "override|shared", requires = "event_type")]
+        scope: Option<String>,
+        /// Its new name.
+        #[arg(long = "rename", value_name = "NEW_NAME")]
+        rename: Option<String>,
+        /// Whether events must carry it.
+        #[arg(long, value_name = "true|false")]
+        required: Option<bool>,
+        #[command(flatten)]
+        fields: PropertyFields,
+    },
+    /// Delete an event property, or take it off one event type.
+    Delete {
+        /// Its name.
+        name: String,
+        /// Take it off this event type only.
+        #[arg(long)]
+        event_type: Option<String>,
+    },
+    /// Restore a deleted event property.
+    Restore {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `ampq taxonomy user-properties`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TaxonomyUserProperties {
+    /// The user properties, Amplitude's own and custom (gp:NAME).
+    List {
+        /// Include deleted ones.
+        #[arg(long)]
+        show_deleted: bool,
+    },
+    /// Plan a user property.
+    Create {
+        /// Its name.
+        name: String,
+        #[command(flatten)]
+        fields: PropertyFields,
+    },
+    /// Change the fields given of a user property.
+    Update {
+        /// Its name (gp:NAME for a custom one).
+        name: String,
+        /// Its new name.
+        #[arg(long = "rename", value_name = "NEW_NAME")]
+        rename: Option<String>,
+        #[command(flatten)]
+        fields: PropertyFields,
+    },
+    /// Delete a user property.
+    Delete {
+        /// Its name (gp:NAME for a custom one).
+        name: String,
+    },
+    /// Restore a deleted user property.
+    Restore {
+        /// Its name (gp:NAME for a custom one).
+        name: String,
+    },
 }

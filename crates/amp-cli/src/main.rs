@@ -21,6 +21,7 @@ mod query;
 mod releases;
 mod run;
 mod target;
+mod taxonomy;
 mod typeset;
 mod view;
 mod write;

@@ -410,7 +410,7 @@ fn condition(flag: &str, text: &str) -> Result<(String, FilterOperator, Vec<Stri
 
 /// A value of one of Amplitude's enums, refused with the list when unknown.
 /// The value of `values` that `text` names, by its name (`weekly`) or its wire form (`7`).
-fn known<T: ServerValue>(flag: &str, text: &str, values: &[T]) -> Result<T> {
+pub fn known<T: ServerValue>(flag: &str, text: &str, values: &[T]) -> Result<T> {
     values
         .iter()
         .find(|value| value.name() == Some(text) || value.to_string() == text)

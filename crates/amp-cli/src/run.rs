@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command, Format, OutputArgs};
 use crate::query::{Built, Usage};
 use crate::{
     annotations, batch, chart, cohorts, deletions, demo, export, output, plot, query, releases,
-    target,
+    target, taxonomy,
 };
 
 /// Why a command failed.
@@ -231,6 +231,11 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
             let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
             let written = Show::of(&cli.output, Format::Table).format;
             deletions::run(&client, command, &show, written, cli.output.dry_run).await?;
+        }
+        Command::Taxonomy(command) => {
+            let client = target::client(&cli.target, cli.output.dry_run).map_err(Failure::Usage)?;
+            let written = Show::of(&cli.output, Format::Table).format;
+            taxonomy::run(&client, command, &show, written, cli.output.dry_run).await?;
         }
         Command::Emulator(options) => {
             amp_emulator::cli::serve(options)

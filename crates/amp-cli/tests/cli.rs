@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use amp_emulator::{Config, DemoOptions, Emulator};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Serves the emulator `start` builds on a thread of its own for the whole test binary; its URL.
 fn serve<F>(start: fn() -> F) -> String
@@ -1815,6 +1815,132 @@ fn an_annotation_created_through_ampq_is_listed_updated_and_deleted() {
     let again = run(&mut ampq(), &["annotations", "delete", &id]);
     assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
     assert!(stderr(&again).contains("404"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_taxonomy_write_dry_runs_as_a_form_and_a_bad_type_is_exit_2() {
+    let ampq = || ampq_at(fixture_emulator());
+    let dry = run(
+        &mut ampq(),
+        &[
+            "taxonomy",
+            "event-properties",
+            "create",
+            "Completed Task",
+            "--event-type",
+            "Onboarding Start",
+            "--type",
+            "boolean",
+            "--required",
+            "true",
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let dry = stdout(&dry);
+    assert!(
+        dry.starts_with("POST http") && dry.contains("/api/2/taxonomy/event-property\n"),
+        "{dry}"
+    );
+    assert!(
+        dry.ends_with(
+            "event_property=Completed+Task&event_type=Onboarding+Start&type=boolean&is_required=true\n"
+        ),
+        "{dry}"
+    );
+    let bogus = run(
+        &mut ampq(),
+        &[
+            "taxonomy",
+            "user-properties",
+            "create",
+            "x",
+            "--type",
+            "text",
+        ],
+    );
+    assert_eq!(bogus.status.code(), Some(2), "{}", stderr(&bogus));
+    assert!(
+        stderr(&bogus).contains("use one of string, number, boolean, enum, any"),
+        "{}",
+        stderr(&bogus)
+    );
+}
+
+#[test]
+fn the_tracking_plan_is_edited_through_ampq_taxonomy() {
+    let url = &empty_emulator();
+    let ampq = || ampq_at(url);
+    let said = |args: &[&str]| {
+        let output = run(&mut ampq(), args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    assert_eq!(
+        said(&["taxonomy", "categories", "create", "Onboarding"]),
+        "created event category \"Onboarding\"\n"
+    );
+    let categories: Value =
+        serde_json::from_str(&said(&["taxonomy", "categories", "list", "--json"])).unwrap();
+    assert_eq!(categories["data"][0]["name"], "Onboarding", "{categories}");
+    said(&[
+        "taxonomy",
+        "events",
+        "create",
+        "Onboard Start",
+        "--category",
+        "Onboarding",
+    ]);
+    let table = said(&["taxonomy", "events", "list", "--format", "table"]);
+    assert!(
+        table.contains("Onboard Start") && table.contains("Onboarding"),
+        "{table}"
+    );
+    assert_eq!(
+        said(&[
+            "taxonomy",
+            "events",
+            "update",
+            "Onboard Start",
+            "--rename",
+            "Onboarding Start",
+            "--display-name",
+            "Start",
+        ]),
+        "updated event type \"Onboard Start\" (now \"Onboarding Start\")\n"
+    );
+    said(&[
+        "taxonomy",
+        "user-properties",
+        "create",
+        "User Type",
+        "--type",
+        "enum",
+        "--enum-value",
+        "Free,Premium",
+    ]);
+    let users: Value =
+        serde_json::from_str(&said(&["taxonomy", "user-properties", "list", "--json"])).unwrap();
+    let planned = users["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["user_property"] == "gp:User Type")
+        .unwrap_or_else(|| panic!("{users}"));
+    assert_eq!(planned["enum_values"], json!(["Free", "Premium"]));
+    assert_eq!(
+        said(&["taxonomy", "events", "delete", "Onboarding Start"]),
+        "deleted event type \"Onboarding Start\"\n"
+    );
+    let events: Value =
+        serde_json::from_str(&said(&["taxonomy", "events", "list", "--json"])).unwrap();
+    assert_eq!(events["data"], json!([]), "{events}");
+    let again = run(
+        &mut ampq(),
+        &["taxonomy", "events", "delete", "Onboarding Start"],
+    );
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert!(stderr(&again).contains("Not found"), "{}", stderr(&again));
 }
 
 #[test]
