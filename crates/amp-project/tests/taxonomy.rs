@@ -492,3 +492,36 @@ async fn the_plan_outlives_a_restart_with_state() {
     let names: Vec<&str> = listed.iter().map(|item| item.event_type.as_str()).collect();
     assert_eq!(names, ["Onboard Start", "Play Song"]);
 }
+
+#[tokio::test]
+async fn the_governor_keeps_taxonomy_cost_in_flight_within_4() {
+    use amp_model::Limits;
+    use amp_transport::Governor;
+    use std::time::Duration;
+    let rules = Limits::default().rules(RateClass::Taxonomy, 2);
+    assert_eq!((rules.weight, rules.max_cost_in_flight), (2, Some(4)));
+    assert_eq!(
+        (rules.windows[0].ceiling, rules.windows[0].span),
+        (7_200, Duration::from_secs(3600))
+    );
+    let governor = Governor::new(Limits::default());
+    let first = governor.acquire(RateClass::Taxonomy, 2).await.unwrap();
+    let _second = governor.acquire(RateClass::Taxonomy, 2).await.unwrap();
+    // A third write would make cost 6 in flight: it waits until one is answered.
+    let third = tokio::time::timeout(
+        Duration::from_millis(200),
+        governor.acquire(RateClass::Taxonomy, 2),
+    )
+    .await;
+    assert!(third.is_err(), "a third write is admitted at once");
+    drop(first);
+    let _third = tokio::time::timeout(
+        Duration::from_secs(5),
+        governor.acquire(RateClass::Taxonomy, 2),
+    )
+    .await
+    .expect("admitted once a write is answered")
+    .unwrap();
+    // The Dashboard budget is another's: a query is admitted meanwhile.
+    let _query = governor.acquire(RateClass::Cost, 1).await.unwrap();
+}
