@@ -2,14 +2,18 @@
 //! categorised and deleted, with Amplitude's error statuses; and the requests as Amplitude
 //! documents them.
 
+mod common;
+
 use amp_emulator::{Config, Emulator};
 use amp_project::annotations::{
     AssignAnnotationCategory, CreateAnnotation, CreateAnnotationCategory, DeleteAnnotation,
     DeleteAnnotationCategory, GetAnnotation, ListAnnotationCategories, ListAnnotations,
     ListAnnotationsV2, RenameAnnotationCategory, Timestamp, UpdateAnnotation,
 };
-use amp_transport::{Client, Endpoint as _, Method, NoRetry};
+use amp_transport::{Endpoint as _, Method};
 use serde_json::json;
+
+use common::client;
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -21,16 +25,6 @@ async fn emulator(state: Option<&std::path::Path>) -> Emulator {
         builder = builder.state_dir(dir);
     }
     builder.start().await.unwrap()
-}
-
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .api_key(amp_emulator::config::DEFAULT_API_KEY)
-        .secret_key(amp_emulator::config::DEFAULT_SECRET_KEY)
-        .base_url(emulator.base_url())
-        .retry_policy(NoRetry)
-        .build()
-        .unwrap()
 }
 
 /// The method, path and query, and JSON body of `endpoint`.

@@ -3,6 +3,8 @@
 //! delay can have a user taken out before it runs; and the requests as Amplitude documents
 //! them.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,9 +16,11 @@ use amp_profile::{GetUserProfile, UserProfileQuery};
 use amp_project::privacy::{
     CreateDeletion, Day, DeletionStatus, ListDeletions, RemoveFromDeletion,
 };
-use amp_transport::{Client, Endpoint as _, Method, NoRetry, RateClass};
+use amp_transport::{Client, Endpoint as _, Method, RateClass};
 use futures_util::StreamExt as _;
 use serde_json::json;
+
+use common::client;
 
 fn day(text: &str) -> Day {
     text.parse().unwrap()
@@ -43,17 +47,6 @@ async fn emulator_keeping(delay_secs: u64, state: Option<&Path>) -> Emulator {
         builder = builder.state_dir(dir);
     }
     builder.start().await.unwrap()
-}
-
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .api_key(amp_emulator::config::DEFAULT_API_KEY)
-        .secret_key(amp_emulator::config::DEFAULT_SECRET_KEY)
-        .base_url(emulator.base_url())
-        .profile_base_url(emulator.base_url())
-        .retry_policy(NoRetry)
-        .build()
-        .unwrap()
 }
 
 fn request_class(endpoint: &impl amp_transport::Endpoint) -> RateClass {

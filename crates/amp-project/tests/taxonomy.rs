@@ -3,6 +3,8 @@
 //! data holds listed beside them, Amplitude's statuses, and the requests as Amplitude documents
 //! them.
 
+mod common;
+
 use amp_emulator::{Config, Emulator};
 use amp_project::taxonomy::{
     CreateEventCategory, CreateEventProperty, CreateEventType, CreateGroupProperty,
@@ -12,8 +14,10 @@ use amp_project::taxonomy::{
     ListUserProperties, OverrideScope, RenameEventCategory, RestoreEventProperty, RestoreEventType,
     UpdateEventProperty, UpdateEventType, UpdateGroupProperty, UpdateUserProperty,
 };
-use amp_transport::{Client, Endpoint as _, Method, NoRetry, RateClass};
+use amp_transport::{Endpoint as _, Method, RateClass};
 use serde_json::json;
+
+use common::client;
 
 /// Two users' events: `Play Song` with `genre`, `Search` with `query`; alice's `plan`.
 const EVENTS: &str = concat!(
@@ -34,16 +38,6 @@ async fn emulator(dir: &std::path::Path, state: bool) -> Emulator {
         builder = builder.state_dir(dir.join("state"));
     }
     builder.start().await.unwrap()
-}
-
-fn client(emulator: &Emulator) -> Client {
-    Client::builder()
-        .api_key(amp_emulator::config::DEFAULT_API_KEY)
-        .secret_key(amp_emulator::config::DEFAULT_SECRET_KEY)
-        .base_url(emulator.base_url())
-        .retry_policy(NoRetry)
-        .build()
-        .unwrap()
 }
 
 /// The method, path and query, and form body of `endpoint`.

@@ -31,7 +31,7 @@ use amp_model::taxonomy::{
     RestoreEventTypeQuery, RestoreUserPropertyQuery, UpdateEventPropertyQuery,
     UpdateEventTypeQuery, UpdateGroupPropertyQuery, UpdateUserPropertyQuery, UserPropertyQuery,
 };
-use amp_model::{DataType, OverrideScope};
+use amp_model::OverrideScope;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
@@ -120,24 +120,20 @@ impl Fields {
         }
         self.set(key, Some(json!(values)))
     }
+}
 
-    /// A property's schema fields.
-    fn schema(
-        self,
-        description: Option<String>,
-        data_type: Option<DataType>,
-        regex: Option<String>,
-        enum_values: Vec<String>,
-        is_array_type: Option<bool>,
-        classifications: Vec<String>,
-    ) -> Self {
-        self.text("description", description)
-            .set("type", data_type.map(|kind| json!(kind.to_string())))
-            .text("regex", regex)
-            .list("enum_values", enum_values)
-            .flag("is_array_type", is_array_type)
-            .list("classifications", classifications)
-    }
+/// The schema fields a property write sets: every property query has them, each of its own
+/// type.
+macro_rules! schema {
+    ($query:expr) => {
+        Fields::default()
+            .text("description", $query.description)
+            .set("type", $query.data_type.map(|kind| json!(kind.to_string())))
+            .text("regex", $query.regex)
+            .list("enum_values", $query.enum_values)
+            .flag("is_array_type", $query.is_array_type)
+            .list("classifications", $query.classifications)
+    };
 }
 
 /// `name` of a custom user or group property with its prefix.
@@ -583,16 +579,7 @@ pub fn create_event_property(
         query.event_type.as_deref(),
         &query.event_property,
     );
-    let fields = Fields::default()
-        .schema(
-            query.description,
-            query.data_type,
-            query.regex,
-            query.enum_values,
-            query.is_array_type,
-            query.classifications,
-        )
-        .flag("is_required", query.is_required);
+    let fields = schema!(query).flag("is_required", query.is_required);
     create(state, project, key, fields)
 }
 
@@ -633,16 +620,7 @@ pub fn update_event_property(
         query.event_type,
         query.override_scope,
     );
-    let fields = Fields::default()
-        .schema(
-            query.description,
-            query.data_type,
-            query.regex,
-            query.enum_values,
-            query.is_array_type,
-            query.classifications,
-        )
-        .flag("is_required", query.is_required);
+    let fields = schema!(query).flag("is_required", query.is_required);
     update(
         state,
         project,
@@ -684,14 +662,7 @@ pub fn create_user_property(
 ) -> Response {
     let name = prefixed(Kind::UserProperty, &query.user_property);
     let key = Key::new(Kind::UserProperty, None, &name);
-    let fields = Fields::default().schema(
-        query.description,
-        query.data_type,
-        query.regex,
-        query.enum_values,
-        query.is_array_type,
-        query.classifications,
-    );
+    let fields = schema!(query);
     create(state, project, key, fields)
 }
 
@@ -724,14 +695,7 @@ pub fn update_user_property(
     project: &mut Project,
 ) -> Response {
     let key = Key::new(Kind::UserProperty, None, &query.user_property);
-    let fields = Fields::default().schema(
-        query.description,
-        query.data_type,
-        query.regex,
-        query.enum_values,
-        query.is_array_type,
-        query.classifications,
-    );
+    let fields = schema!(query);
     let rename = query
         .new_user_property_value
         .map(|name| prefixed(Kind::UserProperty, &name));
@@ -766,14 +730,7 @@ pub fn create_group_property(
 ) -> Response {
     let name = prefixed(Kind::GroupProperty, &query.group_property);
     let key = Key::new(Kind::GroupProperty, query.group_type.as_deref(), &name);
-    let fields = Fields::default().schema(
-        query.description,
-        query.data_type,
-        query.regex,
-        query.enum_values,
-        query.is_array_type,
-        query.classifications,
-    );
+    let fields = schema!(query);
     create(state, project, key, fields)
 }
 
@@ -814,14 +771,7 @@ pub fn update_group_property(
         query.group_type,
         query.override_scope,
     );
-    let fields = Fields::default().schema(
-        query.description,
-        query.data_type,
-        query.regex,
-        query.enum_values,
-        query.is_array_type,
-        query.classifications,
-    );
+    let fields = schema!(query);
     let rename = query
         .new_group_property_value
         .map(|name| prefixed(Kind::GroupProperty, &name));
