@@ -35,10 +35,15 @@ pub fn read_with_body<Q: Query>(
     query: Option<&str>,
     body: &[u8],
 ) -> Result<Q, Refusal> {
-    let pairs: Vec<(String, String)> =
+    let mut pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
+    // The Taxonomy API's docs send a read's parameters in a GET's form body (`curl
+    // --data-urlencode`), and say "query or body": a GET's body counts as its query string.
+    if Q::SPEC.api == "taxonomy" && Q::SPEC.method == amp_model::catalogue::Method::Get {
+        pairs.extend(url::form_urlencoded::parse(body).into_owned());
+    }
     let query = Q::from_wire(path, &pairs, body)?;
     query.validate()?;
     Ok(query)

@@ -2,7 +2,9 @@
 //! event properties, user properties and group properties. What the data holds is listed with
 //! what the API planned: every event type sent, every property its events carried (shared, and
 //! on its event type), Amplitude's own user properties and every custom one set (`gp:...`).
-//! Group properties are planned ones only (the emulator keeps no group properties).
+//! Group properties are planned ones only (the emulator keeps no group properties). A read's
+//! event or group type is taken from the query string or, as Amplitude's examples send it,
+//! from a GET's form body.
 //!
 //! A create names a custom user or group property without its prefix or with it; it is kept
 //! and answered with it (`gp:`, `grp:`). Deletes follow Amplitude's table: a planned item with
@@ -21,6 +23,7 @@
     reason = "a handler takes its query by value whether or not it keeps it: one signature for all (`request::handler`)"
 )]
 
+use amp_model::OverrideScope;
 use amp_model::taxonomy::{
     CreateEventCategoryQuery, CreateEventPropertyQuery, CreateEventTypeQuery,
     CreateGroupPropertyQuery, CreateUserPropertyQuery, DeleteEventCategoryQuery,
@@ -31,7 +34,6 @@ use amp_model::taxonomy::{
     RestoreEventTypeQuery, RestoreUserPropertyQuery, UpdateEventPropertyQuery,
     UpdateEventTypeQuery, UpdateGroupPropertyQuery, UpdateUserPropertyQuery, UserPropertyQuery,
 };
-use amp_model::OverrideScope;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};

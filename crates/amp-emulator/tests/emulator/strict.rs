@@ -786,3 +786,35 @@ fn decodes(name: &str, body: &str) -> serde_json::Result<Value> {
         other => panic!("no response type is named for {other}"),
     }
 }
+
+#[tokio::test]
+async fn a_taxonomy_read_takes_its_parameters_from_a_get_body_as_amplitudes_docs_send_them() {
+    let emulator = start(config()).await;
+    let properties = |body: &'static str| {
+        let request = reqwest::Client::new()
+            .get(format!(
+                "{}/api/2/taxonomy/event-property",
+                emulator.base_url()
+            ))
+            .basic_auth("emulator-api-key", Some("emulator-secret-key"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move {
+            let text = request.send().await.unwrap().text().await.unwrap();
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            let names: Vec<String> = answer["data"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{answer}"))
+                .iter()
+                .map(|item| item["event_property"].as_str().unwrap().to_owned())
+                .collect();
+            names
+        }
+    };
+    assert_eq!(
+        properties("event_type=Play%20Song").await,
+        ["genre", "song_id"]
+    );
+    let shared = properties("").await;
+    assert!(shared.contains(&"price".to_owned()), "{shared:?}");
+}
