@@ -58,8 +58,11 @@ struct Envelope {
     error: ErrorField,
 }
 
+/// `{"success": false, "errors": [...]}`; the list may be missing.
 #[derive(Deserialize)]
 struct Listed {
+    success: bool,
+    #[serde(default)]
     errors: Vec<ListedError>,
 }
 
@@ -109,16 +112,8 @@ impl ErrorBody {
 
     /// Reads one of the JSON forms; `None` for anything else.
     pub fn from_json(body: &[u8]) -> Option<Self> {
-        if let Ok(listed) = serde_json::from_slice::<Listed>(body) {
-            let messages: Vec<String> = listed
-                .errors
-                .into_iter()
-                .map(|error| error.message)
-                .collect();
-            return Some(Self {
-                message: messages.join("; "),
-                ..Self::default()
-            });
+        if let Some(listed) = Self::refusal(body) {
+            return Some(listed);
         }
         let envelope = serde_json::from_slice::<Envelope>(body).ok()?;
         Some(match envelope.error {
@@ -138,6 +133,32 @@ impl ErrorBody {
                         other => Some(other.to_string()),
                     }),
             },
+        })
+    }
+
+    /// The error a `{"success": false[, "errors": [...]]}` body says, whatever its status: the
+    /// Taxonomy API documents a 200 of `{"success": false}` for a refused write. `None` for any
+    /// other body; a long one is not read, since a refusal is short.
+    pub fn refusal(body: &[u8]) -> Option<Self> {
+        const LONGEST: usize = 16 * 1024;
+        if body.len() > LONGEST {
+            return None;
+        }
+        let listed = serde_json::from_slice::<Listed>(body)
+            .ok()
+            .filter(|listed| !listed.success)?;
+        let messages: Vec<String> = listed
+            .errors
+            .into_iter()
+            .map(|error| error.message)
+            .collect();
+        Some(Self {
+            message: if messages.is_empty() {
+                "refused (success: false) without saying why".to_owned()
+            } else {
+                messages.join("; ")
+            },
+            ..Self::default()
         })
     }
 
@@ -216,6 +237,14 @@ mod tests {
             ErrorBody::parse(listed).unwrap().summary(),
             "Not found; Try again"
         );
+        assert!(
+            ErrorBody::refusal(br#"{"success":false}"#)
+                .unwrap()
+                .summary()
+                .contains("without saying why")
+        );
+        assert_eq!(ErrorBody::refusal(br#"{"success":true}"#), None);
+        assert_eq!(ErrorBody::refusal(br#"{"data":[]}"#), None);
         assert_eq!(
             ErrorBody::parse(b"Invalid Api-Key\n").unwrap().summary(),
             "Invalid Api-Key"

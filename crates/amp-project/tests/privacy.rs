@@ -231,7 +231,9 @@ async fn a_deletion_job_removes_its_user_from_every_endpoint_and_exports() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_taken_out_of_a_pending_job_stays_when_it_runs() {
-    let emulator = emulator(1).await;
+    // The job waits 5 s: the governor sends deletion requests 1 a second, and the two
+    // removals must reach the job before it runs.
+    let emulator = emulator(5).await;
     let client = client(&emulator);
     let job = client
         .send(&CreateDeletion::new().user_id("alice").user_id("bob"))

@@ -19,7 +19,7 @@ use crate::region::{Region, UnknownRegion};
 use crate::request::{HttpRequest, HttpResponse, Request, StreamingResponse};
 use crate::retry::{ExponentialBackoff, RetryDecision, RetryPolicy};
 use crate::transport::Transport;
-use amp_model::{ExceededLimit, Limits};
+use amp_model::{ErrorBody, ExceededLimit, Limits};
 
 /// How long a whole request may take by default: Amplitude's large queries are slow.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -378,11 +378,16 @@ impl Client {
         };
         span.record("status", answer.status());
         match answer {
-            Answer::Whole(response) if !response.is_success() => Err(Error::from_response(
-                request.endpoint.clone(),
-                request.family,
-                &response,
-            )),
+            // A 2xx saying `success: false` is a refusal too (the Taxonomy API documents one).
+            Answer::Whole(response)
+                if !response.is_success() || ErrorBody::refusal(&response.body).is_some() =>
+            {
+                Err(Error::from_response(
+                    request.endpoint.clone(),
+                    request.family,
+                    &response,
+                ))
+            }
             answer => Ok(answer),
         }
     }

@@ -1651,3 +1651,23 @@ async fn a_redirect_is_followed_to_its_host_without_credentials() {
     let error = client(looping).send(&ListCohorts).await.unwrap_err();
     assert_eq!(error.status(), Some(302), "{error}");
 }
+
+#[tokio::test]
+async fn a_2xx_saying_success_false_is_a_refusal_not_an_answer() {
+    let reset = || Err(TransportError::other("unused"));
+    let (transport, calls) = flaky(0, reset, || {
+        HttpResponse::new(
+            200,
+            r#"{"success": false, "errors": [{"message": "Invalid type"}]}"#,
+        )
+    });
+    let error = retrying(transport).send(&UploadCohort).await.unwrap_err();
+    assert!(matches!(error, Error::Api { status: 200, .. }), "{error:?}");
+    assert!(error.to_string().contains("Invalid type"), "{error}");
+    assert!(!error.may_have_applied(), "Amplitude said it refused");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "a refusal is final");
+    // Without its list of errors, the refusal says so.
+    let (transport, _) = flaky(0, reset, || HttpResponse::new(200, r#"{"success": false}"#));
+    let error = retrying(transport).send(&UploadCohort).await.unwrap_err();
+    assert!(error.to_string().contains("without saying why"), "{error}");
+}
