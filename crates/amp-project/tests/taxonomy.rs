@@ -12,7 +12,8 @@ use amp_project::taxonomy::{
     DeleteUserProperty, GetEventCategory, GetEventProperty, GetEventType, GetGroupProperty,
     GetUserProperty, ListEventCategories, ListEventProperties, ListEventTypes, ListGroupProperties,
     ListUserProperties, OverrideScope, RenameEventCategory, RestoreEventProperty, RestoreEventType,
-    UpdateEventProperty, UpdateEventType, UpdateGroupProperty, UpdateUserProperty,
+    RestoreUserProperty, UpdateEventProperty, UpdateEventType, UpdateGroupProperty,
+    UpdateUserProperty,
 };
 use amp_transport::{Endpoint as _, Method, RateClass};
 use serde_json::json;
@@ -426,6 +427,32 @@ async fn user_and_group_properties_carry_their_prefixes() {
         .send(&DeleteUserProperty::new("gp:tier"))
         .await
         .unwrap();
+    let shown = client
+        .send(&ListUserProperties::new().show_deleted(true))
+        .await
+        .unwrap()
+        .data;
+    assert!(
+        shown.iter().all(|item| item.user_property != "gp:tier"),
+        "a planned property without data leaves the plan"
+    );
+    let gone = client
+        .send(&RestoreUserProperty::new("gp:tier"))
+        .await
+        .unwrap_err();
+    assert_eq!(gone.status(), Some(404), "{gone}");
+    // A live one is marked deleted, listed with `showDeleted`, and restored.
+    client
+        .send(&DeleteUserProperty::new("gp:plan"))
+        .await
+        .unwrap();
+    let listed = client.send(&ListUserProperties::new()).await.unwrap().data;
+    assert!(listed.iter().all(|item| item.user_property != "gp:plan"));
+    client
+        .send(&RestoreUserProperty::new("gp:plan"))
+        .await
+        .unwrap();
+    client.send(&GetUserProperty::new("gp:plan")).await.unwrap();
     client
         .send(
             &CreateGroupProperty::new("Seats")
