@@ -378,7 +378,7 @@ async fn event_properties_are_shared_or_overridden_on_an_event_type() {
 }
 
 #[tokio::test]
-async fn user_and_group_properties_carry_their_prefixes() {
+async fn user_properties_carry_their_prefix_and_amplitudes_own_stay() {
     let dir = tempfile::tempdir().unwrap();
     let emulator = emulator(dir.path(), false).await;
     let client = client(&emulator);
@@ -453,6 +453,13 @@ async fn user_and_group_properties_carry_their_prefixes() {
         .await
         .unwrap();
     client.send(&GetUserProperty::new("gp:plan")).await.unwrap();
+}
+
+#[tokio::test]
+async fn group_properties_are_planned_on_their_group_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let emulator = emulator(dir.path(), false).await;
+    let client = client(&emulator);
     client
         .send(
             &CreateGroupProperty::new("Seats")
