@@ -7,6 +7,7 @@ use amplitude_api::dashboard::{
     UserSearchResponse,
 };
 use amplitude_api::profile::UserProfileResponse;
+use amplitude_api::project::taxonomy;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -468,18 +469,44 @@ impl Tidy for Vec<amplitude_api::project::privacy::DeletionJob> {
     }
 }
 
-impl Tidy
-    for amplitude_api::project::taxonomy::Answer<Vec<amplitude_api::project::taxonomy::Category>>
-{
+/// A tracking plan item, as one row.
+trait Item {
+    fn row(&self) -> Value;
+}
+
+impl<T: Item> Tidy for taxonomy::Answer<Vec<T>> {
     fn answer(&self, sent: Value) -> Answer {
-        Answer::plain(sent, rows(&self.data))
+        Answer::plain(sent, rows(self.data.iter().map(Item::row)))
     }
 }
 
-impl Tidy
-    for amplitude_api::project::taxonomy::Answer<Vec<amplitude_api::project::taxonomy::EventType>>
-{
-    fn answer(&self, sent: Value) -> Answer {
+/// The answer of a single item's read, as its one row.
+macro_rules! one_item {
+    ($($item:ty),*) => {$(
+        impl Tidy for taxonomy::Answer<$item> {
+            fn answer(&self, sent: Value) -> Answer {
+                Answer::plain(sent, rows([self.data.row()]))
+            }
+        }
+    )*};
+}
+
+one_item!(
+    taxonomy::Category,
+    taxonomy::EventType,
+    taxonomy::EventProperty,
+    taxonomy::UserProperty,
+    taxonomy::GroupProperty
+);
+
+impl Item for taxonomy::Category {
+    fn row(&self) -> Value {
+        json(self)
+    }
+}
+
+impl Item for taxonomy::EventType {
+    fn row(&self) -> Value {
         /// One event type as a row.
         #[derive(Serialize)]
         struct EventType<'a> {
@@ -488,25 +515,27 @@ impl Tidy
             display_name: Option<&'a str>,
             description: Option<&'a str>,
         }
-        let types = self.data.iter().map(|item| EventType {
-            event_type: &item.event_type,
-            category: item
+        json(&EventType {
+            event_type: &self.event_type,
+            category: self
                 .category
                 .as_ref()
                 .map(|category| category.name.as_str()),
-            display_name: item.display_name.as_deref(),
-            description: item.description.as_deref(),
-        });
-        Answer::plain(sent, rows(types))
+            display_name: self.display_name.as_deref(),
+            description: self.description.as_deref(),
+        })
     }
 }
 
-/// One planned property as a row: its name, its event type when it has one, and its schema.
+/// One planned property as a row: its name, its event or group type when it has one, and its
+/// schema.
 #[derive(Serialize)]
 struct PropertyRow<'a> {
     property: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     event_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_type: Option<&'a str>,
     #[serde(rename = "type")]
     data_type: Option<String>,
     description: Option<&'a str>,
@@ -516,14 +545,12 @@ struct PropertyRow<'a> {
 }
 
 impl<'a> PropertyRow<'a> {
-    fn of(
-        property: &'a str,
-        event_type: Option<&'a str>,
-        schema: &'a amplitude_api::project::taxonomy::PropertySchema,
-    ) -> Self {
+    /// The row of `property`, with no event or group type.
+    fn of(property: &'a str, schema: &'a taxonomy::PropertySchema) -> Self {
         Self {
             property,
-            event_type,
+            event_type: None,
+            group_type: None,
             data_type: schema.data_type.as_ref().map(ToString::to_string),
             description: schema.description.as_deref(),
             enum_values: schema.enum_values.as_ref().map(|values| values.join(", ")),
@@ -533,33 +560,27 @@ impl<'a> PropertyRow<'a> {
     }
 }
 
-impl Tidy
-    for amplitude_api::project::taxonomy::Answer<
-        Vec<amplitude_api::project::taxonomy::EventProperty>,
-    >
-{
-    fn answer(&self, sent: Value) -> Answer {
-        let properties = self.data.iter().map(|item| {
-            PropertyRow::of(
-                &item.event_property,
-                Some(item.event_type.as_deref().unwrap_or("")),
-                &item.schema,
-            )
-        });
-        Answer::plain(sent, rows(properties))
+impl Item for taxonomy::EventProperty {
+    fn row(&self) -> Value {
+        json(&PropertyRow {
+            // Shared properties show an empty event type, so that the column stays.
+            event_type: Some(self.event_type.as_deref().unwrap_or("")),
+            ..PropertyRow::of(&self.event_property, &self.schema)
+        })
     }
 }
 
-impl Tidy
-    for amplitude_api::project::taxonomy::Answer<
-        Vec<amplitude_api::project::taxonomy::UserProperty>,
-    >
-{
-    fn answer(&self, sent: Value) -> Answer {
-        let properties = self
-            .data
-            .iter()
-            .map(|item| PropertyRow::of(&item.user_property, None, &item.schema));
-        Answer::plain(sent, rows(properties))
+impl Item for taxonomy::UserProperty {
+    fn row(&self) -> Value {
+        json(&PropertyRow::of(&self.user_property, &self.schema))
+    }
+}
+
+impl Item for taxonomy::GroupProperty {
+    fn row(&self) -> Value {
+        json(&PropertyRow {
+            group_type: Some(self.group_type.as_deref().unwrap_or("")),
+            ..PropertyRow::of(&self.group_property, &self.schema)
+        })
     }
 }

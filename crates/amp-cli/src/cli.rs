@@ -176,8 +176,8 @@ pub enum Command {
         after_help = "Examples:\n  ampq deletions create --user-id alice --requester privacy@example.com\n  ampq deletions list --start 2024-03-01 --end 2024-03-31"
     )]
     Deletions(Deletions),
-    /// The tracking plan (Taxonomy API): event categories, event types, event and user
-    /// properties; list, create, update, delete, restore.
+    /// The tracking plan (Taxonomy API): event categories, event types, event, user and group
+    /// properties; list, get, create, update, delete, restore.
     #[command(
         subcommand,
         after_help = "Examples:\n  ampq taxonomy categories create Onboarding\n  ampq taxonomy events create 'Onboard Start' --category Onboarding --description 'First screen'\n  ampq taxonomy event-properties create 'Completed Task' --event-type 'Onboard Start' --type boolean --required true\n  ampq taxonomy user-properties list --show-deleted\n  ampq taxonomy events delete 'Onboard Start'"
@@ -819,6 +819,9 @@ pub enum Taxonomy {
     /// User properties; custom ones are named gp:NAME.
     #[command(subcommand)]
     UserProperties(TaxonomyUserProperties),
+    /// Group properties, shared or on one group type; custom ones are named grp:NAME.
+    #[command(subcommand)]
+    GroupProperties(TaxonomyGroupProperties),
 }
 
 /// `ampq taxonomy categories`.
@@ -826,6 +829,11 @@ pub enum Taxonomy {
 pub enum TaxonomyCategories {
     /// The event categories, with their ids.
     List,
+    /// One, by name, with its id.
+    Get {
+        /// Its name.
+        name: String,
+    },
     /// Create one.
     Create {
         /// Its name.
@@ -853,6 +861,11 @@ pub enum TaxonomyEvents {
         /// Include deleted ones.
         #[arg(long)]
         show_deleted: bool,
+    },
+    /// One event type.
+    Get {
+        /// Its name.
+        name: String,
     },
     /// Plan an event type.
     Create {
@@ -926,6 +939,14 @@ pub enum TaxonomyEventProperties {
         #[arg(long)]
         event_type: Option<String>,
     },
+    /// One event property, shared or of one event type.
+    Get {
+        /// Its name.
+        name: String,
+        /// The event type it is on.
+        #[arg(long)]
+        event_type: Option<String>,
+    },
     /// Plan an event property, shared or on one event type.
     Create {
         /// Its name.
@@ -982,6 +1003,11 @@ pub enum TaxonomyUserProperties {
         #[arg(long)]
         show_deleted: bool,
     },
+    /// One user property.
+    Get {
+        /// Its name (gp:NAME for a custom one).
+        name: String,
+    },
     /// Plan a user property.
     Create {
         /// Its name.
@@ -1008,5 +1034,50 @@ pub enum TaxonomyUserProperties {
     Restore {
         /// Its name (gp:NAME for a custom one).
         name: String,
+    },
+}
+
+/// `ampq taxonomy group-properties`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TaxonomyGroupProperties {
+    /// The shared group properties, or one group type's.
+    List {
+        /// Only this group type's.
+        #[arg(long)]
+        group_type: Option<String>,
+    },
+    /// One group property, shared or of one group type.
+    Get {
+        /// Its name (grp:NAME for a custom one).
+        name: String,
+        /// The group type it is on.
+        #[arg(long)]
+        group_type: Option<String>,
+    },
+    /// Plan a group property, shared or on one group type.
+    Create {
+        /// Its name.
+        name: String,
+        /// The group type it is on.
+        #[arg(long)]
+        group_type: Option<String>,
+        #[command(flatten)]
+        fields: PropertyFields,
+    },
+    /// Change the fields given of a group property.
+    Update {
+        /// Its name (grp:NAME for a custom one).
+        name: String,
+        /// The group type whose property (or override) to change.
+        #[arg(long)]
+        group_type: Option<String>,
+        /// With --group-type: change the override (made if none) or the shared property.
+        #[arg(long, value_name = "override|shared", requires = "group_type")]
+        scope: Option<String>,
+        /// Its new name.
+        #[arg(long = "rename", value_name = "NEW_NAME")]
+        rename: Option<String>,
+        #[command(flatten)]
+        fields: PropertyFields,
     },
 }

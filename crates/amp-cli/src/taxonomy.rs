@@ -1,20 +1,22 @@
-//! `ampq taxonomy categories|events|event-properties|user-properties`: the tracking plan,
-//! through the Taxonomy API.
+//! `ampq taxonomy categories|events|event-properties|user-properties|group-properties`: the
+//! tracking plan, through the Taxonomy API.
 
 use amplitude_api::model::DataType;
 use amplitude_api::project::taxonomy::{
-    CreateEventCategory, CreateEventProperty, CreateEventType, CreateUserProperty,
-    DeleteEventCategory, DeleteEventProperty, DeleteEventType, DeleteUserProperty,
-    ListEventCategories, ListEventProperties, ListEventTypes, ListUserProperties, OverrideScope,
-    RenameEventCategory, RestoreEventProperty, RestoreEventType, RestoreUserProperty,
-    UpdateEventProperty, UpdateEventType, UpdateUserProperty,
+    CreateEventCategory, CreateEventProperty, CreateEventType, CreateGroupProperty,
+    CreateUserProperty, DeleteEventCategory, DeleteEventProperty, DeleteEventType,
+    DeleteUserProperty, GetEventCategory, GetEventProperty, GetEventType, GetGroupProperty,
+    GetUserProperty, ListEventCategories, ListEventProperties, ListEventTypes, ListGroupProperties,
+    ListUserProperties, OverrideScope, RenameEventCategory, RestoreEventProperty, RestoreEventType,
+    RestoreUserProperty, UpdateEventProperty, UpdateEventType, UpdateGroupProperty,
+    UpdateUserProperty,
 };
 use amplitude_api::transport::Client;
 
 use crate::annotations::read;
 use crate::cli::{
     Format, PropertyFields, Taxonomy, TaxonomyCategories, TaxonomyEventProperties, TaxonomyEvents,
-    TaxonomyUserProperties,
+    TaxonomyGroupProperties, TaxonomyUserProperties,
 };
 use crate::query::{self, known};
 use crate::run::{Failure, Show};
@@ -54,6 +56,7 @@ pub async fn run(
         Taxonomy::Events(command) => events(&out, command).await,
         Taxonomy::EventProperties(command) => event_properties(&out, command).await,
         Taxonomy::UserProperties(command) => user_properties(&out, command).await,
+        Taxonomy::GroupProperties(command) => group_properties(&out, command).await,
     }
 }
 
@@ -94,6 +97,7 @@ impl Out<'_> {
 async fn categories(out: &Out<'_>, command: TaxonomyCategories) -> Result<(), Failure> {
     match command {
         TaxonomyCategories::List => out.read(ListEventCategories::new()).await,
+        TaxonomyCategories::Get { name } => out.read(GetEventCategory::new(name)).await,
         TaxonomyCategories::Create { name } => {
             let done = format!("created event category \"{name}\"");
             out.write(&CreateEventCategory::new(name), done).await
@@ -116,6 +120,7 @@ async fn events(out: &Out<'_>, command: TaxonomyEvents) -> Result<(), Failure> {
             list.query_mut().show_deleted = show_deleted.then_some(true);
             out.read(list).await
         }
+        TaxonomyEvents::Get { name } => out.read(GetEventType::new(name)).await,
         TaxonomyEvents::Create {
             name,
             category,
@@ -161,6 +166,11 @@ async fn event_properties(out: &Out<'_>, command: TaxonomyEventProperties) -> Re
             list.query_mut().event_type = event_type;
             out.read(list).await
         }
+        TaxonomyEventProperties::Get { name, event_type } => {
+            let mut get = GetEventProperty::new(name);
+            get.query_mut().event_type = event_type;
+            out.read(get).await
+        }
         TaxonomyEventProperties::Create {
             name,
             event_type,
@@ -193,10 +203,7 @@ async fn event_properties(out: &Out<'_>, command: TaxonomyEventProperties) -> Re
             );
             let mut update = UpdateEventProperty::new(name);
             let query = update.query_mut();
-            query.override_scope = scope
-                .map(|scope| known("--scope", &scope, OverrideScope::KNOWN))
-                .transpose()
-                .map_err(|usage| Failure::Usage(usage.0))?;
+            query.override_scope = override_scope(scope)?;
             query.event_type = event_type;
             query.new_event_property_value = rename;
             query.is_required = required;
@@ -226,6 +233,7 @@ async fn user_properties(out: &Out<'_>, command: TaxonomyUserProperties) -> Resu
             list.query_mut().show_deleted = show_deleted.then_some(true);
             out.read(list).await
         }
+        TaxonomyUserProperties::Get { name } => out.read(GetUserProperty::new(name)).await,
         TaxonomyUserProperties::Create { name, fields } => {
             let done = format!("planned user property \"{name}\"");
             let mut create = CreateUserProperty::new(name);
@@ -256,6 +264,64 @@ async fn user_properties(out: &Out<'_>, command: TaxonomyUserProperties) -> Resu
     }
 }
 
+async fn group_properties(out: &Out<'_>, command: TaxonomyGroupProperties) -> Result<(), Failure> {
+    match command {
+        TaxonomyGroupProperties::List { group_type } => {
+            let mut list = ListGroupProperties::new();
+            list.query_mut().group_type = group_type;
+            out.read(list).await
+        }
+        TaxonomyGroupProperties::Get { name, group_type } => {
+            let mut get = GetGroupProperty::new(name);
+            get.query_mut().group_type = group_type;
+            out.read(get).await
+        }
+        TaxonomyGroupProperties::Create {
+            name,
+            group_type,
+            fields,
+        } => {
+            let done = format!(
+                "planned group property \"{name}\"{}",
+                on(group_type.as_deref())
+            );
+            let mut create = CreateGroupProperty::new(name);
+            let query = create.query_mut();
+            query.group_type = group_type;
+            schema!(query, fields);
+            out.write(&create, done).await
+        }
+        TaxonomyGroupProperties::Update {
+            name,
+            group_type,
+            scope,
+            rename,
+            fields,
+        } => {
+            let done = format!(
+                "{}{}",
+                changed("group property", &name, rename.as_deref()),
+                on(group_type.as_deref())
+            );
+            let mut update = UpdateGroupProperty::new(name);
+            let query = update.query_mut();
+            query.override_scope = override_scope(scope)?;
+            query.group_type = group_type;
+            query.new_group_property_value = rename;
+            schema!(query, fields);
+            out.write(&update, done).await
+        }
+    }
+}
+
+/// The `--scope` given, read as an `overrideScope`.
+fn override_scope(scope: Option<String>) -> Result<Option<OverrideScope>, Failure> {
+    scope
+        .map(|scope| known("--scope", &scope, OverrideScope::KNOWN))
+        .transpose()
+        .map_err(|usage| Failure::Usage(usage.0))
+}
+
 /// The `--type` given, read as one of Amplitude's data types.
 fn data_type(fields: &PropertyFields) -> Result<Option<DataType>, Failure> {
     fields
@@ -274,7 +340,7 @@ fn changed(kind: &str, name: &str, rename: Option<&str>) -> String {
     }
 }
 
-/// ` on "Play Song"` for a property of one event type.
-fn on(event_type: Option<&str>) -> String {
-    event_type.map_or(String::new(), |event_type| format!(" on \"{event_type}\""))
+/// ` on "Play Song"` for a property of one event or group type.
+fn on(scope: Option<&str>) -> String {
+    scope.map_or(String::new(), |scope| format!(" on \"{scope}\""))
 }

@@ -1818,6 +1818,71 @@ fn an_annotation_created_through_ampq_is_listed_updated_and_deleted() {
 }
 
 #[test]
+fn single_items_and_group_properties_are_read_through_ampq_taxonomy() {
+    let url = &empty_emulator();
+    let ampq = || ampq_at(url);
+    let said = |args: &[&str]| {
+        let output = run(&mut ampq(), args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    said(&["taxonomy", "categories", "create", "Growth"]);
+    let category: Value = serde_json::from_str(&said(&[
+        "taxonomy",
+        "categories",
+        "get",
+        "Growth",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(category["data"]["name"], "Growth", "{category}");
+    said(&[
+        "taxonomy",
+        "group-properties",
+        "create",
+        "Seats",
+        "--group-type",
+        "Company",
+        "--type",
+        "number",
+    ]);
+    assert_eq!(
+        said(&[
+            "taxonomy",
+            "group-properties",
+            "update",
+            "grp:Seats",
+            "--group-type",
+            "Company",
+            "--description",
+            "Seats bought",
+        ]),
+        "updated group property \"grp:Seats\" on \"Company\"\n"
+    );
+    let table = said(&[
+        "taxonomy",
+        "group-properties",
+        "get",
+        "grp:Seats",
+        "--group-type",
+        "Company",
+        "--format",
+        "table",
+    ]);
+    assert!(
+        table.contains("grp:Seats") && table.contains("Seats bought") && table.contains("number"),
+        "{table}"
+    );
+    let missing = run(&mut ampq(), &["taxonomy", "events", "get", "Nothing"]);
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("Not found"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
 fn a_taxonomy_write_dry_runs_as_a_form_and_a_bad_type_is_exit_2() {
     let ampq = || ampq_at(fixture_emulator());
     let dry = run(
