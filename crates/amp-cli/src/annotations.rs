@@ -1,11 +1,13 @@
-//! `ampq annotations list|create|update|delete|categories|add-category`: the Chart
-//! Annotations API (v3).
+//! `ampq annotations list|get|create|update|delete|list-v2|categories|category|add-category|
+//! rename-category|delete-category|assign`: the Chart Annotations API (v3, and the v2 list).
 
 use std::fmt::Write as _;
 
 use amplitude_api::project::annotations::{
-    Annotation, CreateAnnotation, CreateAnnotationCategory, DeleteAnnotation,
-    ListAnnotationCategories, ListAnnotations, UpdateAnnotation,
+    Annotation, AssignAnnotationCategory, CreateAnnotation, CreateAnnotationCategory,
+    DeleteAnnotation, DeleteAnnotationCategory, GetAnnotation, GetAnnotationCategory,
+    ListAnnotationCategories, ListAnnotations, ListAnnotationsV2, RenameAnnotationCategory,
+    UpdateAnnotation,
 };
 use amplitude_api::transport::Client;
 
@@ -94,6 +96,56 @@ pub async fn run(
                 format!(
                     "created category {} \"{}\"",
                     answer.data.id, answer.data.name
+                )
+            })
+            .await
+        }
+        Annotations::Get { id } => {
+            read(
+                client,
+                query::typed(GetAnnotation::new(id)).as_ref(),
+                show,
+                dry_run,
+            )
+            .await
+        }
+        Annotations::ListV2 => {
+            read(
+                client,
+                query::typed(ListAnnotationsV2::new()).as_ref(),
+                show,
+                dry_run,
+            )
+            .await
+        }
+        Annotations::Category { id } => {
+            let category = query::typed(GetAnnotationCategory::new(id));
+            read(client, category.as_ref(), show, dry_run).await
+        }
+        Annotations::RenameCategory { id, name } => {
+            let rename = RenameAnnotationCategory::new(id, name);
+            write::send(client, &rename, written, dry_run, |answer| {
+                format!(
+                    "renamed category {} to \"{}\"",
+                    answer.data.id, answer.data.category
+                )
+            })
+            .await
+        }
+        Annotations::DeleteCategory { id } => {
+            let delete = DeleteAnnotationCategory::new(id);
+            write::send(client, &delete, written, dry_run, |_| {
+                format!("deleted category {id}")
+            })
+            .await
+        }
+        Annotations::Assign { category_id, ids } => {
+            let assign = AssignAnnotationCategory::new(category_id, ids);
+            write::send(client, &assign, written, dry_run, |answer| {
+                let ids: Vec<String> = answer.data.iter().map(|item| item.id.to_string()).collect();
+                format!(
+                    "put annotations {} in category {category_id}",
+                    write::listed(&ids)
                 )
             })
             .await

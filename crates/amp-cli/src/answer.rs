@@ -405,38 +405,59 @@ impl Tidy for Value {
     }
 }
 
+/// One annotation as a row.
+fn annotation_row(annotation: &amplitude_api::project::annotations::Annotation) -> Value {
+    #[derive(Serialize)]
+    struct Annotation<'a> {
+        id: u64,
+        start: String,
+        end: Option<String>,
+        label: &'a str,
+        category: Option<&'a str>,
+        chart_id: Option<&'a str>,
+        details: Option<&'a str>,
+    }
+    json(&Annotation {
+        id: annotation.id,
+        start: annotation.start.to_string(),
+        end: annotation.end.map(|end| end.to_string()),
+        label: &annotation.label,
+        category: annotation
+            .category
+            .as_ref()
+            .map(|category| category.name.as_str()),
+        chart_id: annotation.chart_id.as_deref(),
+        details: annotation.details.as_deref(),
+    })
+}
+
 impl Tidy for amplitude_api::project::annotations::AnnotationList {
     fn answer(&self, sent: Value) -> Answer {
-        /// One annotation as a row.
-        #[derive(Serialize)]
-        struct Annotation<'a> {
-            id: u64,
-            start: String,
-            end: Option<String>,
-            label: &'a str,
-            category: Option<&'a str>,
-            chart_id: Option<&'a str>,
-            details: Option<&'a str>,
-        }
-        let annotations = self.data.iter().map(|annotation| Annotation {
-            id: annotation.id,
-            start: annotation.start.to_string(),
-            end: annotation.end.map(|end| end.to_string()),
-            label: &annotation.label,
-            category: annotation
-                .category
-                .as_ref()
-                .map(|category| category.name.as_str()),
-            chart_id: annotation.chart_id.as_deref(),
-            details: annotation.details.as_deref(),
-        });
-        Answer::plain(sent, rows(annotations))
+        Answer::plain(sent, rows(self.data.iter().map(annotation_row)))
+    }
+}
+
+impl Tidy for amplitude_api::project::annotations::AnnotationAnswer {
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows([annotation_row(&self.data)]))
+    }
+}
+
+impl Tidy for amplitude_api::project::annotations::AnnotationListV2 {
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows(&self.data))
     }
 }
 
 impl Tidy for amplitude_api::project::annotations::CategoryList {
     fn answer(&self, sent: Value) -> Answer {
         Answer::plain(sent, rows(&self.data))
+    }
+}
+
+impl Tidy for amplitude_api::project::annotations::CategoryAnswer {
+    fn answer(&self, sent: Value) -> Answer {
+        Answer::plain(sent, rows([&self.data]))
     }
 }
 

@@ -365,12 +365,44 @@ pub enum Annotations {
         /// The annotation's id.
         id: u64,
     },
+    /// One annotation.
+    Get {
+        /// The annotation's id.
+        id: u64,
+    },
+    /// The legacy (v2) list, for projects that still use it.
+    ListV2,
     /// The annotation categories.
     Categories,
+    /// One annotation category.
+    Category {
+        /// The category's id.
+        id: u64,
+    },
     /// Create an annotation category.
     AddCategory {
         /// Its name.
         name: String,
+    },
+    /// Rename an annotation category.
+    RenameCategory {
+        /// The category's id.
+        id: u64,
+        /// Its new name.
+        name: String,
+    },
+    /// Delete an annotation category; its annotations lose it.
+    DeleteCategory {
+        /// The category's id.
+        id: u64,
+    },
+    /// Put annotations in a category, all at once.
+    Assign {
+        /// The category's id.
+        category_id: u64,
+        /// The annotations' ids (repeatable, or comma-separated).
+        #[arg(long, value_delimiter = ',', required = true, value_name = "ID")]
+        ids: Vec<u64>,
     },
 }
 

@@ -2009,6 +2009,57 @@ fn the_tracking_plan_is_edited_through_ampq_taxonomy() {
 }
 
 #[test]
+fn annotation_categories_and_single_annotations_are_reached_through_ampq() {
+    let url = &empty_emulator();
+    let ampq = || ampq_at(url);
+    let said = |args: &[&str]| {
+        let output = run(&mut ampq(), args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let category = said(&["annotations", "add-category", "Incidents"]);
+    let category_id = category
+        .strip_prefix("created category ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{category}"))
+        .to_owned();
+    let created = said(&[
+        "annotations",
+        "create",
+        "--label",
+        "outage",
+        "--start",
+        "2025-11-03T10:00",
+    ]);
+    let id = created
+        .strip_prefix("created annotation ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    assert_eq!(
+        said(&["annotations", "assign", &category_id, "--ids", &id]),
+        format!("put annotations {id} in category {category_id}\n")
+    );
+    let one: Value = serde_json::from_str(&said(&["annotations", "get", &id, "--json"])).unwrap();
+    assert_eq!(one["data"]["category"]["name"], "Incidents", "{one}");
+    assert_eq!(
+        said(&["annotations", "rename-category", &category_id, "Outages"]),
+        format!("renamed category {category_id} to \"Outages\"\n")
+    );
+    let renamed: Value =
+        serde_json::from_str(&said(&["annotations", "category", &category_id, "--json"])).unwrap();
+    assert_eq!(renamed["data"]["name"], "Outages", "{renamed}");
+    let v2 = said(&["annotations", "list-v2", "--format", "table"]);
+    assert!(v2.contains("outage") && v2.contains("2025-11-03"), "{v2}");
+    assert_eq!(
+        said(&["annotations", "delete-category", &category_id]),
+        format!("deleted category {category_id}\n")
+    );
+    let gone = run(&mut ampq(), &["annotations", "category", &category_id]);
+    assert_eq!(gone.status.code(), Some(3), "{}", stderr(&gone));
+}
+
+#[test]
 fn an_annotation_time_that_does_not_read_is_exit_2_saying_the_forms() {
     let bad = run(
         &mut bare(),
