@@ -138,9 +138,10 @@ impl ErrorBody {
 
     /// The error a `{"success": false[, "errors": [...]]}` body says, whatever its status: the
     /// Taxonomy API documents a 200 of `{"success": false}` for a refused write. `None` for any
-    /// other body; a long one is not read, since a refusal is short.
+    /// other body. Every 2xx answer passes here, so a body longer than a refusal could be (a
+    /// data answer) is not read at all.
     pub fn refusal(body: &[u8]) -> Option<Self> {
-        const LONGEST: usize = 16 * 1024;
+        const LONGEST: usize = 1024;
         if body.len() > LONGEST {
             return None;
         }

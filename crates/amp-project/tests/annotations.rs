@@ -2,7 +2,8 @@
 //! categorised and deleted, with Amplitude's error statuses; and the requests as Amplitude
 //! documents them.
 
-mod common;
+#[path = "support/client.rs"]
+mod support;
 
 use amp_emulator::{Config, Emulator};
 use amp_project::annotations::{
@@ -13,7 +14,7 @@ use amp_project::annotations::{
 use amp_transport::{Endpoint as _, Method};
 use serde_json::json;
 
-use common::client;
+use support::client;
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()

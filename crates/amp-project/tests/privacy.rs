@@ -3,7 +3,8 @@
 //! delay can have a user taken out before it runs; and the requests as Amplitude documents
 //! them.
 
-mod common;
+#[path = "support/client.rs"]
+mod support;
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use amp_transport::{Client, Endpoint as _, Method, RateClass};
 use futures_util::StreamExt as _;
 use serde_json::json;
 
-use common::client;
+use support::client;
 
 fn day(text: &str) -> Day {
     text.parse().unwrap()

@@ -3,7 +3,8 @@
 //! data holds listed beside them, Amplitude's statuses, and the requests as Amplitude documents
 //! them.
 
-mod common;
+#[path = "support/client.rs"]
+mod support;
 
 use amp_emulator::{Config, Emulator};
 use amp_project::taxonomy::{
@@ -18,7 +19,7 @@ use amp_project::taxonomy::{
 use amp_transport::{Endpoint as _, Method, RateClass};
 use serde_json::json;
 
-use common::client;
+use support::client;
 
 /// Two users' events: `Play Song` with `genre`, `Search` with `query`; alice's `plan`.
 const EVENTS: &str = concat!(

@@ -355,10 +355,10 @@ fn restore(state: &AppState, project: &mut Project, key: Key) -> Response {
 }
 
 /// One item, or "Not found".
-fn get(project: &Project, key: &Key) -> Response {
+fn get(_state: &AppState, project: &mut Project, key: Key) -> Response {
     let view = View::of(project);
-    if view.present(key) {
-        data(view.answer(key))
+    if view.present(&key) {
+        data(view.answer(&key))
     } else {
         not_found(key.kind)
     }
@@ -521,11 +521,6 @@ pub fn list_event_types(
     data(View::of(project).list(Kind::EventType, None, show_deleted))
 }
 
-/// `GET /api/2/taxonomy/event/{event_type}`.
-pub fn get_event_type(query: EventTypeQuery, _state: &AppState, project: &mut Project) -> Response {
-    get(project, &Key::new(Kind::EventType, None, &query.event_type))
-}
-
 /// `PUT /api/2/taxonomy/event/{event_type}`.
 pub fn update_event_type(
     query: UpdateEventTypeQuery,
@@ -548,26 +543,6 @@ pub fn update_event_type(
         .list("tags", query.tags)
         .text("owner", query.owner);
     update(state, project, (key, None), fields, query.new_event_type)
-}
-
-/// `DELETE /api/2/taxonomy/event/{event_type}`.
-pub fn delete_event_type(
-    query: DeleteEventTypeQuery,
-    state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(Kind::EventType, None, &query.event_type);
-    delete(state, project, key)
-}
-
-/// `POST /api/2/taxonomy/event/{event_type}/restore`.
-pub fn restore_event_type(
-    query: RestoreEventTypeQuery,
-    state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(Kind::EventType, None, &query.event_type);
-    restore(state, project, key)
 }
 
 /// `POST /api/2/taxonomy/event-property`.
@@ -595,20 +570,6 @@ pub fn list_event_properties(
     data(View::of(project).list(Kind::EventProperty, scope, false))
 }
 
-/// `GET /api/2/taxonomy/event-property/{event_property}`.
-pub fn get_event_property(
-    query: EventPropertyQuery,
-    _state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(
-        Kind::EventProperty,
-        query.event_type.as_deref(),
-        &query.event_property,
-    );
-    get(project, &key)
-}
-
 /// `PUT /api/2/taxonomy/event-property/{event_property}`.
 pub fn update_event_property(
     query: UpdateEventPropertyQuery,
@@ -630,30 +591,6 @@ pub fn update_event_property(
         fields,
         query.new_event_property_value,
     )
-}
-
-/// `DELETE /api/2/taxonomy/event-property/{event_property}`.
-pub fn delete_event_property(
-    query: DeleteEventPropertyQuery,
-    state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(
-        Kind::EventProperty,
-        query.event_type.as_deref(),
-        &query.event_property,
-    );
-    delete(state, project, key)
-}
-
-/// `POST /api/2/taxonomy/event-property/{event_property}/restore`.
-pub fn restore_event_property(
-    query: RestoreEventPropertyQuery,
-    state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(Kind::EventProperty, None, &query.event_property);
-    restore(state, project, key)
 }
 
 /// `POST /api/2/taxonomy/user-property`.
@@ -678,18 +615,6 @@ pub fn list_user_properties(
     data(View::of(project).list(Kind::UserProperty, None, show_deleted))
 }
 
-/// `GET /api/2/taxonomy/user-property/{user_property}`.
-pub fn get_user_property(
-    query: UserPropertyQuery,
-    _state: &AppState,
-    project: &mut Project,
-) -> Response {
-    get(
-        project,
-        &Key::new(Kind::UserProperty, None, &query.user_property),
-    )
-}
-
 /// `PUT /api/2/taxonomy/user-property/{user_property}`.
 pub fn update_user_property(
     query: UpdateUserPropertyQuery,
@@ -702,26 +627,6 @@ pub fn update_user_property(
         .new_user_property_value
         .map(|name| prefixed(Kind::UserProperty, &name));
     update(state, project, (key, None), fields, rename)
-}
-
-/// `DELETE /api/2/taxonomy/user-property/{user_property}`.
-pub fn delete_user_property(
-    query: DeleteUserPropertyQuery,
-    state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(Kind::UserProperty, None, &query.user_property);
-    delete(state, project, key)
-}
-
-/// `POST /api/2/taxonomy/user-property/{user_property}/restore`.
-pub fn restore_user_property(
-    query: RestoreUserPropertyQuery,
-    state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(Kind::UserProperty, None, &query.user_property);
-    restore(state, project, key)
 }
 
 /// `POST /api/2/taxonomy/group-property`.
@@ -746,20 +651,6 @@ pub fn list_group_properties(
     data(View::of(project).list(Kind::GroupProperty, scope, false))
 }
 
-/// `GET /api/2/taxonomy/group-property/{group_property}`.
-pub fn get_group_property(
-    query: GroupPropertyQuery,
-    _state: &AppState,
-    project: &mut Project,
-) -> Response {
-    let key = Key::new(
-        Kind::GroupProperty,
-        query.group_type.as_deref(),
-        &query.group_property,
-    );
-    get(project, &key)
-}
-
 /// `PUT /api/2/taxonomy/group-property/{group_property}`.
 pub fn update_group_property(
     query: UpdateGroupPropertyQuery,
@@ -778,4 +669,41 @@ pub fn update_group_property(
         .new_group_property_value
         .map(|name| prefixed(Kind::GroupProperty, &name));
     update(state, project, target, fields, rename)
+}
+
+/// The handlers that find one item by the query's name (and event or group type) and get,
+/// delete or restore it.
+macro_rules! keyed {
+    ($($path:literal $name:ident($query:ty) => $op:ident($kind:ident, $field:ident $(, $scope:ident)?);)*) => {$(
+        #[doc = concat!("`", $path, "`.")]
+        pub fn $name(query: $query, state: &AppState, project: &mut Project) -> Response {
+            let key = Key::new(Kind::$kind, keyed!(@scope query $($scope)?), &query.$field);
+            $op(state, project, key)
+        }
+    )*};
+    (@scope $query:ident) => { None };
+    (@scope $query:ident $scope:ident) => { $query.$scope.as_deref() };
+}
+
+keyed! {
+    "GET /api/2/taxonomy/event/{event_type}"
+    get_event_type(EventTypeQuery) => get(EventType, event_type);
+    "DELETE /api/2/taxonomy/event/{event_type}"
+    delete_event_type(DeleteEventTypeQuery) => delete(EventType, event_type);
+    "POST /api/2/taxonomy/event/{event_type}/restore"
+    restore_event_type(RestoreEventTypeQuery) => restore(EventType, event_type);
+    "GET /api/2/taxonomy/event-property/{event_property}"
+    get_event_property(EventPropertyQuery) => get(EventProperty, event_property, event_type);
+    "DELETE /api/2/taxonomy/event-property/{event_property}"
+    delete_event_property(DeleteEventPropertyQuery) => delete(EventProperty, event_property, event_type);
+    "POST /api/2/taxonomy/event-property/{event_property}/restore"
+    restore_event_property(RestoreEventPropertyQuery) => restore(EventProperty, event_property);
+    "GET /api/2/taxonomy/user-property/{user_property}"
+    get_user_property(UserPropertyQuery) => get(UserProperty, user_property);
+    "DELETE /api/2/taxonomy/user-property/{user_property}"
+    delete_user_property(DeleteUserPropertyQuery) => delete(UserProperty, user_property);
+    "POST /api/2/taxonomy/user-property/{user_property}/restore"
+    restore_user_property(RestoreUserPropertyQuery) => restore(UserProperty, user_property);
+    "GET /api/2/taxonomy/group-property/{group_property}"
+    get_group_property(GroupPropertyQuery) => get(GroupProperty, group_property, group_type);
 }

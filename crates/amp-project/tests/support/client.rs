@@ -1,4 +1,4 @@
-//! What the tests against the emulator share.
+//! The client the emulator tests share: a module of each test file, not a test itself.
 
 use amp_emulator::Emulator;
 use amp_transport::{Client, NoRetry};
