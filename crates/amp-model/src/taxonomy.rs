@@ -92,16 +92,6 @@ pub struct Answer<T> {
     pub data: T,
 }
 
-impl<T> Answer<T> {
-    /// A successful answer holding `data`.
-    pub fn of(data: T) -> Self {
-        Self {
-            success: true,
-            data,
-        }
-    }
-}
-
 /// An event category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -160,15 +150,6 @@ impl EventType {
             display_name: None,
             other: Map::new(),
         }
-    }
-
-    /// The event type in `category`.
-    #[must_use]
-    pub fn in_category(mut self, category: impl Into<String>) -> Self {
-        self.category = Some(CategoryName {
-            name: category.into(),
-        });
-        self
     }
 }
 
